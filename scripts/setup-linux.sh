@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Checks the Linux system libraries LiveCam needs and installs the missing ones.
+# As root it runs apt-get; otherwise it prints the exact command and exits 1.
+# Usage: scripts/setup-linux.sh [--with-window-tests]
+set -euo pipefail
+
+[ "$(uname -s)" = Linux ] || exit 0
+
+want_xvfb=0
+[ "${1:-}" = "--with-window-tests" ] && want_xvfb=1
+
+# "what must be loadable" -> "Debian/Ubuntu package(s) that provide it" (t64 names on newer releases).
+missing=()
+need_lib() { # soname, package candidates...
+  local so=$1; shift
+  ldconfig -p 2>/dev/null | grep -q "[[:space:]]$so[[:space:]]" && return 0
+  missing+=("$*")
+}
+need_lib libgtk-3.so.0      "libgtk-3-0 libgtk-3-0t64"   # OpenCvSharpExtern links GTK3 (highgui)
+need_lib libEGL.so.1        "libegl1"                    # headless GL
+[ -e /usr/share/glvnd/egl_vendor.d/50_mesa.json ] || missing+=("libegl-mesa0")
+ls /usr/lib/*/dri/swrast_dri.so /usr/lib/*/dri/llvmpipe_dri.so /usr/lib/*/dri/kms_swrast_dri.so >/dev/null 2>&1 \
+  || missing+=("libgl1-mesa-dri")
+need_lib libGL.so.1         "libgl1"
+need_lib libglfw.so.3       "libglfw3"                   # the window
+if [ $want_xvfb = 1 ]; then
+  command -v Xvfb >/dev/null || missing+=("xvfb")
+  command -v xauth >/dev/null || missing+=("xauth")
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then :; fi
+
+# Pick, for each need, the first candidate package this system's apt knows.
+apt_known() { apt-cache show "$1" >/dev/null 2>&1; }
+if [ "$(id -u)" = 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt_ok=0
+  for cands in "${missing[@]}"; do
+    for p in $cands; do apt_known "$p" && { apt_ok=1; break; }; done
+  done
+  [ $apt_ok = 1 ] || apt-get update -qq >/dev/null
+fi
+
+pkgs=()
+for cands in "${missing[@]}"; do
+  chosen=""
+  for p in $cands; do
+    if apt_known "$p"; then chosen=$p; break; fi
+  done
+  pkgs+=("${chosen:-${cands%% *}}")
+done
+
+if [ "$(id -u)" = 0 ]; then
+  echo "livecam setup: installing ${pkgs[*]}" >&2
+  apt-get update -qq >/dev/null || true
+  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+else
+  echo "livecam setup: missing system libraries; run: sudo apt-get install -y ${pkgs[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Globalization;
+using LiveCam.App.Commands;
+using LiveCam.Capture;
+using LiveCam.Pipeline;
+using LiveCam.Pipeline.Sinks;
+
+namespace LiveCam.App;
+
+/// <summary>The command line: parsing, and turning failures into one line on stderr and an exit code.</summary>
+public static class Cli
+{
+    public const int Ok = 0, Failure = 1, BadInput = 2;
+
+    public static int Invoke(string[] args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var root = new RootCommand("LiveCam: see what a convolutional network sees, live.")
+        {
+            RunCommand.Create(output, error),
+            ProbeCommand.Create(output, error),
+            BenchCommand.Create(output, error),
+        };
+        var parsed = root.Parse(args);
+        // Ctrl+C is handled by the run itself (it finalises its output); no forced exit after a timeout.
+        var config = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return parsed.Invoke(config);
+        }
+        catch (Exception e)
+        {
+            return Report(e, error);
+        }
+    }
+
+    /// <summary>One line for the user; the stack trace only with LIVECAM_DEBUG=1.</summary>
+    public static int Report(Exception e, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(error);
+        while (e is AggregateException { InnerExceptions.Count: 1 } a) e = a.InnerException!;
+        bool debug = Environment.GetEnvironmentVariable("LIVECAM_DEBUG") == "1";
+        int code;
+        switch (e)
+        {
+            case SourceOpenException or SinkException or FormatException or UsageException:
+                error.WriteLine($"livecam: {e.Message}");
+                code = BadInput;
+                break;
+            default:
+                error.WriteLine($"livecam: unexpected error: {e.GetType().Name}: {e.Message}");
+                code = Failure;
+                break;
+        }
+        if (debug) error.WriteLine(e);
+        return code;
+    }
+
+    internal static string Format(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Options that do not make sense together, or values out of range.</summary>
+public sealed class UsageException : Exception
+{
+    public UsageException(string message) : base(message) { }
+    public UsageException(string message, Exception inner) : base(message, inner) { }
+    public UsageException() { }
+}

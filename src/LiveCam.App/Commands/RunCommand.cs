@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Reactive.Concurrency;
+using System.Runtime.InteropServices;
+using LiveCam.Capture;
+using LiveCam.Core;
+using LiveCam.Pipeline;
+using LiveCam.Pipeline.Analysers;
+using LiveCam.Pipeline.Sinks;
+
+namespace LiveCam.App.Commands;
+
+/// <summary><c>livecam run</c>: the composition root of the live pipeline.</summary>
+internal static class RunCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var source = new SourceOptions();
+        var frames = new Option<long>("--frames", "-n") { Description = "stop after this many frames (0: until the source ends or Ctrl+C)" };
+        var outFile = new Option<string?>("--out", "-o") { Description = "record the shown video to this file (.mp4, .avi, .mkv), or to a folder of PNGs (a path ending in /); headless runs always record, by default to ./livecam-<time>.mp4" };
+        var headless = new Option<bool>("--headless") { Description = "no window, even when a display is present" };
+        var timing = new Option<TimingMode>("--timing")
+        {
+            Description = "live: video at the source's rate, overlay as analyses arrive; exact: every frame waits for its own analysis",
+            DefaultValueFactory = _ => TimingMode.Live,
+        };
+        var command = new Command("run", "Play a source live with the analysis overlay: in a window when a display exists, otherwise headless to a video file.");
+        source.AddTo(command);
+        command.Add(frames);
+        command.Add(outFile);
+        command.Add(headless);
+        command.Add(timing);
+        command.SetAction(parsed =>
+        {
+            try
+            {
+                if (parsed.GetValue(frames) < 0) throw new UsageException("--frames must be 0 or more");
+                return Run(parsed, source, parsed.GetValue(frames), parsed.GetValue(outFile), parsed.GetValue(headless),
+                    parsed.GetValue(timing), output, error);
+            }
+            catch (Exception e)
+            {
+                return Cli.Report(e, error);
+            }
+        });
+        return command;
+    }
+
+    static int Run(ParseResult parsed, SourceOptions sourceOptions, long maxFrames, string? outPath, bool forceHeadless,
+        TimingMode timing, TextWriter output, TextWriter error)
+    {
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        using var onTerm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        try
+        {
+            using var frameSource = sourceOptions.Open(parsed, error, maxFrames);
+            var info = frameSource.Info;
+            output.WriteLine(Cli.Format($"source: {info.Name} {info.Width}x{info.Height}{(info.Fps > 0 ? Cli.Format($" @ {info.Fps:0.##} fps") : "")}{(info.IsLive ? " (live)" : "")}"));
+
+            bool window = !forceHeadless && Display.Available();
+            if (!window && outPath is null) outPath = Cli.Format($"livecam-{DateTime.Now:yyyyMMdd-HHmmss}.mp4");
+            double recordFps = frameSource.PaceFps > 0 ? frameSource.PaceFps : info.Fps > 0 ? info.Fps : 30;
+
+            var metrics = new PipelineMetrics();
+            IAnalyser analyser = new PassThroughAnalyser();
+            var hud = new HudPainter(metrics, () => analyser.Name);
+
+            IFrameSink CreateSink()
+            {
+                var sinks = new List<IFrameSink>();
+                try
+                {
+                    if (window) sinks.Add(new WindowSink("LiveCam", info.Width, info.Height, hud, stop.Cancel));
+                    if (outPath is not null)
+                        sinks.Add(ImageFolderSink.IsFolder(outPath)
+                            ? new ImageFolderSink(outPath, hud)
+                            : new VideoFileSink(outPath, info.Width, info.Height, recordFps, hud));
+                }
+                catch
+                {
+                    foreach (var s in sinks) s.Dispose();
+                    throw;
+                }
+                return sinks.Count == 1 ? sinks[0] : new CompositeSink(sinks);
+            }
+
+            if (outPath is not null) output.WriteLine($"recording to {Path.GetFullPath(outPath)}");
+            output.WriteLine(window ? "showing in a window (q or Esc to stop)" : "headless (Ctrl+C to stop)");
+
+            // Threads are chosen here and nowhere else: capture on its own long-running thread, display and
+            // analysis on one dedicated thread each.
+            using var displayThread = new EventLoopScheduler(start => new Thread(start) { Name = "display", IsBackground = true });
+            using var analysisThread = new EventLoopScheduler(start => new Thread(start) { Name = "analysis", IsBackground = true });
+            var started = MonotonicClock.Now;
+            var frames = frameSource.Frames(NewThreadScheduler.Default);
+            bool interrupted = false;
+            try
+            {
+                FramePipeline.RunAsync(frames, analyser, CreateSink, new PipelineSchedulers(displayThread, analysisThread), timing, metrics, stop.Token)
+                    .GetAwaiter().GetResult();
+                interrupted = stop.IsCancellationRequested;
+            }
+            finally
+            {
+                var stats = frameSource.Stats;
+                output.WriteLine(metrics.Summary(stats.Captured, stats.Corrupt, stats.Reconnects, MonotonicClock.Now - started));
+            }
+            if (outPath is not null) output.WriteLine($"saved {Path.GetFullPath(outPath)}");
+            if (interrupted) output.WriteLine("stopped");
+            return Cli.Ok;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}
+
+/// <summary>Whether a window can be opened here.</summary>
+internal static class Display
+{
+    public static bool Available()
+    {
+        if (!OperatingSystem.IsLinux()) return true;
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WAYLAND_DISPLAY"))) return true;
+        var display = Environment.GetEnvironmentVariable("DISPLAY");
+        if (string.IsNullOrEmpty(display)) return false;
+        // A local X display (":N") must have its socket; GTK ends the process when it cannot connect.
+        if (display.StartsWith(':'))
+        {
+            var number = display[1..].Split('.')[0];
+            return File.Exists($"/tmp/.X11-unix/X{number}") || Directory.Exists($"/tmp/.X11-unix/X{number}");
+        }
+        return true;
+    }
+}

@@ -1,0 +1,87 @@
+using System.CommandLine;
+using LiveCam.Capture;
+
+namespace LiveCam.App.Commands;
+
+/// <summary>The options every command that reads a source shares.</summary>
+internal sealed class SourceOptions
+{
+    public Option<string> Source { get; } = new("--source", "-s")
+    {
+        Description = "what to play: auto (a webcam if present, else synthetic), webcam, webcam:N, /dev/videoN, "
+            + "a video file, a folder or glob of images, rtsp:// or http(s):// URL, synthetic[:WIDTHxHEIGHT][@FPS]",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public Option<double?> Fps { get; } = new("--fps")
+    {
+        Description = "pace of files, image folders and the synthetic scene in frames per second (0: as fast as possible); "
+            + "default: the source's own rate, 10 for images. For a webcam: the rate to ask the camera for",
+    };
+
+    public Option<bool> Loop { get; } = new("--loop") { Description = "start a file or image folder again at its end" };
+
+    public Option<int> Seed { get; } = new("--seed") { Description = "seed of the synthetic scene", DefaultValueFactory = _ => 0 };
+
+    public Option<string?> Size { get; } = new("--size") { Description = "for a webcam: the frame size to ask for, WIDTHxHEIGHT" };
+
+    public void AddTo(Command command)
+    {
+        command.Add(Source);
+        command.Add(Fps);
+        command.Add(Loop);
+        command.Add(Seed);
+        command.Add(Size);
+    }
+
+    /// <summary>The source the user named; "auto" is a webcam when one is present, otherwise the synthetic scene.</summary>
+    public static SourceSpec Resolve(string text, TextWriter log)
+    {
+        if (!text.Equals("auto", StringComparison.OrdinalIgnoreCase)) return SourceSpec.Parse(text);
+        if (SourceFactory.CameraPresent()) return SourceSpec.Parse("webcam");
+        log.WriteLine("livecam: no camera found; playing the built-in synthetic scene");
+        return SourceSpec.Parse("synthetic");
+    }
+
+    public CaptureSource Open(ParseResult parsed, TextWriter log, long maxFrames = 0, bool unpaced = false)
+    {
+        var text = parsed.GetValue(Source) ?? "auto";
+        var spec = Resolve(text, log);
+        double? fps = parsed.GetValue(Fps);
+        if (fps is < 0) throw new UsageException("--fps must be 0 (as fast as possible) or more");
+        int width = 0, height = 0;
+        if (parsed.GetValue(Size) is { } size)
+        {
+            var parts = size.Split('x');
+            if (parts.Length != 2 || !int.TryParse(parts[0], out width) || !int.TryParse(parts[1], out height) || width <= 0 || height <= 0)
+                throw new UsageException($"--size '{size}': expected WIDTHxHEIGHT, e.g. 1280x720");
+        }
+        var reader = SourceFactory.CreateReader(spec, parsed.GetValue(Seed), fps is > 0 ? fps.Value : CaptureOptions.DefaultImageFps,
+            width, height, fps ?? 0);
+        var source = new CaptureSource(reader, new CaptureOptions
+        {
+            PaceFps = unpaced ? 0 : fps,
+            Loop = parsed.GetValue(Loop),
+            MaxFrames = maxFrames,
+            Log = log.WriteLine,
+        });
+        bool automatic = text.Equals("auto", StringComparison.OrdinalIgnoreCase);
+        try
+        {
+            source.Open();
+            return source;
+        }
+        catch (SourceOpenException) when (automatic && spec.Kind == SourceKind.Webcam)
+        {
+            source.Dispose();
+            log.WriteLine("livecam: the camera could not be opened; playing the built-in synthetic scene");
+            return new CaptureSource(SourceFactory.CreateReader(SourceSpec.Parse("synthetic"), parsed.GetValue(Seed)),
+                new CaptureOptions { PaceFps = unpaced ? 0 : fps, MaxFrames = maxFrames, Log = log.WriteLine });
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+using LiveCam.Core;
+using LiveCam.Pipeline.Analysers;
+using LiveCam.Pipeline.Operators;
+using LiveCam.Pipeline.Sinks;
+
+namespace LiveCam.Pipeline;
+
+/// <summary>
+/// <c>live</c>: the video is shown at the source's rate and the overlay updates as analyses arrive.
+/// <c>exact</c>: each shown frame waits for its own analysis and nothing is dropped (recordings, offline work).
+/// </summary>
+public enum TimingMode { Live, Exact }
+
+/// <summary>The threads the pipeline's stages run on; chosen by the composition root only.</summary>
+/// <param name="Display">Runs the sink (the window's thread).</param>
+/// <param name="Analysis">Runs the analyser (the thread that owns the torch device).</param>
+public sealed record PipelineSchedulers(IScheduler Display, IScheduler Analysis);
+
+/// <summary>
+/// The flow: frames -> hub -> display path (every frame it can take) and analysis path (the newest frame
+/// when the analyser is free) -> sink. Frames are never queued; what a stage skips is released and counted.
+/// </summary>
+public static class FramePipeline
+{
+    /// <summary>Runs until the frames complete, fail, or <paramref name="cancel"/> fires; the sink is disposed
+    /// (finalised) on the display scheduler before this returns. Source errors are rethrown.</summary>
+    public static async Task RunAsync(IObservable<Frame> frames, IAnalyser analyser, Func<IFrameSink> createSink,
+        PipelineSchedulers schedulers, TimingMode mode, PipelineMetrics metrics, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(analyser);
+        ArgumentNullException.ThrowIfNull(createSink);
+        ArgumentNullException.ThrowIfNull(schedulers);
+        ArgumentNullException.ThrowIfNull(metrics);
+
+        // The sink lives on the display thread from creation to disposal (windows need that).
+        var sink = await OnScheduler(schedulers.Display, createSink).ConfigureAwait(false);
+        try
+        {
+            var run = mode == TimingMode.Live
+                ? RunLive(frames, analyser, sink, schedulers, metrics)
+                : RunExact(frames, analyser, sink, schedulers, metrics);
+            await WaitOrCancel(run, cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            await OnScheduler(schedulers.Display, () => { sink.Dispose(); return true; }).ConfigureAwait(false);
+        }
+    }
+
+    sealed class Running(Task completion, IDisposable subscriptions)
+    {
+        public Task Completion => completion;
+        public IDisposable Subscriptions => subscriptions;
+    }
+
+    static Running RunLive(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics)
+    {
+        var hub = frames.Publish();
+        Analysis? latest = null;
+
+        var analysed = hub
+            .ObserveLatestFrameOn(schedulers.Analysis, _ => metrics.OnAnalysisSkipped())
+            .Do(frame =>
+            {
+                var analysis = analyser.Analyse(frame);
+                Volatile.Write(ref latest, analysis);
+                metrics.OnAnalysed(analysis);
+            });
+        var shown = hub
+            .ObserveLatestFrameOn(schedulers.Display, _ => metrics.OnDisplayDropped())
+            .Do(frame =>
+            {
+                sink.Show(frame, Volatile.Read(ref latest));
+                metrics.OnShown(frame, MonotonicClock.Now);
+            });
+
+        var analysisDone = Completion(analysed, out var analysisSubscription);
+        var displayDone = Completion(shown, out var displaySubscription);
+        var connection = hub.Connect();
+        var all = Task.WhenAll(displayDone, analysisDone);
+        return new Running(all, new CompositeDisposableList(connection, displaySubscription, analysisSubscription));
+    }
+
+    static Running RunExact(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics)
+    {
+        // Handled on the capture thread, which waits for both stages: the source slows down instead of dropping.
+        var done = Completion(frames.Do(frame =>
+        {
+            var analysis = Invoke(schedulers.Analysis, () => analyser.Analyse(frame));
+            metrics.OnAnalysed(analysis);
+            Invoke(schedulers.Display, () => { sink.Show(frame, analysis); return true; });
+            metrics.OnShown(frame, MonotonicClock.Now);
+        }), out var subscription);
+        return new Running(done, subscription);
+    }
+
+    static Task Completion<T>(IObservable<T> stream, out IDisposable subscription)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        subscription = stream.Subscribe(_ => { }, e => done.TrySetException(e), () => done.TrySetResult());
+        return done.Task;
+    }
+
+    static async Task WaitOrCancel(Running run, CancellationToken cancel)
+    {
+        try
+        {
+            var cancelled = Task.Delay(Timeout.Infinite, cancel);
+            await Task.WhenAny(run.Completion, cancelled).ConfigureAwait(false);
+        }
+        finally
+        {
+            run.Subscriptions.Dispose();
+        }
+        if (run.Completion.IsCompleted) await run.Completion.ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <paramref name="work"/> on <paramref name="scheduler"/> and blocks until it is done.</summary>
+    static T Invoke<T>(IScheduler scheduler, Func<T> work) => OnScheduler(scheduler, work).GetAwaiter().GetResult();
+
+    static Task<T> OnScheduler<T>(IScheduler scheduler, Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        scheduler.Schedule(() =>
+        {
+            try { done.SetResult(work()); }
+            catch (Exception e) { done.SetException(e); }
+        });
+        return done.Task;
+    }
+
+    sealed class CompositeDisposableList(params IDisposable[] items) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var item in items) item.Dispose();
+        }
+    }
+}

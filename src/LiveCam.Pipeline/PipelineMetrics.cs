@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Text;
+using LiveCam.Core;
+
+namespace LiveCam.Pipeline;
+
+/// <summary>What the pipeline did, counted as it runs; safe to read from any thread (the HUD does).</summary>
+public sealed class PipelineMetrics
+{
+    long _shown, _analysed, _displayDropped, _analysisSkipped, _lastShownSequence = -1;
+
+    public long Shown => Interlocked.Read(ref _shown);
+    public long Analysed => Interlocked.Read(ref _analysed);
+    /// <summary>Frames the display path released unseen because a newer one arrived first.</summary>
+    public long DisplayDropped => Interlocked.Read(ref _displayDropped);
+    /// <summary>Frames the analysis path skipped (it was busy); normal in live mode.</summary>
+    public long AnalysisSkipped => Interlocked.Read(ref _analysisSkipped);
+    public long LastShownSequence => Interlocked.Read(ref _lastShownSequence);
+
+    /// <summary>Capture -> written to the sink.</summary>
+    public LatencyStats CaptureToSink { get; } = new();
+    /// <summary>Capture -> analysis finished.</summary>
+    public LatencyStats CaptureToAnalysis { get; } = new();
+
+    internal void OnShown(Frame frame, TimeSpan at)
+    {
+        Interlocked.Increment(ref _shown);
+        Interlocked.Exchange(ref _lastShownSequence, frame.Sequence);
+        CaptureToSink.Add(at - frame.CaptureTime);
+    }
+
+    internal void OnAnalysed(Analysis analysis)
+    {
+        Interlocked.Increment(ref _analysed);
+        CaptureToAnalysis.Add(analysis.Latency);
+    }
+
+    internal void OnDisplayDropped() => Interlocked.Increment(ref _displayDropped);
+    internal void OnAnalysisSkipped() => Interlocked.Increment(ref _analysisSkipped);
+
+    /// <summary>The end-of-run summary, a few lines for the terminal.</summary>
+    public string Summary(long captured, long corrupt, long reconnects, TimeSpan elapsed)
+    {
+        var s = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        s.Append(c, $"frames: {captured} captured, {Shown} shown, {Analysed} analysed, {DisplayDropped} dropped");
+        if (AnalysisSkipped > 0) s.Append(c, $" ({AnalysisSkipped} not analysed)");
+        if (corrupt > 0) s.Append(c, $", {corrupt} unreadable skipped");
+        if (reconnects > 0) s.Append(c, $", {reconnects} reconnects");
+        s.AppendLine();
+        s.Append(c, $"latency capture->sink: median {CaptureToSink.MedianMs:0.00} ms, p95 {CaptureToSink.PercentileMs(95):0.00} ms");
+        if (Analysed > 0) s.Append(c, $"; capture->analysis: median {CaptureToAnalysis.MedianMs:0.00} ms, p95 {CaptureToAnalysis.PercentileMs(95):0.00} ms");
+        s.AppendLine();
+        double seconds = elapsed.TotalSeconds;
+        s.Append(c, $"run time {seconds:0.0} s, display {(seconds > 0 ? Shown / seconds : 0):0.0} fps, analysis {(seconds > 0 ? Analysed / seconds : 0):0.0} fps");
+        return s.ToString();
+    }
+}

@@ -1,0 +1,39 @@
+using System.Globalization;
+using LiveCam.Core;
+using OpenCvSharp;
+
+namespace LiveCam.Pipeline.Sinks;
+
+/// <summary>Draws the frame's identity and timing over a copy of it (CPU, OpenCV text).</summary>
+public sealed class HudPainter(PipelineMetrics metrics, Func<string> describeAnalysis)
+{
+    /// <summary>Copies the frame into <paramref name="canvas"/> (reallocated only on size change) and draws the HUD.</summary>
+    public void Paint(Frame frame, Analysis? analysis, Mat canvas)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentNullException.ThrowIfNull(canvas);
+        frame.Pixels.CopyTo(canvas);
+        var c = CultureInfo.InvariantCulture;
+        var now = MonotonicClock.Now;
+        string line1 = string.Create(c, $"{frame.SourceName}  frame {frame.Sequence}  t {frame.CaptureTime.TotalSeconds:0.000} s");
+        string line2 = analysis is null
+            ? string.Create(c, $"{describeAnalysis()}: waiting  dropped {metrics.DisplayDropped}")
+            : string.Create(c, $"{describeAnalysis()}: frame {analysis.FrameSequence} ({frame.Sequence - analysis.FrameSequence} behind)  latency {(now - frame.CaptureTime).TotalMilliseconds:0.0} ms  dropped {metrics.DisplayDropped}");
+        double scale = Math.Clamp(canvas.Width / 1100.0, 0.35, 1.2);
+        int thickness = scale > 0.7 ? 2 : 1;
+        int lineHeight = (int)(24 * scale) + 4;
+        int y = lineHeight;
+        foreach (var line in new[] { line1, line2 })
+        {
+            var size = Cv2.GetTextSize(line, HersheyFonts.HersheySimplex, scale, thickness, out int baseline);
+            var box = new Rect(4, y - size.Height - 4, size.Width + 8, size.Height + baseline + 6) & new Rect(0, 0, canvas.Width, canvas.Height);
+            if (box.Width > 0 && box.Height > 0)
+            {
+                using var roi = new Mat(canvas, box);
+                roi.ConvertTo(roi, -1, 0.35);  // a dark band behind the text keeps it readable on any scene
+            }
+            Cv2.PutText(canvas, line, new Point(8, y), HersheyFonts.HersheySimplex, scale, Scalar.White, thickness, LineTypes.AntiAlias);
+            y += lineHeight;
+        }
+    }
+}

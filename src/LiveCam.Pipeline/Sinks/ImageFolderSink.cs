@@ -1,0 +1,47 @@
+using System.Globalization;
+using LiveCam.Core;
+using OpenCvSharp;
+
+namespace LiveCam.Pipeline.Sinks;
+
+/// <summary>Writes each shown frame, with the HUD, as a PNG named by its sequence number (frame-000042.png).</summary>
+public sealed class ImageFolderSink : IFrameSink
+{
+    readonly HudPainter _hud;
+    readonly Mat _canvas = new();
+    bool _disposed;
+
+    public string Folder { get; }
+
+    public ImageFolderSink(string folder, HudPainter hud)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        _hud = hud ?? throw new ArgumentNullException(nameof(hud));
+        Folder = Path.GetFullPath(folder);
+        try { Directory.CreateDirectory(Folder); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SinkException($"cannot write to '{folder}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Whether an --out value names a folder of images rather than a video file.</summary>
+    public static bool IsFolder(string path) =>
+        path.EndsWith('/') || path.EndsWith(Path.DirectorySeparatorChar) || Directory.Exists(path);
+
+    public void Show(Frame frame, Analysis? analysis)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _hud.Paint(frame, analysis, _canvas);
+        var file = Path.Combine(Folder, string.Create(CultureInfo.InvariantCulture, $"frame-{frame.Sequence:D6}.png"));
+        if (!Cv2.ImWrite(file, _canvas)) throw new SinkException($"cannot write '{file}'");
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _canvas.Dispose();
+    }
+}

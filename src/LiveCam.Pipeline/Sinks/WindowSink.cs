@@ -1,0 +1,61 @@
+using LiveCam.Core;
+using OpenCvSharp;
+
+namespace LiveCam.Pipeline.Sinks;
+
+/// <summary>
+/// A desktop window (OpenCV HighGUI) until the OpenGL renderer replaces it. Create, show and dispose on
+/// the display thread. Keys: q or Esc stops the run; closing the window does too.
+/// </summary>
+public sealed class WindowSink : IFrameSink
+{
+    readonly string _title;
+    readonly HudPainter _hud;
+    readonly Action _requestStop;
+    readonly Mat _canvas = new();
+    bool _disposed, _stopRequested;
+
+    public WindowSink(string title, int width, int height, HudPainter hud, Action requestStop)
+    {
+        _title = title;
+        _hud = hud ?? throw new ArgumentNullException(nameof(hud));
+        _requestStop = requestStop ?? throw new ArgumentNullException(nameof(requestStop));
+        try
+        {
+            Cv2.NamedWindow(_title, WindowFlags.Normal | WindowFlags.KeepRatio | WindowFlags.GuiNormal);
+            Cv2.ResizeWindow(_title, width, height);
+        }
+        catch (OpenCVException e)
+        {
+            throw new SinkException($"cannot open a window: {e.ErrMsg}", e);
+        }
+    }
+
+    public void Show(Frame frame, Analysis? analysis)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _hud.Paint(frame, analysis, _canvas);
+        Cv2.ImShow(_title, _canvas);
+        int key = Cv2.WaitKey(1);
+        bool closed = Cv2.GetWindowProperty(_title, WindowPropertyFlags.Visible) < 1;
+        if (!_stopRequested && (key is 'q' or 'Q' or 27 || closed))
+        {
+            _stopRequested = true;
+            _requestStop();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try
+        {
+            Cv2.DestroyWindow(_title);
+            Cv2.WaitKey(1);
+        }
+        catch (OpenCVException) { /* the window was already gone */ }
+        _canvas.Dispose();
+    }
+}
