@@ -2,6 +2,7 @@
 // loader accepts a system library that lacks that version. Used at build time for LibTorchSharp
 // (see LibTorchSharpFix.targets): it requires GLIBCXX_3.4.32 only for a marker symbol it never binds.
 // This file is compiled twice: as an MSBuild inline task, and into the build tests (LIVECAM_BUILD_TESTS).
+#pragma warning disable IDE0161 // one file holds the task (global namespace) and the logic
 using System;
 using System.IO;
 using System.Text;
@@ -54,10 +55,13 @@ namespace LiveCamBuild
             if (offset < 0) return result;
             var flags = BitConverter.ToUInt16(bytes, offset);
             if ((flags & VerFlgWeak) != 0) return PatchResult.AlreadyWeak;
-            BitConverter.TryWriteBytes(bytes.AsSpan(offset, 2), (ushort)(flags | VerFlgWeak));
+            var patched = (ushort)(flags | VerFlgWeak);
+            bytes[offset] = (byte)(patched & 0xff);
+            bytes[offset + 1] = (byte)(patched >> 8);
             var temp = path + ".patching";
             File.WriteAllBytes(temp, bytes);
-            File.Move(temp, path, overwrite: true);
+            File.Delete(path);  // unlinks this name only: a hard-linked original keeps its bytes
+            File.Move(temp, path);
             return PatchResult.Patched;
         }
 
@@ -121,6 +125,18 @@ namespace LiveCamBuild
             return Encoding.ASCII.GetString(b, s, e - s);
         }
 
+        // Compiled by MSBuild against netstandard2.0 too: no spans here.
+        static int IndexOf(byte[] haystack, byte[] needle)
+        {
+            for (int i = 0; i + needle.Length <= haystack.Length; i++)
+            {
+                int j = 0;
+                while (j < needle.Length && haystack[i + j] == needle[j]) j++;
+                if (j == needle.Length) return i;
+            }
+            return -1;
+        }
+
         /// <summary>Whether the system's libstdc++.so.6 defines the symbol version <paramref name="version"/>.
         /// False when no libstdc++ is found (then patching is the safe choice).</summary>
         public static bool SystemLibStdCxxHas(string version)
@@ -131,7 +147,7 @@ namespace LiveCamBuild
             {
                 var path = Path.Combine(dir, "libstdc++.so.6");
                 if (!File.Exists(path)) continue;
-                return File.ReadAllBytes(path).AsSpan().IndexOf(needle) >= 0;
+                return IndexOf(File.ReadAllBytes(path), needle) >= 0;
             }
             return false;
         }

@@ -14,6 +14,7 @@ public static class SourceFactory
             SourceKind.Synthetic => new SyntheticSceneReader(spec.Width, spec.Height, spec.Fps, seed, spec.Text),
             SourceKind.Images => new ImageSequenceReader(spec, imageFps),
             SourceKind.Webcam => new VideoCaptureReader(spec, webcamWidth, webcamHeight, webcamFps),
+            SourceKind.Stream => new NetworkStreamReader(spec),
             _ => new VideoCaptureReader(spec),
         };
     }
