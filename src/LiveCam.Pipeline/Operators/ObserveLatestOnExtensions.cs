@@ -115,16 +115,9 @@ public static class ObserveLatestOnExtensions
                     _hasPending = false;
                 }
                 if (Volatile.Read(ref _disposed)) { Drop(item); continue; }
+                // As with ObserveOn, an observer that throws is a bug and is not turned into OnError.
                 try { _observer.OnNext(item); }
-                catch (Exception e)
-                {
-                    // A consumer that throws ends the stream here, on its own thread, instead of killing the scheduler.
-                    _release(item);
-                    Dispose();
-                    _observer.OnError(e);
-                    return;
-                }
-                _release(item);
+                finally { _release(item); }
             }
         }
 
