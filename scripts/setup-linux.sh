@@ -30,7 +30,6 @@ fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then :; fi
 
 # Pick, for each need, the first candidate package this system's apt knows.
 apt_known() { apt-cache show "$1" >/dev/null 2>&1; }

@@ -13,7 +13,7 @@ public sealed class WindowSink : IFrameSink
     readonly HudPainter _hud;
     readonly Action _requestStop;
     readonly Mat _canvas = new();
-    bool _disposed, _stopRequested;
+    bool _disposed, _stopRequested, _seenVisible;
 
     public WindowSink(string title, int width, int height, HudPainter hud, Action requestStop)
     {
@@ -38,7 +38,10 @@ public sealed class WindowSink : IFrameSink
         _hud.Paint(frame, analysis, _canvas);
         Cv2.ImShow(_title, _canvas);
         int key = Cv2.WaitKey(1);
-        bool closed = Cv2.GetWindowProperty(_title, WindowPropertyFlags.Visible) < 1;
+        // The window counts as closed only once it has been seen mapped: it may appear a few frames late.
+        bool visible = Cv2.GetWindowProperty(_title, WindowPropertyFlags.Visible) >= 1;
+        _seenVisible |= visible;
+        bool closed = _seenVisible && !visible;
         if (!_stopRequested && (key is 'q' or 'Q' or 27 || closed))
         {
             _stopRequested = true;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every test of LiveCam, doing all setup first (system libraries, restore, build).
+#   ./test.sh            the whole suite (what CI runs)
+#   ./test.sh --slow     also the slow checks (tests marked [Trait("Category", "Slow")])
+# The last line is the total: "N passed, N failed, N skipped".
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+filter="Category!=Slow"
+[ "${1:-}" = "--slow" ] && filter=""
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is needed and 'dotnet' is not on PATH" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if ! scripts/setup-linux.sh --with-window-tests; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if ! dotnet build LiveCam.sln -c Debug -nologo -v q -clp:ErrorsOnly; then
+  echo "test.sh: the build failed" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"; rm -rf "${launch:-}"' EXIT
+dotnet test LiveCam.sln -c Debug --no-build --nologo ${filter:+--filter "$filter"} 2>&1 | tee "$log"
+
+# Per assembly: "Passed!  - Failed:     0, Passed:    15, Skipped:     0, Total:    15, ..."
+passed=0 failed=0 skipped=0 assemblies=0
+while read -r f p s; do
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s)); assemblies=$((assemblies + 1))
+done < <(sed -nE 's/.*Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+), Total.*/\1 \2 \3/p' "$log")
+expected=$(ls -d tests/*/ | wc -l)
+if [ "$assemblies" -ne "$expected" ]; then
+  echo "test.sh: only $assemblies of $expected test assemblies reported results (a test host crashed?)" >&2
+  failed=$((failed + expected - assemblies))
+fi
+
+# The launcher, as a new user runs it: a headless run, then the video read back.
+launch=$(mktemp -d)
+if ./livecam run --source synthetic --frames 60 --headless --out "$launch/launch.mp4" >"$launch/run.log" 2>&1 \
+   && ./livecam probe --source "$launch/launch.mp4" --count >"$launch/probe.log" 2>&1 \
+   && grep -q "decoded: 60 frames, last 640x480" "$launch/probe.log"; then
+  echo "launcher: ./livecam run --headless wrote 60 frames of 640x480: passed"
+  passed=$((passed + 1))
+else
+  echo "launcher: FAILED" >&2
+  cat "$launch"/*.log >&2
+  failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

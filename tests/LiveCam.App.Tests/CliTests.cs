@@ -1,0 +1,113 @@
+using OpenCvSharp;
+
+namespace LiveCam.App.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("livecam-cli-").FullName;
+
+    static (int Code, string Out, string Err) Invoke(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = Cli.Invoke(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    static (int Frames, int Width, int Height) ReadVideo(string path)
+    {
+        using var capture = new VideoCapture(path);
+        Assert.True(capture.IsOpened(), $"{path} does not open as a video");
+        int frames = 0;
+        using var image = new Mat();
+        while (capture.Read(image) && !image.Empty()) frames++;
+        return (frames, (int)capture.Get(VideoCaptureProperties.FrameWidth), (int)capture.Get(VideoCaptureProperties.FrameHeight));
+    }
+
+    [Fact]
+    public void A_headless_run_records_every_frame_and_prints_a_summary()
+    {
+        var output = Path.Combine(_dir, "run.mp4");
+        var (code, stdout, stderr) = Invoke("run", "--source", "synthetic:160x120@60", "--frames", "40", "--headless", "--timing", "exact", "--out", output);
+        Assert.True(code == 0, stderr);
+        Assert.Equal((40, 160, 120), ReadVideo(output));
+        Assert.Contains("frames: 40 captured, 40 shown, 40 analysed, 0 dropped", stdout, StringComparison.Ordinal);
+        Assert.Contains("latency capture->sink: median", stdout, StringComparison.Ordinal);
+        Assert.Contains($"saved {output}", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_run_can_write_a_folder_of_images()
+    {
+        var folder = Path.Combine(_dir, "frames") + "/";
+        var (code, _, stderr) = Invoke("run", "--source", "synthetic:96x72", "--frames", "5", "--fps", "0", "--timing", "exact", "--headless", "--out", folder);
+        Assert.True(code == 0, stderr);
+        var files = Directory.GetFiles(folder, "*.png").Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(5, files.Length);
+        using var first = Cv2.ImRead(files[0]);
+        Assert.Equal((96, 72), (first.Width, first.Height));
+    }
+
+    [Fact]
+    public void Probe_reports_what_a_source_delivers()
+    {
+        var video = Path.Combine(_dir, "probe.avi");
+        Assert.Equal(0, Invoke("run", "--source", "synthetic:64x48@20", "--frames", "12", "--fps", "0", "--timing", "exact", "--headless", "--out", video).Code);
+        var (code, stdout, _) = Invoke("probe", "--source", video, "--count");
+        Assert.Equal(0, code);
+        Assert.Contains("size: 64x48", stdout, StringComparison.Ordinal);
+        Assert.Contains("frames: 12", stdout, StringComparison.Ordinal);
+        Assert.Contains("decoded: 12 frames", stdout, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string[], string> BadInputs => new()
+    {
+        { ["run", "--source", "/nonexistent/clip.mp4", "--headless"], "no such file" },
+        { ["run", "--source", "GARBAGE", "--headless"], "not a video" },
+        { ["run", "--source", "synthetic:10x10", "--headless"], "size must be" },
+        { ["run", "--source", "webcam:63", "--headless"], "cannot open camera" },
+        { ["run", "--source", "synthetic", "--headless", "--out", "/nonexistent/out.mp4"], "does not exist" },
+        { ["run", "--source", "synthetic", "--headless", "--fps", "-3"], "--fps" },
+        { ["probe", "--source", "EMPTYDIR"], "no images" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public void Bad_input_ends_in_one_clear_line_and_exit_code_2(string[] args, string expected)
+    {
+        var garbage = Path.Combine(_dir, "garbage.mp4");
+        File.WriteAllBytes(garbage, Enumerable.Range(0, 3000).Select(i => (byte)(i * 7)).ToArray());
+        var empty = Path.Combine(_dir, "empty");
+        Directory.CreateDirectory(empty);
+        args = args.Select(a => a == "GARBAGE" ? garbage : a == "EMPTYDIR" ? empty : a).ToArray();
+
+        var (code, _, stderr) = Invoke(args);
+        Assert.Equal(2, code);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("livecam:", StringComparison.Ordinal)).ToArray();
+        Assert.Single(lines);
+        Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Help_lists_the_commands_and_run_options()
+    {
+        var (code, stdout, _) = Invoke("--help");
+        Assert.Equal(0, code);
+        foreach (var word in new[] { "run", "probe", "bench" }) Assert.Contains(word, stdout, StringComparison.Ordinal);
+        var run = Invoke("run", "--help");
+        Assert.Equal(0, run.Code);
+        foreach (var option in new[] { "--source", "--frames", "--out", "--headless", "--fps", "--timing", "--loop" })
+            Assert.Contains(option, run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_option_is_a_usage_error()
+    {
+        var (code, _, stderr) = Invoke("run", "--no-such-option");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--no-such-option", stderr, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
