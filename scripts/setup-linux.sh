@@ -19,8 +19,11 @@ need_lib() { # soname, package candidates...
 need_lib libgtk-3.so.0      "libgtk-3-0 libgtk-3-0t64"   # OpenCvSharpExtern links GTK3 (highgui)
 need_lib libEGL.so.1        "libegl1"                    # headless GL
 [ -e /usr/share/glvnd/egl_vendor.d/50_mesa.json ] || missing+=("libegl-mesa0")
-ls /usr/lib/*/dri/swrast_dri.so /usr/lib/*/dri/llvmpipe_dri.so /usr/lib/*/dri/kms_swrast_dri.so >/dev/null 2>&1 \
-  || missing+=("libgl1-mesa-dri")
+have_dri=0
+for f in /usr/lib/*/dri/swrast_dri.so /usr/lib/*/dri/llvmpipe_dri.so /usr/lib/dri/swrast_dri.so; do
+  [ -e "$f" ] && have_dri=1
+done
+[ $have_dri = 1 ] || missing+=("libgl1-mesa-dri")         # llvmpipe, the software GL
 need_lib libGL.so.1         "libgl1"
 need_lib libglfw.so.3       "libglfw3"                   # the window
 if [ $want_xvfb = 1 ]; then

@@ -68,7 +68,10 @@ internal sealed class SourceOptions
         bool automatic = text.Equals("auto", StringComparison.OrdinalIgnoreCase);
         try
         {
-            source.Open();
+            var info = source.Open();
+            if (spec.Kind == SourceKind.Webcam && (width > 0 || fps is > 0))
+                log.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"livecam: asked the camera for {(width > 0 ? $"{width}x{height}" : "its default size")}{(fps is > 0 ? $" @ {fps:0.##} fps" : "")}; it gives {info.Width}x{info.Height} @ {info.Fps:0.##} fps"));
             return source;
         }
         catch (SourceOpenException) when (automatic && spec.Kind == SourceKind.Webcam)
