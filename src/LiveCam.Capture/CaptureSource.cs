@@ -80,25 +80,28 @@ public sealed class CaptureSource : IDisposable
         double pace = PaceFps;
         long emitted = 0;
         var period = pace > 0 ? TimeSpan.FromSeconds(1 / pace) : TimeSpan.Zero;
-        var due = MonotonicClock.Now;
+        TimeSpan? due = null;  // when the next frame is due, on the schedule set by the first one
         try
         {
             while (!stop.IsCancellationRequested)
             {
                 if (_options.MaxFrames > 0 && emitted >= _options.MaxFrames) break;
-                if (period > TimeSpan.Zero)
+                if (due is { } d)
                 {
-                    var wait = due - MonotonicClock.Now;
-                    if (wait > TimeSpan.Zero && stop.WaitHandle.WaitOne(wait)) break;
-                    // After a stall, start pacing afresh instead of bursting to catch up.
-                    due = wait < -period ? MonotonicClock.Now + period : due + period;
+                    var wait = d - MonotonicClock.Now;
+                    // Whole milliseconds, rounded up: a wait never ends before the frame is due.
+                    if (wait > TimeSpan.Zero && stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)))) break;
                 }
                 var status = _reader.Read(out var image);
                 switch (status)
                 {
                     case ReadStatus.Frame:
-                        var frame = new Frame(image!, emitted++, MonotonicClock.Now, info.Name);
+                        var captured = MonotonicClock.Now;
+                        var frame = new Frame(image!, emitted++, captured, info.Name);
                         Stats.OnCaptured();
+                        // Keep the schedule; after a stall of more than a period, start it afresh instead of bursting.
+                        if (period > TimeSpan.Zero)
+                            due = due is { } last && captured - last < period ? last + period : captured + period;
                         try { observer.OnNext(frame); }
                         finally { frame.Dispose(); }
                         break;
@@ -117,7 +120,7 @@ public sealed class CaptureSource : IDisposable
                                 observer.OnError(new SourceOpenException($"{info.Name}: lost, and {_options.MaxReconnectAttempts} reconnection attempts failed"));
                             return;
                         }
-                        due = MonotonicClock.Now;
+                        due = null;
                         break;
                 }
             }
