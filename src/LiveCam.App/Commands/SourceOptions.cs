@@ -56,15 +56,16 @@ internal sealed class SourceOptions
             if (parts.Length != 2 || !int.TryParse(parts[0], out width) || !int.TryParse(parts[1], out height) || width <= 0 || height <= 0)
                 throw new UsageException($"--size '{size}': expected WIDTHxHEIGHT, e.g. 1280x720");
         }
-        var reader = SourceFactory.CreateReader(spec, parsed.GetValue(Seed), fps is > 0 ? fps.Value : CaptureOptions.DefaultImageFps,
-            width, height, fps ?? 0);
-        var source = new CaptureSource(reader, new CaptureOptions
+        var options = new CaptureOptions
         {
             PaceFps = unpaced ? 0 : fps,
             Loop = parsed.GetValue(Loop),
             MaxFrames = maxFrames,
             Log = log.WriteLine,
-        });
+        };
+        int seed = parsed.GetValue(Seed);
+        var reader = SourceFactory.CreateReader(spec, seed, fps is > 0 ? fps.Value : CaptureOptions.DefaultImageFps, width, height, fps ?? 0);
+        var source = new CaptureSource(reader, options);
         bool automatic = text.Equals("auto", StringComparison.OrdinalIgnoreCase);
         try
         {
@@ -78,8 +79,9 @@ internal sealed class SourceOptions
         {
             source.Dispose();
             log.WriteLine("livecam: the camera could not be opened; playing the built-in synthetic scene");
-            return new CaptureSource(SourceFactory.CreateReader(SourceSpec.Parse("synthetic"), parsed.GetValue(Seed)),
-                new CaptureOptions { PaceFps = unpaced ? 0 : fps, MaxFrames = maxFrames, Log = log.WriteLine });
+            var synthetic = new CaptureSource(SourceFactory.CreateReader(SourceSpec.Parse("synthetic"), seed), options);
+            synthetic.Open();
+            return synthetic;
         }
         catch
         {
