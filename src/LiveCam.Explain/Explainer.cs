@@ -1,0 +1,82 @@
+using LiveCam.Explain.Engine;
+using LiveCam.Explain.Layers;
+using LiveCam.Explain.Methods;
+using LiveCam.Explain.Targets;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LiveCam.Explain;
+
+/// <summary>
+/// Explains a TorchSharp model's predictions. Each call owns everything it changes: the model is put in
+/// eval mode with its parameters frozen, hooks are added, and all of it is undone in <c>finally</c>, even when
+/// the method or the target throws. Tensors made by a call live in one dispose scope; only managed results leave it.
+/// </summary>
+/// <example><code>
+/// var explainer = new Explainer(model);
+/// var set = explainer.Explain(input, new GradCam(), Target.Top());
+/// var map = set.Items[0].Map.Normalised;   // [h * w], 0..1
+/// </code></example>
+public sealed class Explainer(nn.Module<Tensor, Tensor> model)
+{
+    readonly Dictionary<string, IReadOnlyList<LayerInfo>> _traces = [];
+
+    public nn.Module<Tensor, Tensor> Model { get; } = model ?? throw new ArgumentNullException(nameof(model));
+
+    /// <summary>The model's layers in the order an input of this shape traverses them (traced once per shape).</summary>
+    public IReadOnlyList<LayerInfo> Layers(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var key = string.Join('x', input.shape);
+        lock (_traces)
+        {
+            if (!_traces.TryGetValue(key, out var trace)) _traces[key] = trace = LayerTracer.Trace(Model, input);
+            return trace;
+        }
+    }
+
+    /// <summary>The layer a selector picks, with its traced shape; containers (<c>layer4</c>) are traced on demand.</summary>
+    public LayerInfo ResolveLayer(Tensor input, LayerSelector selector)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        var trace = Layers(input);
+        var name = selector.Resolve(Model, trace);
+        return trace.FirstOrDefault(l => l.Name == name) ?? TraceContainer(input, name);
+    }
+
+    LayerInfo TraceContainer(Tensor input, string name)
+    {
+        var module = ModuleTree.Find(Model, name);
+        long[]? shape = null;
+        using var scope = NewDisposeScope();
+        using var state = ModelStateGuard.ForInference(Model);
+        using (var hooks = new HookSet())
+        {
+            hooks.AddForwardHook(module, (_, _, output) =>
+            {
+                shape ??= output.shape.ToArray();
+                return output;
+            });
+            using (no_grad()) Model.call(input.to(state.Device));
+        }
+        if (shape is null) throw new ArgumentException($"layer '{name}' is not reached by the forward pass");
+        return new LayerInfo(-1, name, module.GetType().Name, shape);
+    }
+
+    /// <summary>Explains <paramref name="input"/> [N, C, H, W] for <paramref name="target"/>.</summary>
+    /// <param name="layer">For methods that explain a layer; default <see cref="LayerSelector.LastConv"/>.</param>
+    public ExplanationSet Explain(Tensor input, ExplanationMethod method, Target target, LayerSelector? layer = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(target);
+        if (input.ndim != 4) throw new ArgumentException($"input must be [N, C, H, W], not [{string.Join(", ", input.shape)}]");
+
+        var layerInfo = method.ExplainsLayer ? ResolveLayer(input, layer ?? LayerSelector.Default) : null;
+        var trace = Layers(input);
+        using var scope = NewDisposeScope();
+        using var state = ModelStateGuard.ForInference(Model);
+        var run = new ExplainRun(Model, input.to(state.Device).detach(), target, layerInfo, trace, scope);
+        return method.Run(run);
+    }
+}

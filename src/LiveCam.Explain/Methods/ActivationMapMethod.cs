@@ -1,0 +1,71 @@
+using LiveCam.Explain.Engine;
+using LiveCam.Explain.Layers;
+using LiveCam.Explain.Targets;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LiveCam.Explain.Methods;
+
+/// <summary>
+/// The CAM family: one forward pass captures the layer's activations A [N, C, h, w]; for each target the
+/// gradient dScore/dA (only back to that layer) and a method-specific rule give a map [N, h, w].
+/// All targets (top-k classes) share that one forward pass.
+/// </summary>
+public abstract class ActivationMapMethod : ExplanationMethod
+{
+    public override bool ExplainsLayer => true;
+
+    /// <summary>Whether <see cref="Map"/> needs the gradient of the score with respect to A.</summary>
+    protected virtual bool UsesGradients => true;
+
+    /// <summary>The map [N, h, w] (any sign; negative values are cut when it becomes a heatmap).</summary>
+    /// <param name="gradients">dScore/dA, or null when <see cref="UsesGradients"/> is false.</param>
+    protected abstract Tensor Map(Tensor activations, Tensor? gradients, MapContext context);
+
+    /// <summary>Extra hooks a method needs in the same forward pass (CAM captures the classifier's output);
+    /// what it returns reaches <see cref="Map"/> as <see cref="MapContext.State"/>.</summary>
+    protected virtual object? AddCaptures(HookSet hooks, ExplainRun run) => null;
+
+    /// <summary>Whether the forward pass must record a graph (some capture needs gradients).</summary>
+    protected virtual bool RecordsGraph => UsesGradients;
+
+    public override ExplanationSet Run(ExplainRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var layer = run.RequireLayer(Name);
+        Tensor output;
+        ActivationCapture capture;
+        object? state;
+        using (var hooks = new HookSet())
+        {
+            capture = new ActivationCapture(hooks, ModuleTree.Find(run.Model, layer.Name), run.Scope, UsesGradients);
+            state = AddCaptures(hooks, run);
+            using (RecordsGraph ? enable_grad() : no_grad())
+                output = run.Model.call(run.Input);
+        }
+        var a = capture.Activation ?? throw new ArgumentException($"layer '{layer.Name}' was not reached by the forward pass");
+        if (a.ndim != 4)
+            throw new ArgumentException($"{Name} needs a layer with a [N, C, H, W] output; '{layer.Name}' gives [{string.Join(", ", a.shape)}]");
+
+        var targets = run.Target.Resolve(output);
+        var items = new List<Explanation>();
+        for (int t = 0; t < targets.Count; t++)
+        {
+            var score = targets[t].ScoreOf(output);
+            Tensor? grads = null;
+            if (UsesGradients)
+                grads = autograd.grad([score.sum()], [a], retain_graph: true)[0];
+            using var map = Map(a, grads, new MapContext(run, output, score, targets[t], state));
+            for (int n = 0; n < map.shape[0]; n++)
+                items.Add(new Explanation(Name, targets[t].Description, targets[t].ClassIndex, n, layer, Heatmap.FromTensor(map[n]), AtInputResolution: false));
+        }
+        return ExplainRun.Result(output, items);
+    }
+
+    /// <summary>Channel weights [N, C] applied to the activations: relu is left to the heatmap.</summary>
+    protected static Tensor Weighted(Tensor activations, Tensor weights) =>
+        (weights.unsqueeze(-1).unsqueeze(-1) * activations).sum(1);
+}
+
+/// <summary>What a map rule may look at besides A and its gradient.</summary>
+public sealed record MapContext(ExplainRun Run, Tensor Output, Tensor Score, Target Target, object? State);

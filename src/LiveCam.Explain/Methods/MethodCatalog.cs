@@ -1,0 +1,36 @@
+namespace LiveCam.Explain.Methods;
+
+/// <summary>Every explanation method by its short name.</summary>
+public static class MethodCatalog
+{
+    public static IReadOnlyList<string> Names { get; } =
+        ["gradcam", "gradcam++", "xgradcam", "layercam", "eigencam", "scorecam", "cam", "saliency", "guided-backprop", "guided-gradcam", "smoothgrad", "smoothgrad:guided-backprop"];
+
+    /// <summary>The method named <paramref name="name"/>; <c>smoothgrad:X</c> wraps gradient method X.</summary>
+    public static ExplanationMethod Create(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var n = name.Trim().ToLowerInvariant();
+        if (n.StartsWith("smoothgrad:", StringComparison.Ordinal))
+        {
+            return Create(n["smoothgrad:".Length..]) is InputGradientMethod inner and not SmoothGrad
+                ? new SmoothGrad(inner)
+                : throw new ArgumentException($"method '{name}': smoothgrad wraps saliency or guided-backprop");
+        }
+        return n switch
+        {
+            "gradcam" or "grad-cam" => new GradCam(),
+            "gradcam++" or "grad-cam++" or "gradcampp" => new GradCamPlusPlus(),
+            "xgradcam" => new XGradCam(),
+            "layercam" => new LayerCam(),
+            "eigencam" => new EigenCam(),
+            "scorecam" => new ScoreCam(),
+            "cam" => new Cam(),
+            "saliency" => new Saliency(),
+            "guided-backprop" or "guided" => new GuidedBackprop(),
+            "guided-gradcam" => new GuidedGradCam(),
+            "smoothgrad" => new SmoothGrad(new Saliency()),
+            _ => throw new ArgumentException($"unknown method '{name}'; methods: {string.Join(", ", Names)}"),
+        };
+    }
+}
