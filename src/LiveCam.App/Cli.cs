@@ -21,6 +21,8 @@ public static class Cli
         {
             RunCommand.Create(output, error),
             ProbeCommand.Create(output, error),
+            ExplainCommand.Create(output, error),
+            LayersCommand.Create(output, error),
             BenchCommand.Create(output, error),
         };
         var parsed = root.Parse(args);
@@ -46,7 +48,7 @@ public static class Cli
         int code;
         switch (e)
         {
-            case SourceOpenException or SinkException or FormatException or UsageException:
+            case SourceOpenException or SinkException or FormatException or UsageException or Models.ModelLoadException:
                 error.WriteLine($"livecam: {e.Message}");
                 code = BadInput;
                 break;

@@ -8,4 +8,40 @@ namespace LiveCam.Core;
 public sealed record Analysis(long FrameSequence, TimeSpan FrameCaptureTime, TimeSpan CompletedAt, string AnalyserName)
 {
     public TimeSpan Latency => CompletedAt - FrameCaptureTime;
+
+    /// <summary>The explanation at its own resolution (e.g. 8x10 for a CAM), normalised to [0, 1]; null when none.</summary>
+    public HeatmapImage? Heatmap { get; init; }
+
+    /// <summary>The part of the frame the heatmap covers (the model's input region); null = the whole frame.</summary>
+    public PixelRect? HeatmapRegion { get; init; }
+
+    /// <summary>The model's outputs for this frame, from the same forward pass as the heatmap.</summary>
+    public IReadOnlyList<float>? Outputs { get; init; }
+
+    /// <summary>How to read <see cref="Outputs"/>.</summary>
+    public PredictionKind Kind { get; init; }
+
+    /// <summary>The output the heatmap explains, when it explains one (a class).</summary>
+    public int? ExplainedOutput { get; init; }
+
+    /// <summary>Method, layer and target, for the HUD.</summary>
+    public string? Description { get; init; }
 }
+
+public enum PredictionKind
+{
+    None,
+    /// <summary>Class scores (logits or probabilities); the top ones are shown with their labels.</summary>
+    Classifier,
+    /// <summary>The robot model: 65 distances x 5 proximity sensors of obstacle probability, index = d * 5 + s.</summary>
+    RobotProximity,
+}
+
+/// <summary>A small single-channel map, row-major, values in [0, 1].</summary>
+public sealed record HeatmapImage(int Height, int Width, float[] Values)
+{
+    public float this[int y, int x] => Values[y * Width + x];
+}
+
+/// <summary>A rectangle in frame pixels.</summary>
+public readonly record struct PixelRect(int X, int Y, int Width, int Height);

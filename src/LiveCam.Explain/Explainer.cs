@@ -20,6 +20,7 @@ namespace LiveCam.Explain;
 public sealed class Explainer(nn.Module<Tensor, Tensor> model)
 {
     readonly Dictionary<string, IReadOnlyList<LayerInfo>> _traces = [];
+    readonly Dictionary<string, LayerInfo> _containers = [];
 
     public nn.Module<Tensor, Tensor> Model { get; } = model ?? throw new ArgumentNullException(nameof(model));
 
@@ -41,7 +42,14 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model)
         ArgumentNullException.ThrowIfNull(selector);
         var trace = Layers(input);
         var name = selector.Resolve(Model, trace);
-        return trace.FirstOrDefault(l => l.Name == name) ?? TraceContainer(input, name);
+        if (trace.FirstOrDefault(l => l.Name == name) is { } leaf) return leaf;
+        // A container's shape costs a forward pass to learn: once per input shape.
+        var key = string.Join('x', input.shape) + "/" + name;
+        lock (_containers)
+        {
+            if (!_containers.TryGetValue(key, out var info)) _containers[key] = info = TraceContainer(input, name);
+            return info;
+        }
     }
 
     LayerInfo TraceContainer(Tensor input, string name)
@@ -61,6 +69,26 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model)
         }
         if (shape is null) throw new ArgumentException($"layer '{name}' is not reached by the forward pass");
         return new LayerInfo(-1, name, module.GetType().Name, shape);
+    }
+
+    /// <summary>A layer's output for <paramref name="input"/> (the article's feature maps), detached, owned by the caller's scope.</summary>
+    public Tensor Activations(Tensor input, LayerSelector layer)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(layer);
+        var name = ResolveLayer(input, layer).Name;
+        Tensor? captured = null;
+        using var state = ModelStateGuard.ForInference(Model);
+        using (var scope = NewDisposeScope())
+        {
+            using (var hooks = new HookSet())
+            {
+                var capture = new ActivationCapture(hooks, ModuleTree.Find(Model, name), scope, forGradients: false);
+                using (no_grad()) Model.call(input.to(state.Device));
+                captured = capture.Activation;
+            }
+            return (captured ?? throw new ArgumentException($"layer '{name}' was not reached")).MoveToOuterDisposeScope();
+        }
     }
 
     /// <summary>Explains <paramref name="input"/> [N, C, H, W] for <paramref name="target"/>.</summary>

@@ -6,6 +6,7 @@ using LiveCam.Core;
 using LiveCam.Pipeline;
 using LiveCam.Pipeline.Analysers;
 using LiveCam.Pipeline.Sinks;
+using LiveCam.Models;
 
 namespace LiveCam.App.Commands;
 
@@ -23,8 +24,11 @@ internal static class RunCommand
             Description = "live: video at the source's rate, overlay as analyses arrive; exact: every frame waits for its own analysis",
             DefaultValueFactory = _ => TimingMode.Live,
         };
+        // The robot model with its shipped weights is the default when they are there; "none" plays the video alone.
+        var model = new ModelOptions(ModelCatalog.ShippedWeights(ModelCatalog.RobotWeights) is null ? "none" : "robot");
         var command = new Command("run", "Play a source live with the analysis overlay: in a window when a display exists, otherwise headless to a video file.");
         source.AddTo(command);
+        model.AddTo(command);
         command.Add(frames);
         command.Add(outFile);
         command.Add(headless);
@@ -34,7 +38,7 @@ internal static class RunCommand
             try
             {
                 if (parsed.GetValue(frames) < 0) throw new UsageException("--frames must be 0 or more");
-                return Run(parsed, source, parsed.GetValue(frames), parsed.GetValue(outFile), parsed.GetValue(headless),
+                return Run(parsed, source, model, parsed.GetValue(frames), parsed.GetValue(outFile), parsed.GetValue(headless),
                     parsed.GetValue(timing), output, error);
             }
             catch (Exception e)
@@ -45,7 +49,7 @@ internal static class RunCommand
         return command;
     }
 
-    static int Run(ParseResult parsed, SourceOptions sourceOptions, long maxFrames, string? outPath, bool forceHeadless,
+    static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions, long maxFrames, string? outPath, bool forceHeadless,
         TimingMode timing, TextWriter output, TextWriter error)
     {
         using var stop = new CancellationTokenSource();
@@ -62,9 +66,11 @@ internal static class RunCommand
             if (!window && outPath is null) outPath = Cli.Format($"livecam-{DateTime.Now:yyyyMMdd-HHmmss}.mp4");
             double recordFps = frameSource.PaceFps > 0 ? frameSource.PaceFps : info.Fps > 0 ? info.Fps : 30;
 
+            using var vision = modelOptions.WantsModel(parsed) ? modelOptions.LoadModel(parsed) : null;
+            IAnalyser analyser = vision is null ? new PassThroughAnalyser() : CreateAnalyser(parsed, modelOptions, vision);
+            output.WriteLine($"analysis: {analyser.Name}" + (vision is null ? "" : Cli.Format($" on {vision.Device.type.ToString().ToLowerInvariant()}, weights {vision.Weights}")));
             var metrics = new PipelineMetrics();
-            IAnalyser analyser = new PassThroughAnalyser();
-            var hud = new HudPainter(metrics, () => analyser.Name);
+            using var hud = new HudPainter(metrics, () => analyser.Name);
 
             IFrameSink CreateSink()
             {
@@ -114,6 +120,13 @@ internal static class RunCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
+    }
+
+    static ExplanationAnalyser CreateAnalyser(ParseResult parsed, ModelOptions options, VisionModel vision)
+    {
+        var (method, layer, target) = options.Explanation(parsed, vision);
+        try { return new ExplanationAnalyser(vision, method, layer, target); }
+        catch (ArgumentException e) { throw new UsageException(e.Message, e); }
     }
 }
 

@@ -5,25 +5,33 @@ using OpenCvSharp;
 namespace LiveCam.Pipeline.Sinks;
 
 /// <summary>Draws the frame's identity and timing over a copy of it (CPU, OpenCV text).</summary>
-public sealed class HudPainter(PipelineMetrics metrics, Func<string> describeAnalysis)
+public sealed class HudPainter(PipelineMetrics metrics, Func<string> describeAnalysis) : IDisposable
 {
+    readonly HeatmapOverlay _overlay = new();
+
+    public void Dispose() => _overlay.Dispose();
+
     /// <summary>Copies the frame into <paramref name="canvas"/> (reallocated only on size change) and draws the HUD.</summary>
     public void Paint(Frame frame, Analysis? analysis, Mat canvas)
     {
         ArgumentNullException.ThrowIfNull(frame);
         ArgumentNullException.ThrowIfNull(canvas);
         frame.Pixels.CopyTo(canvas);
+        if (analysis is not null) _overlay.Blend(canvas, analysis);
         var c = CultureInfo.InvariantCulture;
         var now = MonotonicClock.Now;
         string line1 = string.Create(c, $"{frame.SourceName}  frame {frame.Sequence}  t {frame.CaptureTime.TotalSeconds:0.000} s");
         string line2 = analysis is null
             ? string.Create(c, $"{describeAnalysis()}: waiting  dropped {metrics.DisplayDropped}")
-            : string.Create(c, $"{describeAnalysis()}: frame {analysis.FrameSequence} ({frame.Sequence - analysis.FrameSequence} behind)  latency {(now - frame.CaptureTime).TotalMilliseconds:0.0} ms  dropped {metrics.DisplayDropped}");
+            : string.Create(c, $"analysis of frame {analysis.FrameSequence} ({frame.Sequence - analysis.FrameSequence} behind)  latency {(now - frame.CaptureTime).TotalMilliseconds:0.0} ms  dropped {metrics.DisplayDropped}");
+        var lines = new List<string> { line1, line2 };
+        if (analysis?.Description is { } description) lines.Add(description);
+        if (analysis is not null && HeatmapOverlay.Predictions(analysis) is { } predictions) lines.Add(predictions);
         double scale = Math.Clamp(canvas.Width / 1100.0, 0.35, 1.2);
         int thickness = scale > 0.7 ? 2 : 1;
         int lineHeight = (int)(24 * scale) + 4;
         int y = lineHeight;
-        foreach (var line in new[] { line1, line2 })
+        foreach (var line in lines)
         {
             var size = Cv2.GetTextSize(line, HersheyFonts.HersheySimplex, scale, thickness, out int baseline);
             var box = new Rect(4, y - size.Height - 4, size.Width + 8, size.Height + baseline + 6) & new Rect(0, 0, canvas.Width, canvas.Height);

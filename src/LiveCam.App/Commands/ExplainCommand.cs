@@ -1,0 +1,172 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using LiveCam.Core;
+using LiveCam.Explain;
+using LiveCam.Explain.Layers;
+using LiveCam.Explain.Visualisations;
+using LiveCam.Models;
+using LiveCam.Pipeline.Sinks;
+using OpenCvSharp;
+using static TorchSharp.torch;
+
+namespace LiveCam.App.Commands;
+
+/// <summary><c>livecam explain</c>: one image, one explanation, as a PNG (and JSON).</summary>
+internal static class ExplainCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new ModelOptions("robot");
+        var image = new Option<string>("--image", "-i") { Description = "the image to explain", Required = true };
+        var outPng = new Option<string>("--out", "-o") { Description = "the PNG to write: the image with the explanation over it", Required = true };
+        var json = new Option<string?>("--json") { Description = "also write the raw heatmap, layer, target and model outputs as JSON" };
+        var command = new Command("explain", "Explain a model's prediction on one image: the heatmap over the image as a PNG, the numbers as JSON. "
+            + "--method filters or activations shows the chosen layer's filter weights or feature maps instead.");
+        command.Add(image);
+        command.Add(outPng);
+        command.Add(json);
+        model.AddTo(command);
+        command.SetAction(parsed =>
+        {
+            try
+            {
+                return Run(parsed, model, parsed.GetValue(image)!, parsed.GetValue(outPng)!, parsed.GetValue(json), output);
+            }
+            catch (Exception e)
+            {
+                return Cli.Report(e, error);
+            }
+        });
+        return command;
+    }
+
+    static int Run(ParseResult parsed, ModelOptions options, string imagePath, string outPath, string? jsonPath, TextWriter output)
+    {
+        if (!File.Exists(imagePath)) throw new UsageException($"cannot read '{imagePath}': no such file");
+        using var image = Cv2.ImRead(imagePath, ImreadModes.Color);
+        if (image.Empty()) throw new UsageException($"cannot read '{imagePath}': not an image OpenCV can decode");
+        CheckWritable(outPath);
+        if (jsonPath is not null) CheckWritable(jsonPath);
+
+        using var model = options.LoadModel(parsed);
+        using var scope = NewDisposeScope();
+        var input = model.Preprocess(image);
+        var explainer = new Explainer(model.Network);
+        var methodName = (parsed.GetValue(options.Method) ?? "gradcam").Trim().ToLowerInvariant();
+        if (methodName is "filters" or "activations")
+            return LayerView(parsed, options, model, explainer, input, methodName, outPath, output);
+
+        var (method, layer, target) = options.Explanation(parsed, model);
+        ExplanationSet set;
+        try { set = explainer.Explain(input, method, target, layer); }
+        catch (ArgumentException e) { throw new UsageException(e.Message, e); }
+
+        var region = model.InputRegion(image.Width, image.Height);
+        var panels = new List<Mat>();
+        try
+        {
+            using var overlay = new HeatmapOverlay();
+            foreach (var e in set.Items)
+            {
+                var panel = image.Clone();
+                panels.Add(panel);
+                var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "explain")
+                {
+                    Heatmap = new HeatmapImage(e.Map.Height, e.Map.Width, e.Map.Normalised),
+                    HeatmapRegion = new PixelRect(region.X, region.Y, region.Width, region.Height),
+                    Outputs = set.Outputs,
+                    Kind = model.Kind,
+                    ExplainedOutput = e.ClassIndex,
+                };
+                overlay.Blend(panel, analysis);
+                var lines = new List<string> { $"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : ""), $"target: {e.Target}" };
+                if (HeatmapOverlay.Predictions(analysis) is { } p) lines.Add(p);
+                Caption(panel, lines);
+            }
+            using var sheet = new Mat();
+            Cv2.HConcat(panels.ToArray(), sheet);
+            if (!Cv2.ImWrite(outPath, sheet)) throw new UsageException($"cannot write '{outPath}'");
+        }
+        finally
+        {
+            foreach (var p in panels) p.Dispose();
+        }
+        output.WriteLine($"wrote {Path.GetFullPath(outPath)}");
+
+        if (jsonPath is not null)
+        {
+            File.WriteAllText(jsonPath, JsonSerializer.Serialize(Report(model, set), s_json));
+            output.WriteLine($"wrote {Path.GetFullPath(jsonPath)}");
+        }
+        foreach (var e in set.Items)
+            output.WriteLine(Cli.Format($"{e.Method} target {e.Target}: {e.Map.Height}x{e.Map.Width} map, max {e.Map.Max:G4} at {e.Map.ArgMax()}"));
+        return Cli.Ok;
+    }
+
+    static readonly JsonSerializerOptions s_json = new() { WriteIndented = false };
+
+    static Dictionary<string, object?> Report(VisionModel model, ExplanationSet set)
+    {
+        static Dictionary<string, object?> One(Explanation e) => new()
+        {
+            ["method"] = e.Method,
+            ["target"] = e.Target,
+            ["class"] = e.ClassIndex,
+            ["layer"] = e.Layer is null ? null : new Dictionary<string, object> { ["name"] = e.Layer.Name, ["shape"] = e.Layer.OutputShape },
+            ["at_input_resolution"] = e.AtInputResolution,
+            ["heatmap"] = new Dictionary<string, object> { ["height"] = e.Map.Height, ["width"] = e.Map.Width, ["values"] = e.Map.Values },
+        };
+        var first = One(set.Items[0]);
+        first["model"] = model.Name;
+        first["weights"] = model.Weights;
+        first["outputs"] = set.Outputs;
+        first["output_shape"] = set.OutputShape;
+        if (set.Items.Count > 1) first["explanations"] = set.Items.Select(One).ToList();
+        return first;
+    }
+
+    static int LayerView(ParseResult parsed, ModelOptions options, VisionModel model, Explainer explainer, Tensor input, string view, string outPath, TextWriter output)
+    {
+        var selector = LayerSelector.Parse(parsed.GetValue(options.Layer) ?? (view == "filters" ? "index:0" : model.DefaultLayer));
+        ImageGrid grid;
+        string name;
+        try
+        {
+            name = explainer.ResolveLayer(input, selector).Name;
+            grid = view == "filters"
+                ? LayerViews.FilterWeights(ModuleTree.Find(model.Network, name))
+                : LayerViews.FeatureMaps(explainer.Activations(input, selector));
+        }
+        catch (ArgumentException e) { throw new UsageException(e.Message, e); }
+        using var small = new Mat(grid.Height, grid.Width, grid.Channels == 3 ? MatType.CV_32FC3 : MatType.CV_32FC1);
+        Marshal.Copy(grid.Pixels, 0, small.Data, grid.Pixels.Length);
+        using var bytes = new Mat();
+        small.ConvertTo(bytes, grid.Channels == 3 ? MatType.CV_8UC3 : MatType.CV_8UC1, 255);
+        // Small tiles (3x3 filters) are enlarged without blurring so each weight stays visible.
+        int scale = Math.Max(1, 480 / Math.Max(grid.Width, grid.Height));
+        using var large = new Mat();
+        Cv2.Resize(bytes, large, new OpenCvSharp.Size(grid.Width * scale, grid.Height * scale), interpolation: InterpolationFlags.Nearest);
+        if (!Cv2.ImWrite(outPath, large)) throw new UsageException($"cannot write '{outPath}'");
+        output.WriteLine($"wrote {Path.GetFullPath(outPath)}: {grid.Tiles} {view} of {name}");
+        return Cli.Ok;
+    }
+
+    static void Caption(Mat image, IReadOnlyList<string> lines)
+    {
+        double scale = Math.Clamp(image.Width / 900.0, 0.35, 1.0);
+        int lineHeight = (int)(22 * scale) + 4, y = lineHeight;
+        foreach (var line in lines)
+        {
+            Cv2.PutText(image, line, new OpenCvSharp.Point(6, y), HersheyFonts.HersheySimplex, scale, Scalar.Black, 3, LineTypes.AntiAlias);
+            Cv2.PutText(image, line, new OpenCvSharp.Point(6, y), HersheyFonts.HersheySimplex, scale, Scalar.White, 1, LineTypes.AntiAlias);
+            y += lineHeight;
+        }
+    }
+
+    static void CheckWritable(string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(folder)) throw new UsageException($"cannot write '{path}': folder '{folder}' does not exist");
+    }
+}
