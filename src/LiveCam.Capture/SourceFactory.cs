@@ -1,3 +1,5 @@
+using LiveCam.Capture.Synthetic;
+
 namespace LiveCam.Capture;
 
 /// <summary>Builds the reader for a <see cref="SourceSpec"/>.</summary>

@@ -1,3 +1,4 @@
+using LiveCam.Capture.Synthetic;
 using System.Diagnostics;
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;

@@ -1,3 +1,4 @@
+using LiveCam.Capture.Synthetic;
 using OpenCvSharp;
 
 namespace LiveCam.Capture.Tests;

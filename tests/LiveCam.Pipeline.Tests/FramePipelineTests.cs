@@ -1,3 +1,4 @@
+using LiveCam.Capture.Synthetic;
 using System.Collections.Concurrent;
 using System.Reactive.Concurrency;
 using LiveCam.Capture;

@@ -1,3 +1,4 @@
+using LiveCam.Capture.Synthetic;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Reactive.Concurrency;
