@@ -23,6 +23,9 @@ public static class Cli
             ProbeCommand.Create(output, error),
             ExplainCommand.Create(output, error),
             LayersCommand.Create(output, error),
+            RobotCommands.Train(output, error),
+            RobotCommands.Eval(output, error),
+            RobustnessCommand.Create(output, error),
             BenchCommand.Create(output, error),
         };
         var parsed = root.Parse(args);

@@ -39,7 +39,7 @@ public sealed class ImageSequenceReader : IFrameReader
         return new SourceInfo(_spec.Text, width, height, _fps, _files.Length, IsLive: false);
     }
 
-    internal static string[] Expand(string path)
+    public static string[] Expand(string path)
     {
         string dir, pattern;
         if (Directory.Exists(path)) (dir, pattern) = (path, "*");

@@ -83,6 +83,15 @@ internal static class ExplainCommand
                 var lines = new List<string> { $"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : ""), $"target: {e.Target}" };
                 if (HeatmapOverlay.Predictions(analysis) is { } p) lines.Add(p);
                 Caption(panel, lines);
+                if (model.Kind == PredictionKind.RobotProximity)
+                {
+                    // The paper's picture of the prediction, beside the image.
+                    using var grid = ProximityGridPainter.Panel(new Models.Robot.RobotPrediction(set.OutputsOf(e.Sample).ToArray()), panel.Height);
+                    var both = new Mat();
+                    Cv2.HConcat([panel, grid], both);
+                    panels[^1] = both;
+                    panel.Dispose();
+                }
             }
             using var sheet = new Mat();
             Cv2.HConcat(panels.ToArray(), sheet);
