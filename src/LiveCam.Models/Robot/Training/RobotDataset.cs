@@ -38,7 +38,7 @@ public sealed class RobotDataset
         int done = 0;
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
-            var random = new Random(HashCode.Combine(seed, i, 0x5eed));
+            var random = new Random(SampleSeed(seed, i));
             var (layout, floorColour, textureSeed) = RandomLayout(random);
             using (var floor = RobotWorld.RasteriseFloor(RenderWidth, RenderHeight, floorColour, textureSeed, tile: 15 + random.NextDouble() * 30))
             using (var frame = new Mat(RenderHeight, RenderWidth, MatType.CV_8UC3))
@@ -52,6 +52,16 @@ public sealed class RobotDataset
             if (n % 500 == 0) progress?.Invoke(n);
         });
         return new RobotDataset(count, images, labels);
+    }
+
+    /// <summary>A seed per sample that is the same in every process (HashCode.Combine is randomised per process).</summary>
+    static int SampleSeed(int seed, int index)
+    {
+        // SplitMix64 finaliser over (seed, index).
+        ulong z = ((ulong)(uint)seed << 32 | (uint)index) + 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
     }
 
     /// <summary>A random world: floor, 0-3 obstacles of varied shape, size and colour (a quarter of them the
