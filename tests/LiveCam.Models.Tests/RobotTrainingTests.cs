@@ -68,7 +68,7 @@ public class RobotTrainingTests
             return RobotTrainer.MaskedMse(net.call(RobotTrainer.Standardise(x)), y).item<float>();
         }
         float before = Loss();
-        RobotTrainer.Train(net, data, epochs: 3, seed: 3, CPU);
+        RobotTrainer.Train(net, data, epochs: 10, seed: 3, CPU, learningRate: 1e-3);
         float after = Loss();
         Assert.True(after < before * 0.8, $"loss {before:0.0000} -> {after:0.0000}");
     }
