@@ -6,13 +6,7 @@ public sealed class CliTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-cli-").FullName;
 
-    static (int Code, string Out, string Err) Invoke(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = Cli.Invoke(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    static (int Code, string Out, string Err) Invoke(params string[] args) => CliRunner.Invoke(args);
 
     static (int Frames, int Width, int Height) ReadVideo(string path)
     {

@@ -7,13 +7,7 @@ public sealed class ExplainCliTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-explain-").FullName;
 
-    static (int Code, string Out, string Err) Invoke(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = Cli.Invoke(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    static (int Code, string Out, string Err) Invoke(params string[] args) => CliRunner.Invoke(args);
 
     string Image()
     {

@@ -7,13 +7,7 @@ public sealed class RobotCliTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-robot-").FullName;
 
-    static (int Code, string Out, string Err) Invoke(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = Cli.Invoke(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    static (int Code, string Out, string Err) Invoke(params string[] args) => CliRunner.Invoke(args);
 
     [Fact]
     public void Train_then_evaluate_then_test_robustness_then_explain_with_the_result()
