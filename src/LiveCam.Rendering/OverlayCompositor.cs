@@ -1,0 +1,93 @@
+using LiveCam.Core;
+using LiveCam.Rendering.Gl;
+using OpenCvSharp;
+using Silk.NET.OpenGL;
+
+namespace LiveCam.Rendering;
+
+public enum OverlayMode { Blend, HeatmapOnly, VideoOnly, InterestingRegion }
+
+/// <summary>How the heatmap is drawn over the video.</summary>
+public sealed record OverlayOptions
+{
+    public float Opacity { get; init; } = 0.45f;
+    /// <summary>Heat below this is transparent.</summary>
+    public float Threshold { get; init; }
+    public OverlayMode Mode { get; init; } = OverlayMode.Blend;
+}
+
+/// <summary>
+/// Draws a frame with its explanation on the GPU: the BGR frame as a texture (reallocated only when its size
+/// changes), letterboxed to keep its aspect ratio; the heatmap uploaded at its own resolution as a float texture
+/// and upsampled by the GPU's bilinear filtering, aligned to the frame's pixel centres; colormap and blend in
+/// the fragment shader. All calls on the thread that owns the GL context.
+/// </summary>
+public sealed class OverlayCompositor : IDisposable
+{
+    readonly GL _gl;
+    readonly GlShaderProgram _program;
+    readonly GlEmptyVertexArray _triangle;
+    readonly GlTexture _video, _heat;
+
+    /// <param name="shaderDirectory">Where overlay.frag and fullscreen.vert are (shaders/ next to the app).</param>
+    public OverlayCompositor(GL gl, string? shaderDirectory = null)
+    {
+        _gl = gl ?? throw new ArgumentNullException(nameof(gl));
+        var dir = shaderDirectory ?? Path.Combine(AppContext.BaseDirectory, "shaders");
+        _program = new GlShaderProgram(gl, Path.Combine(dir, "fullscreen.vert"), Path.Combine(dir, "overlay.frag"));
+        _triangle = new GlEmptyVertexArray(gl);
+        _video = new GlTexture(gl, TextureMinFilter.Linear);
+        _heat = new GlTexture(gl, TextureMinFilter.Linear);
+    }
+
+    public OverlayOptions Options { get; set; } = new();
+
+    /// <summary>Where a frame of this size lands in a target of that size, keeping its aspect ratio (x, y from the top-left).</summary>
+    public static (float X, float Y, float Width, float Height) Letterbox(int frameWidth, int frameHeight, int targetWidth, int targetHeight)
+    {
+        float scale = Math.Min(targetWidth / (float)frameWidth, targetHeight / (float)frameHeight);
+        float w = frameWidth * scale, h = frameHeight * scale;
+        return ((targetWidth - w) / 2, (targetHeight - h) / 2, w, h);
+    }
+
+    /// <summary>Draws into the bound target of <paramref name="targetWidth"/> x <paramref name="targetHeight"/>.</summary>
+    /// <param name="flipY">True for a window (its origin is bottom-left); false for framebuffers read back into images.</param>
+    public void Draw(Mat frame, Analysis? analysis, int targetWidth, int targetHeight, bool flipY)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        _video.UploadBgr(frame);
+        var heat = analysis?.Heatmap;
+        if (heat is not null) _heat.UploadFloat(heat.Values, heat.Width, heat.Height);
+
+        var (x, y, w, h) = Letterbox(frame.Width, frame.Height, targetWidth, targetHeight);
+        var region = analysis?.HeatmapRegion ?? new PixelRect(0, 0, frame.Width, frame.Height);
+        _program.Use();
+        _gl.ActiveTexture(TextureUnit.Texture0);
+        _gl.BindTexture(TextureTarget.Texture2D, _video.Handle);
+        _program.Set("video", 0);
+        _gl.ActiveTexture(TextureUnit.Texture1);
+        _gl.BindTexture(TextureTarget.Texture2D, _heat.Handle);
+        _program.Set("heat", 1);
+        _program.Set("viewport", x, y, w, h);
+        _program.Set("heatRegion", region.X / (float)frame.Width, region.Y / (float)frame.Height, region.Width / (float)frame.Width, region.Height / (float)frame.Height);
+        _program.Set("targetHeight", (float)targetHeight);
+        _program.Set("flipY", flipY ? 1 : 0);
+        _program.Set("hasHeat", heat is null ? 0 : 1);
+        _program.Set("mode", (int)Options.Mode);
+        _program.Set("colormap", 0);
+        _program.Set("opacity", Options.Opacity);
+        _program.Set("threshold", Options.Threshold);
+        _gl.BindVertexArray(_triangle.Handle);
+        _gl.DrawArrays(PrimitiveType.Triangles, 0, 3);
+        var error = _gl.GetError();
+        if (error != GLEnum.NoError) throw new InvalidOperationException($"OpenGL error {error} while compositing");
+    }
+
+    public void Dispose()
+    {
+        _heat.Dispose();
+        _video.Dispose();
+        _triangle.Dispose();
+        _program.Dispose();
+    }
+}
