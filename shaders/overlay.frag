@@ -11,15 +11,18 @@ uniform float targetHeight;
 uniform int flipY;            // 1 when drawing to a window (GL's origin is bottom-left)
 uniform int hasHeat;
 uniform int mode;             // 0 blend, 1 heatmap only, 2 video only, 3 interesting region
-uniform int colormap;         // 0 jet
+uniform int colormap;         // row of the colormap table: 0 jet, 1 turbo, 2 viridis, 3 inferno
 uniform float opacity;
 uniform float threshold;
 
 out vec4 colour;
 
-vec3 jet(float t)
+// The colormaps are OpenCV's 256-entry tables, one row each, read with linear filtering along the row.
+uniform sampler2D colormaps;
+
+vec3 colourOf(float t)
 {
-    return clamp(vec3(1.5 - abs(4.0 * t - 3.0), 1.5 - abs(4.0 * t - 2.0), 1.5 - abs(4.0 * t - 1.0)), 0.0, 1.0);
+    return texture(colormaps, vec2((t * 255.0 + 0.5) / 256.0, (float(colormap) + 0.5) / 4.0)).rgb;
 }
 
 void main()
@@ -38,7 +41,7 @@ void main()
         if (all(greaterThanEqual(hv, vec2(0.0))) && all(lessThanEqual(hv, vec2(1.0))))
             h = texture(heat, hv).r;
     }
-    vec3 mapped = jet(max(h, 0.0));
+    vec3 mapped = colourOf(clamp(h, 0.0, 1.0));
     if (mode == 2 || h < 0.0) colour = vec4(rgb, 1.0);
     else if (mode == 1) colour = vec4(h >= threshold ? mapped : vec3(0.0), 1.0);
     else if (mode == 3) colour = vec4(h >= threshold ? rgb : vec3(0.0), 1.0);

@@ -14,6 +14,7 @@ public sealed record OverlayOptions
     /// <summary>Heat below this is transparent.</summary>
     public float Threshold { get; init; }
     public OverlayMode Mode { get; init; } = OverlayMode.Blend;
+    public Colormap Colormap { get; init; } = Colormap.Jet;
 }
 
 /// <summary>
@@ -27,7 +28,7 @@ public sealed class OverlayCompositor : IDisposable
     readonly GL _gl;
     readonly GlShaderProgram _program;
     readonly GlEmptyVertexArray _triangle;
-    readonly GlTexture _video, _heat;
+    readonly GlTexture _video, _heat, _colormaps;
 
     /// <param name="shaderDirectory">Where overlay.frag and fullscreen.vert are (shaders/ next to the app).</param>
     public OverlayCompositor(GL gl, string? shaderDirectory = null)
@@ -38,6 +39,8 @@ public sealed class OverlayCompositor : IDisposable
         _triangle = new GlEmptyVertexArray(gl);
         _video = new GlTexture(gl, TextureMinFilter.Linear);
         _heat = new GlTexture(gl, TextureMinFilter.Linear);
+        _colormaps = new GlTexture(gl, TextureMinFilter.Linear);
+        _colormaps.UploadRgbFloat(Colormaps.Table, 256, Colormaps.All.Length);
     }
 
     public OverlayOptions Options { get; set; } = new();
@@ -68,13 +71,16 @@ public sealed class OverlayCompositor : IDisposable
         _gl.ActiveTexture(TextureUnit.Texture1);
         _gl.BindTexture(TextureTarget.Texture2D, _heat.Handle);
         _program.Set("heat", 1);
+        _gl.ActiveTexture(TextureUnit.Texture2);
+        _gl.BindTexture(TextureTarget.Texture2D, _colormaps.Handle);
+        _program.Set("colormaps", 2);
         _program.Set("viewport", x, y, w, h);
         _program.Set("heatRegion", region.X / (float)frame.Width, region.Y / (float)frame.Height, region.Width / (float)frame.Width, region.Height / (float)frame.Height);
         _program.Set("targetHeight", (float)targetHeight);
         _program.Set("flipY", flipY ? 1 : 0);
         _program.Set("hasHeat", heat is null ? 0 : 1);
         _program.Set("mode", (int)Options.Mode);
-        _program.Set("colormap", 0);
+        _program.Set("colormap", (int)Options.Colormap);
         _program.Set("opacity", Options.Opacity);
         _program.Set("threshold", Options.Threshold);
         _gl.BindVertexArray(_triangle.Handle);
@@ -85,6 +91,7 @@ public sealed class OverlayCompositor : IDisposable
 
     public void Dispose()
     {
+        _colormaps.Dispose();
         _heat.Dispose();
         _video.Dispose();
         _triangle.Dispose();

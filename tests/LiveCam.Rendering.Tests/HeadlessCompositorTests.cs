@@ -23,8 +23,6 @@ public sealed class HeadlessCompositorTests
         return image;
     }
 
-    static double Jet(double t, int channel) =>
-        Math.Clamp(1.5 - Math.Abs(4 * t - (3 - channel)), 0, 1);  // channel 0 = red
 
     /// <summary>Bilinear sampling with pixel centres at (i + 0.5) / n and clamp-to-edge, as GL_LINEAR does.</summary>
     static double Sample(HeatmapImage map, double u, double v)
@@ -36,14 +34,18 @@ public sealed class HeadlessCompositorTests
         return (1 - fy) * ((1 - fx) * At(y0, x0) + fx * At(y0, x0 + 1)) + fy * ((1 - fx) * At(y0 + 1, x0) + fx * At(y0 + 1, x0 + 1));
     }
 
-    [SkippableFact]
-    public void The_GPU_blend_matches_the_CPU_reference_within_2_of_255()
+    [SkippableTheory]
+    [InlineData(Colormap.Jet)]
+    [InlineData(Colormap.Turbo)]
+    [InlineData(Colormap.Viridis)]
+    [InlineData(Colormap.Inferno)]
+    public void The_GPU_blend_matches_the_CPU_reference_within_2_of_255(Colormap colormap)
     {
         using var context = Context();
         const int w = 96, h = 72;
         using var frame = Pattern(w, h);
         var heat = new HeatmapImage(4, 5, Enumerable.Range(0, 20).Select(i => (i * 7 % 20) / 19f).ToArray());
-        var options = new OverlayOptions { Opacity = 0.6f, Threshold = 0.2f };
+        var options = new OverlayOptions { Opacity = 0.6f, Threshold = 0.2f, Colormap = colormap };
         using var compositor = new OverlayCompositor(context.Gl) { Options = options };
         using var target = new GlFramebuffer(context.Gl, w, h);
         target.Bind();
@@ -57,10 +59,12 @@ public sealed class HeadlessCompositorTests
                 var video = frame.At<Vec3b>(y, x);
                 var got = gpu.At<Vec3b>(y, x);
                 double t = Sample(heat, (x + 0.5) / w, (y + 0.5) / h);
+                var (r, g, b) = Colormaps.Evaluate(colormap, t);
+                var mapped = new[] { b, g, r };
                 for (int c = 0; c < 3; c++)  // BGR
                 {
                     double v = video[c] / 255.0;
-                    double expected = t < options.Threshold ? v : v * (1 - options.Opacity) + Jet(t, 2 - c) * options.Opacity;
+                    double expected = t < options.Threshold ? v : v * (1 - options.Opacity) + mapped[c] * options.Opacity;
                     worst = Math.Max(worst, Math.Abs((int)Math.Round(expected * 255) - got[c]));
                 }
             }

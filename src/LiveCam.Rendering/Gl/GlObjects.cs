@@ -90,6 +90,18 @@ public sealed class GlTexture : GlObject
         }
     }
 
+    /// <summary>Uploads a small RGB float table (colormaps); allocated once.</summary>
+    public unsafe void UploadRgbFloat(float[] values, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Length != width * height * 3) throw new ArgumentException($"{values.Length} values for {width}x{height} RGB");
+        Gl.BindTexture(TextureTarget.Texture2D, Handle);
+        Gl.PixelStore(PixelStoreParameter.UnpackAlignment, 4);
+        (Width, Height) = (width, height);
+        fixed (float* data = values)
+            Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.Rgb32f, (uint)width, (uint)height, 0, PixelFormat.Rgb, PixelType.Float, data);
+    }
+
     protected override void Delete() => Gl.DeleteTexture(Handle);
 }
 
