@@ -10,11 +10,11 @@ namespace LiveCam.Pipeline.Sinks;
 /// </summary>
 public static class ProximityGridPainter
 {
-    /// <summary>The cell colour for probability <paramref name="p"/> (BGR): near-white to dark red.</summary>
+    /// <summary>The cell colour for probability <paramref name="p"/> (BGR), the renderer's rule.</summary>
     public static Scalar CellColour(double p)
     {
-        double k = Math.Clamp(p, 0, 1);
-        return new Scalar(245 * (1 - k) + 20 * k, 245 * (1 - k) + 20 * k, 250 * (1 - k) + 150 * k);
+        var (r, g, b) = Rendering.ProximityBars.CellColour(p);
+        return new Scalar(b * 255, g * 255, r * 255);
     }
 
     /// <summary>A new panel of <paramref name="height"/> pixels with the grid and its labels.</summary>

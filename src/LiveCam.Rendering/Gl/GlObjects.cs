@@ -90,6 +90,17 @@ public sealed class GlTexture : GlObject
         }
     }
 
+    /// <summary>Uploads a single-channel 8-bit image (the glyph atlas).</summary>
+    public unsafe void UploadGrey(Mat image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Type() != MatType.CV_8UC1 || !image.IsContinuous()) throw new ArgumentException("expected a continuous 8-bit single-channel image");
+        Gl.BindTexture(TextureTarget.Texture2D, Handle);
+        Gl.PixelStore(PixelStoreParameter.UnpackAlignment, 1);
+        (Width, Height) = (image.Width, image.Height);
+        Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.R8, (uint)Width, (uint)Height, 0, PixelFormat.Red, PixelType.UnsignedByte, (void*)image.Data);
+    }
+
     /// <summary>Uploads a small RGB float table (colormaps); allocated once.</summary>
     public unsafe void UploadRgbFloat(float[] values, int width, int height)
     {
@@ -149,6 +160,50 @@ public sealed class GlFramebuffer : GlObject
     }
 }
 
+/// <summary>A vertex array with one dynamic buffer of interleaved floats, refilled and drawn as triangles.</summary>
+public sealed class GlVertexArray : GlObject
+{
+    readonly uint _buffer;
+    int _capacity;
+
+    public GlVertexArray(GL gl) : base(gl)
+    {
+        Handle = gl.GenVertexArray();
+        _buffer = gl.GenBuffer();
+    }
+
+    /// <param name="components">Floats per attribute, in attribute order (location 0, 1, ...).</param>
+    public unsafe void Draw(ReadOnlySpan<float> data, int floatsPerVertex, int[] components)
+    {
+        ArgumentNullException.ThrowIfNull(components);
+        Gl.BindVertexArray(Handle);
+        Gl.BindBuffer(BufferTargetARB.ArrayBuffer, _buffer);
+        fixed (float* p = data)
+        {
+            if (data.Length > _capacity)
+            {
+                _capacity = data.Length * 2;  // grow geometrically; reallocated only when a frame needs more
+                Gl.BufferData(BufferTargetARB.ArrayBuffer, (nuint)(_capacity * sizeof(float)), null, BufferUsageARB.DynamicDraw);
+            }
+            Gl.BufferSubData(BufferTargetARB.ArrayBuffer, 0, (nuint)(data.Length * sizeof(float)), p);
+        }
+        int offset = 0;
+        for (uint i = 0; i < components.Length; i++)
+        {
+            Gl.EnableVertexAttribArray(i);
+            Gl.VertexAttribPointer(i, components[i], VertexAttribPointerType.Float, false, (uint)(floatsPerVertex * sizeof(float)), (void*)(offset * sizeof(float)));
+            offset += components[i];
+        }
+        Gl.DrawArrays(PrimitiveType.Triangles, 0, (uint)(data.Length / floatsPerVertex));
+    }
+
+    protected override void Delete()
+    {
+        Gl.DeleteBuffer(_buffer);
+        Gl.DeleteVertexArray(Handle);
+    }
+}
+
 /// <summary>A vertex array with no buffers: the full-screen triangle is made in the vertex shader.</summary>
 public sealed class GlEmptyVertexArray : GlObject
 {
@@ -205,6 +260,7 @@ public sealed class GlShaderProgram : GlObject
     public void Set(string name, int value) => Gl.Uniform1(Location(name), value);
     public void Set(string name, float value) => Gl.Uniform1(Location(name), value);
     public void Set(string name, float x, float y, float z, float w) => Gl.Uniform4(Location(name), x, y, z, w);
+    public void Set(string name, float x, float y) => Gl.Uniform2(Location(name), x, y);
 
     protected override void Delete() => Gl.DeleteProgram(Handle);
 }
