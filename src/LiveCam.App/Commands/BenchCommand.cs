@@ -18,12 +18,13 @@ internal static class BenchCommand
     {
         var frames = new Option<int>("--frames", "-n") { Description = "frames per measurement", DefaultValueFactory = _ => 300 };
         var size = new Option<string>("--size") { Description = "frame size, WIDTHxHEIGHT", DefaultValueFactory = _ => "640x480" };
-        var command = new Command("bench", "Benchmarks, as medians of one run: 'bench pipeline' (capture, hand-over, recording) and 'bench explain' (each explanation method against a forward pass).");
+        var command = new Command("bench", "Benchmarks, as medians of one run: 'bench pipeline' (capture, hand-over, recording), 'bench explain' (each explanation method against a forward pass), 'bench render' (the OpenGL compositor).");
         var pipeline = new Command("pipeline", "Capture cost per frame (synthetic, video file) and the pipeline's own overhead.");
         pipeline.Add(frames);
         pipeline.Add(size);
         command.Add(pipeline);
         command.Add(ExplainBench.Create(output, error));
+        command.Add(RenderBench.Create(output, error));
         pipeline.SetAction(parsed =>
         {
             try
