@@ -26,6 +26,12 @@ internal static class RunCommand
         };
         // The robot model with its shipped weights is the default when they are there; "none" plays the video alone.
         var model = new ModelOptions(ModelCatalog.ShippedWeights(ModelCatalog.RobotWeights) is null ? "none" : "robot");
+        var renderer = new Option<string>("--renderer")
+        {
+            Description = "how the window is drawn: auto (OpenGL, else OpenCV's window), gl, cpu",
+            DefaultValueFactory = _ => "auto",
+        };
+        renderer.AcceptOnlyFromAmong("auto", "gl", "cpu");
         var command = new Command("run", "Play a source live with the analysis overlay: in a window when a display exists, otherwise headless to a video file.");
         source.AddTo(command);
         model.AddTo(command);
@@ -33,13 +39,14 @@ internal static class RunCommand
         command.Add(outFile);
         command.Add(headless);
         command.Add(timing);
+        command.Add(renderer);
         command.SetAction(parsed =>
         {
             try
             {
                 if (parsed.GetValue(frames) < 0) throw new UsageException("--frames must be 0 or more");
                 return Run(parsed, source, model, parsed.GetValue(frames), parsed.GetValue(outFile), parsed.GetValue(headless),
-                    parsed.GetValue(timing), output, error);
+                    parsed.GetValue(timing), parsed.GetValue(renderer) ?? "auto", output, error);
             }
             catch (Exception e)
             {
@@ -50,7 +57,7 @@ internal static class RunCommand
     }
 
     static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions, long maxFrames, string? outPath, bool forceHeadless,
-        TimingMode timing, TextWriter output, TextWriter error)
+        TimingMode timing, string renderer, TextWriter output, TextWriter error)
     {
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -77,7 +84,7 @@ internal static class RunCommand
                 var sinks = new List<IFrameSink>();
                 try
                 {
-                    if (window) sinks.Add(new WindowSink("LiveCam", info.Width, info.Height, hud, stop.Cancel));
+                    if (window) sinks.Add(CreateWindow(renderer, info, metrics, () => analyser.Name, hud, stop.Cancel, output));
                     if (outPath is not null)
                         sinks.Add(ImageFolderSink.IsFolder(outPath)
                             ? new ImageFolderSink(outPath, hud)
@@ -120,6 +127,29 @@ internal static class RunCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
+    }
+
+    /// <summary>The OpenGL window, or OpenCV's when OpenGL is not to be had and the user did not insist.</summary>
+    static IFrameSink CreateWindow(string renderer, SourceInfo info, PipelineMetrics metrics, Func<string> describe, HudPainter hud, Action stop, TextWriter output)
+    {
+        if (renderer != "cpu")
+        {
+            try
+            {
+                var gl = new GlWindowSink("LiveCam", info.Width, info.Height, metrics, describe, stop);
+                output.WriteLine($"renderer: {gl.Renderer}");
+                return gl;
+            }
+            catch (Rendering.Contexts.RenderingUnavailableException e) when (renderer == "auto")
+            {
+                output.WriteLine($"renderer: OpenCV window (no OpenGL: {e.Message})");
+            }
+            catch (Rendering.Contexts.RenderingUnavailableException e)
+            {
+                throw new UsageException($"--renderer gl: {e.Message}", e);
+            }
+        }
+        return new WindowSink("LiveCam", info.Width, info.Height, hud, stop);
     }
 
     static ExplanationAnalyser CreateAnalyser(ParseResult parsed, ModelOptions options, VisionModel vision)

@@ -11,6 +11,26 @@ public sealed class HudPainter(PipelineMetrics metrics, Func<string> describeAna
 
     public void Dispose() => _overlay.Dispose();
 
+    /// <summary>The HUD's lines: source, frame and time; the analysis it shows, its lag and latency, drops;
+    /// method, layer and target; what the model predicts. The CPU and GPU painters both draw these.</summary>
+    public static List<string> Lines(Frame frame, Analysis? analysis, PipelineMetrics metrics, string analyser)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentNullException.ThrowIfNull(metrics);
+        var c = CultureInfo.InvariantCulture;
+        var now = MonotonicClock.Now;
+        var lines = new List<string>
+        {
+            string.Create(c, $"{frame.SourceName}  frame {frame.Sequence}  t {frame.CaptureTime.TotalSeconds:0.000} s"),
+            analysis is null
+                ? string.Create(c, $"{analyser}: waiting  dropped {metrics.DisplayDropped}")
+                : string.Create(c, $"analysis of frame {analysis.FrameSequence} ({frame.Sequence - analysis.FrameSequence} behind)  latency {(now - frame.CaptureTime).TotalMilliseconds:0.0} ms  dropped {metrics.DisplayDropped}"),
+        };
+        if (analysis?.Description is { } description) lines.Add(description);
+        if (analysis is not null && HeatmapOverlay.Predictions(analysis) is { } predictions) lines.Add(predictions);
+        return lines;
+    }
+
     /// <summary>Copies the frame into <paramref name="canvas"/> (reallocated only on size change) and draws the HUD.</summary>
     public void Paint(Frame frame, Analysis? analysis, Mat canvas)
     {
@@ -18,15 +38,7 @@ public sealed class HudPainter(PipelineMetrics metrics, Func<string> describeAna
         ArgumentNullException.ThrowIfNull(canvas);
         frame.Pixels.CopyTo(canvas);
         if (analysis is not null) _overlay.Blend(canvas, analysis);
-        var c = CultureInfo.InvariantCulture;
-        var now = MonotonicClock.Now;
-        string line1 = string.Create(c, $"{frame.SourceName}  frame {frame.Sequence}  t {frame.CaptureTime.TotalSeconds:0.000} s");
-        string line2 = analysis is null
-            ? string.Create(c, $"{describeAnalysis()}: waiting  dropped {metrics.DisplayDropped}")
-            : string.Create(c, $"analysis of frame {analysis.FrameSequence} ({frame.Sequence - analysis.FrameSequence} behind)  latency {(now - frame.CaptureTime).TotalMilliseconds:0.0} ms  dropped {metrics.DisplayDropped}");
-        var lines = new List<string> { line1, line2 };
-        if (analysis?.Description is { } description) lines.Add(description);
-        if (analysis is not null && HeatmapOverlay.Predictions(analysis) is { } predictions) lines.Add(predictions);
+        var lines = Lines(frame, analysis, metrics, describeAnalysis());
         double scale = Math.Clamp(canvas.Width / 1100.0, 0.35, 1.2);
         int thickness = scale > 0.7 ? 2 : 1;
         int lineHeight = (int)(24 * scale) + 4;
