@@ -1,0 +1,63 @@
+using LiveCam.Core;
+using LiveCam.Pipeline.Sinks;
+using LiveCam.Rendering;
+using LiveCam.Tests.Shared;
+using OpenCvSharp;
+
+namespace LiveCam.Pipeline.Tests;
+
+public sealed class GlWindowSinkTests : IDisposable
+{
+    readonly XvfbDisplay _display = new(70);
+    readonly string _dir = Directory.CreateTempSubdirectory("livecam-glsink-").FullName;
+
+    [SkippableFact]
+    public void The_window_shows_frames_with_their_analysis_and_a_snapshot_is_the_same_picture_at_the_frames_size()
+    {
+        Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
+        bool stopped = false;
+        using var sink = new GlWindowSink("LiveCam test", 320, 240, new PipelineMetrics(), () => "test", () => stopped = true, _dir);
+        var outputs = new float[325];
+        for (int d = 10; d < 65; d++) outputs[d * 5 + 2] = 0.95f;  // cx: an obstacle from 10 cm
+        var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "test")
+        {
+            Heatmap = new HeatmapImage(2, 2, [0, 0, 0, 1]),
+            Outputs = outputs,
+            Kind = PredictionKind.RobotProximity,
+        };
+        for (int i = 0; i < 3; i++)
+        {
+            using var frame = new Frame(new Mat(240, 320, MatType.CV_8UC3, new Scalar(90, 90, 90)), i, TimeSpan.Zero, "test");
+            if (i == 2) sink.RequestSnapshot();
+            sink.Show(frame, analysis);
+        }
+        Assert.False(stopped);
+        Assert.NotNull(sink.LastSnapshot);
+        using var snapshot = Cv2.ImRead(sink.LastSnapshot!);
+        Assert.Equal((320, 240), (snapshot.Width, snapshot.Height));
+        // Left, below the HUD, the map is 0: grey blended 45% with jet's dark blue (OpenCV's table: BGR 128, 0, 0).
+        var cold = snapshot.At<Vec3b>(120, 20);
+        Assert.InRange(cold.Item0, 104, 110);
+        Assert.InRange(cold.Item1, 47, 52);
+        Assert.InRange(cold.Item2, 47, 52);
+        // Bottom right of the picture (left of the bars) the map is high: warm colours.
+        var hot = snapshot.At<Vec3b>(235, 200);
+        Assert.True(hot.Item2 > hot.Item0 + 40, $"expected a warm colour, got {hot}");
+        // The distance bars: the cx column is dark red from 10 cm, light below.
+        float barW = Math.Min(150, 320 * 0.18f), barH = Math.Min(240 * 0.5f, 300);
+        var area = (320 - barW - 12, 240 - barH - 12, barW, barH);
+        var (r, g, b) = ProximityBars.CellColour(0.95);
+        var near = ProximityBars.Cell(area, 20, 2);
+        var cell = snapshot.At<Vec3b>((int)(near.Y + near.Height / 2 - 1), (int)(near.X + near.Width / 2));
+        Assert.True(Math.Abs(cell.Item2 - r * 255) <= 3 && Math.Abs(cell.Item1 - g * 255) <= 3 && Math.Abs(cell.Item0 - b * 255) <= 3, $"bar cell {cell}");
+        var (r0, _, _) = ProximityBars.CellColour(0);
+        var free = ProximityBars.Cell(area, 3, 2);
+        Assert.True(Math.Abs(snapshot.At<Vec3b>((int)(free.Y + free.Height / 2 - 1), (int)(free.X + free.Width / 2)).Item2 - r0 * 255) <= 3);
+    }
+
+    public void Dispose()
+    {
+        _display.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
