@@ -8,7 +8,7 @@ namespace LiveCam.Pipeline.Tests;
 
 public sealed class GlWindowSinkTests : IDisposable
 {
-    readonly XvfbDisplay _display = new(70);
+    readonly XvfbDisplay _display = new();
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-glsink-").FullName;
 
     [SkippableFact]

@@ -8,7 +8,7 @@ namespace LiveCam.Rendering.Tests;
 /// <summary>A real window under Xvfb: opens, renders, reads its pixels back, closes.</summary>
 public sealed class WindowTests : IDisposable
 {
-    readonly XvfbDisplay _display = new(80);
+    readonly XvfbDisplay _display = new();
 
     [SkippableFact]
     public unsafe void Under_Xvfb_a_window_opens_renders_the_overlay_and_closes_without_GL_errors()

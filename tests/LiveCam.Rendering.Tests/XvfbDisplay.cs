@@ -10,18 +10,26 @@ internal sealed partial class XvfbDisplay : IDisposable
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetNativeEnvironment(string name, string value, int overwrite);
 
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Signal(int pid, int signal);
+
     readonly Process? _xvfb;
     readonly string? _previous = Environment.GetEnvironmentVariable("DISPLAY");
 
     public string? Display { get; }
 
-    public XvfbDisplay(int offset)
+    public XvfbDisplay()
     {
         if (!OperatingSystem.IsLinux() || !File.Exists("/usr/bin/Xvfb")) return;
-        int number = offset + Environment.ProcessId % 9;
-        _xvfb = Process.Start(new ProcessStartInfo("/usr/bin/Xvfb", $":{number} -screen 0 800x600x24 -nolisten tcp")
-        { RedirectStandardError = true, UseShellExecute = false });
-        if (!SpinWait.SpinUntil(() => File.Exists($"/tmp/.X11-unix/X{number}"), TimeSpan.FromSeconds(20))) return;
+        // -displayfd: Xvfb picks a free display itself and prints its number once it accepts connections,
+        // so parallel test processes and stale sockets of earlier runs cannot collide.
+        _xvfb = Process.Start(new ProcessStartInfo("/usr/bin/Xvfb", "-displayfd 1 -screen 0 800x600x24 -nolisten tcp")
+        { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+        if (_xvfb is null) return;
+        _xvfb.ErrorDataReceived += (_, _) => { };
+        _xvfb.BeginErrorReadLine();
+        var line = _xvfb.StandardOutput.ReadLineAsync();
+        if (!line.Wait(TimeSpan.FromSeconds(20)) || !int.TryParse(line.Result, out int number)) return;
         Display = $":{number}";
         Environment.SetEnvironmentVariable("DISPLAY", Display);
         _ = SetNativeEnvironment("DISPLAY", Display, 1);
@@ -32,7 +40,9 @@ internal sealed partial class XvfbDisplay : IDisposable
         Environment.SetEnvironmentVariable("DISPLAY", _previous);
         _ = SetNativeEnvironment("DISPLAY", _previous ?? "", 1);
         if (_xvfb is null) return;
-        _xvfb.Kill();
+        // SIGTERM, not Kill's SIGKILL: Xvfb then removes its lock and socket for the next run.
+        if (!_xvfb.HasExited) _ = Signal(_xvfb.Id, 15);
+        if (!_xvfb.WaitForExit(TimeSpan.FromSeconds(10))) _xvfb.Kill();
         _xvfb.WaitForExit();
         _xvfb.Dispose();
     }
