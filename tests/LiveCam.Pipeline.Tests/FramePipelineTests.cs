@@ -164,7 +164,7 @@ public sealed class FramePipelineTests : IDisposable
             {
                 var metrics = new PipelineMetrics();
                 await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), new PassThroughAnalyser(),
-                    () => new VideoFileSink(path, 64, 48, 25, new HudPainter(metrics, () => "test")), Schedulers, TimingMode.Exact, metrics, CancellationToken.None)
+                    () => new VideoFileSink(path, 64, 48, 25, new CpuFramePainter(new HudPainter(metrics, () => "test"))), Schedulers, TimingMode.Exact, metrics, CancellationToken.None)
                     .WaitAsync(TimeSpan.FromMinutes(1));
             }
             using var capture = new VideoCapture(path);
@@ -186,7 +186,7 @@ public sealed class FramePipelineTests : IDisposable
     [InlineData("out.xyz", "unknown video type")]
     public void A_video_sink_that_cannot_write_says_why(string path, string expected)
     {
-        var e = Assert.Throws<SinkException>(() => new VideoFileSink(path, 64, 48, 25, new HudPainter(new PipelineMetrics(), () => "test")));
+        var e = Assert.Throws<SinkException>(() => new VideoFileSink(path, 64, 48, 25, new CpuFramePainter(new HudPainter(new PipelineMetrics(), () => "test"))));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 

@@ -91,7 +91,7 @@ internal static class BenchCommand
         {
             var metrics = new PipelineMetrics();
             using var scene = new SyntheticScene(width, height, 30, seed: 3);
-            using var sink = new VideoFileSink(recordFile, width, height, 30, new HudPainter(metrics, () => "pass-through"));
+            using var sink = new VideoFileSink(recordFile, width, height, 30, new CpuFramePainter(new HudPainter(metrics, () => "pass-through")));
             var t = Time(n, i =>
             {
                 using var frame = new Frame(scene.Render(i), i, MonotonicClock.Now, "bench");

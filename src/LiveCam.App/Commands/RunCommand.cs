@@ -28,7 +28,7 @@ internal static class RunCommand
         var model = new ModelOptions(ModelCatalog.ShippedWeights(ModelCatalog.RobotWeights) is null ? "none" : "robot");
         var renderer = new Option<string>("--renderer")
         {
-            Description = "how the window is drawn: auto (OpenGL, else OpenCV's window), gl, cpu",
+            Description = "how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu",
             DefaultValueFactory = _ => "auto",
         };
         renderer.AcceptOnlyFromAmong("auto", "gl", "cpu");
@@ -86,9 +86,20 @@ internal static class RunCommand
                 {
                     if (window) sinks.Add(CreateWindow(renderer, info, metrics, () => analyser.Name, hud, stop.Cancel, output));
                     if (outPath is not null)
-                        sinks.Add(ImageFolderSink.IsFolder(outPath)
-                            ? new ImageFolderSink(outPath, hud)
-                            : new VideoFileSink(outPath, info.Width, info.Height, recordFps, hud));
+                    {
+                        var painter = CreatePainter(renderer, metrics, () => analyser.Name, hud, output);
+                        try
+                        {
+                            sinks.Add(ImageFolderSink.IsFolder(outPath)
+                                ? new ImageFolderSink(outPath, painter)
+                                : new VideoFileSink(outPath, info.Width, info.Height, recordFps, painter));
+                        }
+                        catch
+                        {
+                            painter.Dispose();
+                            throw;
+                        }
+                    }
                 }
                 catch
                 {
@@ -150,6 +161,39 @@ internal static class RunCommand
             }
         }
         return new WindowSink("LiveCam", info.Width, info.Height, hud, stop);
+    }
+
+    /// <summary>What draws recorded frames: the OpenGL compositor offscreen (what the window shows), else OpenCV on the CPU.</summary>
+    static IFramePainter CreatePainter(string renderer, PipelineMetrics metrics, Func<string> describe, HudPainter hud, TextWriter output)
+    {
+        if (renderer != "cpu")
+        {
+            try
+            {
+                var gl = new GlFramePainter(metrics, describe);
+                // On a software rasteriser (llvmpipe) the GPU path costs CPU twice over (drawing, then reading
+                // back): OpenCV draws recordings cheaper there, so "auto" keeps the GPU for real GPUs.
+                bool software = gl.Renderer.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase)
+                    || gl.Renderer.Contains("softpipe", StringComparison.OrdinalIgnoreCase);
+                if (renderer == "auto" && software)
+                {
+                    gl.Dispose();
+                    output.WriteLine("recording drawn on the CPU (OpenGL here is a software rasteriser; --renderer gl to use it anyway)");
+                    return new CpuFramePainter(hud);
+                }
+                output.WriteLine($"recording drawn by OpenGL: {gl.Renderer}");
+                return gl;
+            }
+            catch (Rendering.Contexts.RenderingUnavailableException e) when (renderer == "auto")
+            {
+                output.WriteLine($"recording drawn on the CPU (no OpenGL: {e.Message})");
+            }
+            catch (Rendering.Contexts.RenderingUnavailableException e)
+            {
+                throw new UsageException($"--renderer gl: {e.Message}", e);
+            }
+        }
+        return new CpuFramePainter(hud);
     }
 
     static ExplanationAnalyser CreateAnalyser(ParseResult parsed, ModelOptions options, VisionModel vision)

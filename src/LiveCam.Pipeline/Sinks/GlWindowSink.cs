@@ -1,6 +1,5 @@
 using System.Globalization;
 using LiveCam.Core;
-using LiveCam.Models.Robot;
 using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
 using LiveCam.Rendering.Gl;
@@ -99,34 +98,16 @@ public sealed class GlWindowSink : IFrameSink
         var gl = _window.Gl;
         gl.ClearColor(0, 0, 0, 1);
         gl.Clear(Silk.NET.OpenGL.ClearBufferMask.ColorBufferBit);
-        _compositor.Draw(frame.Pixels, _overlay ? analysis : null, width, height, flipY);
-        float scale = Math.Clamp(width / 900f, 0.8f, 2f);
-        if (_hud)
-        {
-            var lines = HudPainter.Lines(frame, analysis, _metrics, _describe());
-            var options = _compositor.Options;
-            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{options.Colormap} {options.Mode} opacity {options.Opacity:0.0}{(_overlay ? "" : " (overlay off)")}  ? for keys"));
-            TextBlock(lines, 6, 6, scale);
-            if (analysis is { Kind: PredictionKind.RobotProximity, Outputs.Count: 325 })
-            {
-                var prediction = new RobotPrediction(analysis.Outputs);
-                float barW = Math.Min(150, width * 0.18f), barH = Math.Min(height * 0.5f, 300);
-                ProximityBars.Add(_batch, (width - barW - 12, height - barH - 12, barW, barH), prediction.Probability, prediction.FreeDistances());
-            }
-        }
+        var options = _compositor.Options;
+        string state = string.Create(CultureInfo.InvariantCulture, $"{options.Colormap} {options.Mode} opacity {options.Opacity:0.0}{(_overlay ? "" : " (overlay off)")}  ? for keys");
+        HudOverlay.Draw(_compositor, _batch, frame, analysis, _metrics, _describe(), width, height, flipY, _overlay, _hud, [state]);
         if (_help)
-            TextBlock(["keys:", "q / Esc  quit", "o  overlay on/off", "+ / -  opacity", "c  colormap", "m  blend / heatmap / video / region",
+        {
+            float scale = Math.Clamp(width / 900f, 0.8f, 2f);
+            HudOverlay.TextBlock(_batch, ["keys:", "q / Esc  quit", "o  overlay on/off", "+ / -  opacity", "c  colormap", "m  blend / heatmap / video / region",
                 "h  HUD on/off", "f  fullscreen", "s  snapshot (PNG)", "?  this help"], width / 2f - 150, height / 4f, scale);
-        _batch.Flush(width, height, flipY);
-    }
-
-    void TextBlock(IReadOnlyList<string> lines, float x, float y, float scale)
-    {
-        float lineHeight = _batch.LineHeight(scale);
-        float width = lines.Max(l => _batch.TextWidth(l, scale)) + 12;
-        _batch.Rectangle(x, y, width, lineHeight * lines.Count + 6, (0, 0, 0, 0.55f));
-        for (int i = 0; i < lines.Count; i++)
-            _batch.Text(lines[i], x + 6, y + 3 + i * lineHeight, scale, (1, 1, 1, 1));
+            _batch.Flush(width, height, flipY);
+        }
     }
 
     /// <summary>The frame at its own size, drawn offscreen by the same compositor, saved as a PNG.</summary>

@@ -4,19 +4,18 @@ using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;
 
-/// <summary>Writes each shown frame, with the HUD, as a PNG named by its sequence number (frame-000042.png).</summary>
+/// <summary>Writes each shown frame, as its painter draws it, as a PNG named by its sequence number (frame-000042.png).</summary>
 public sealed class ImageFolderSink : IFrameSink
 {
-    readonly HudPainter _hud;
-    readonly Mat _canvas = new();
+    readonly IFramePainter _painter;
     bool _disposed;
 
     public string Folder { get; }
 
-    public ImageFolderSink(string folder, HudPainter hud)
+    public ImageFolderSink(string folder, IFramePainter painter)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        _hud = hud ?? throw new ArgumentNullException(nameof(hud));
+        _painter = painter ?? throw new ArgumentNullException(nameof(painter));
         Folder = Path.GetFullPath(folder);
         try { Directory.CreateDirectory(Folder); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -33,15 +32,15 @@ public sealed class ImageFolderSink : IFrameSink
     {
         ArgumentNullException.ThrowIfNull(frame);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _hud.Paint(frame, analysis, _canvas);
+        var picture = _painter.Paint(frame, analysis);
         var file = Path.Combine(Folder, string.Create(CultureInfo.InvariantCulture, $"frame-{frame.Sequence:D6}.png"));
-        if (!Cv2.ImWrite(file, _canvas)) throw new SinkException($"cannot write '{file}'");
+        if (!Cv2.ImWrite(file, picture)) throw new SinkException($"cannot write '{file}'");
     }
 
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        _canvas.Dispose();
+        _painter.Dispose();
     }
 }

@@ -3,12 +3,11 @@ using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;
 
-/// <summary>Records shown frames, with the HUD, to a video file (headless output). Dispose finalises the file.</summary>
+/// <summary>Records shown frames as its painter draws them to a video file (headless output). Dispose finalises the file and the painter.</summary>
 public sealed class VideoFileSink : IFrameSink
 {
     readonly VideoWriter _writer;
-    readonly HudPainter _hud;
-    readonly Mat _canvas = new();
+    readonly IFramePainter _painter;
     readonly Mat _resized = new();
     readonly Size _size;
     bool _disposed;
@@ -17,11 +16,11 @@ public sealed class VideoFileSink : IFrameSink
     public long FramesWritten { get; private set; }
 
     /// <summary>Opens the file now, so a path that cannot be written fails before the run starts.</summary>
-    public VideoFileSink(string path, int width, int height, double fps, HudPainter hud)
+    public VideoFileSink(string path, int width, int height, double fps, IFramePainter painter)
     {
         ArgumentNullException.ThrowIfNull(path);
         Path = System.IO.Path.GetFullPath(path);
-        _hud = hud ?? throw new ArgumentNullException(nameof(hud));
+        _painter = painter ?? throw new ArgumentNullException(nameof(painter));
         var folder = System.IO.Path.GetDirectoryName(Path)!;
         if (!Directory.Exists(folder)) throw new SinkException($"cannot write '{path}': folder '{folder}' does not exist");
         var ext = System.IO.Path.GetExtension(Path).ToLowerInvariant();
@@ -46,11 +45,11 @@ public sealed class VideoFileSink : IFrameSink
     {
         ArgumentNullException.ThrowIfNull(frame);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _hud.Paint(frame, analysis, _canvas);
-        if (_canvas.Width == _size.Width && _canvas.Height == _size.Height) _writer.Write(_canvas);
+        var picture = _painter.Paint(frame, analysis);
+        if (picture.Width == _size.Width && picture.Height == _size.Height) _writer.Write(picture);
         else
         {
-            Cv2.Resize(_canvas, _resized, _size, interpolation: InterpolationFlags.Area);
+            Cv2.Resize(picture, _resized, _size, interpolation: InterpolationFlags.Area);
             _writer.Write(_resized);
         }
         FramesWritten++;
@@ -62,7 +61,7 @@ public sealed class VideoFileSink : IFrameSink
         _disposed = true;
         _writer.Release();
         _writer.Dispose();
-        _canvas.Dispose();
         _resized.Dispose();
+        _painter.Dispose();
     }
 }
