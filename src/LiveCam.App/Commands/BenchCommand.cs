@@ -1,6 +1,5 @@
 using LiveCam.Capture.Synthetic;
 using System.CommandLine;
-using System.Diagnostics;
 using System.Reactive.Concurrency;
 using LiveCam.Capture;
 using LiveCam.Core;
@@ -51,7 +50,7 @@ internal static class BenchCommand
         using (var scene = new SyntheticScene(width, height, 30, seed: 1))
         {
             using var image = new Mat(height, width, MatType.CV_8UC3);
-            var t = Time(n, i => scene.Render(i, image));
+            var t = BenchTiming.Measure(n, i => scene.Render(i, image));
             output.WriteLine(Cli.Format($"capture, synthetic scene:      {t.Median:0.000} ms  ({t.P95:0.000})"));
         }
 
@@ -70,7 +69,7 @@ internal static class BenchCommand
             }
             using var reader = new VideoCaptureReader(SourceSpec.Parse(file));
             reader.Open();
-            var t = Time(n, _ =>
+            var t = BenchTiming.Measure(n, _ =>
             {
                 if (reader.Read(out var img) == ReadStatus.Frame) img!.Dispose();
             });
@@ -92,7 +91,7 @@ internal static class BenchCommand
             var metrics = new PipelineMetrics();
             using var scene = new SyntheticScene(width, height, 30, seed: 3);
             using var sink = new VideoFileSink(recordFile, width, height, 30, new CpuFramePainter(new HudPainter(metrics, () => "pass-through")));
-            var t = Time(n, i =>
+            var t = BenchTiming.Measure(n, i =>
             {
                 using var frame = new Frame(scene.Render(i), i, MonotonicClock.Now, "bench");
                 sink.Show(frame, null);
@@ -115,19 +114,6 @@ internal static class BenchCommand
         FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), new PassThroughAnalyser(), () => sink,
             new PipelineSchedulers(display, analysis), TimingMode.Live, metrics, CancellationToken.None).GetAwaiter().GetResult();
         return (metrics.CaptureToSink.MedianMs, metrics.CaptureToSink.PercentileMs(95));
-    }
-
-    static (double Median, double P95) Time(int n, Action<long> work)
-    {
-        for (int i = 0; i < Math.Min(10, n); i++) work(i);  // warm-up
-        var stats = new LatencyStats(n);
-        for (int i = 0; i < n; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            work(i);
-            stats.Add(Stopwatch.GetElapsedTime(start));
-        }
-        return (stats.MedianMs, stats.PercentileMs(95));
     }
 
     sealed class NullSink : IFrameSink

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using LiveCam.Capture.Synthetic;
 using LiveCam.Core;
 using LiveCam.Rendering;
@@ -61,12 +60,12 @@ internal static class RenderBench
                 ProximityBars.Add(batch, (width - 130, height - 250, 120, 240), (d, s) => (d + s) % 7 / 6f, [3, null, 12, null, 30]);
                 batch.Flush(width, height, flipY: false);
             }
-            var composite = Time(n, () =>
+            var composite = BenchTiming.Measure(n, _ =>
             {
                 Composite();
                 context.Gl.Finish();  // count the GPU's work, not just the submission
             });
-            var withReadback = Time(n, () =>
+            var withReadback = BenchTiming.Measure(n, _ =>
             {
                 Composite();
                 using var image = target.ReadBgr();
@@ -77,18 +76,5 @@ internal static class RenderBench
         {
             foreach (var f in frames) f.Dispose();
         }
-    }
-
-    static (double Median, double P95) Time(int n, Action work)
-    {
-        for (int i = 0; i < 5; i++) work();
-        var stats = new LatencyStats(n);
-        for (int i = 0; i < n; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            work();
-            stats.Add(Stopwatch.GetElapsedTime(start));
-        }
-        return (stats.MedianMs, stats.PercentileMs(95));
     }
 }
