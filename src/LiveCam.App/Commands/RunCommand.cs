@@ -141,41 +141,25 @@ internal static class RunCommand
     }
 
     /// <summary>The OpenGL window, or OpenCV's when OpenGL is not to be had and the user did not insist.</summary>
-    static IFrameSink CreateWindow(string renderer, SourceInfo info, PipelineMetrics metrics, Func<string> describe, HudPainter hud, Action stop, TextWriter output)
-    {
-        if (renderer != "cpu")
-        {
-            try
+    static IFrameSink CreateWindow(string renderer, SourceInfo info, PipelineMetrics metrics, Func<string> describe, HudPainter hud, Action stop, TextWriter output) =>
+        WithOpenGl<IFrameSink>(renderer, output, "renderer: OpenCV window",
+            () =>
             {
                 var gl = new GlWindowSink("LiveCam", info.Width, info.Height, metrics, describe, stop);
                 output.WriteLine($"renderer: {gl.Renderer}");
                 return gl;
-            }
-            catch (Rendering.Contexts.RenderingUnavailableException e) when (renderer == "auto")
-            {
-                output.WriteLine($"renderer: OpenCV window (no OpenGL: {e.Message})");
-            }
-            catch (Rendering.Contexts.RenderingUnavailableException e)
-            {
-                throw new UsageException($"--renderer gl: {e.Message}", e);
-            }
-        }
-        return new WindowSink("LiveCam", info.Width, info.Height, hud, stop);
-    }
+            },
+            () => new WindowSink("LiveCam", info.Width, info.Height, hud, stop));
 
     /// <summary>What draws recorded frames: the OpenGL compositor offscreen (what the window shows), else OpenCV on the CPU.</summary>
-    static IFramePainter CreatePainter(string renderer, PipelineMetrics metrics, Func<string> describe, HudPainter hud, TextWriter output)
-    {
-        if (renderer != "cpu")
-        {
-            try
+    static IFramePainter CreatePainter(string renderer, PipelineMetrics metrics, Func<string> describe, HudPainter hud, TextWriter output) =>
+        WithOpenGl<IFramePainter>(renderer, output, "recording drawn on the CPU",
+            () =>
             {
                 var gl = new GlFramePainter(metrics, describe);
-                // On a software rasteriser (llvmpipe) the GPU path costs CPU twice over (drawing, then reading
-                // back): OpenCV draws recordings cheaper there, so "auto" keeps the GPU for real GPUs.
-                bool software = gl.Renderer.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase)
-                    || gl.Renderer.Contains("softpipe", StringComparison.OrdinalIgnoreCase);
-                if (renderer == "auto" && software)
+                // On a software rasteriser the GPU path costs CPU twice over (drawing, then reading back):
+                // OpenCV draws recordings cheaper there, so "auto" keeps OpenGL for real GPUs.
+                if (renderer == "auto" && gl.IsSoftware)
                 {
                     gl.Dispose();
                     output.WriteLine("recording drawn on the CPU (OpenGL here is a software rasteriser; --renderer gl to use it anyway)");
@@ -183,17 +167,26 @@ internal static class RunCommand
                 }
                 output.WriteLine($"recording drawn by OpenGL: {gl.Renderer}");
                 return gl;
-            }
-            catch (Rendering.Contexts.RenderingUnavailableException e) when (renderer == "auto")
-            {
-                output.WriteLine($"recording drawn on the CPU (no OpenGL: {e.Message})");
-            }
-            catch (Rendering.Contexts.RenderingUnavailableException e)
-            {
-                throw new UsageException($"--renderer gl: {e.Message}", e);
-            }
+            },
+            () => new CpuFramePainter(hud));
+
+    /// <summary>The --renderer rule in one place: cpu never tries OpenGL; auto falls back when it is missing; gl insists.</summary>
+    static T WithOpenGl<T>(string renderer, TextWriter output, string fallbackMessage, Func<T> openGl, Func<T> cpu)
+    {
+        if (renderer == "cpu") return cpu();
+        try
+        {
+            return openGl();
         }
-        return new CpuFramePainter(hud);
+        catch (Rendering.Contexts.RenderingUnavailableException e) when (renderer == "auto")
+        {
+            output.WriteLine($"{fallbackMessage} (no OpenGL: {e.Message})");
+            return cpu();
+        }
+        catch (Rendering.Contexts.RenderingUnavailableException e)
+        {
+            throw new UsageException($"--renderer gl: {e.Message}", e);
+        }
     }
 
     static ExplanationAnalyser CreateAnalyser(ParseResult parsed, ModelOptions options, VisionModel vision)

@@ -62,6 +62,7 @@ public sealed class GlFramePainter : IFramePainter
     }
 
     public string Renderer => _context.Renderer;
+    public bool IsSoftware => _context.IsSoftware;
 
     public Mat Paint(Frame frame, Analysis? analysis)
     {

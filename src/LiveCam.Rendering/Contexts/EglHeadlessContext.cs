@@ -35,6 +35,10 @@ public sealed partial class EglHeadlessContext : IDisposable
     public GL Gl { get; }
     public string Renderer { get; }
 
+    /// <summary>Whether OpenGL here is drawn by the CPU (Mesa's llvmpipe or softpipe) rather than a GPU.</summary>
+    public bool IsSoftware => Renderer.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase)
+        || Renderer.Contains("softpipe", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Creates the context and makes it current on the calling thread (which must do all GL work).</summary>
     /// <exception cref="RenderingUnavailableException">No EGL, or no OpenGL 3.3 through it.</exception>
     public EglHeadlessContext()
