@@ -65,6 +65,13 @@ public static class Cli
     }
 
     internal static string Format(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Fails before any work when the folder a file is to be written in does not exist.</summary>
+    internal static void RequireFolderOf(string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(folder)) throw new UsageException($"cannot write '{path}': folder '{folder}' does not exist");
+    }
 }
 
 /// <summary>Options that do not make sense together, or values out of range.</summary>

@@ -46,8 +46,8 @@ internal static class ExplainCommand
         if (!File.Exists(imagePath)) throw new UsageException($"cannot read '{imagePath}': no such file");
         using var image = Cv2.ImRead(imagePath, ImreadModes.Color);
         if (image.Empty()) throw new UsageException($"cannot read '{imagePath}': not an image OpenCV can decode");
-        CheckWritable(outPath);
-        if (jsonPath is not null) CheckWritable(jsonPath);
+        Cli.RequireFolderOf(outPath);
+        if (jsonPath is not null) Cli.RequireFolderOf(jsonPath);
 
         using var model = options.LoadModel(parsed);
         using var scope = NewDisposeScope();
@@ -171,11 +171,5 @@ internal static class ExplainCommand
             Cv2.PutText(image, line, new OpenCvSharp.Point(6, y), HersheyFonts.HersheySimplex, scale, Scalar.White, 1, LineTypes.AntiAlias);
             y += lineHeight;
         }
-    }
-
-    static void CheckWritable(string path)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!Directory.Exists(folder)) throw new UsageException($"cannot write '{path}': folder '{folder}' does not exist");
     }
 }

@@ -34,8 +34,7 @@ internal static class RobotCommands
                 if (n < 64) throw new UsageException("--samples must be at least 64 (one batch)");
                 if (e < 1) throw new UsageException("--epochs must be at least 1");
                 var path = parsed.GetValue(outFile)!;
-                var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-                if (!Directory.Exists(folder)) throw new UsageException($"cannot write '{path}': folder '{folder}' does not exist");
+                Cli.RequireFolderOf(path);
                 var dev = ComputeDevice.Select(parsed.GetValue(device) ?? "auto");
 
                 var watch = System.Diagnostics.Stopwatch.StartNew();
