@@ -21,6 +21,9 @@ public sealed record Analysis(long FrameSequence, TimeSpan FrameCaptureTime, Tim
     /// <summary>How to read <see cref="Outputs"/>.</summary>
     public PredictionKind Kind { get; init; }
 
+    /// <summary>Names of the outputs (class labels), when the model has them.</summary>
+    public IReadOnlyList<string>? OutputLabels { get; init; }
+
     /// <summary>The output the heatmap explains, when it explains one (a class).</summary>
     public int? ExplainedOutput { get; init; }
 

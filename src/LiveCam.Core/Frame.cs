@@ -60,6 +60,15 @@ public sealed class Frame : IDisposable
         return new Frame(_buffer, Sequence, CaptureTime, SourceName);
     }
 
+    /// <summary>A new handle on the same pixels under another identity (a frozen picture standing in for newer
+    /// frames), owned by the caller.</summary>
+    public Frame Reissue(long sequence, TimeSpan captureTime)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        _buffer.AddRef();
+        return new Frame(_buffer, sequence, captureTime, SourceName);
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0) _buffer.Release();

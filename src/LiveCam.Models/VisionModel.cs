@@ -42,6 +42,9 @@ public sealed class VisionModel : IDisposable
     /// <summary>Where the weights came from, for the HUD and reports.</summary>
     public string Weights { get; }
 
+    /// <summary>Class names, one per output (classifiers given a labels file); null: outputs are shown by index.</summary>
+    public IReadOnlyList<string>? Labels { get; set; }
+
     /// <summary>[1, 3, H, W] on the model's device, from a BGR image of any size.</summary>
     public Tensor Preprocess(Mat bgr) => _preprocess(bgr, Device);
 

@@ -22,17 +22,24 @@ public sealed class PipelineMetrics
     /// <summary>Capture -> analysis finished.</summary>
     public LatencyStats CaptureToAnalysis { get; } = new();
 
+    /// <summary>Frames shown per second, lately.</summary>
+    public RateMeter DisplayRate { get; } = new();
+    /// <summary>Analyses finished per second, lately.</summary>
+    public RateMeter AnalysisRate { get; } = new();
+
     internal void OnShown(Frame frame, TimeSpan at)
     {
         Interlocked.Increment(ref _shown);
         Interlocked.Exchange(ref _lastShownSequence, frame.Sequence);
         CaptureToSink.Add(at - frame.CaptureTime);
+        DisplayRate.Mark(at);
     }
 
     internal void OnAnalysed(Analysis analysis)
     {
         Interlocked.Increment(ref _analysed);
         CaptureToAnalysis.Add(analysis.Latency);
+        AnalysisRate.Mark(analysis.CompletedAt);
     }
 
     internal void OnDisplayDropped() => Interlocked.Increment(ref _displayDropped);

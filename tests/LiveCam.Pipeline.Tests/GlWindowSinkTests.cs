@@ -16,7 +16,8 @@ public sealed class GlWindowSinkTests : IDisposable
     {
         Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
         bool stopped = false;
-        using var sink = new GlWindowSink("LiveCam test", 320, 240, new PipelineMetrics(), () => "test", () => stopped = true, _dir);
+        using var sink = new GlWindowSink(new GlWindowOptions { Title = "LiveCam test", Width = 320, Height = 240, OutputFolder = _dir },
+            new PipelineMetrics(), () => "test", () => stopped = true);
         var outputs = new float[325];
         for (int d = 10; d < 65; d++) outputs[d * 5 + 2] = 0.95f;  // cx: an obstacle from 10 cm
         var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "test")
@@ -53,6 +54,71 @@ public sealed class GlWindowSinkTests : IDisposable
         var (r0, _, _) = ProximityBars.CellColour(0);
         var free = ProximityBars.Cell(area, 3, 2);
         Assert.True(Math.Abs(snapshot.At<Vec3b>((int)(free.Y + free.Height / 2 - 1), (int)(free.X + free.Width / 2)).Item2 - r0 * 255) <= 3);
+    }
+
+    sealed class RecordingControls : Analysers.IExplanationControls
+    {
+        public List<string> Calls { get; } = [];
+        public void StepMethod(int by) => Calls.Add($"method {by}");
+        public void StepLayer(int by) => Calls.Add($"layer {by}");
+        public void StepTarget(int by) => Calls.Add($"target {by}");
+        public void ResetTarget() => Calls.Add("target reset");
+    }
+
+    [SkippableFact]
+    public void Keys_change_the_explanation_freeze_the_frame_on_screen_record_and_quit()
+    {
+        Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
+        var controls = new RecordingControls();
+        using var freeze = new Operators.FreezeGate();
+        var log = new List<string>();
+        using var stopped = new ManualResetEventSlim();
+        using var sink = new GlWindowSink(new GlWindowOptions
+        {
+            Width = 160, Height = 120, OutputFolder = _dir, RecordFps = 10, Explanation = controls, Freeze = freeze,
+            Log = line => { lock (log) log.Add(line); }, Visible = false,
+        }, new PipelineMetrics(), () => "test", stopped.Set);
+
+        void ShowFrames(int from, int count)
+        {
+            for (int i = from; i < from + count; i++)
+            {
+                using var frame = new Frame(new Mat(120, 160, MatType.CV_8UC3, new Scalar(i, 2 * i, 3 * i)), i, TimeSpan.Zero, "test");
+                sink.Show(frame, null);
+            }
+        }
+
+        ShowFrames(0, 2);
+        foreach (var key in new[] { 262, 263, 264, 265, '.', ',', 'T' }) sink.PressKey(key);
+        Assert.Equal(["method 1", "method -1", "layer 1", "layer -1", "target 1", "target -1", "target reset"], controls.Calls);
+
+        // Space freezes on the frame on screen (number 1), whatever comes after.
+        sink.PressKey(' ');
+        Assert.True(freeze.IsFrozen);
+        using (var newer = new Frame(new Mat(120, 160, MatType.CV_8UC3, Scalar.White), 7, TimeSpan.Zero, "test"))
+        using (freeze.Apply(System.Reactive.Linq.Observable.Return(newer)).Subscribe(f =>
+        {
+            Assert.Equal(7, f.Sequence);
+            Assert.Equal(new Vec3b(1, 2, 3), f.Pixels.At<Vec3b>(0, 0));
+        })) { }
+        sink.PressKey(' ');
+        Assert.False(freeze.IsFrozen);
+
+        // r starts a recording of what is shown, r again saves it.
+        sink.PressKey('R');
+        var recording = sink.Recording;
+        Assert.NotNull(recording);
+        ShowFrames(2, 12);
+        sink.PressKey('R');
+        Assert.Null(sink.Recording);
+        using (var video = new VideoCapture(recording!))
+            Assert.Equal(12, (int)video.Get(VideoCaptureProperties.FrameCount));
+        lock (log) Assert.Contains(log, l => l.StartsWith("saved ", StringComparison.Ordinal) && l.Contains("(12 frames)", StringComparison.Ordinal));
+
+        sink.PressKey('/');  // help on: still draws
+        ShowFrames(14, 1);
+        sink.PressKey('Q');
+        Assert.True(stopped.Wait(TimeSpan.FromSeconds(5)), "q did not ask the run to stop");
     }
 
     public void Dispose()

@@ -81,7 +81,7 @@ internal static class ExplainCommand
                 };
                 overlay.Blend(panel, analysis);
                 var lines = new List<string> { $"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : ""), $"target: {e.Target}" };
-                if (HeatmapOverlay.Predictions(analysis) is { } p) lines.Add(p);
+                if (PredictionSummary.Line(analysis) is { } p) lines.Add(p);
                 Caption(panel, lines);
                 if (model.Kind == PredictionKind.RobotProximity)
                 {

@@ -5,6 +5,7 @@ using LiveCam.Capture;
 using LiveCam.Core;
 using LiveCam.Pipeline;
 using LiveCam.Pipeline.Analysers;
+using LiveCam.Pipeline.Operators;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Models;
 
@@ -78,13 +79,27 @@ internal static class RunCommand
             output.WriteLine($"analysis: {analyser.Name}" + (vision is null ? "" : Cli.Format($" on {vision.Device.type.ToString().ToLowerInvariant()}, weights {vision.Weights}")));
             var metrics = new PipelineMetrics();
             using var hud = new HudPainter(metrics, () => analyser.Name);
+            using var freeze = new FreezeGate();
+            var logLock = new object();
+            void Log(string line)
+            {
+                lock (logLock) output.WriteLine(line);
+            }
 
             IFrameSink CreateSink()
             {
                 var sinks = new List<IFrameSink>();
                 try
                 {
-                    if (window) sinks.Add(CreateWindow(renderer, info, metrics, () => analyser.Name, hud, stop.Cancel, output));
+                    if (window)
+                    {
+                        var options = new GlWindowOptions
+                        {
+                            Width = info.Width, Height = info.Height, RecordFps = recordFps,
+                            Explanation = analyser as IExplanationControls, Freeze = freeze, Log = Log,
+                        };
+                        sinks.Add(CreateWindow(renderer, options, metrics, () => analyser.Name, hud, stop.Cancel, output));
+                    }
                     if (outPath is not null)
                     {
                         var painter = CreatePainter(renderer, metrics, () => analyser.Name, hud, output);
@@ -117,7 +132,7 @@ internal static class RunCommand
             using var displayThread = new EventLoopScheduler(start => new Thread(start) { Name = "display", IsBackground = true });
             using var analysisThread = new EventLoopScheduler(start => new Thread(start) { Name = "analysis", IsBackground = true });
             var started = MonotonicClock.Now;
-            var frames = frameSource.Frames(NewThreadScheduler.Default);
+            var frames = freeze.Apply(frameSource.Frames(NewThreadScheduler.Default));
             bool interrupted = false;
             try
             {
@@ -141,15 +156,15 @@ internal static class RunCommand
     }
 
     /// <summary>The OpenGL window, or OpenCV's when OpenGL is not to be had and the user did not insist.</summary>
-    static IFrameSink CreateWindow(string renderer, SourceInfo info, PipelineMetrics metrics, Func<string> describe, HudPainter hud, Action stop, TextWriter output) =>
-        WithOpenGl<IFrameSink>(renderer, output, "renderer: OpenCV window",
+    static IFrameSink CreateWindow(string renderer, GlWindowOptions options, PipelineMetrics metrics, Func<string> describe, HudPainter hud, Action stop, TextWriter output) =>
+        WithOpenGl<IFrameSink>(renderer, output, "renderer: OpenCV window (no method, layer, target, freeze or record keys)",
             () =>
             {
-                var gl = new GlWindowSink("LiveCam", info.Width, info.Height, metrics, describe, stop);
+                var gl = new GlWindowSink(options, metrics, describe, stop);
                 output.WriteLine($"renderer: {gl.Renderer}");
                 return gl;
             },
-            () => new WindowSink("LiveCam", info.Width, info.Height, hud, stop));
+            () => new WindowSink("LiveCam", options.Width, options.Height, hud, stop));
 
     /// <summary>What draws recorded frames: the OpenGL compositor offscreen (what the window shows), else OpenCV on the CPU.</summary>
     static IFramePainter CreatePainter(string renderer, PipelineMetrics metrics, Func<string> describe, HudPainter hud, TextWriter output) =>

@@ -40,7 +40,7 @@ public abstract class Target
     public static Target TopK(int k) => new TopKTarget(k);
     /// <summary>All outputs summed (a regression model's "everything it predicts", e.g. the robot's 325).</summary>
     public static Target Sum() => new WeightedTarget("all outputs", null);
-    public static Target Indices(IReadOnlyList<int> indices) => new IndicesTarget(indices);
+    public static Target Indices(IReadOnlyList<int> indices, string? description = null) => new IndicesTarget(indices, description);
     public static Target Weights(IReadOnlyList<float> weights) => new WeightedTarget($"weights[{weights.Count}]", weights);
     public static Target Function(string description, Func<Tensor, Tensor> score) => new FunctionTarget(description, score);
 
@@ -99,9 +99,9 @@ public abstract class Target
         }
     }
 
-    sealed class IndicesTarget(IReadOnlyList<int> indices) : Target
+    sealed class IndicesTarget(IReadOnlyList<int> indices, string? description) : Target
     {
-        public override string Description => $"outputs {string.Join(',', indices)}";
+        public override string Description => description ?? $"outputs {string.Join(',', indices)}";
 
         protected override Tensor Score(Tensor output)
         {

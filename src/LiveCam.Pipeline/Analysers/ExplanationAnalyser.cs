@@ -1,60 +1,218 @@
 using LiveCam.Core;
 using LiveCam.Explain;
+using LiveCam.Explain.Engine;
 using LiveCam.Explain.Layers;
 using LiveCam.Explain.Methods;
 using LiveCam.Explain.Targets;
 using LiveCam.Models;
+using LiveCam.Models.Robot;
 using static TorchSharp.torch;
 
 namespace LiveCam.Pipeline.Analysers;
+
+/// <summary>What the window's keys change while the pipeline runs; safe to call from any thread.
+/// The next analysis uses the new choice.</summary>
+public interface IExplanationControls
+{
+    /// <summary>The next (+1) or previous (-1) method of <see cref="MethodCatalog.Names"/>.</summary>
+    void StepMethod(int by);
+    /// <summary>A deeper (+1) or shallower (-1) layer with a spatial output.</summary>
+    void StepLayer(int by);
+    /// <summary>The next or previous target: a class for classifiers, a sensor for the robot model.</summary>
+    void StepTarget(int by);
+    /// <summary>Back to the model's usual target (top-1 for classifiers, all outputs for the robot).</summary>
+    void ResetTarget();
+}
 
 /// <summary>
 /// The analysis stage with a model: preprocess the frame, run the model and the explanation in one pass,
 /// and hand on the small heatmap and the outputs. One dispose scope per frame; nothing torch leaves it.
 /// </summary>
-public sealed class ExplanationAnalyser : IAnalyser
+public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
 {
+    /// <summary>Method, layer and target; <paramref name="Interactive"/> when chosen by a key rather than at start,
+    /// so a choice that does not apply to this model is reported in the HUD instead of ending the run.</summary>
+    sealed record Choice(ExplanationMethod Method, LayerSelector Layer, Target Target, bool Interactive);
+
     readonly VisionModel _model;
     readonly Explainer _explainer;
+    readonly List<string> _layers;
+    readonly IReadOnlyList<Target>? _robotTargets;
+    readonly object _gate = new();
+    Choice _choice;                 // what was asked for (any thread, under _gate)
+    Choice? _applied;               // analysis thread only: what the fields below describe
+    LayerInfo? _layerInfo;
+    string? _problem;
+    string _description = "";
+    volatile int _outputCount, _lastExplained = -1;
 
     public ExplanationAnalyser(VisionModel model, ExplanationMethod method, LayerSelector layer, Target target)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
-        Method = method ?? throw new ArgumentNullException(nameof(method));
-        Layer = layer ?? throw new ArgumentNullException(nameof(layer));
-        Target = target ?? throw new ArgumentNullException(nameof(target));
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(target);
         _explainer = new Explainer(model.Network);
+        _choice = new Choice(method, layer, target, Interactive: false);
         using var scope = NewDisposeScope();
+        var example = model.ExampleInput();
         // Resolve the layer now: a wrong name fails before the run starts.
-        LayerInfo = method.ExplainsLayer ? _explainer.ResolveLayer(model.ExampleInput(), layer) : null;
+        Apply(_choice, example);
+        // The layers the keys step through: those with a spatial output, in the order the input reaches them.
+        _layers = _explainer.Layers(example).Where(l => l.OutputShape.Count == 4).Select(l => l.Name).ToList();
+        var start = _layerInfo?.Name ?? SafeResolve(example, layer);
+        if (start is not null && !_layers.Contains(start))
+        {
+            // A container (ResNet's layer4) sits after its last leaf.
+            int last = _layers.FindLastIndex(n => n.StartsWith(start + ".", StringComparison.Ordinal));
+            _layers.Insert(last < 0 ? _layers.Count : last + 1, start);
+        }
+        if (model.Kind == PredictionKind.RobotProximity)
+        {
+            _robotTargets = [Target.Sum(), .. Enumerable.Range(0, LongRangePerceptionNet.Sensors).Select(s => Target.Indices(
+                Enumerable.Range(0, LongRangePerceptionNet.Distances).Select(d => d * LongRangePerceptionNet.Sensors + s).ToList(),
+                $"sensor {RobotPrediction.SensorNames[s]}, all distances"))];
+        }
     }
 
-    public ExplanationMethod Method { get; }
-    public LayerSelector Layer { get; }
-    public Target Target { get; }
-    public LayerInfo? LayerInfo { get; }
+    string? SafeResolve(Tensor example, LayerSelector layer)
+    {
+        try { return _explainer.ResolveLayer(example, layer).Name; }
+        catch (ArgumentException) { return null; }
+    }
 
-    public string Name => $"{_model.Name}: {Describe()}";
+    public ExplanationMethod Method => Volatile.Read(ref _choice).Method;
+    public LayerSelector Layer => Volatile.Read(ref _choice).Layer;
+    public Target Target => Volatile.Read(ref _choice).Target;
+    public LayerInfo? LayerInfo => _layerInfo;
 
-    string Describe() =>
-        LayerInfo is null ? $"{Method.Name}, target {Target.Description}" : $"{Method.Name} @ {LayerInfo.Name} ({LayerInfo.ShapeText}), target {Target.Description}";
+    /// <summary>The layers <see cref="StepLayer"/> moves through.</summary>
+    public IReadOnlyList<string> SteppableLayers => _layers;
+
+    public string Name => $"{_model.Name}: {Volatile.Read(ref _description)}";
+
+    /// <summary>Makes <paramref name="choice"/> current on the analysis thread; a choice made by a key that does not
+    /// apply here becomes the <see cref="_problem"/> shown in the HUD, one made at start is thrown.</summary>
+    void Apply(Choice choice, Tensor example)
+    {
+        _applied = choice;
+        _problem = null;
+        try
+        {
+            _layerInfo = choice.Method.ExplainsLayer ? _explainer.ResolveLayer(example, choice.Layer) : null;
+        }
+        catch (ArgumentException e) when (choice.Interactive)
+        {
+            _layerInfo = null;
+            _problem = e.Message;
+        }
+        Describe(choice);
+    }
+
+    void Describe(Choice choice)
+    {
+        var layer = choice.Method.ExplainsLayer ? $" @ {_layerInfo?.Name ?? LayerText(choice.Layer)}{(_layerInfo is null ? "" : $" ({_layerInfo.ShapeText})")}" : "";
+        var text = $"{choice.Method.Name}{layer}, target {choice.Target.Description}";
+        if (_problem is not null) text += $": not available here ({Shorten(_problem)})";
+        Volatile.Write(ref _description, text);
+    }
+
+    static string LayerText(LayerSelector layer) => layer switch
+    {
+        LayerSelector.ByName n => n.Name,
+        LayerSelector.ByIndex i => $"index:{i.Index}",
+        _ => "last-conv",
+    };
+
+    static string Shorten(string message) => message.Length <= 90 ? message : message[..87] + "...";
 
     public Analysis Analyse(Frame frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
         using var scope = NewDisposeScope();
+        var choice = Volatile.Read(ref _choice);
+        if (!ReferenceEquals(choice, _applied)) Apply(choice, _model.ExampleInput());
         var input = _model.Preprocess(frame.Pixels);
-        var set = _explainer.Explain(input, Method, Target, Layer);
-        var first = set.Items[0];
         var region = _model.InputRegion(frame.Width, frame.Height);
-        return new Analysis(frame.Sequence, frame.CaptureTime, MonotonicClock.Now, Name)
+        var analysis = new Analysis(frame.Sequence, frame.CaptureTime, MonotonicClock.Now, Name)
         {
-            Heatmap = new HeatmapImage(first.Map.Height, first.Map.Width, first.Map.Normalised),
             HeatmapRegion = new PixelRect(region.X, region.Y, region.Width, region.Height),
-            Outputs = set.Outputs,
             Kind = _model.Kind,
-            ExplainedOutput = first.ClassIndex,
-            Description = Describe(),
+            OutputLabels = _model.Labels,
         };
+        if (_problem is null)
+        {
+            try
+            {
+                var set = _explainer.Explain(input, choice.Method, choice.Target, choice.Layer);
+                var first = set.Items[0];
+                _outputCount = set.Outputs.Length;
+                if (first.ClassIndex is { } explained) _lastExplained = explained;
+                return analysis with
+                {
+                    CompletedAt = MonotonicClock.Now,
+                    Heatmap = new HeatmapImage(first.Map.Height, first.Map.Width, first.Map.Normalised),
+                    Outputs = set.Outputs,
+                    ExplainedOutput = first.ClassIndex,
+                    Description = Volatile.Read(ref _description),
+                };
+            }
+            catch (Exception e) when (choice.Interactive && e is ArgumentException or InvalidOperationException)
+            {
+                _problem = e.Message;
+                Describe(choice);
+            }
+        }
+        // The explanation does not apply (say, CAM on a head without global pooling): the predictions still show.
+        return analysis with { CompletedAt = MonotonicClock.Now, Outputs = Predict(input), Description = Volatile.Read(ref _description) };
     }
+
+    float[] Predict(Tensor input)
+    {
+        using var state = ModelStateGuard.ForInference(_model.Network);
+        using var _ = no_grad();
+        return _model.Network.call(input).flatten().cpu().data<float>().ToArray();
+    }
+
+    void Change(Func<Choice, Choice?> change)
+    {
+        lock (_gate)
+        {
+            if (change(_choice) is { } next) Volatile.Write(ref _choice, next with { Interactive = true });
+        }
+    }
+
+    public void StepMethod(int by) => Change(c =>
+    {
+        var names = MethodCatalog.Names.ToList();
+        int i = Math.Max(0, names.IndexOf(c.Method.Name));
+        return c with { Method = MethodCatalog.Create(names[Mod(i + by, names.Count)]) };
+    });
+
+    public void StepLayer(int by) => Change(c =>
+    {
+        if (_layers.Count == 0) return null;
+        var current = c.Layer is LayerSelector.ByName n ? n.Name : _layerInfo?.Name;
+        int i = current is null ? _layers.Count - 1 : _layers.IndexOf(current);
+        if (i < 0) i = _layers.Count - 1;
+        int next = Math.Clamp(i + by, 0, _layers.Count - 1);
+        return next == i && current is not null ? null : c with { Layer = new LayerSelector.ByName(_layers[next]) };
+    });
+
+    public void StepTarget(int by) => Change(c =>
+    {
+        if (_robotTargets is { } targets)
+        {
+            int i = Math.Max(0, targets.ToList().IndexOf(c.Target));
+            return c with { Target = targets[Mod(i + by, targets.Count)] };
+        }
+        int count = _outputCount;
+        if (count == 0) return null;  // nothing analysed yet: the number of classes is not known
+        int from = c.Target.ClassIndex ?? Math.Max(0, _lastExplained);
+        return c with { Target = Target.Class(Mod(from + by, count)) };
+    });
+
+    public void ResetTarget() => Change(c => c with { Target = _robotTargets?[0] ?? Target.Parse(_model.DefaultTarget) });
+
+    static int Mod(int a, int n) => ((a % n) + n) % n;
 }

@@ -1,8 +1,6 @@
 using LiveCam.Core;
-using LiveCam.Models.Robot;
 using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
-using LiveCam.Rendering.Gl;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;
@@ -29,101 +27,83 @@ public sealed class CpuFramePainter(HudPainter hud) : IFramePainter
 }
 
 /// <summary>
-/// The OpenGL compositor drawing offscreen at the frame's size and read back: recordings and PNGs show
-/// exactly what the window shows (heatmap, HUD, distance bars). Create, use and dispose on one thread.
+/// The OpenGL renderer drawing offscreen at the frame's size and read back: recordings and PNGs show exactly
+/// what the window shows (heatmap, HUD, distance bars or labels). Headless (EGL), on its own render thread;
+/// <see cref="Paint"/> may be called from any thread, one call at a time.
 /// </summary>
 public sealed class GlFramePainter : IFramePainter
 {
-    readonly EglHeadlessContext _context;
-    readonly OverlayCompositor _compositor;
-    readonly QuadBatch _batch;
-    readonly PipelineMetrics _metrics;
-    readonly Func<string> _describe;
-    GlFramebuffer? _target;
-    Mat? _last;
+    readonly RenderThread _thread;
+    readonly Func<Frame, Analysis?, FrameDecorations> _decorate;
+    EglHeadlessContext? _context;
+    GlFrameRenderer? _renderer;
+    int _disposed;
 
+    /// <summary>Draws the live HUD (the run's metrics and analyser) over each frame.</summary>
     /// <exception cref="RenderingUnavailableException">No headless OpenGL here.</exception>
     public GlFramePainter(PipelineMetrics metrics, Func<string> describe)
+        : this(HudDecorations(metrics, describe))
     {
-        _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
-        _describe = describe ?? throw new ArgumentNullException(nameof(describe));
-        _context = new EglHeadlessContext();
+    }
+
+    /// <param name="decorate">What to draw besides the video and heatmap, per frame.</param>
+    /// <exception cref="RenderingUnavailableException">No headless OpenGL here.</exception>
+    public GlFramePainter(Func<Frame, Analysis?, FrameDecorations> decorate)
+    {
+        _decorate = decorate ?? throw new ArgumentNullException(nameof(decorate));
+        _thread = new RenderThread("render-offscreen", TimeSpan.FromSeconds(1));
         try
         {
-            _compositor = new OverlayCompositor(_context.Gl);
-            _batch = new QuadBatch(_context.Gl);
+            _thread.Invoke(() =>
+            {
+                _context = new EglHeadlessContext();
+                _renderer = new GlFrameRenderer(_context.Gl);
+            });
         }
         catch
         {
-            _compositor?.Dispose();
-            _context.Dispose();
+            _thread.Invoke(Release);
+            _thread.Dispose();
             throw;
         }
     }
 
-    public string Renderer => _context.Renderer;
-    public bool IsSoftware => _context.IsSoftware;
+    static Func<Frame, Analysis?, FrameDecorations> HudDecorations(PipelineMetrics metrics, Func<string> describe)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(describe);
+        return (frame, analysis) => new FrameDecorations(HudPainter.Lines(frame, analysis, metrics, describe()));
+    }
+
+    public string Renderer => _context?.Renderer ?? "";
+    public bool IsSoftware => _context?.IsSoftware ?? false;
+
+    /// <summary>How the heatmap is drawn (opacity, colormap, mode).</summary>
+    public OverlayOptions Options
+    {
+        get => _thread.Invoke(() => _renderer!.Options);
+        set => _thread.Invoke(() => _renderer!.Options = value);
+    }
 
     public Mat Paint(Frame frame, Analysis? analysis)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        if (_target is null || _target.Width != frame.Width || _target.Height != frame.Height)
-        {
-            _target?.Dispose();
-            _target = new GlFramebuffer(_context.Gl, frame.Width, frame.Height);
-        }
-        _target.Bind();
-        HudOverlay.Draw(_compositor, _batch, frame, analysis, _metrics, _describe(), frame.Width, frame.Height, flipY: false);
-        _last?.Dispose();
-        _last = _target.ReadBgr();
-        return _last;
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return _thread.Invoke(() => _renderer!.Render(frame.Pixels, analysis, _decorate(frame, analysis)));
+    }
+
+    void Release()
+    {
+        _renderer?.Dispose();
+        _renderer = null;
+        _context?.Dispose();
+        _context = null;
     }
 
     public void Dispose()
     {
-        _last?.Dispose();
-        _target?.Dispose();
-        _batch.Dispose();
-        _compositor.Dispose();
-        _context.Dispose();
-    }
-}
-
-/// <summary>What the GPU draws for a frame: video and heatmap, the HUD's lines, the robot's distance bars.
-/// The window and the offscreen painter share it, so a recording shows what the window shows.</summary>
-public static class HudOverlay
-{
-    public static void Draw(OverlayCompositor compositor, QuadBatch batch, Frame frame, Analysis? analysis, PipelineMetrics metrics, string analyser,
-        int width, int height, bool flipY, bool overlay = true, bool hud = true, IReadOnlyList<string>? extraLines = null)
-    {
-        ArgumentNullException.ThrowIfNull(compositor);
-        ArgumentNullException.ThrowIfNull(batch);
-        ArgumentNullException.ThrowIfNull(frame);
-        compositor.Draw(frame.Pixels, overlay ? analysis : null, width, height, flipY);
-        float scale = Math.Clamp(width / 900f, 0.8f, 2f);
-        if (hud)
-        {
-            var lines = HudPainter.Lines(frame, analysis, metrics, analyser);
-            if (extraLines is not null) lines.AddRange(extraLines);
-            TextBlock(batch, lines, 6, 6, scale);
-            if (analysis is { Kind: PredictionKind.RobotProximity, Outputs.Count: 325 })
-            {
-                var prediction = new RobotPrediction(analysis.Outputs);
-                float barW = Math.Min(150, width * 0.18f), barH = Math.Min(height * 0.5f, 300);
-                ProximityBars.Add(batch, (width - barW - 12, height - barH - 12, barW, barH), prediction.Probability, prediction.FreeDistances());
-            }
-        }
-        batch.Flush(width, height, flipY);
-    }
-
-    public static void TextBlock(QuadBatch batch, IReadOnlyList<string> lines, float x, float y, float scale)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        ArgumentNullException.ThrowIfNull(lines);
-        float lineHeight = batch.LineHeight(scale);
-        float width = lines.Max(l => batch.TextWidth(l, scale)) + 12;
-        batch.Rectangle(x, y, width, lineHeight * lines.Count + 6, (0, 0, 0, 0.55f));
-        for (int i = 0; i < lines.Count; i++)
-            batch.Text(lines[i], x + 6, y + 3 + i * lineHeight, scale, (1, 1, 1, 1));
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try { _thread.Invoke(Release); }
+        finally { _thread.Dispose(); }
     }
 }

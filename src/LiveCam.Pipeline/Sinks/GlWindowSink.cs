@@ -1,135 +1,309 @@
 using System.Globalization;
 using LiveCam.Core;
+using LiveCam.Pipeline.Analysers;
+using LiveCam.Pipeline.Operators;
 using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
-using LiveCam.Rendering.Gl;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;
 
+/// <summary>What the live window needs besides the frames.</summary>
+public sealed record GlWindowOptions
+{
+    public string Title { get; init; } = "LiveCam";
+    public int Width { get; init; } = 640;
+    public int Height { get; init; } = 480;
+    /// <summary>Where snapshots (s) and recordings (r) go.</summary>
+    public string OutputFolder { get; init; } = Directory.GetCurrentDirectory();
+    /// <summary>The frame rate recordings started with r are written at.</summary>
+    public double RecordFps { get; init; } = 30;
+    /// <summary>The analyser's method, layer and target keys; null when nothing is explained.</summary>
+    public IExplanationControls? Explanation { get; init; }
+    /// <summary>Freeze frame (space); null when the source cannot be frozen.</summary>
+    public FreezeGate? Freeze { get; init; }
+    /// <summary>Messages for the terminal (snapshot written, recording saved); called on the render thread.</summary>
+    public Action<string>? Log { get; init; }
+    /// <summary>False for tests: the window exists but is not shown.</summary>
+    public bool Visible { get; init; } = true;
+}
+
 /// <summary>
-/// The live window, drawn with OpenGL: video, heatmap blended on the GPU, HUD, distance bars.
-/// Create, show and dispose on the display thread (it owns the GL context). Keys: q/Esc quit, o overlay,
-/// +/- opacity, c colormap, m mode, h HUD, f fullscreen, s snapshot (PNG, drawn by the same compositor), ? help.
+/// The live window, drawn with OpenGL on its own render thread: video, heatmap blended on the GPU, HUD,
+/// distance bars or top labels. <see cref="Show"/> may be called from any thread: it hands the frame to the render
+/// thread and waits until it is on screen. Between frames the render thread keeps handling keys and redraws,
+/// so the window answers while the source stalls or a slow analysis blocks an exact-mode run.
 /// </summary>
 public sealed class GlWindowSink : IFrameSink
 {
-    readonly GlfwWindowContext _window;
-    readonly OverlayCompositor _compositor;
-    readonly QuadBatch _batch;
+    /// <summary>The keys, as the help overlay lists them.</summary>
+    public static readonly IReadOnlyList<string> KeyHelp =
+    [
+        "keys:",
+        "right / left   method next / previous",
+        "down / up      layer deeper / shallower",
+        ". / ,          target next / previous",
+        "t              target top-1 (robot: all outputs)",
+        "space          freeze frame on / off",
+        "o              overlay on / off",
+        "+ / -          opacity",
+        "c              colormap",
+        "m              blend / heatmap / video / region",
+        "s              snapshot (PNG)",
+        "r              record on / off",
+        "h              HUD on / off",
+        "f              fullscreen",
+        "?              this help",
+        "q / Esc        quit",
+    ];
+
+    // GLFW key codes for keys that are not printable ASCII.
+    const int KeyEscape = 256, KeyRight = 262, KeyLeft = 263, KeyDown = 264, KeyUp = 265, KeyF1 = 290, KeypadMinus = 333, KeypadPlus = 334;
+
+    readonly RenderThread _thread;
+    readonly GlWindowOptions _options;
     readonly PipelineMetrics _metrics;
     readonly Func<string> _describe;
     readonly Action _requestStop;
-    readonly string _snapshotFolder;
-    bool _overlay = true, _hud = true, _help, _stopRequested, _snapshot, _disposed;
+    int _disposed;
+
+    // Owned by the render thread: touched only there.
+    GlfwWindowContext? _window;
+    GlFrameRenderer? _renderer;
+    Frame? _last;
+    Analysis? _lastAnalysis;
+    VideoFileSink? _recorder;
+    bool _overlay = true, _hud = true, _help, _dirty, _stopRequested, _snapshot;
+    string? _notice;
+    TimeSpan _noticeUntil;
 
     /// <exception cref="RenderingUnavailableException">No window or no OpenGL 3.3 here.</exception>
-    public GlWindowSink(string title, int width, int height, PipelineMetrics metrics, Func<string> describe, Action requestStop, string? snapshotFolder = null)
+    public GlWindowSink(GlWindowOptions options, PipelineMetrics metrics, Func<string> describe, Action requestStop)
     {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
         _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
         _describe = describe ?? throw new ArgumentNullException(nameof(describe));
         _requestStop = requestStop ?? throw new ArgumentNullException(nameof(requestStop));
-        _snapshotFolder = snapshotFolder ?? Directory.GetCurrentDirectory();
-        _window = new GlfwWindowContext(title, width, height);
+        _thread = new RenderThread("render", TimeSpan.FromMilliseconds(15));
         try
         {
-            _compositor = new OverlayCompositor(_window.Gl);
-            _batch = new QuadBatch(_window.Gl);
+            _thread.Invoke(() =>
+            {
+                _window = new GlfwWindowContext(options.Title, options.Width, options.Height, options.Visible);
+                _renderer = new GlFrameRenderer(_window.Gl);
+                _window.KeyPressed += OnKey;
+                Renderer = _window.Renderer;
+            });
         }
         catch
         {
-            _compositor?.Dispose();
-            _window.Dispose();
+            _thread.Invoke(ReleaseGl);
+            _thread.Dispose();
             throw;
         }
-        _window.KeyPressed += OnKey;
+        _thread.Idle = OnIdle;
     }
 
-    public string Renderer => _window.Renderer;
+    public string Renderer { get; private set; } = "";
 
     /// <summary>The last snapshot written, if any.</summary>
     public string? LastSnapshot { get; private set; }
 
+    /// <summary>The recording started with r, while it runs.</summary>
+    public string? Recording => _thread.Invoke(() => _recorder?.Path);
+
+    /// <summary>Presses a key as the user would (GLFW key code; letters upper case). For tests and scripts.</summary>
+    public void PressKey(int key) => _thread.Invoke(() => OnKey(key));
+
+    /// <summary>Asks for a snapshot of the next frame shown (as the s key does).</summary>
+    public void RequestSnapshot() => PressKey('S');
+
+    public void Show(Frame frame, Analysis? analysis)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        _thread.Invoke(() => ShowOnRenderThread(frame, analysis));
+    }
+
+    void ShowOnRenderThread(Frame frame, Analysis? analysis)
+    {
+        // The window keeps its own handle on the frame on screen: for redraws between frames and for freezing.
+        var handle = frame.Share();
+        _last?.Dispose();
+        _last = handle;
+        _lastAnalysis = analysis;
+        PollEvents();
+        Present();
+        if (_snapshot)
+        {
+            _snapshot = false;
+            Snapshot(frame, analysis);
+        }
+        _recorder?.Show(frame, analysis);
+    }
+
+    void OnIdle()
+    {
+        if (_window is null) return;
+        PollEvents();
+        if (_dirty) Present();
+    }
+
+    void PollEvents()
+    {
+        _window!.PollEvents();
+        if (_window.ShouldClose) Stop();
+    }
+
+    void Present()
+    {
+        _dirty = false;
+        if (_last is null) return;
+        var (w, h) = _window!.FramebufferSize;
+        if (w == 0 || h == 0) return;  // minimised
+        _window.BindDefaultFramebuffer();
+        _renderer!.Draw(_last.Pixels, _lastAnalysis, Decorations(_last, _lastAnalysis), w, h, flipY: true);
+        _window.SwapBuffers();
+    }
+
+    FrameDecorations Decorations(Frame frame, Analysis? analysis)
+    {
+        List<string>? lines = null;
+        if (_hud)
+        {
+            lines = HudPainter.Lines(frame, analysis, _metrics, _describe());
+            var o = _renderer!.Options;
+            var state = string.Create(CultureInfo.InvariantCulture, $"{o.Colormap} {o.Mode} opacity {o.Opacity:0.0}{(_overlay ? "" : " (overlay off)")}");
+            if (_options.Freeze?.IsFrozen == true) state += "  FROZEN";
+            if (_recorder is not null) state += $"  REC {Path.GetFileName(_recorder.Path)}";
+            lines.Add(state + "  ? for keys");
+            if (_notice is not null && MonotonicClock.Now < _noticeUntil) lines.Add(_notice);
+        }
+        return new FrameDecorations(lines, _overlay, Predictions: _hud, Centred: _help ? KeyHelp : null);
+    }
+
+    void Notice(string message)
+    {
+        _notice = message;
+        _noticeUntil = MonotonicClock.Now + TimeSpan.FromSeconds(4);
+        _options.Log?.Invoke(message);
+    }
+
     void OnKey(int key)
     {
-        var options = _compositor.Options;
+        if (_renderer is null) return;
+        _dirty = true;
+        var options = _renderer.Options;
+        var explanation = _options.Explanation;
         switch (key)
         {
-            case 'Q' or 256: Stop(); break;                                                   // Esc
+            case 'Q' or KeyEscape: Stop(); break;
             case 'O': _overlay = !_overlay; break;
-            case '=' or 334: _compositor.Options = options with { Opacity = Math.Min(1, options.Opacity + 0.1f) }; break;   // + (and keypad +)
-            case '-' or 333: _compositor.Options = options with { Opacity = Math.Max(0, options.Opacity - 0.1f) }; break;
-            case 'C': _compositor.Options = options with { Colormap = (Colormap)(((int)options.Colormap + 1) % Colormaps.All.Length) }; break;
-            case 'M': _compositor.Options = options with { Mode = (OverlayMode)(((int)options.Mode + 1) % 4) }; break;
+            case '=' or KeypadPlus: _renderer.Options = options with { Opacity = MathF.Round(Math.Min(1, options.Opacity + 0.1f), 2) }; break;
+            case '-' or KeypadMinus: _renderer.Options = options with { Opacity = MathF.Round(Math.Max(0, options.Opacity - 0.1f), 2) }; break;
+            case 'C': _renderer.Options = options with { Colormap = (Colormap)(((int)options.Colormap + 1) % Colormaps.All.Length) }; break;
+            case 'M': _renderer.Options = options with { Mode = (OverlayMode)(((int)options.Mode + 1) % 4) }; break;
             case 'H': _hud = !_hud; break;
-            case 'F': _window.ToggleFullscreen(); break;
+            case 'F': _window!.ToggleFullscreen(); break;
             case 'S': _snapshot = true; break;
-            case '/' or 290: _help = !_help; break;                                           // ? and F1
+            case 'R': ToggleRecording(); break;
+            case ' ': ToggleFreeze(); break;
+            case KeyRight: explanation?.StepMethod(+1); break;
+            case KeyLeft: explanation?.StepMethod(-1); break;
+            case KeyDown: explanation?.StepLayer(+1); break;
+            case KeyUp: explanation?.StepLayer(-1); break;
+            case '.': explanation?.StepTarget(+1); break;
+            case ',': explanation?.StepTarget(-1); break;
+            case 'T': explanation?.ResetTarget(); break;
+            case '/' or KeyF1: _help = !_help; break;
         }
+    }
+
+    void ToggleFreeze()
+    {
+        if (_options.Freeze is not { } gate) return;
+        if (gate.IsFrozen) gate.Thaw();
+        else if (_last is not null) gate.Freeze(_last);
+    }
+
+    void ToggleRecording()
+    {
+        if (_recorder is { } running)
+        {
+            _recorder = null;
+            long frames = running.FramesWritten;
+            running.Dispose();
+            Notice(string.Create(CultureInfo.InvariantCulture, $"saved {running.Path} ({frames} frames)"));
+            return;
+        }
+        if (_last is null)
+        {
+            Notice("nothing to record yet");
+            return;
+        }
+        var path = Path.Combine(_options.OutputFolder, string.Create(CultureInfo.InvariantCulture, $"livecam-{DateTime.Now:yyyyMMdd-HHmmss}.mp4"));
+        try
+        {
+            _recorder = new VideoFileSink(path, _last.Width, _last.Height, _options.RecordFps, new WindowPainter(this));
+            Notice($"recording to {_recorder.Path}");
+        }
+        catch (SinkException e)
+        {
+            Notice(e.Message);
+        }
+    }
+
+    /// <summary>The frame at its own size, drawn offscreen by the same renderer, saved as a PNG.</summary>
+    void Snapshot(Frame frame, Analysis? analysis)
+    {
+        var picture = _renderer!.Render(frame.Pixels, analysis, Decorations(frame, analysis) with { Centred = null });
+        var path = Path.Combine(_options.OutputFolder, string.Create(CultureInfo.InvariantCulture, $"livecam-snapshot-{frame.Sequence:D6}.png"));
+        bool written;
+        try { written = Cv2.ImWrite(path, picture); }
+        catch (OpenCVException) { written = false; }
+        if (!written)
+        {
+            Notice($"cannot write '{path}'");
+            return;
+        }
+        LastSnapshot = path;
+        Notice($"snapshot {path}");
+    }
+
+    /// <summary>Recordings from the window draw what the window shows, at the frame's size, on the render thread.</summary>
+    sealed class WindowPainter(GlWindowSink window) : IFramePainter
+    {
+        public Mat Paint(Frame frame, Analysis? analysis) =>
+            window._renderer!.Render(frame.Pixels, analysis, window.Decorations(frame, analysis) with { Centred = null });
+
+        public void Dispose() { }  // the renderer is the window's
     }
 
     void Stop()
     {
         if (_stopRequested) return;
         _stopRequested = true;
-        _requestStop();
+        // Not on the render thread: stopping the pipeline waits for this sink to be disposed.
+        ThreadPool.QueueUserWorkItem(_ => _requestStop());
     }
 
-    public void Show(Frame frame, Analysis? analysis)
+    void ReleaseGl()
     {
-        ArgumentNullException.ThrowIfNull(frame);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _window.PollEvents();
-        if (_window.ShouldClose) Stop();
-        var (w, h) = _window.FramebufferSize;
-        if (w == 0 || h == 0) return;  // minimised
-        _window.BindDefaultFramebuffer();
-        Draw(frame, analysis, w, h, flipY: true);
-        _window.SwapBuffers();
-        if (_snapshot)
-        {
-            _snapshot = false;
-            Snapshot(frame, analysis);
-        }
+        _thread.Idle = null;
+        _recorder?.Dispose();  // a recording in progress is finalised, not lost
+        _recorder = null;
+        _last?.Dispose();
+        _last = null;
+        _renderer?.Dispose();
+        _renderer = null;
+        _window?.Dispose();
+        _window = null;
     }
-
-    void Draw(Frame frame, Analysis? analysis, int width, int height, bool flipY)
-    {
-        var gl = _window.Gl;
-        gl.ClearColor(0, 0, 0, 1);
-        gl.Clear(Silk.NET.OpenGL.ClearBufferMask.ColorBufferBit);
-        var options = _compositor.Options;
-        string state = string.Create(CultureInfo.InvariantCulture, $"{options.Colormap} {options.Mode} opacity {options.Opacity:0.0}{(_overlay ? "" : " (overlay off)")}  ? for keys");
-        HudOverlay.Draw(_compositor, _batch, frame, analysis, _metrics, _describe(), width, height, flipY, _overlay, _hud, [state]);
-        if (_help)
-        {
-            float scale = Math.Clamp(width / 900f, 0.8f, 2f);
-            HudOverlay.TextBlock(_batch, ["keys:", "q / Esc  quit", "o  overlay on/off", "+ / -  opacity", "c  colormap", "m  blend / heatmap / video / region",
-                "h  HUD on/off", "f  fullscreen", "s  snapshot (PNG)", "?  this help"], width / 2f - 150, height / 4f, scale);
-            _batch.Flush(width, height, flipY);
-        }
-    }
-
-    /// <summary>The frame at its own size, drawn offscreen by the same compositor, saved as a PNG.</summary>
-    void Snapshot(Frame frame, Analysis? analysis)
-    {
-        using var target = new GlFramebuffer(_window.Gl, frame.Width, frame.Height);
-        target.Bind();
-        Draw(frame, analysis, frame.Width, frame.Height, flipY: false);
-        using var image = target.ReadBgr();
-        var path = Path.Combine(_snapshotFolder, string.Create(CultureInfo.InvariantCulture, $"livecam-snapshot-{frame.Sequence:D6}.png"));
-        if (Cv2.ImWrite(path, image)) LastSnapshot = path;
-    }
-
-    /// <summary>Asks for a snapshot of the next frame shown (as the s key does).</summary>
-    public void RequestSnapshot() => _snapshot = true;
 
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
-        _batch.Dispose();
-        _compositor.Dispose();
-        _window.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try { _thread.Invoke(ReleaseGl); }
+        finally { _thread.Dispose(); }
     }
 }

@@ -1,13 +1,11 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using LiveCam.Core;
-using LiveCam.Models.Robot;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;
 
 /// <summary>
-/// CPU blend of an analysis over a frame (until the OpenGL renderer does it on the GPU): the small heatmap is
+/// CPU blend of an analysis over a frame, for machines without OpenGL: the small heatmap is
 /// upsampled bilinearly onto the region the model saw, coloured with a colormap and blended.
 /// </summary>
 public sealed class HeatmapOverlay : IDisposable
@@ -34,33 +32,6 @@ public sealed class HeatmapOverlay : IDisposable
         Cv2.ApplyColorMap(_bytes, _colour, Colormap);
         using var roi = new Mat(canvas, region);
         Cv2.AddWeighted(roi, 1 - Opacity, _colour, Opacity, 0, roi);
-    }
-
-    /// <summary>One line of what the model predicts: per-sensor free distances, or the top classes.</summary>
-    public static string? Predictions(Analysis analysis)
-    {
-        ArgumentNullException.ThrowIfNull(analysis);
-        if (analysis.Outputs is not { Count: > 0 } outputs) return null;
-        switch (analysis.Kind)
-        {
-            case PredictionKind.RobotProximity when outputs.Count == LongRangePerceptionNet.Outputs:
-                return "free distance: " + new RobotPrediction(outputs).Summary();
-            case PredictionKind.Classifier:
-                var probabilities = Softmax(outputs);
-                var top = probabilities.Select((p, i) => (p, i)).OrderByDescending(t => t.p).Take(3);
-                return string.Join("  ", top.Select(t => string.Create(CultureInfo.InvariantCulture,
-                    $"{(t.i == analysis.ExplainedOutput ? "*" : "")}class {t.i} {t.p:0.00}")));
-            default:
-                return null;
-        }
-    }
-
-    static double[] Softmax(IReadOnlyList<float> logits)
-    {
-        double max = logits.Max();
-        var e = logits.Select(v => Math.Exp(v - max)).ToArray();
-        double sum = e.Sum();
-        return e.Select(v => v / sum).ToArray();
     }
 
     public void Dispose()

@@ -25,9 +25,10 @@ public sealed class HudPainter(PipelineMetrics metrics, Func<string> describeAna
             analysis is null
                 ? string.Create(c, $"{analyser}: waiting  dropped {metrics.DisplayDropped}")
                 : string.Create(c, $"analysis of frame {analysis.FrameSequence} ({frame.Sequence - analysis.FrameSequence} behind)  latency {(now - frame.CaptureTime).TotalMilliseconds:0.0} ms  dropped {metrics.DisplayDropped}"),
+            string.Create(c, $"display {metrics.DisplayRate.PerSecond(now):0.0} fps  analysis {metrics.AnalysisRate.PerSecond(now):0.0} fps"),
         };
         if (analysis?.Description is { } description) lines.Add(description);
-        if (analysis is not null && HeatmapOverlay.Predictions(analysis) is { } predictions) lines.Add(predictions);
+        if (analysis is not null && PredictionSummary.Line(analysis) is { } predictions) lines.Add(predictions);
         return lines;
     }
 

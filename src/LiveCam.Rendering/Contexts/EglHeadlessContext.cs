@@ -7,7 +7,7 @@ namespace LiveCam.Rendering.Contexts;
 /// An OpenGL 3.3 core context without any display or window: EGL on Mesa's surfaceless platform (or the
 /// default display), rendering into framebuffer objects. For the robot's own computer, recording and tests.
 /// </summary>
-public sealed partial class EglHeadlessContext : IDisposable
+public sealed partial class EglHeadlessContext : IGlContext
 {
     const string Egl = "libEGL.so.1";
     const int EglNone = 0x3038, EglRenderableType = 0x3040, EglOpenGlBit = 0x0008, EglSurfaceType = 0x3033;
@@ -36,8 +36,7 @@ public sealed partial class EglHeadlessContext : IDisposable
     public string Renderer { get; }
 
     /// <summary>Whether OpenGL here is drawn by the CPU (Mesa's llvmpipe or softpipe) rather than a GPU.</summary>
-    public bool IsSoftware => Renderer.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase)
-        || Renderer.Contains("softpipe", StringComparison.OrdinalIgnoreCase);
+    public bool IsSoftware => GlContexts.IsSoftwareRenderer(Renderer);
 
     /// <summary>Creates the context and makes it current on the calling thread (which must do all GL work).</summary>
     /// <exception cref="RenderingUnavailableException">No EGL, or no OpenGL 3.3 through it.</exception>

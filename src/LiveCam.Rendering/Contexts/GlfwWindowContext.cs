@@ -8,7 +8,7 @@ namespace LiveCam.Rendering.Contexts;
 /// A desktop window with an OpenGL 3.3 core context through GLFW (libglfw.so.3 on Linux, glfw3.dll on Windows):
 /// vsync, resizing, a fullscreen toggle and key events. Create it, draw and poll on one thread only.
 /// </summary>
-public sealed partial class GlfwWindowContext : IDisposable
+public sealed partial class GlfwWindowContext : IGlContext
 {
     const string Glfw = "glfw";
     const int ContextVersionMajor = 0x00022002, ContextVersionMinor = 0x00022003, OpenGlProfile = 0x00022008,
@@ -63,6 +63,7 @@ public sealed partial class GlfwWindowContext : IDisposable
 
     public GL Gl { get; }
     public string Renderer { get; }
+    public bool IsSoftware => GlContexts.IsSoftwareRenderer(Renderer);
 
     /// <summary>Raised on the window's thread for each key press or repeat: the GLFW key code (printable keys are their upper-case ASCII).</summary>
     public event Action<int>? KeyPressed;

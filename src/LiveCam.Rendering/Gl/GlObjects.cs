@@ -144,13 +144,21 @@ public sealed class GlFramebuffer : GlObject
     }
 
     /// <summary>The pixels as a new BGR image; row 0 of the image is row 0 of the framebuffer.</summary>
-    public unsafe Mat ReadBgr()
+    public Mat ReadBgr()
     {
+        var image = new Mat();
+        ReadBgr(image);
+        return image;
+    }
+
+    /// <summary>Reads the pixels into <paramref name="image"/>, reallocated only when its size or type differs.</summary>
+    public unsafe void ReadBgr(Mat image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
         Bind();
-        var image = new Mat(Height, Width, MatType.CV_8UC3);
+        image.Create(Height, Width, MatType.CV_8UC3);
         Gl.PixelStore(PixelStoreParameter.PackAlignment, 1);
         Gl.ReadPixels(0, 0, (uint)Width, (uint)Height, PixelFormat.Bgr, PixelType.UnsignedByte, (void*)image.Data);
-        return image;
     }
 
     protected override void Delete()

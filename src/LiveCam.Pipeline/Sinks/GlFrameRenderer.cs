@@ -1,0 +1,123 @@
+using LiveCam.Core;
+using LiveCam.Models.Robot;
+using LiveCam.Rendering;
+using LiveCam.Rendering.Gl;
+using OpenCvSharp;
+using Silk.NET.OpenGL;
+
+namespace LiveCam.Pipeline.Sinks;
+
+/// <summary>What is drawn over the video besides the heatmap.</summary>
+/// <param name="HudLines">The HUD's text, top-left; null hides it.</param>
+/// <param name="Overlay">Whether the heatmap is drawn.</param>
+/// <param name="Predictions">Whether the model's predictions are drawn (distance bars, top labels).</param>
+/// <param name="Centred">A text block in the middle (the help); null for none.</param>
+public sealed record FrameDecorations(IReadOnlyList<string>? HudLines, bool Overlay = true, bool Predictions = true, IReadOnlyList<string>? Centred = null);
+
+/// <summary>
+/// Draws a shown frame with OpenGL: the video with its heatmap (<see cref="OverlayCompositor"/>), the HUD text,
+/// the robot's distance bars or a classifier's top labels. The window, recordings, snapshots and <c>explain</c>
+/// all draw through this, so each shows the same picture. Use on the thread that owns the GL context.
+/// </summary>
+public sealed class GlFrameRenderer : IDisposable
+{
+    readonly GL _gl;
+    readonly OverlayCompositor _compositor;
+    readonly QuadBatch _batch;
+    GlFramebuffer? _offscreen;
+    readonly Mat _readback = new();
+    bool _disposed;
+
+    public GlFrameRenderer(GL gl)
+    {
+        _gl = gl ?? throw new ArgumentNullException(nameof(gl));
+        _compositor = new OverlayCompositor(gl);
+        try { _batch = new QuadBatch(gl); }
+        catch
+        {
+            _compositor.Dispose();
+            throw;
+        }
+    }
+
+    public OverlayOptions Options
+    {
+        get => _compositor.Options;
+        set => _compositor.Options = value;
+    }
+
+    /// <summary>Draws into the bound framebuffer, <paramref name="width"/> x <paramref name="height"/>
+    /// (<paramref name="flipY"/> for a window's bottom-up framebuffer).</summary>
+    public void Draw(Mat pixels, Analysis? analysis, FrameDecorations decorations, int width, int height, bool flipY)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(decorations);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _gl.ClearColor(0, 0, 0, 1);
+        _gl.Clear(ClearBufferMask.ColorBufferBit);
+        _compositor.Draw(pixels, decorations.Overlay ? analysis : null, width, height, flipY);
+        float scale = Math.Clamp(width / 900f, 0.8f, 2f);
+        if (decorations.HudLines is { Count: > 0 } lines) TextBlock(lines, 6, 6, scale);
+        if (decorations.Predictions && analysis is not null) AddPredictions(analysis, width, height, scale);
+        if (decorations.Centred is { Count: > 0 } centred)
+        {
+            float w = centred.Max(l => _batch.TextWidth(l, scale)) + 12, h = _batch.LineHeight(scale) * centred.Count + 6;
+            TextBlock(centred, Math.Max(0, (width - w) / 2), Math.Max(0, (height - h) / 2), scale);
+        }
+        _batch.Flush(width, height, flipY);
+    }
+
+    void AddPredictions(Analysis analysis, int width, int height, float scale)
+    {
+        if (analysis is { Kind: PredictionKind.RobotProximity, Outputs.Count: LongRangePerceptionNet.Outputs })
+        {
+            // An inset in the bottom-right corner, clear of the centre of the image.
+            var prediction = new RobotPrediction(analysis.Outputs);
+            float barW = Math.Min(150, width * 0.18f), barH = Math.Min(height * 0.5f, 300);
+            ProximityBars.Add(_batch, (width - barW - 12, height - barH - 12, barW, barH), prediction.Probability, prediction.FreeDistances());
+        }
+        else if (analysis.Kind == PredictionKind.Classifier)
+        {
+            var rows = PredictionSummary.TopClasses(analysis, 5).Select(t => new LabelRow(t.Label, t.Probability, t.Explained)).ToList();
+            if (rows.Count == 0) return;
+            var size = TopLabels.Size(_batch, rows, scale);
+            TopLabels.Add(_batch, (width - size.Width - 12, height - size.Height - 12), rows, scale);
+        }
+    }
+
+    void TextBlock(IReadOnlyList<string> lines, float x, float y, float scale)
+    {
+        float lineHeight = _batch.LineHeight(scale);
+        float width = lines.Max(l => _batch.TextWidth(l, scale)) + 12;
+        _batch.Rectangle(x, y, width, lineHeight * lines.Count + 6, (0, 0, 0, 0.55f));
+        for (int i = 0; i < lines.Count; i++)
+            _batch.Text(lines[i], x + 6, y + 3 + i * lineHeight, scale, (1, 1, 1, 1));
+    }
+
+    /// <summary>Draws offscreen at the image's own size and reads the picture back (BGR, top row first).
+    /// The Mat is this renderer's and is reused: valid until the next call.</summary>
+    public Mat Render(Mat pixels, Analysis? analysis, FrameDecorations decorations)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_offscreen is null || _offscreen.Width != pixels.Width || _offscreen.Height != pixels.Height)
+        {
+            _offscreen?.Dispose();
+            _offscreen = new GlFramebuffer(_gl, pixels.Width, pixels.Height);
+        }
+        _offscreen.Bind();
+        Draw(pixels, analysis, decorations, pixels.Width, pixels.Height, flipY: false);
+        _offscreen.ReadBgr(_readback);
+        return _readback;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _readback.Dispose();
+        _offscreen?.Dispose();
+        _batch.Dispose();
+        _compositor.Dispose();
+    }
+}

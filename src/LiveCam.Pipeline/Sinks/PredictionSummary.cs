@@ -1,0 +1,46 @@
+using System.Globalization;
+using LiveCam.Core;
+using LiveCam.Models.Robot;
+
+namespace LiveCam.Pipeline.Sinks;
+
+/// <summary>What the model predicts, in words: the robot's free distances, a classifier's top classes.</summary>
+public static class PredictionSummary
+{
+    /// <summary>One line for the HUD; null when there is nothing to say.</summary>
+    public static string? Line(Analysis analysis)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        if (analysis.Outputs is not { Count: > 0 } outputs) return null;
+        switch (analysis.Kind)
+        {
+            case PredictionKind.RobotProximity when outputs.Count == LongRangePerceptionNet.Outputs:
+                return "free distance: " + new RobotPrediction(outputs).Summary();
+            case PredictionKind.Classifier:
+                return string.Join("  ", TopClasses(analysis, 3).Select(t => string.Create(CultureInfo.InvariantCulture,
+                    $"{(t.Explained ? "*" : "")}{t.Label} {t.Probability:0.00}")));
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>A classifier's <paramref name="k"/> most probable classes (softmax of the outputs), most probable first.</summary>
+    public static IReadOnlyList<(int Index, string Label, float Probability, bool Explained)> TopClasses(Analysis analysis, int k)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        if (analysis.Kind != PredictionKind.Classifier || analysis.Outputs is not { Count: > 0 } logits) return [];
+        double max = logits.Max();
+        var e = logits.Select(v => Math.Exp(v - max)).ToArray();
+        double sum = e.Sum();
+        return e.Select((v, i) => (Index: i, P: v / sum))
+            .OrderByDescending(t => t.P).Take(k)
+            .Select(t => (t.Index, LabelOf(analysis, t.Index), (float)t.P, t.Index == analysis.ExplainedOutput))
+            .ToList();
+    }
+
+    public static string LabelOf(Analysis analysis, int index)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        return analysis.OutputLabels is { } labels && index < labels.Count ? labels[index] : string.Create(CultureInfo.InvariantCulture, $"class {index}");
+    }
+}
