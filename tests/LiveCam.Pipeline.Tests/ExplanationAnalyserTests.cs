@@ -64,4 +64,96 @@ public class ExplanationAnalyserTests
         var e = Assert.Throws<ArgumentException>(() => new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("encoder.9"), Target.Sum()));
         Assert.Contains("no layer named 'encoder.9'", e.Message, StringComparison.Ordinal);
     }
+
+    static Analysis AnalyseOne(ExplanationAnalyser analyser, int seed = 4)
+    {
+        using var scene = new SyntheticScene(160, 120, 30, seed: seed);
+        using var frame = new Frame(scene.Render(3), 3, TimeSpan.Zero, "test");
+        return analyser.Analyse(frame);
+    }
+
+    [Fact]
+    public void Keys_step_the_layer_through_spatial_layers_and_stop_at_both_ends()
+    {
+        using var model = RandomRobot();
+        var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("encoder.6"), Target.Sum());
+        Assert.Equal(["encoder.0", "encoder.1", "encoder.2", "encoder.3", "encoder.4", "encoder.5", "encoder.6", "encoder.7", "encoder.8"], analyser.SteppableLayers);
+        analyser.StepLayer(+1);
+        var deeper = AnalyseOne(analyser);
+        Assert.Contains("gradcam @ encoder.7 (1x8x16x20)", deeper.Description, StringComparison.Ordinal);
+        analyser.StepLayer(+5);
+        Assert.Contains("@ encoder.8 (1x8x8x10)", AnalyseOne(analyser).Description, StringComparison.Ordinal);
+        Assert.Equal((8, 10), (AnalyseOne(analyser).Heatmap!.Height, AnalyseOne(analyser).Heatmap!.Width));
+        analyser.StepLayer(-20);
+        var first = AnalyseOne(analyser);
+        Assert.Contains("@ encoder.0 (1x10x64x80)", first.Description, StringComparison.Ordinal);
+        Assert.Equal((64, 80), (first.Heatmap!.Height, first.Heatmap.Width));
+    }
+
+    [Fact]
+    public void Keys_step_the_method_and_a_method_that_does_not_apply_is_reported_while_the_predictions_go_on()
+    {
+        using var model = RandomRobot();
+        var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("encoder.6"), Target.Sum());
+        analyser.StepMethod(+1);
+        Assert.StartsWith("gradcam++ @ encoder.6", AnalyseOne(analyser).Description, StringComparison.Ordinal);
+        analyser.StepMethod(-2);  // wraps to the last method
+        Assert.StartsWith(MethodCatalog.Names[^1], AnalyseOne(analyser).Description, StringComparison.Ordinal);
+
+        // CAM needs global average pooling before the classifier; the robot's head flattens instead.
+        analyser.StepMethod(MethodCatalog.Names.ToList().IndexOf("cam") + 1);
+        var cam = AnalyseOne(analyser);
+        Assert.StartsWith("cam @ encoder.6", cam.Description, StringComparison.Ordinal);
+        Assert.Contains("not available here", cam.Description, StringComparison.Ordinal);
+        Assert.Null(cam.Heatmap);
+        Assert.Equal(325, cam.Outputs!.Count);
+        Assert.Contains("not available here", analyser.Name, StringComparison.Ordinal);
+
+        analyser.StepMethod(+1);
+        var saliency = AnalyseOne(analyser);
+        Assert.StartsWith("saliency, target all outputs", saliency.Description, StringComparison.Ordinal);
+        Assert.Equal((64, 80), (saliency.Heatmap!.Height, saliency.Heatmap.Width));
+    }
+
+    [Fact]
+    public void The_robot_target_steps_through_the_five_sensors_and_back_to_all_outputs()
+    {
+        using var model = RandomRobot();
+        var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("encoder.6"), Target.Sum());
+        var all = AnalyseOne(analyser);
+        analyser.StepTarget(+1);
+        var left = AnalyseOne(analyser);
+        Assert.EndsWith("target sensor lx, all distances", left.Description, StringComparison.Ordinal);
+        Assert.NotEqual(all.Heatmap!.Values, left.Heatmap!.Values);
+        analyser.StepTarget(-2);
+        Assert.EndsWith("target sensor rx, all distances", AnalyseOne(analyser).Description, StringComparison.Ordinal);
+        analyser.ResetTarget();
+        var again = AnalyseOne(analyser);
+        Assert.EndsWith("target all outputs", again.Description, StringComparison.Ordinal);
+        Assert.Equal(all.Heatmap.Values, again.Heatmap!.Values);
+    }
+
+    [Fact]
+    public void A_classifier_target_steps_from_the_explained_class_and_the_labels_travel_with_the_analysis()
+    {
+        manual_seed(3);
+        var net = nn.Sequential(("conv", nn.Conv2d(3, 6, 3, padding: 1)), ("relu", nn.ReLU()),
+            ("pool", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()), ("fc", nn.Linear(6, 4)));
+        using var model = new VisionModel("tiny", net, CPU, 32, 32, RobotPreprocessing.ToTensor, PredictionKind.Classifier, "conv", "top", "random")
+        {
+            Labels = ["cat", "dog", "car", "tree"],
+        };
+        var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("conv"), Target.Top());
+        analyser.StepTarget(+1);  // nothing analysed yet: the number of classes is unknown, so nothing changes
+        var top = AnalyseOne(analyser);
+        Assert.EndsWith("target top", top.Description, StringComparison.Ordinal);
+        Assert.Equal(["cat", "dog", "car", "tree"], top.OutputLabels);
+        int topClass = top.ExplainedOutput!.Value;
+        analyser.StepTarget(+1);
+        Assert.Equal((topClass + 1) % 4, AnalyseOne(analyser).ExplainedOutput);
+        analyser.StepTarget(-2);
+        Assert.Equal((topClass + 3) % 4, AnalyseOne(analyser).ExplainedOutput);
+        analyser.ResetTarget();
+        Assert.Equal(topClass, AnalyseOne(analyser).ExplainedOutput);
+    }
 }
