@@ -89,7 +89,43 @@ public sealed class ExplainCliTests : IDisposable
         { ["explain", "--model", "robot", "--weights", "/nonexistent.dat", "--image", "IMAGE", "--out", "OUT"], "no such file" },
         { ["explain", "--model", "robot", "--weights", "GARBAGE", "--image", "IMAGE", "--out", "OUT"], "cannot load weights" },
         { ["layers", "--model", "resnet18", "--device", "tpu"], "device 'tpu'" },
+        { ["explain", "--model", "resnet18", "--labels", "LABELS3", "--image", "IMAGE", "--out", "OUT"], "has 3 lines but resnet18 has 1000 outputs" },
+        { ["explain", "--model", "resnet18", "--labels", "/nonexistent.txt", "--image", "IMAGE", "--out", "OUT"], "cannot read labels" },
+        { ["explain", "--model", "robot", "--labels", "LABELS3", "--image", "IMAGE", "--out", "OUT"], "--labels is for classifiers" },
     };
+
+    [SkippableFact]
+    public void Explain_draws_through_the_live_views_renderer_with_the_labels_and_the_explained_class_outlined()
+    {
+        var labels = Path.Combine(_dir, "labels.txt");
+        File.WriteAllLines(labels, Enumerable.Range(0, 1000).Select(i => $"thing {i}"));
+        var png = Path.Combine(_dir, "labelled.png");
+        var (code, stdout, stderr) = Invoke("explain", "--model", "resnet18", "--labels", labels, "--image", Image(), "--target", "3", "--out", png);
+        Assert.True(code == 0, stderr);
+        Skip.If(stdout.Contains("drawn on the CPU", StringComparison.Ordinal), "no headless OpenGL here");
+        Assert.Contains("drawn by OpenGL", stdout, StringComparison.Ordinal);
+        using var written = Cv2.ImRead(png);
+        // The top-labels inset sits bottom-right; class 3 is not among an untrained net's top five, so nothing is outlined...
+        Assert.Equal(0, CountOutline(written));
+        // ...but the top class is, when it is the one explained.
+        var (code2, _, stderr2) = Invoke("explain", "--model", "resnet18", "--labels", labels, "--image", Image(), "--target", "top", "--out", png);
+        Assert.True(code2 == 0, stderr2);
+        using var top = Cv2.ImRead(png);
+        Assert.True(CountOutline(top) > 50, "no outlined row in the labels inset");
+    }
+
+    /// <summary>Pixels of the explained row's yellow outline (BGR 26, 217, 255) in the bottom-right quarter.</summary>
+    static int CountOutline(Mat image)
+    {
+        int n = 0, width = image.Width, height = image.Height;
+        for (int y = height / 2; y < height; y++)
+            for (int x = width / 2; x < width; x++)
+            {
+                var p = image.At<Vec3b>(y, x);
+                if (p.Item2 > 235 && p.Item1 is > 195 and < 235 && p.Item0 < 60) n++;
+            }
+        return n;
+    }
 
     [Theory]
     [MemberData(nameof(BadInputs))]
@@ -98,7 +134,9 @@ public sealed class ExplainCliTests : IDisposable
         var garbage = Path.Combine(_dir, "garbage.dat");
         File.WriteAllBytes(garbage, Enumerable.Range(0, 999).Select(i => (byte)(i * 13)).ToArray());
         var image = Image();
-        args = args.Select(a => a switch { "IMAGE" => image, "OUT" => Path.Combine(_dir, "x.png"), "GARBAGE" => garbage, _ => a }).ToArray();
+        var labels = Path.Combine(_dir, "labels3.txt");
+        File.WriteAllLines(labels, ["cat", "dog", "car"]);
+        args = args.Select(a => a switch { "IMAGE" => image, "OUT" => Path.Combine(_dir, "x.png"), "GARBAGE" => garbage, "LABELS3" => labels, _ => a }).ToArray();
         var (code, _, stderr) = Invoke(args);
         Assert.Equal(2, code);
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);

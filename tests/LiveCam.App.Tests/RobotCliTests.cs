@@ -51,7 +51,11 @@ public sealed class RobotCliTests : IDisposable
         var explained = Path.Combine(_dir, "explained.png");
         var explain = Invoke("explain", "--model", "robot", "--weights", weights, "--image", image, "--out", explained);
         Assert.True(explain.Code == 0, explain.Err);
-        // The paper-style grid stands beside the 640 px image.
+        // OpenGL draws the live view's distance-bar inset inside the image; OpenCV puts the paper-style grid beside it.
+        bool gl = explain.Out.Contains("drawn by OpenGL", StringComparison.Ordinal);
+        using (var e = Cv2.ImRead(explained)) Assert.Equal(gl ? 640 : 640 + 240, e.Width);
+        var cpu = Invoke("explain", "--model", "robot", "--weights", weights, "--image", image, "--out", explained, "--renderer", "cpu");
+        Assert.True(cpu.Code == 0, cpu.Err);
         using (var e = Cv2.ImRead(explained)) Assert.Equal(640 + 240, e.Width);
     }
 

@@ -21,17 +21,19 @@ internal static class ExplainCommand
         var image = new Option<string>("--image", "-i") { Description = "the image to explain", Required = true };
         var outPng = new Option<string>("--out", "-o") { Description = "the PNG to write: the image with the explanation over it", Required = true };
         var json = new Option<string?>("--json") { Description = "also write the raw heatmap, layer, target and model outputs as JSON" };
+        var renderer = RendererOption.Create("how the PNG is drawn: auto (the live view's OpenGL renderer, headless; OpenCV when there is no OpenGL), gl, cpu");
         var command = new Command("explain", "Explain a model's prediction on one image: the heatmap over the image as a PNG, the numbers as JSON. "
             + "--method filters or activations shows the chosen layer's filter weights or feature maps instead.");
         command.Add(image);
         command.Add(outPng);
         command.Add(json);
+        command.Add(renderer);
         model.AddTo(command);
         command.SetAction(parsed =>
         {
             try
             {
-                return Run(parsed, model, parsed.GetValue(image)!, parsed.GetValue(outPng)!, parsed.GetValue(json), output);
+                return Run(parsed, model, parsed.GetValue(image)!, parsed.GetValue(outPng)!, parsed.GetValue(json), parsed.GetValue(renderer) ?? "auto", output);
             }
             catch (Exception e)
             {
@@ -41,7 +43,7 @@ internal static class ExplainCommand
         return command;
     }
 
-    static int Run(ParseResult parsed, ModelOptions options, string imagePath, string outPath, string? jsonPath, TextWriter output)
+    static int Run(ParseResult parsed, ModelOptions options, string imagePath, string outPath, string? jsonPath, string renderer, TextWriter output)
     {
         if (!File.Exists(imagePath)) throw new UsageException($"cannot read '{imagePath}': no such file");
         using var image = Cv2.ImRead(imagePath, ImreadModes.Color);
@@ -66,32 +68,21 @@ internal static class ExplainCommand
         var panels = new List<Mat>();
         try
         {
-            using var overlay = new HeatmapOverlay();
+            using var painter = StillPainter.Create(renderer, output);
             foreach (var e in set.Items)
             {
-                var panel = image.Clone();
-                panels.Add(panel);
                 var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "explain")
                 {
                     Heatmap = new HeatmapImage(e.Map.Height, e.Map.Width, e.Map.Normalised),
                     HeatmapRegion = new PixelRect(region.X, region.Y, region.Width, region.Height),
-                    Outputs = set.Outputs,
+                    Outputs = set.OutputsOf(e.Sample).ToArray(),
+                    OutputLabels = model.Labels,
                     Kind = model.Kind,
                     ExplainedOutput = e.ClassIndex,
                 };
-                overlay.Blend(panel, analysis);
                 var lines = new List<string> { $"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : ""), $"target: {e.Target}" };
                 if (PredictionSummary.Line(analysis) is { } p) lines.Add(p);
-                Caption(panel, lines);
-                if (model.Kind == PredictionKind.RobotProximity)
-                {
-                    // The paper's picture of the prediction, beside the image.
-                    using var grid = ProximityGridPainter.Panel(new Models.Robot.RobotPrediction(set.OutputsOf(e.Sample).ToArray()), panel.Height);
-                    var both = new Mat();
-                    Cv2.HConcat([panel, grid], both);
-                    panels[^1] = both;
-                    panel.Dispose();
-                }
+                panels.Add(painter.Paint(image, analysis, lines, predictions: true));
             }
             using var sheet = new Mat();
             Cv2.HConcat(panels.ToArray(), sheet);
@@ -159,17 +150,5 @@ internal static class ExplainCommand
         if (!Cv2.ImWrite(outPath, large)) throw new UsageException($"cannot write '{outPath}'");
         output.WriteLine($"wrote {Path.GetFullPath(outPath)}: {grid.Tiles} {view} of {name}");
         return Cli.Ok;
-    }
-
-    static void Caption(Mat image, IReadOnlyList<string> lines)
-    {
-        double scale = Math.Clamp(image.Width / 900.0, 0.35, 1.0);
-        int lineHeight = (int)(22 * scale) + 4, y = lineHeight;
-        foreach (var line in lines)
-        {
-            Cv2.PutText(image, line, new OpenCvSharp.Point(6, y), HersheyFonts.HersheySimplex, scale, Scalar.Black, 3, LineTypes.AntiAlias);
-            Cv2.PutText(image, line, new OpenCvSharp.Point(6, y), HersheyFonts.HersheySimplex, scale, Scalar.White, 1, LineTypes.AntiAlias);
-            y += lineHeight;
-        }
     }
 }

@@ -20,6 +20,11 @@ internal sealed class ModelOptions(string defaultModel)
         Description = "weight file (TorchSharp format); default: the shipped weights (robot) or an untrained network (resnet18)",
     };
 
+    public Option<string?> Labels { get; } = new("--labels")
+    {
+        Description = "class names for a classifier: a text file with one label per line, in output order",
+    };
+
     public Option<string> Method { get; } = new("--method")
     {
         Description = $"explanation: {string.Join(", ", MethodCatalog.Names)}",
@@ -47,6 +52,7 @@ internal sealed class ModelOptions(string defaultModel)
         command.Add(Model);
         command.Add(Weights);
         command.Add(Device);
+        command.Add(Labels);
         if (!withExplanation) return;
         command.Add(Method);
         command.Add(Layer);
@@ -60,7 +66,34 @@ internal sealed class ModelOptions(string defaultModel)
         TorchSharp.torch.Device device;
         try { device = ComputeDevice.Select(parsed.GetValue(Device) ?? "auto"); }
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
-        return ModelCatalog.Load(parsed.GetValue(Model) ?? defaultModel, parsed.GetValue(Weights), device);
+        var model = ModelCatalog.Load(parsed.GetValue(Model) ?? defaultModel, parsed.GetValue(Weights), device);
+        try
+        {
+            if (parsed.GetValue(Labels) is { } labels) model.Labels = ReadLabels(labels, model);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One label per line; their number must match the model's outputs.</summary>
+    static List<string> ReadLabels(string path, VisionModel model)
+    {
+        if (model.Kind != Core.PredictionKind.Classifier) throw new UsageException($"--labels is for classifiers; {model.Name} is not one");
+        if (!File.Exists(path)) throw new UsageException($"cannot read labels '{path}': no such file");
+        var labels = File.ReadAllLines(path).Select(l => l.Trim()).ToList();
+        while (labels.Count > 0 && labels[^1].Length == 0) labels.RemoveAt(labels.Count - 1);
+        long outputs;
+        using (var scope = TorchSharp.torch.NewDisposeScope())
+        using (var state = Explain.Engine.ModelStateGuard.ForInference(model.Network))
+        using (TorchSharp.torch.no_grad())
+            outputs = model.Network.call(model.ExampleInput()).shape[^1];
+        if (labels.Count != outputs)
+            throw new UsageException($"labels '{path}' has {labels.Count} lines but {model.Name} has {outputs} outputs");
+        return labels;
     }
 
     public (ExplanationMethod Method, LayerSelector Layer, Target Target) Explanation(ParseResult parsed, VisionModel model)

@@ -31,6 +31,8 @@ internal static class RobustnessCommand
         model.AddTo(command, withExplanation: false);
         command.Add(outDir);
         command.Add(images);
+        var renderer = RendererOption.Create("how the heatmaps are drawn: auto (the live view's OpenGL renderer, headless; OpenCV when there is no OpenGL), gl, cpu");
+        command.Add(renderer);
         command.SetAction(parsed =>
         {
             try
@@ -42,7 +44,7 @@ internal static class RobustnessCommand
                 var cases = parsed.GetValue(images) is { } folder ? FromImages(folder) : Rendered();
                 try
                 {
-                    Run(vision, cases, dir, output);
+                    Run(vision, cases, dir, parsed.GetValue(renderer) ?? "auto", output);
                 }
                 finally
                 {
@@ -103,14 +105,14 @@ internal static class RobustnessCommand
         return cases;
     }
 
-    static void Run(VisionModel vision, List<Case> cases, string dir, TextWriter output)
+    static void Run(VisionModel vision, List<Case> cases, string dir, string renderer, TextWriter output)
     {
         var explainer = new Explainer(vision.Network);
         var method = new GradCam();
         var layer = LayerSelector.Parse(vision.DefaultLayer);
         var report = new List<object>();
         var panels = new List<Mat>();
-        using var overlay = new HeatmapOverlay();
+        using var painter = StillPainter.Create(renderer, output);
         try
         {
             foreach (var c in cases)
@@ -120,9 +122,9 @@ internal static class RobustnessCommand
                 var prediction = new RobotPrediction(set.Outputs);
                 using var small = new Mat();
                 Cv2.Resize(c.Image, small, new OpenCvSharp.Size(320, 240), interpolation: InterpolationFlags.Area);
-                using var heat = small.Clone();
                 var map = set.Items[0].Map;
-                overlay.Blend(heat, new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "robustness") { Heatmap = new HeatmapImage(map.Height, map.Width, map.Normalised) });
+                using var heat = painter.Paint(small, new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "robustness") { Heatmap = new HeatmapImage(map.Height, map.Width, map.Normalised) },
+                    caption: null, predictions: false);
                 using var grid = ProximityGridPainter.Panel(prediction, 240);
                 var panel = new Mat();
                 Cv2.HConcat([small, heat, grid], panel);

@@ -27,12 +27,7 @@ internal static class RunCommand
         };
         // The robot model with its shipped weights is the default when they are there; "none" plays the video alone.
         var model = new ModelOptions(ModelCatalog.ShippedWeights(ModelCatalog.RobotWeights) is null ? "none" : "robot");
-        var renderer = new Option<string>("--renderer")
-        {
-            Description = "how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu",
-            DefaultValueFactory = _ => "auto",
-        };
-        renderer.AcceptOnlyFromAmong("auto", "gl", "cpu");
+        var renderer = RendererOption.Create("how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu");
         var command = new Command("run", "Play a source live with the analysis overlay: in a window when a display exists, otherwise headless to a video file.");
         source.AddTo(command);
         model.AddTo(command);
@@ -228,5 +223,16 @@ internal static class Display
             return File.Exists($"/tmp/.X11-unix/X{number}") || Directory.Exists($"/tmp/.X11-unix/X{number}");
         }
         return true;
+    }
+}
+
+/// <summary>--renderer auto|gl|cpu, as every command that draws takes it.</summary>
+internal static class RendererOption
+{
+    public static Option<string> Create(string description)
+    {
+        var option = new Option<string>("--renderer") { Description = description, DefaultValueFactory = _ => "auto" };
+        option.AcceptOnlyFromAmong("auto", "gl", "cpu");
+        return option;
     }
 }
