@@ -1,0 +1,91 @@
+using LiveCam.Capture.Synthetic;
+using LiveCam.Core;
+using LiveCam.Pipeline.Sinks;
+using LiveCam.Rendering.Contexts;
+using LiveCam.Rendering.Gl;
+using OpenCvSharp;
+
+namespace LiveCam.Pipeline.Tests;
+
+public class RendererSoakTests
+{
+    /// <summary>Every frame uploads video and heatmap and draws HUD text and an inset; every tenth is read back as a
+    /// recording would; the frame and heatmap sizes change now and then so textures are reallocated.</summary>
+    [SkippableFact]
+    public void Ten_thousand_frames_rendered_headless_leave_no_GL_object_behind_and_memory_flat()
+    {
+        EglHeadlessContext context;
+        try { context = new EglHeadlessContext(); }
+        catch (RenderingUnavailableException e) { throw new SkipException($"no headless OpenGL here: {e.Message}"); }
+        using (context)
+        {
+            long glBefore = GlObject.Live;
+            long pixelsBefore = Frame.LivePixelBuffers;
+            using var scene = new SyntheticScene(160, 120, 30, seed: 9);
+            var sizes = new[] { (160, 120), (128, 96) };
+            var frames = sizes.Select(s => { using var m = scene.Render(3); var r = new Mat(); Cv2.Resize(m, r, new Size(s.Item1, s.Item2)); return r; }).ToArray();
+            var robot = new float[325];
+            for (int d = 12; d < 65; d++) robot[d * 5 + 1] = 0.9f;
+            var classes = Enumerable.Range(0, 10).Select(i => (float)i).ToArray();
+            try
+            {
+                using (var renderer = new GlFrameRenderer(context.Gl))
+                using (var target = new GlFramebuffer(context.Gl, 160, 120))
+                {
+                    long rssAfterWarmUp = 0, glAfterWarmUp = 0;
+                    for (int i = 0; i < 10_000; i++)
+                    {
+                        var pixels = frames[i / 2_500 % 2];
+                        int mapSize = 4 + i / 1_000 % 3;
+                        var analysis = new Analysis(i, TimeSpan.Zero, TimeSpan.Zero, "soak")
+                        {
+                            Heatmap = new HeatmapImage(mapSize, mapSize, Enumerable.Range(0, mapSize * mapSize).Select(k => (k + i) % 7 / 6f).ToArray()),
+                            Outputs = i % 2 == 0 ? robot : classes,
+                            Kind = i % 2 == 0 ? PredictionKind.RobotProximity : PredictionKind.Classifier,
+                            ExplainedOutput = i % 2 == 0 ? null : 9,
+                        };
+                        var decorations = new FrameDecorations([$"frame {i}", "soak test"]);
+                        if (i % 10 == 0)
+                        {
+                            var picture = renderer.Render(pixels, analysis, decorations);
+                            Assert.Equal(pixels.Width, picture.Width);
+                        }
+                        else
+                        {
+                            target.Bind();
+                            renderer.Draw(pixels, analysis, decorations, 160, 120, flipY: false);
+                        }
+                        if (i == 1_000)
+                        {
+                            context.Gl.Finish();
+                            rssAfterWarmUp = ResidentBytes();
+                            glAfterWarmUp = GlObject.Live;
+                        }
+                    }
+                    context.Gl.Finish();
+                    // A fixed set of objects: the offscreen target is replaced, not added to, when the frame size changes.
+                    Assert.Equal(glAfterWarmUp, GlObject.Live);
+                    long growth = ResidentBytes() - rssAfterWarmUp;
+                    Assert.True(growth < 16 << 20, $"resident memory grew by {growth >> 20} MB over 9,000 frames");
+                    Assert.Equal(Silk.NET.OpenGL.GLEnum.NoError, context.Gl.GetError());
+                }
+                Assert.Equal(glBefore, GlObject.Live);
+                Assert.Equal(pixelsBefore, Frame.LivePixelBuffers);
+            }
+            finally
+            {
+                foreach (var f in frames) f.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Resident set size, from /proc on Linux (what the OS charges the process, native memory included).</summary>
+    static long ResidentBytes()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        if (File.Exists("/proc/self/statm"))
+            return long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        return Environment.WorkingSet;
+    }
+}
