@@ -26,6 +26,12 @@ internal static class RenderBench
                 output.WriteLine(Cli.Format($"LiveCam bench render: {context.Renderer}; {Environment.ProcessorCount} cores; medians (p95) of {n} frames"));
                 foreach (var (w, h) in new[] { (640, 480), (1280, 720) })
                     Bench(context, w, h, n, output);
+                if (Display.Available())
+                {
+                    foreach (var (w, h) in new[] { (640, 480), (1280, 720) })
+                        BenchWindow(w, h, n, output);
+                }
+                else output.WriteLine("window: no display here, not measured (run under a desktop or Xvfb)");
                 return Cli.Ok;
             }
             catch (RenderingUnavailableException e)
@@ -71,6 +77,38 @@ internal static class RenderBench
                 using var image = target.ReadBgr();
             });
             output.WriteLine(Cli.Format($"{width}x{height}: upload + composite {composite.Median:0.00} ms ({composite.P95:0.00}); with readback for recording {withReadback.Median:0.00} ms ({withReadback.P95:0.00}); a 30 fps source allows 33.3 ms"));
+        }
+        finally
+        {
+            foreach (var f in frames) f.Dispose();
+        }
+    }
+
+    /// <summary>The frame time in the live window: handing the frame to the render thread, drawing it with the
+    /// heatmap, HUD and bars, and swapping (which waits for vsync on a real display).</summary>
+    static void BenchWindow(int width, int height, int n, TextWriter output)
+    {
+        using var scene = new SyntheticScene(width, height, 30, seed: 5);
+        var frames = Enumerable.Range(0, 8).Select(i => new Frame(scene.Render(i * 10), i, MonotonicClock.Now, "bench")).ToArray();
+        try
+        {
+            var metrics = new Pipeline.PipelineMetrics();
+            using var window = new Pipeline.Sinks.GlWindowSink(new Pipeline.Sinks.GlWindowOptions { Title = "LiveCam bench", Width = width, Height = height },
+                metrics, () => "bench", () => { });
+            var outputs = new float[325];
+            for (int d = 0; d < 65; d++) outputs[d * 5 + d % 5] = 0.8f;
+            var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "bench")
+            {
+                Heatmap = new HeatmapImage(16, 20, Enumerable.Range(0, 320).Select(i => (i % 37) / 36f).ToArray()),
+                Outputs = outputs,
+                Kind = PredictionKind.RobotProximity,
+            };
+            var shown = BenchTiming.Measure(n, i => window.Show(frames[i % frames.Length], analysis));
+            output.WriteLine(Cli.Format($"window {width}x{height} ({window.Renderer}): frame time {shown.Median:0.00} ms ({shown.P95:0.00}), {1000 / shown.Median:0} fps possible"));
+        }
+        catch (RenderingUnavailableException e)
+        {
+            output.WriteLine($"window {width}x{height}: not measured ({e.Message})");
         }
         finally
         {
