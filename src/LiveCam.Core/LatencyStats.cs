@@ -17,10 +17,19 @@ public sealed class LatencyStats
     /// <summary>How many durations were recorded (not only those kept).</summary>
     public long Count { get; private set; }
 
+    /// <summary>The most recent duration in milliseconds; NaN when empty.</summary>
+    public double LastMs
+    {
+        get { lock (_gate) return Count == 0 ? double.NaN : _last; }
+    }
+
+    double _last;
+
     public void Add(TimeSpan duration)
     {
         lock (_gate)
         {
+            _last = duration.TotalMilliseconds;
             Count++;
             if (_stored < _samples.Length) _samples[_stored++] = duration.TotalMilliseconds;
             else

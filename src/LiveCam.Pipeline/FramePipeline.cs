@@ -68,6 +68,7 @@ public static class FramePipeline
                 var analysis = analyser.Analyse(frame);
                 Volatile.Write(ref latest, analysis);
                 metrics.OnAnalysed(analysis);
+                (sink as IAnalysisListener)?.OnAnalysis(analysis);
             });
         var shown = hub
             .ObserveLatestFrameOn(schedulers.Display, _ => metrics.OnDisplayDropped())

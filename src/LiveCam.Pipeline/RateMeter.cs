@@ -19,27 +19,30 @@ public sealed class RateMeter
         }
     }
 
-    /// <summary>The rate over the events of the last <paramref name="window"/> (default 1 s) before <paramref name="now"/>; 0 when fewer than two.</summary>
+    /// <summary>The rate over the events of the last <paramref name="window"/> (default 1 s) before <paramref name="now"/>.
+    /// A slower stream (fewer than two events in the window) is measured by its last interval, while it keeps that pace;
+    /// a stream that stopped reads 0, not its old rate.</summary>
     public double PerSecond(TimeSpan now, TimeSpan? window = null)
     {
         var horizon = now - (window ?? TimeSpan.FromSeconds(1));
         lock (_gate)
         {
+            if (_count < 2) return 0;
+            var newest = At(1);
             int n = 0;
-            TimeSpan oldest = default, newest = default;
-            for (int i = 1; i <= _count; i++)
+            TimeSpan oldest = default;
+            for (int i = 1; i <= _count && At(i) >= horizon; i++)
             {
-                var t = _times[(_next - i + _times.Length) % _times.Length];
-                if (t < horizon) break;
-                if (n == 0) newest = t;
-                oldest = t;
+                oldest = At(i);
                 n++;
             }
-            // A source that stopped reads as 0, not as its old rate.
-            if (n < 2 || now - newest > TimeSpan.FromSeconds(2)) return 0;
-            return (n - 1) / (newest - oldest).TotalSeconds;
+            if (n >= 2) return now - newest > TimeSpan.FromSeconds(2) ? 0 : (n - 1) / (newest - oldest).TotalSeconds;
+            var interval = newest - At(2);
+            return interval > TimeSpan.Zero && now - newest <= interval * 1.5 ? 1 / interval.TotalSeconds : 0;
         }
     }
+
+    TimeSpan At(int back) => _times[(_next - back + _times.Length) % _times.Length];
 
     public double PerSecond() => PerSecond(MonotonicClock.Now);
 }

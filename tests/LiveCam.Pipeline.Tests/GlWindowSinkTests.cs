@@ -121,6 +121,22 @@ public sealed class GlWindowSinkTests : IDisposable
         Assert.True(stopped.Wait(TimeSpan.FromSeconds(5)), "q did not ask the run to stop");
     }
 
+    [SkippableFact]
+    public void Between_frames_of_a_slow_source_the_window_redraws_with_the_analysis_that_arrived()
+    {
+        Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
+        using var sink = new GlWindowSink(new GlWindowOptions { Width = 160, Height = 120, OutputFolder = _dir, Visible = false },
+            new PipelineMetrics(), () => "test", () => { });
+        using (var frame = new Frame(new Mat(120, 160, MatType.CV_8UC3, Scalar.Gray), 5, TimeSpan.Zero, "test"))
+            sink.Show(frame, null);
+        Assert.Null(sink.AnalysisOnScreen);
+        sink.OnAnalysis(new Analysis(4, TimeSpan.Zero, TimeSpan.Zero, "test"));  // superseded at once by the next
+        sink.OnAnalysis(new Analysis(5, TimeSpan.Zero, TimeSpan.Zero, "test") { Heatmap = new HeatmapImage(1, 1, [1]) });
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (sink.AnalysisOnScreen is null && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.Equal(5, sink.AnalysisOnScreen);
+    }
+
     public void Dispose()
     {
         _display.Dispose();

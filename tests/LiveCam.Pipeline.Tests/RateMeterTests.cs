@@ -13,4 +13,16 @@ public class RateMeterTests
         Assert.Equal(10, meter.PerSecond(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(0.95)), 3);
         Assert.Equal(0, meter.PerSecond(TimeSpan.FromSeconds(6)));
     }
+
+    [Fact]
+    public void A_slow_stream_reads_its_pace_while_it_keeps_it()
+    {
+        var meter = new RateMeter();
+        meter.Mark(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, meter.PerSecond(TimeSpan.FromSeconds(11)));  // one event: no rate yet
+        meter.Mark(TimeSpan.FromSeconds(14));
+        Assert.Equal(0.25, meter.PerSecond(TimeSpan.FromSeconds(15)), 6);
+        Assert.Equal(0.25, meter.PerSecond(TimeSpan.FromSeconds(19.9)), 6);
+        Assert.Equal(0, meter.PerSecond(TimeSpan.FromSeconds(20.5)));   // overdue by half an interval: stopped
+    }
 }

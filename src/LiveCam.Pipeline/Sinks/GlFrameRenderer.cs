@@ -61,7 +61,7 @@ public sealed class GlFrameRenderer : IDisposable
         if (decorations.Predictions && analysis is not null) AddPredictions(analysis, width, height, scale);
         if (decorations.Centred is { Count: > 0 } centred)
         {
-            float w = centred.Max(l => _batch.TextWidth(l, scale)) + 12, h = _batch.LineHeight(scale) * centred.Count + 6;
+            float w = BlockWidth(centred, scale), h = _batch.LineHeight(scale) * centred.Count + 6;
             TextBlock(centred, Math.Max(0, (width - w) / 2), Math.Max(0, (height - h) / 2), scale);
         }
         _batch.Flush(width, height, flipY);
@@ -85,13 +85,37 @@ public sealed class GlFrameRenderer : IDisposable
         }
     }
 
+    float BlockWidth(IReadOnlyList<string> lines, float scale) => KeyColumn(lines, scale) + lines.Max(l => _batch.TextWidth(l[(l.IndexOf('\t', StringComparison.Ordinal) + 1)..], scale)) + 12;
+
+    /// <summary>Lines with a tab are two columns (the help's keys and what they do): the second starts where the widest first part ends.</summary>
+    float KeyColumn(IReadOnlyList<string> lines, float scale)
+    {
+        float widest = 0;
+        foreach (var line in lines)
+        {
+            int tab = line.IndexOf('\t', StringComparison.Ordinal);
+            if (tab >= 0) widest = Math.Max(widest, _batch.TextWidth(line[..tab], scale));
+        }
+        return widest == 0 ? 0 : widest + 16 * scale;
+    }
+
     void TextBlock(IReadOnlyList<string> lines, float x, float y, float scale)
     {
         float lineHeight = _batch.LineHeight(scale);
-        float width = lines.Max(l => _batch.TextWidth(l, scale)) + 12;
-        _batch.Rectangle(x, y, width, lineHeight * lines.Count + 6, (0, 0, 0, 0.55f));
+        float column = KeyColumn(lines, scale);
+        _batch.Rectangle(x, y, BlockWidth(lines, scale), lineHeight * lines.Count + 6, (0, 0, 0, 0.55f));
         for (int i = 0; i < lines.Count; i++)
-            _batch.Text(lines[i], x + 6, y + 3 + i * lineHeight, scale, (1, 1, 1, 1));
+        {
+            var line = lines[i];
+            float rowY = y + 3 + i * lineHeight;
+            int tab = line.IndexOf('\t', StringComparison.Ordinal);
+            if (tab < 0) _batch.Text(line, x + 6, rowY, scale, (1, 1, 1, 1));
+            else
+            {
+                _batch.Text(line[..tab], x + 6, rowY, scale, (1, 0.85f, 0.4f, 1));
+                _batch.Text(line[(tab + 1)..], x + 6 + column, rowY, scale, (1, 1, 1, 1));
+            }
+        }
     }
 
     /// <summary>Draws offscreen at the image's own size and reads the picture back (BGR, top row first).

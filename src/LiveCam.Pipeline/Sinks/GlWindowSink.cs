@@ -34,27 +34,27 @@ public sealed record GlWindowOptions
 /// thread and waits until it is on screen. Between frames the render thread keeps handling keys and redraws,
 /// so the window answers while the source stalls or a slow analysis blocks an exact-mode run.
 /// </summary>
-public sealed class GlWindowSink : IFrameSink
+public sealed class GlWindowSink : IFrameSink, IAnalysisListener
 {
     /// <summary>The keys, as the help overlay lists them.</summary>
     public static readonly IReadOnlyList<string> KeyHelp =
     [
         "keys:",
-        "right / left   method next / previous",
-        "down / up      layer deeper / shallower",
-        ". / ,          target next / previous",
-        "t              target top-1 (robot: all outputs)",
-        "space          freeze frame on / off",
-        "o              overlay on / off",
-        "+ / -          opacity",
-        "c              colormap",
-        "m              blend / heatmap / video / region",
-        "s              snapshot (PNG)",
-        "r              record on / off",
-        "h              HUD on / off",
-        "f              fullscreen",
-        "?              this help",
-        "q / Esc        quit",
+        "right / left\tmethod next / previous",
+        "down / up\tlayer deeper / shallower",
+        ". / ,\ttarget next / previous",
+        "t\ttarget top-1 (robot: all outputs)",
+        "space\tfreeze frame on / off",
+        "o\toverlay on / off",
+        "+ / -\topacity",
+        "c\tcolormap",
+        "m\tblend / heatmap / video / region",
+        "s\tsnapshot (PNG)",
+        "r\trecord on / off",
+        "h\tHUD on / off",
+        "f\tfullscreen",
+        "?\tthis help",
+        "q / Esc\tquit",
     ];
 
     // GLFW key codes for keys that are not printable ASCII.
@@ -66,6 +66,7 @@ public sealed class GlWindowSink : IFrameSink
     readonly Func<string> _describe;
     readonly Action _requestStop;
     int _disposed;
+    Analysis? _arrived;  // the newest analysis, from the analysis thread
 
     // Owned by the render thread: touched only there.
     GlfwWindowContext? _window;
@@ -75,7 +76,7 @@ public sealed class GlWindowSink : IFrameSink
     VideoFileSink? _recorder;
     bool _overlay = true, _hud = true, _help, _dirty, _stopRequested, _snapshot;
     string? _notice;
-    TimeSpan _noticeUntil;
+    TimeSpan _noticeUntil, _shownAt;
 
     /// <exception cref="RenderingUnavailableException">No window or no OpenGL 3.3 here.</exception>
     public GlWindowSink(GlWindowOptions options, PipelineMetrics metrics, Func<string> describe, Action requestStop)
@@ -109,6 +110,9 @@ public sealed class GlWindowSink : IFrameSink
     /// <summary>The last snapshot written, if any.</summary>
     public string? LastSnapshot { get; private set; }
 
+    /// <summary>The frame number of the analysis drawn over the picture on screen, if any.</summary>
+    public long? AnalysisOnScreen => _thread.Invoke(() => _lastAnalysis?.FrameSequence);
+
     /// <summary>The recording started with r, while it runs.</summary>
     public string? Recording => _thread.Invoke(() => _recorder?.Path);
 
@@ -132,6 +136,7 @@ public sealed class GlWindowSink : IFrameSink
         _last?.Dispose();
         _last = handle;
         _lastAnalysis = analysis;
+        _shownAt = MonotonicClock.Now;
         PollEvents();
         Present();
         if (_snapshot)
@@ -142,10 +147,20 @@ public sealed class GlWindowSink : IFrameSink
         _recorder?.Show(frame, analysis);
     }
 
+    public void OnAnalysis(Analysis analysis) => Volatile.Write(ref _arrived, analysis);
+
     void OnIdle()
     {
         if (_window is null) return;
         PollEvents();
+        // A slow or stalled source: show the frame on screen with the analysis that arrived since. At full rate
+        // the next frame brings it, and drawing every frame twice would halve what the renderer can keep up with.
+        if (Volatile.Read(ref _arrived) is { } arrived && _last is not null && arrived.FrameSequence <= _last.Sequence
+            && arrived.FrameSequence > (_lastAnalysis?.FrameSequence ?? -1) && MonotonicClock.Now - _shownAt > TimeSpan.FromMilliseconds(100))
+        {
+            _lastAnalysis = arrived;
+            _dirty = true;
+        }
         if (_dirty) Present();
     }
 
@@ -173,7 +188,7 @@ public sealed class GlWindowSink : IFrameSink
         {
             lines = HudPainter.Lines(frame, analysis, _metrics, _describe());
             var o = _renderer!.Options;
-            var state = string.Create(CultureInfo.InvariantCulture, $"{o.Colormap} {o.Mode} opacity {o.Opacity:0.0}{(_overlay ? "" : " (overlay off)")}");
+            var state = string.Create(CultureInfo.InvariantCulture, $"{o.Colormap} {o.Mode} opacity {o.Opacity:0.00}{(_overlay ? "" : " (overlay off)")}");
             if (_options.Freeze?.IsFrozen == true) state += "  FROZEN";
             if (_recorder is not null) state += $"  REC {Path.GetFileName(_recorder.Path)}";
             lines.Add(state + "  ? for keys");

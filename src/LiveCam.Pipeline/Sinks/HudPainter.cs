@@ -24,13 +24,19 @@ public sealed class HudPainter(PipelineMetrics metrics, Func<string> describeAna
             string.Create(c, $"{frame.SourceName}  frame {frame.Sequence}  t {frame.CaptureTime.TotalSeconds:0.000} s"),
             analysis is null
                 ? string.Create(c, $"{analyser}: waiting  dropped {metrics.DisplayDropped}")
-                : string.Create(c, $"analysis of frame {analysis.FrameSequence} ({frame.Sequence - analysis.FrameSequence} behind)  latency {(now - frame.CaptureTime).TotalMilliseconds:0.0} ms  dropped {metrics.DisplayDropped}"),
+                : string.Create(c, $"analysis of frame {analysis.FrameSequence} ({frame.Sequence - analysis.FrameSequence} behind), took {analysis.Latency.TotalMilliseconds:0} ms from capture"),
+            // The frame being drawn is not on screen yet: the HUD shows the previous frame's capture->screen time.
+            Ms(metrics.CaptureToSink.LastMs) is { } screen
+                ? string.Create(c, $"latency capture->screen {screen:0.0} ms  dropped {metrics.DisplayDropped}")
+                : string.Create(c, $"dropped {metrics.DisplayDropped}"),
             string.Create(c, $"display {metrics.DisplayRate.PerSecond(now):0.0} fps  analysis {metrics.AnalysisRate.PerSecond(now):0.0} fps"),
         };
         if (analysis?.Description is { } description) lines.Add(description);
         if (analysis is not null && PredictionSummary.Line(analysis) is { } predictions) lines.Add(predictions);
         return lines;
     }
+
+    static double? Ms(double value) => double.IsNaN(value) ? null : value;
 
     /// <summary>Copies the frame into <paramref name="canvas"/> (reallocated only on size change) and draws the HUD.</summary>
     public void Paint(Frame frame, Analysis? analysis, Mat canvas)

@@ -12,9 +12,21 @@ public interface IFrameSink : IDisposable
     void Show(Frame frame, Analysis? analysis);
 }
 
-/// <summary>Several sinks fed the same frames (a window that also records).</summary>
-public sealed class CompositeSink(IReadOnlyList<IFrameSink> sinks) : IFrameSink
+/// <summary>A sink that wants analyses as they finish, not only with the next frame: a window redraws the frame on
+/// screen with its own analysis when the source is slow, stalled or frozen. Called on the analysis thread; must return quickly.</summary>
+public interface IAnalysisListener
 {
+    void OnAnalysis(Analysis analysis);
+}
+
+/// <summary>Several sinks fed the same frames (a window that also records).</summary>
+public sealed class CompositeSink(IReadOnlyList<IFrameSink> sinks) : IFrameSink, IAnalysisListener
+{
+    public void OnAnalysis(Analysis analysis)
+    {
+        foreach (var sink in sinks) (sink as IAnalysisListener)?.OnAnalysis(analysis);
+    }
+
     public void Show(Frame frame, Analysis? analysis)
     {
         foreach (var sink in sinks) sink.Show(frame, analysis);
