@@ -33,6 +33,19 @@ public sealed class GlWindowSinkTests : IDisposable
             sink.Show(frame, analysis);
         }
         Assert.False(stopped);
+
+        // A screenshot of the window itself: its framebuffer, the same picture, and no GL error along the way.
+        var (screen, error) = sink.Screenshot();
+        using (screen)
+        {
+            Assert.Equal(Silk.NET.OpenGL.GLEnum.NoError, error);
+            Assert.Equal((320, 240), (screen.Width, screen.Height));
+            var coldOnScreen = screen.At<Vec3b>(180, 20);  // lower than in the snapshot: the HUD now has the snapshot's notice
+            Assert.InRange(coldOnScreen.Item0, 104, 110);
+            Assert.InRange(coldOnScreen.Item2, 47, 52);
+            var hotOnScreen = screen.At<Vec3b>(235, 200);
+            Assert.True(hotOnScreen.Item2 > hotOnScreen.Item0 + 40, $"expected a warm colour on screen, got {hotOnScreen}");
+        }
         Assert.NotNull(sink.LastSnapshot);
         using var snapshot = Cv2.ImRead(sink.LastSnapshot!);
         Assert.Equal((320, 240), (snapshot.Width, snapshot.Height));

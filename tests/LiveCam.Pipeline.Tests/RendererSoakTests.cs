@@ -29,7 +29,7 @@ public class RendererSoakTests
             var classes = Enumerable.Range(0, 10).Select(i => (float)i).ToArray();
             try
             {
-                using (var renderer = new GlFrameRenderer(context.Gl))
+                using (var renderer = new GlFrameRenderer(context))
                 using (var target = new GlFramebuffer(context.Gl, 160, 120))
                 {
                     long rssAfterWarmUp = 0, glAfterWarmUp = 0;

@@ -57,7 +57,7 @@ public sealed class GlFramePainter : IFramePainter
             _thread.Invoke(() =>
             {
                 _context = new EglHeadlessContext();
-                _renderer = new GlFrameRenderer(_context.Gl);
+                _renderer = new GlFrameRenderer(_context);
             });
         }
         catch

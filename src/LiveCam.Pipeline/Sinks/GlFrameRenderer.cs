@@ -1,6 +1,7 @@
 using LiveCam.Core;
 using LiveCam.Models.Robot;
 using LiveCam.Rendering;
+using LiveCam.Rendering.Contexts;
 using LiveCam.Rendering.Gl;
 using OpenCvSharp;
 using Silk.NET.OpenGL;
@@ -28,11 +29,13 @@ public sealed class GlFrameRenderer : IDisposable
     readonly Mat _readback = new();
     bool _disposed;
 
-    public GlFrameRenderer(GL gl)
+    /// <param name="context">A window or headless context, current on this thread.</param>
+    public GlFrameRenderer(IGlContext context)
     {
-        _gl = gl ?? throw new ArgumentNullException(nameof(gl));
-        _compositor = new OverlayCompositor(gl);
-        try { _batch = new QuadBatch(gl); }
+        ArgumentNullException.ThrowIfNull(context);
+        _gl = context.Gl;
+        _compositor = new OverlayCompositor(_gl);
+        try { _batch = new QuadBatch(_gl); }
         catch
         {
             _compositor.Dispose();

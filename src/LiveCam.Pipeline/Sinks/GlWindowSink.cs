@@ -91,7 +91,7 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
             _thread.Invoke(() =>
             {
                 _window = new GlfwWindowContext(options.Title, options.Width, options.Height, options.Visible);
-                _renderer = new GlFrameRenderer(_window.Gl);
+                _renderer = new GlFrameRenderer(_window);
                 _window.KeyPressed += OnKey;
                 Renderer = _window.Renderer;
             });
@@ -112,6 +112,23 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
 
     /// <summary>The frame number of the analysis drawn over the picture on screen, if any.</summary>
     public long? AnalysisOnScreen => _thread.Invoke(() => _lastAnalysis?.FrameSequence);
+
+    /// <summary>What the window shows now, read from its own framebuffer at its size (BGR, top row first), and the
+    /// first GL error of the window's context since the last call (NO_ERROR when none). For tests and support.</summary>
+    public (Mat Picture, Silk.NET.OpenGL.GLEnum Error) Screenshot() => _thread.Invoke(() =>
+    {
+        var (w, h) = _window!.FramebufferSize;
+        var picture = new Mat(h, w, MatType.CV_8UC3);
+        if (_last is not null && w > 0 && h > 0)
+        {
+            // Drawn again into the back buffer and read before any swap, where its content is defined.
+            _window.BindDefaultFramebuffer();
+            _renderer!.Draw(_last.Pixels, _lastAnalysis, Decorations(_last, _lastAnalysis), w, h, flipY: true);
+            _window.ReadBackBuffer(picture);
+            _window.SwapBuffers();
+        }
+        return (picture, _window.Gl.GetError());
+    });
 
     /// <summary>The recording started with r, while it runs.</summary>
     public string? Recording => _thread.Invoke(() => _recorder?.Path);

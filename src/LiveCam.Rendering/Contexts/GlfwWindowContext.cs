@@ -133,6 +133,22 @@ public sealed partial class GlfwWindowContext : IGlContext
 
     public void SwapBuffers() => glfwSwapBuffers(_window);
 
+    /// <summary>Reads the back buffer (what the next swap shows) into <paramref name="bgr"/>, a Mat of the framebuffer's
+    /// size, top row first.</summary>
+    public unsafe void ReadBackBuffer(OpenCvSharp.Mat bgr)
+    {
+        ArgumentNullException.ThrowIfNull(bgr);
+        var (w, h) = FramebufferSize;
+        if (bgr.Width != w || bgr.Height != h || bgr.Type() != OpenCvSharp.MatType.CV_8UC3)
+            throw new ArgumentException($"expected a {w}x{h} BGR image", nameof(bgr));
+        Gl.BindFramebuffer(Silk.NET.OpenGL.FramebufferTarget.ReadFramebuffer, 0);
+        Gl.ReadBuffer(Silk.NET.OpenGL.ReadBufferMode.Back);
+        Gl.PixelStore(Silk.NET.OpenGL.PixelStoreParameter.PackAlignment, 1);
+        Gl.ReadPixels(0, 0, (uint)w, (uint)h, Silk.NET.OpenGL.PixelFormat.Bgr, Silk.NET.OpenGL.PixelType.UnsignedByte, (void*)bgr.Data);
+        // OpenGL's rows run bottom-up.
+        OpenCvSharp.Cv2.Flip(bgr, bgr, OpenCvSharp.FlipMode.X);
+    }
+
     /// <summary>Handles window events (keys, resize, close); key handlers run inside this call.</summary>
     public void PollEvents()
     {

@@ -17,13 +17,8 @@ public interface IGlContext : IDisposable
     bool IsSoftware { get; }
 }
 
-public static class GlContexts
+internal static class GlContexts
 {
-    internal static bool IsSoftwareRenderer(string renderer) =>
+    public static bool IsSoftwareRenderer(string renderer) =>
         renderer.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase) || renderer.Contains("softpipe", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>A window when <paramref name="window"/> says so, else headless; both fail with
-    /// <see cref="RenderingUnavailableException"/> when OpenGL is missing.</summary>
-    public static IGlContext Create(bool window, string title = "LiveCam", int width = 640, int height = 480) =>
-        window ? new GlfwWindowContext(title, width, height) : new EglHeadlessContext();
 }
