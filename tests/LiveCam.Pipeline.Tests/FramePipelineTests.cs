@@ -190,6 +190,17 @@ public sealed class FramePipelineTests : IDisposable
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_recording_stopped_before_its_first_frame_leaves_no_unplayable_file()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"livecam-empty-{Guid.NewGuid():N}.mp4");
+        using var hud = new HudPainter(new PipelineMetrics(), () => "test");
+        var sink = new VideoFileSink(path, 64, 48, 25, new CpuFramePainter(hud));
+        Assert.True(File.Exists(path));  // opened at once, so a bad path fails before the run
+        sink.Dispose();
+        Assert.False(File.Exists(path));
+    }
+
     public void Dispose()
     {
         _display.Dispose();

@@ -116,11 +116,12 @@ internal static class RunCommand
                     foreach (var s in sinks) s.Dispose();
                     throw;
                 }
+                // Said once the outputs exist, so "running" means frames are being shown or written.
+                Log(window ? "showing in a window (q or Esc to stop)" : "headless (Ctrl+C to stop)");
                 return sinks.Count == 1 ? sinks[0] : new CompositeSink(sinks);
             }
 
             if (outPath is not null) output.WriteLine($"recording to {Path.GetFullPath(outPath)}");
-            output.WriteLine(window ? "showing in a window (q or Esc to stop)" : "headless (Ctrl+C to stop)");
 
             // Threads are chosen here and nowhere else: capture on its own long-running thread, display and
             // analysis on one dedicated thread each.
@@ -140,7 +141,12 @@ internal static class RunCommand
                 var stats = frameSource.Stats;
                 output.WriteLine(metrics.Summary(stats.Captured, stats.Corrupt, stats.Reconnects, MonotonicClock.Now - started));
             }
-            if (outPath is not null) output.WriteLine($"saved {Path.GetFullPath(outPath)}");
+            if (outPath is not null)
+            {
+                output.WriteLine(File.Exists(outPath) || Directory.Exists(outPath)
+                    ? $"saved {Path.GetFullPath(outPath)}"
+                    : "nothing recorded: stopped before the first frame");
+            }
             if (interrupted) output.WriteLine("stopped");
             return Cli.Ok;
         }

@@ -265,7 +265,8 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
             _recorder = null;
             long frames = running.FramesWritten;
             running.Dispose();
-            Notice(string.Create(CultureInfo.InvariantCulture, $"saved {running.Path} ({frames} frames)"));
+            Notice(frames == 0 ? "recording stopped before its first frame: nothing saved"
+                : string.Create(CultureInfo.InvariantCulture, $"saved {running.Path} ({frames} frames)"));
             return;
         }
         if (_last is null)

@@ -3,7 +3,7 @@ using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;
 
-/// <summary>Records shown frames as its painter draws them to a video file (headless output). Dispose finalises the file and the painter.</summary>
+/// <summary>Records shown frames as its painter draws them to a video file (headless output). Dispose finalises the file (removed if no frame was written) and disposes the painter.</summary>
 public sealed class VideoFileSink : IFrameSink
 {
     readonly VideoWriter _writer;
@@ -63,5 +63,7 @@ public sealed class VideoFileSink : IFrameSink
         _writer.Dispose();
         _resized.Dispose();
         _painter.Dispose();
+        // A container without frames is a file no player opens: stopped before the first frame, nothing is kept.
+        if (FramesWritten == 0) File.Delete(Path);
     }
 }
