@@ -27,16 +27,16 @@ public sealed class OverlayCompositor : IDisposable
 {
     readonly GL _gl;
     readonly GlShaderProgram _program;
-    readonly GlEmptyVertexArray _triangle;
+    readonly GlEmptyVertexArray _quad;
     readonly GlTexture _video, _heat, _colormaps;
 
-    /// <param name="shaderDirectory">Where overlay.frag and fullscreen.vert are (shaders/ next to the app).</param>
+    /// <param name="shaderDirectory">Where video.vert and overlay.frag are (shaders/ next to the app).</param>
     public OverlayCompositor(GL gl, string? shaderDirectory = null)
     {
         _gl = gl ?? throw new ArgumentNullException(nameof(gl));
         var dir = shaderDirectory ?? Path.Combine(AppContext.BaseDirectory, "shaders");
-        _program = new GlShaderProgram(gl, Path.Combine(dir, "fullscreen.vert"), Path.Combine(dir, "overlay.frag"));
-        _triangle = new GlEmptyVertexArray(gl);
+        _program = new GlShaderProgram(gl, Path.Combine(dir, "video.vert"), Path.Combine(dir, "overlay.frag"));
+        _quad = new GlEmptyVertexArray(gl);
         _video = new GlTexture(gl, TextureMinFilter.Linear);
         _heat = new GlTexture(gl, TextureMinFilter.Linear);
         _colormaps = new GlTexture(gl, TextureMinFilter.Linear);
@@ -76,15 +76,22 @@ public sealed class OverlayCompositor : IDisposable
         _program.Set("colormaps", 2);
         _program.Set("viewport", x, y, w, h);
         _program.Set("heatRegion", region.X / (float)frame.Width, region.Y / (float)frame.Height, region.Width / (float)frame.Width, region.Height / (float)frame.Height);
-        _program.Set("targetHeight", (float)targetHeight);
+        _program.Set("target", targetWidth, targetHeight);
         _program.Set("flipY", flipY ? 1 : 0);
         _program.Set("hasHeat", heat is null ? 0 : 1);
         _program.Set("mode", (int)Options.Mode);
         _program.Set("colormap", (int)Options.Colormap);
         _program.Set("opacity", Options.Opacity);
         _program.Set("threshold", Options.Threshold);
-        _gl.BindVertexArray(_triangle.Handle);
-        _gl.DrawArrays(PrimitiveType.Triangles, 0, 3);
+        _program.Set("exactVideo", w == frame.Width && h == frame.Height && x == MathF.Floor(x) && y == MathF.Floor(y) ? 1 : 0);
+        // Only the letterbox bars need clearing: the quad covers the rest.
+        if (x > 0 || y > 0 || w < targetWidth || h < targetHeight)
+        {
+            _gl.ClearColor(0, 0, 0, 1);
+            _gl.Clear(ClearBufferMask.ColorBufferBit);
+        }
+        _gl.BindVertexArray(_quad.Handle);
+        _gl.DrawArrays(PrimitiveType.TriangleStrip, 0, 4);
         var error = _gl.GetError();
         if (error != GLEnum.NoError) throw new InvalidOperationException($"OpenGL error {error} while compositing");
     }
@@ -94,7 +101,7 @@ public sealed class OverlayCompositor : IDisposable
         _colormaps.Dispose();
         _heat.Dispose();
         _video.Dispose();
-        _triangle.Dispose();
+        _quad.Dispose();
         _program.Dispose();
     }
 }

@@ -111,7 +111,7 @@ public sealed class HeadlessCompositorTests
         var dir = Directory.CreateTempSubdirectory("livecam-shaders-").FullName;
         try
         {
-            File.Copy(Path.Combine(AppContext.BaseDirectory, "shaders", "fullscreen.vert"), Path.Combine(dir, "fullscreen.vert"));
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "shaders", "video.vert"), Path.Combine(dir, "video.vert"));
             File.WriteAllText(Path.Combine(dir, "overlay.frag"), "#version 330 core\nout vec4 colour;\nvoid main() { colour = undefined_thing; }\n");
             var e = Assert.Throws<ShaderException>(() => new OverlayCompositor(context.Gl, dir));
             Assert.Contains("overlay.frag", e.Message, StringComparison.Ordinal);

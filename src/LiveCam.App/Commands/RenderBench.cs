@@ -77,6 +77,20 @@ internal static class RenderBench
                 using var image = target.ReadBgr();
             });
             output.WriteLine(Cli.Format($"{width}x{height}: upload + composite {composite.Median:0.00} ms ({composite.P95:0.00}); with readback for recording {withReadback.Median:0.00} ms ({withReadback.P95:0.00}); a 30 fps source allows 33.3 ms"));
+            // Where the time goes: the video upload alone, then the blend without text and insets.
+            using var texture = new GlTexture(context.Gl, Silk.NET.OpenGL.TextureMinFilter.Linear);
+            var upload = BenchTiming.Measure(n, _ =>
+            {
+                texture.UploadBgr(frames[i++ % frames.Length]);
+                context.Gl.Finish();
+            });
+            var blend = BenchTiming.Measure(n, _ =>
+            {
+                target.Bind();
+                compositor.Draw(frames[i++ % frames.Length], analysis, width, height, flipY: false);
+                context.Gl.Finish();
+            });
+            output.WriteLine(Cli.Format($"  parts, timed alone: video upload {upload.Median:0.00} ms; upload + heatmap blend, no text or insets, {blend.Median:0.00} ms"));
         }
         finally
         {

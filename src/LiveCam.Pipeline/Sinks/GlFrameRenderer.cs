@@ -56,8 +56,6 @@ public sealed class GlFrameRenderer : IDisposable
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(decorations);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _gl.ClearColor(0, 0, 0, 1);
-        _gl.Clear(ClearBufferMask.ColorBufferBit);
         _compositor.Draw(pixels, decorations.Overlay ? analysis : null, width, height, flipY);
         float scale = Math.Clamp(width / 900f, 0.8f, 2f);
         if (decorations.HudLines is { Count: > 0 } lines) TextBlock(lines, 6, 6, scale);
