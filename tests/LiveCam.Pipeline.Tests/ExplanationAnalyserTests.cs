@@ -150,7 +150,9 @@ public class ExplanationAnalyserTests
         Assert.Equal(["cat", "dog", "car", "tree"], top.OutputLabels);
         int topClass = top.ExplainedOutput!.Value;
         analyser.StepTarget(+1);
-        Assert.Equal((topClass + 1) % 4, AnalyseOne(analyser).ExplainedOutput);
+        var next = AnalyseOne(analyser);
+        Assert.Equal((topClass + 1) % 4, next.ExplainedOutput);
+        Assert.EndsWith($"target output {(topClass + 1) % 4} ({model.Labels[(topClass + 1) % 4]})", next.Description, StringComparison.Ordinal);
         analyser.StepTarget(-2);
         Assert.Equal((topClass + 3) % 4, AnalyseOne(analyser).ExplainedOutput);
         analyser.ResetTarget();

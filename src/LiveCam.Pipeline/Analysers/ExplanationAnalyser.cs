@@ -112,7 +112,8 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     void Describe(Choice choice)
     {
         var layer = choice.Method.ExplainsLayer ? $" @ {_layerInfo?.Name ?? LayerText(choice.Layer)}{(_layerInfo is null ? "" : $" ({_layerInfo.ShapeText})")}" : "";
-        var text = $"{choice.Method.Name}{layer}, target {choice.Target.Description}";
+        var label = choice.Target.ClassIndex is { } c && _model.Labels is { } labels && c >= 0 && c < labels.Count ? $" ({labels[c]})" : "";
+        var text = $"{choice.Method.Name}{layer}, target {choice.Target.Description}{label}";
         if (_problem is not null) text += $": not available here ({Shorten(_problem)})";
         Volatile.Write(ref _description, text);
     }
