@@ -84,6 +84,7 @@ public sealed partial class GlfwWindowContext : IGlContext
         glfwWindowHint(OpenGlProfile, OpenGlCoreProfile);
         glfwWindowHint(OpenGlForwardCompat, 1);
         glfwWindowHint(Visible, visible ? 1 : 0);
+        (width, height) = FitScreen(width, height);
         _window = glfwCreateWindow(width, height, title, IntPtr.Zero, IntPtr.Zero);
         if (_window == IntPtr.Zero)
         {
@@ -101,6 +102,19 @@ public sealed partial class GlfwWindowContext : IGlContext
         glfwSetKeyCallback(_window, Marshal.GetFunctionPointerForDelegate(_keyCallback));
         Gl = GL.GetApi(name => glfwGetProcAddress(name));
         Renderer = $"{Gl.GetStringS(StringName.Renderer)}, {Gl.GetStringS(StringName.Version)}";
+    }
+
+    /// <summary>A frame larger than the screen (a 4K camera, a big photo) opens a window that fits in 90% of it,
+    /// same aspect ratio; the renderer letterboxes whatever size the window has.</summary>
+    static (int Width, int Height) FitScreen(int width, int height)
+    {
+        var monitor = glfwGetPrimaryMonitor();
+        if (monitor == IntPtr.Zero) return (width, height);
+        var videoMode = glfwGetVideoMode(monitor);
+        if (videoMode == IntPtr.Zero) return (width, height);
+        var mode = Marshal.PtrToStructure<VideoMode>(videoMode);
+        double scale = Math.Min(1, Math.Min(mode.Width * 0.9 / width, mode.Height * 0.9 / height));
+        return (Math.Max(1, (int)(width * scale)), Math.Max(1, (int)(height * scale)));
     }
 
     static string LastError()
