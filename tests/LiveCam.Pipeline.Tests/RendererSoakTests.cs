@@ -4,10 +4,11 @@ using LiveCam.Pipeline.Sinks;
 using LiveCam.Rendering.Contexts;
 using LiveCam.Rendering.Gl;
 using OpenCvSharp;
+using Xunit.Abstractions;
 
 namespace LiveCam.Pipeline.Tests;
 
-public class RendererSoakTests
+public class RendererSoakTests(ITestOutputHelper output)
 {
     /// <summary>Every frame uploads video and heatmap and draws HUD text and an inset; every tenth is read back as a
     /// recording would; the frame and heatmap sizes change now and then so textures are reallocated.</summary>
@@ -66,6 +67,7 @@ public class RendererSoakTests
                     // A fixed set of objects: the offscreen target is replaced, not added to, when the frame size changes.
                     Assert.Equal(glAfterWarmUp, GlObject.Live);
                     long growth = ResidentBytes() - rssAfterWarmUp;
+                    output.WriteLine($"GL objects live {GlObject.Live} (after warm-up {glAfterWarmUp}); resident memory {rssAfterWarmUp >> 20} MB after 1,000 frames, {growth / 1024} KB more after 10,000");
                     Assert.True(growth < 16 << 20, $"resident memory grew by {growth >> 20} MB over 9,000 frames");
                     Assert.Equal(Silk.NET.OpenGL.GLEnum.NoError, context.Gl.GetError());
                 }
