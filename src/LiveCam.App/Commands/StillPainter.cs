@@ -29,8 +29,6 @@ internal sealed class StillPainter : IDisposable
         _slot = slot;
     }
 
-    public bool UsesOpenGl => _gl is not null;
-
     /// <param name="renderer">auto (OpenGL when there is one), gl (OpenGL or fail), cpu.</param>
     public static StillPainter Create(string renderer, TextWriter output)
     {

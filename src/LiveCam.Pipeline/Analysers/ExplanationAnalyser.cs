@@ -81,11 +81,6 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         catch (ArgumentException) { return null; }
     }
 
-    public ExplanationMethod Method => Volatile.Read(ref _choice).Method;
-    public LayerSelector Layer => Volatile.Read(ref _choice).Layer;
-    public Target Target => Volatile.Read(ref _choice).Target;
-    public LayerInfo? LayerInfo => _layerInfo;
-
     /// <summary>The layers <see cref="StepLayer"/> moves through.</summary>
     public IReadOnlyList<string> SteppableLayers => _layers;
 

@@ -286,10 +286,14 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
         }
     }
 
+    /// <summary>What the window shows, without the help, drawn offscreen at the frame's own size (snapshots and recordings).</summary>
+    Mat PictureAtFrameSize(Frame frame, Analysis? analysis) =>
+        _renderer!.Render(frame.Pixels, analysis, Decorations(frame, analysis) with { Centred = null });
+
     /// <summary>The frame at its own size, drawn offscreen by the same renderer, saved as a PNG.</summary>
     void Snapshot(Frame frame, Analysis? analysis)
     {
-        var picture = _renderer!.Render(frame.Pixels, analysis, Decorations(frame, analysis) with { Centred = null });
+        var picture = PictureAtFrameSize(frame, analysis);
         var path = Path.Combine(_options.OutputFolder, string.Create(CultureInfo.InvariantCulture, $"livecam-snapshot-{frame.Sequence:D6}.png"));
         bool written;
         try { written = Cv2.ImWrite(path, picture); }
@@ -306,8 +310,7 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
     /// <summary>Recordings from the window draw what the window shows, at the frame's size, on the render thread.</summary>
     sealed class WindowPainter(GlWindowSink window) : IFramePainter
     {
-        public Mat Paint(Frame frame, Analysis? analysis) =>
-            window._renderer!.Render(frame.Pixels, analysis, window.Decorations(frame, analysis) with { Centred = null });
+        public Mat Paint(Frame frame, Analysis? analysis) => window.PictureAtFrameSize(frame, analysis);
 
         public void Dispose() { }  // the renderer is the window's
     }
