@@ -51,7 +51,7 @@ public static class Cli
         int code;
         switch (e)
         {
-            case SourceOpenException or SinkException or FormatException or UsageException or Models.ModelLoadException:
+            case SourceOpenException or SinkException or FormatException or UsageException or Models.ModelLoadException or Pipeline.Analysers.ExplanationUnavailableException:
                 error.WriteLine($"livecam: {e.Message}");
                 code = BadInput;
                 break;

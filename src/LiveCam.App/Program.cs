@@ -5,5 +5,11 @@ namespace LiveCam.App;
 
 public static class Program
 {
-    public static int Main(string[] args) => Cli.Invoke(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        // OpenCV logs its own warnings to stderr (a camera index it cannot open, codec probing); LiveCam reports
+        // what failed in one line of its own, so OpenCV stays quiet unless debugging.
+        if (Environment.GetEnvironmentVariable("LIVECAM_DEBUG") != "1") OpenCvSharp.Cv2.SetLogLevel(OpenCvSharp.LogLevel.SILENT);
+        return Cli.Invoke(args, Console.Out, Console.Error);
+    }
 }

@@ -92,6 +92,7 @@ public sealed class ExplainCliTests : IDisposable
         { ["explain", "--model", "resnet18", "--labels", "LABELS3", "--image", "IMAGE", "--out", "OUT"], "has 3 lines but resnet18 has 1000 outputs" },
         { ["explain", "--model", "resnet18", "--labels", "/nonexistent.txt", "--image", "IMAGE", "--out", "OUT"], "cannot read labels" },
         { ["explain", "--model", "robot", "--labels", "LABELS3", "--image", "IMAGE", "--out", "OUT"], "--labels is for classifiers" },
+        { ["run", "--source", "synthetic:160x120@30", "--frames", "3", "--headless", "--method", "cam", "--out", "OUTVIDEO"], "--method cam: CAM needs 'encoder.6' to be followed by global average pooling" },
     };
 
     [SkippableFact]
@@ -136,7 +137,7 @@ public sealed class ExplainCliTests : IDisposable
         var image = Image();
         var labels = Path.Combine(_dir, "labels3.txt");
         File.WriteAllLines(labels, ["cat", "dog", "car"]);
-        args = args.Select(a => a switch { "IMAGE" => image, "OUT" => Path.Combine(_dir, "x.png"), "GARBAGE" => garbage, "LABELS3" => labels, _ => a }).ToArray();
+        args = args.Select(a => a switch { "IMAGE" => image, "OUT" => Path.Combine(_dir, "x.png"), "GARBAGE" => garbage, "LABELS3" => labels, "OUTVIDEO" => Path.Combine(_dir, "x.mp4"), _ => a }).ToArray();
         var (code, _, stderr) = Invoke(args);
         Assert.Equal(2, code);
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);

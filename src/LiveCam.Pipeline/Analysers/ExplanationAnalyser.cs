@@ -158,6 +158,11 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
                 _problem = e.Message;
                 Describe(choice);
             }
+            catch (ArgumentException e)
+            {
+                // Chosen at start (the command line): the run ends with this one line.
+                throw new ExplanationUnavailableException($"--method {choice.Method.Name}: {e.Message}", e);
+            }
         }
         // The explanation does not apply (say, CAM on a head without global pooling): the predictions still show.
         return analysis with { CompletedAt = MonotonicClock.Now, Outputs = Predict(input), Description = Volatile.Read(ref _description) };
@@ -211,4 +216,13 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     public void ResetTarget() => Change(c => c with { Target = _robotTargets?[0] ?? Target.Parse(_model.DefaultTarget) });
 
     static int Mod(int a, int n) => ((a % n) + n) % n;
+}
+
+/// <summary>The explanation chosen at start does not apply to this model (CAM on a head without global pooling,
+/// a target the outputs do not have); the message is one line for the user.</summary>
+public sealed class ExplanationUnavailableException : Exception
+{
+    public ExplanationUnavailableException(string message) : base(message) { }
+    public ExplanationUnavailableException(string message, Exception inner) : base(message, inner) { }
+    public ExplanationUnavailableException() { }
 }
