@@ -1,4 +1,5 @@
 using LiveCam.Core;
+using LiveCam.Rendering.Drawing;
 using LiveCam.Rendering.Gl;
 using OpenCvSharp;
 using Silk.NET.OpenGL;
@@ -21,7 +22,7 @@ public sealed record OverlayOptions
 /// Draws a frame with its explanation on the GPU: the BGR frame as a texture (reallocated only when its size
 /// changes), letterboxed to keep its aspect ratio; the heatmap uploaded at its own resolution as a float texture
 /// and upsampled by the GPU's bilinear filtering, aligned to the frame's pixel centres; colormap and blend in
-/// the fragment shader. All calls on the thread that owns the GL context.
+/// the fragment shader (the CPU back end follows the same rules). All calls on the thread that owns the GL context.
 /// </summary>
 public sealed class OverlayCompositor : IDisposable
 {
@@ -43,8 +44,6 @@ public sealed class OverlayCompositor : IDisposable
         _colormaps.UploadRgbFloat(Colormaps.Table, 256, Colormaps.All.Length);
     }
 
-    public OverlayOptions Options { get; set; } = new();
-
     /// <summary>Where a frame of this size lands in a target of that size, keeping its aspect ratio (x, y from the top-left).</summary>
     public static (float X, float Y, float Width, float Height) Letterbox(int frameWidth, int frameHeight, int targetWidth, int targetHeight)
     {
@@ -53,17 +52,19 @@ public sealed class OverlayCompositor : IDisposable
         return ((targetWidth - w) / 2, (targetHeight - h) / 2, w, h);
     }
 
-    /// <summary>Draws into the bound target of <paramref name="targetWidth"/> x <paramref name="targetHeight"/>.</summary>
+    /// <summary>Draws the picture's video and heatmap into the bound target of <paramref name="targetWidth"/> x <paramref name="targetHeight"/>.</summary>
     /// <param name="flipY">True for a window (its origin is bottom-left); false for framebuffers read back into images.</param>
-    public void Draw(Mat frame, Analysis? analysis, int targetWidth, int targetHeight, bool flipY)
+    public void Draw(Picture picture, int targetWidth, int targetHeight, bool flipY)
     {
-        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentNullException.ThrowIfNull(picture);
+        var frame = picture.Video;
+        var options = picture.Overlay;
         _video.UploadBgr(frame);
-        var heat = analysis?.Heatmap;
+        var heat = picture.Heatmap;
         if (heat is not null) _heat.UploadFloat(heat.Values, heat.Width, heat.Height);
 
         var (x, y, w, h) = Letterbox(frame.Width, frame.Height, targetWidth, targetHeight);
-        var region = analysis?.HeatmapRegion ?? new PixelRect(0, 0, frame.Width, frame.Height);
+        var region = picture.HeatmapRegion ?? new PixelRect(0, 0, frame.Width, frame.Height);
         _program.Use();
         _gl.ActiveTexture(TextureUnit.Texture0);
         _gl.BindTexture(TextureTarget.Texture2D, _video.Handle);
@@ -79,10 +80,10 @@ public sealed class OverlayCompositor : IDisposable
         _program.Set("target", targetWidth, targetHeight);
         _program.Set("flipY", flipY ? 1 : 0);
         _program.Set("hasHeat", heat is null ? 0 : 1);
-        _program.Set("mode", (int)Options.Mode);
-        _program.Set("colormap", (int)Options.Colormap);
-        _program.Set("opacity", Options.Opacity);
-        _program.Set("threshold", Options.Threshold);
+        _program.Set("mode", (int)options.Mode);
+        _program.Set("colormap", (int)options.Colormap);
+        _program.Set("opacity", options.Opacity);
+        _program.Set("threshold", options.Threshold);
         _program.Set("exactVideo", w == frame.Width && h == frame.Height && x == MathF.Floor(x) && y == MathF.Floor(y) ? 1 : 0);
         // Only the letterbox bars need clearing: the quad covers the rest.
         if (x > 0 || y > 0 || w < targetWidth || h < targetHeight)

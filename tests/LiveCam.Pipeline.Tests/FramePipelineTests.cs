@@ -19,6 +19,8 @@ public sealed class FramePipelineTests : IDisposable
     sealed class RecordingSink(TimeSpan delay) : IFrameSink
     {
         public ConcurrentQueue<(long Frame, long? Analysis)> Shown { get; } = new();
+        /// <summary>Called after each frame shown, with the count so far.</summary>
+        public Action<int>? AfterShow;
         public long PeakLiveBuffers;
         public bool Disposed;
         public int DisposeThread;
@@ -29,6 +31,7 @@ public sealed class FramePipelineTests : IDisposable
             Shown.Enqueue((frame.Sequence, analysis?.FrameSequence));
             PeakLiveBuffers = Math.Max(PeakLiveBuffers, Frame.LivePixelBuffers);
             if (delay > TimeSpan.Zero) Thread.Sleep(delay);
+            AfterShow?.Invoke(Shown.Count);
         }
 
         public void Dispose()
@@ -133,7 +136,9 @@ public sealed class FramePipelineTests : IDisposable
         var sink = new RecordingSink(TimeSpan.FromMilliseconds(2));
         using (var source = Synthetic(0, paceFps: 200))
         {
-            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            // Cancelled once frames flow, however long a busy machine takes to start the source.
+            using var cancel = new CancellationTokenSource();
+            sink.AfterShow = shown => { if (shown == 20) cancel.CancelAfter(TimeSpan.FromMilliseconds(50)); };
             await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), new PassThroughAnalyser(), () => sink, Schedulers, TimingMode.Live, new PipelineMetrics(), cancel.Token)
                 .WaitAsync(TimeSpan.FromSeconds(30));
             Assert.True(cancel.IsCancellationRequested);
@@ -163,8 +168,9 @@ public sealed class FramePipelineTests : IDisposable
             using (var source = Synthetic(25))
             {
                 var metrics = new PipelineMetrics();
+                using var renderer = new Rendering.CpuPictureRenderer();
                 await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), new PassThroughAnalyser(),
-                    () => new VideoFileSink(path, 64, 48, 25, new CpuFramePainter(new HudPainter(metrics, () => "test"))), Schedulers, TimingMode.Exact, metrics, CancellationToken.None)
+                    () => new VideoFileSink(path, 64, 48, 25, new Drawing.FramePainter(renderer, new Drawing.PictureComposer(metrics, () => "test"))), Schedulers, TimingMode.Exact, metrics, CancellationToken.None)
                     .WaitAsync(TimeSpan.FromMinutes(1));
             }
             using var capture = new VideoCapture(path);
@@ -186,7 +192,8 @@ public sealed class FramePipelineTests : IDisposable
     [InlineData("out.xyz", "unknown video type")]
     public void A_video_sink_that_cannot_write_says_why(string path, string expected)
     {
-        var e = Assert.Throws<SinkException>(() => new VideoFileSink(path, 64, 48, 25, new CpuFramePainter(new HudPainter(new PipelineMetrics(), () => "test"))));
+        using var renderer = new Rendering.CpuPictureRenderer();
+        var e = Assert.Throws<SinkException>(() => new VideoFileSink(path, 64, 48, 25, new Drawing.FramePainter(renderer, new Drawing.PictureComposer(new PipelineMetrics(), () => "test"))));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
@@ -194,8 +201,8 @@ public sealed class FramePipelineTests : IDisposable
     public void A_recording_stopped_before_its_first_frame_leaves_no_unplayable_file()
     {
         var path = Path.Combine(Path.GetTempPath(), $"livecam-empty-{Guid.NewGuid():N}.mp4");
-        using var hud = new HudPainter(new PipelineMetrics(), () => "test");
-        var sink = new VideoFileSink(path, 64, 48, 25, new CpuFramePainter(hud));
+        using var renderer = new Rendering.CpuPictureRenderer();
+        var sink = new VideoFileSink(path, 64, 48, 25, new Drawing.FramePainter(renderer, new Drawing.PictureComposer(new PipelineMetrics(), () => "test")));
         Assert.True(File.Exists(path));  // opened at once, so a bad path fails before the run
         sink.Dispose();
         Assert.False(File.Exists(path));

@@ -1,6 +1,8 @@
 using LiveCam.Core;
+using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Rendering;
+using LiveCam.Rendering.Drawing;
 using LiveCam.Tests.Shared;
 using OpenCvSharp;
 
@@ -10,6 +12,9 @@ public sealed class GlWindowSinkTests : IDisposable
 {
     readonly XvfbDisplay _display = new();
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-glsink-").FullName;
+    readonly RenderThread _thread = new("test-render", TimeSpan.FromMilliseconds(15));
+
+    static PictureComposer Composer() => new(new PipelineMetrics(), () => "test");
 
     [SkippableFact]
     public void The_window_shows_frames_with_their_analysis_and_a_snapshot_is_the_same_picture_at_the_frames_size()
@@ -17,7 +22,7 @@ public sealed class GlWindowSinkTests : IDisposable
         Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
         bool stopped = false;
         using var sink = new GlWindowSink(new GlWindowOptions { Title = "LiveCam test", Width = 320, Height = 240, OutputFolder = _dir },
-            new PipelineMetrics(), () => "test", () => stopped = true);
+            _thread, Composer(), () => stopped = true);
         var outputs = new float[325];
         for (int d = 10; d < 65; d++) outputs[d * 5 + 2] = 0.95f;  // cx: an obstacle from 10 cm
         var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "test")
@@ -58,14 +63,16 @@ public sealed class GlWindowSinkTests : IDisposable
         var hot = snapshot.At<Vec3b>(235, 200);
         Assert.True(hot.Item2 > hot.Item0 + 40, $"expected a warm colour, got {hot}");
         // The distance bars: the cx column is dark red from 10 cm, light below.
-        float barW = Math.Min(150, 320 * 0.18f), barH = Math.Min(240 * 0.5f, 300);
-        var area = (320 - barW - 12, 240 - barH - 12, barW, barH);
-        var (r, g, b) = ProximityBars.CellColour(0.95);
-        var near = ProximityBars.Cell(area, 20, 2);
+        float scale = PictureLayout.TextScale(320, 240);
+        var (insetW, insetH) = new ProximityInset((_, _) => 0, new int?[5]).Size(GlyphAtlas.Shared, scale, 320, 240);
+        var (x, y) = PictureLayout.InsetOrigin(Corner.BottomRight, insetW, insetH, 320, 240, PictureLayout.Margin(scale), (0, 0));
+        var area = ProximityInset.Bars(x, y, insetW, insetH);
+        var (r, g, b) = ProximityInset.CellColour(0.95);
+        var near = ProximityInset.Cell(area, 20, 2);
         var cell = snapshot.At<Vec3b>((int)(near.Y + near.Height / 2 - 1), (int)(near.X + near.Width / 2));
         Assert.True(Math.Abs(cell.Item2 - r * 255) <= 3 && Math.Abs(cell.Item1 - g * 255) <= 3 && Math.Abs(cell.Item0 - b * 255) <= 3, $"bar cell {cell}");
-        var (r0, _, _) = ProximityBars.CellColour(0);
-        var free = ProximityBars.Cell(area, 3, 2);
+        var (r0, _, _) = ProximityInset.CellColour(0);
+        var free = ProximityInset.Cell(area, 3, 2);
         Assert.True(Math.Abs(snapshot.At<Vec3b>((int)(free.Y + free.Height / 2 - 1), (int)(free.X + free.Width / 2)).Item2 - r0 * 255) <= 3);
     }
 
@@ -90,7 +97,7 @@ public sealed class GlWindowSinkTests : IDisposable
         {
             Width = 160, Height = 120, OutputFolder = _dir, RecordFps = 10, Explanation = controls, Freeze = freeze,
             Log = line => { lock (log) log.Add(line); }, Visible = false,
-        }, new PipelineMetrics(), () => "test", stopped.Set);
+        }, _thread, Composer(), stopped.Set);
 
         void ShowFrames(int from, int count)
         {
@@ -139,7 +146,7 @@ public sealed class GlWindowSinkTests : IDisposable
     {
         Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
         using var sink = new GlWindowSink(new GlWindowOptions { Width = 160, Height = 120, OutputFolder = _dir, Visible = false },
-            new PipelineMetrics(), () => "test", () => { });
+            _thread, Composer(), () => { });
         using (var frame = new Frame(new Mat(120, 160, MatType.CV_8UC3, Scalar.Gray), 5, TimeSpan.Zero, "test"))
             sink.Show(frame, null);
         Assert.Null(sink.AnalysisOnScreen);
@@ -152,6 +159,7 @@ public sealed class GlWindowSinkTests : IDisposable
 
     public void Dispose()
     {
+        _thread.Dispose();
         _display.Dispose();
         Directory.Delete(_dir, recursive: true);
     }

@@ -1,5 +1,6 @@
 using LiveCam.Core;
 using LiveCam.Rendering.Contexts;
+using LiveCam.Rendering.Drawing;
 using LiveCam.Rendering.Gl;
 using OpenCvSharp;
 
@@ -42,10 +43,10 @@ public sealed class HeadlessCompositorTests
         using var frame = Pattern(w, h);
         var heat = new HeatmapImage(4, 5, Enumerable.Range(0, 20).Select(i => (i * 7 % 20) / 19f).ToArray());
         var options = new OverlayOptions { Opacity = 0.6f, Threshold = 0.2f, Colormap = colormap };
-        using var compositor = new OverlayCompositor(context.Gl) { Options = options };
+        using var compositor = new OverlayCompositor(context.Gl);
         using var target = new GlFramebuffer(context.Gl, w, h);
         target.Bind();
-        compositor.Draw(frame, new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "test") { Heatmap = heat }, w, h, flipY: false);
+        compositor.Draw(new Picture { Video = frame, Heatmap = heat, Overlay = options }, w, h, flipY: false);
         using var gpu = target.ReadBgr();
 
         int worst = 0;
@@ -75,7 +76,7 @@ public sealed class HeadlessCompositorTests
         using var compositor = new OverlayCompositor(context.Gl);
         using var target = new GlFramebuffer(context.Gl, 160, 60);
         target.Bind();
-        compositor.Draw(frame, null, 160, 60, flipY: false);
+        compositor.Draw(new Picture { Video = frame }, 160, 60, flipY: false);
         using var image = target.ReadBgr();
         Assert.Equal(new Vec3b(0, 0, 0), image.At<Vec3b>(30, 10));     // left bar
         Assert.Equal(new Vec3b(0, 0, 0), image.At<Vec3b>(30, 150));    // right bar
@@ -96,7 +97,7 @@ public sealed class HeadlessCompositorTests
             for (int i = 0; i < 1000; i++)
             {
                 target.Bind();
-                compositor.Draw(frame, new Analysis(i, TimeSpan.Zero, TimeSpan.Zero, "test") { Heatmap = heat }, 64, 48, flipY: false);
+                compositor.Draw(new Picture { Video = frame, Heatmap = heat }, 64, 48, flipY: false);
             }
             using var last = target.ReadBgr();
             Assert.Equal(during, GlObject.Live);

@@ -1,4 +1,5 @@
 using LiveCam.Rendering.Contexts;
+using LiveCam.Rendering.Drawing;
 using LiveCam.Rendering.Gl;
 using OpenCvSharp;
 
@@ -8,37 +9,38 @@ public sealed class QuadBatchTests
 {
     static EglHeadlessContext Context() => HeadlessGl.Context();
 
-    static Mat Render(Action<QuadBatch> draw, int width = 320, int height = 240)
+    static Mat Render(Action<QuadList> draw, int width = 320, int height = 240)
     {
         using var context = Context();
-        using var batch = new QuadBatch(context.Gl);
+        using var batch = new QuadBatch(context.Gl, GlyphAtlas.Shared);
+        var quads = new QuadList(GlyphAtlas.Shared);
         using var target = new GlFramebuffer(context.Gl, width, height);
         target.Bind();
         context.Gl.ClearColor(0.5f, 0.5f, 0.5f, 1);
         context.Gl.Clear(Silk.NET.OpenGL.ClearBufferMask.ColorBufferBit);
-        draw(batch);
-        batch.Flush(width, height, flipY: false);
+        draw(quads);
+        batch.Draw(quads.Items, width, height, flipY: false);
         return target.ReadBgr();
     }
 
     [SkippableFact]
     public void Distance_bars_put_each_cell_at_its_place_in_its_colour_with_a_marker_at_the_free_distance()
     {
-        var area = (X: 200f, Y: 20f, Width: 100f, Height: 186f);
         float P(int d, int s) => s == 2 ? (d >= 12 ? 0.9f : 0.05f) : s * 0.2f;
         var free = new int?[] { null, null, 12, null, 30 };
-        using var image = Render(batch => ProximityBars.Add(batch, area, P, free));
+        using var image = Render(quads => new ProximityInset(P, free).Add(quads, 200, 20, 100, 192, 1));
+        var area = ProximityInset.Bars(200, 20, 100, 192);
 
         foreach (var (d, s) in new[] { (0, 0), (5, 1), (11, 2), (12, 2), (25, 2), (3, 4), (20, 3) })
         {
-            var cell = ProximityBars.Cell(area, d, s);
+            var cell = ProximityInset.Cell(area, d, s);
             var pixel = image.At<Vec3b>((int)(cell.Y + cell.Height / 2 - 1), (int)(cell.X + cell.Width / 2));
-            var (r, g, b) = ProximityBars.CellColour(P(d, s));
+            var (r, g, b) = ProximityInset.CellColour(P(d, s));
             Assert.True(Math.Abs(pixel.Item2 - r * 255) <= 2 && Math.Abs(pixel.Item1 - g * 255) <= 2 && Math.Abs(pixel.Item0 - b * 255) <= 2,
                 $"cell (d {d}, s {s}) is {pixel}, expected {r * 255:0},{g * 255:0},{b * 255:0}");
         }
         // The marker: a black line at the bottom of cx's 12 cm cell.
-        var marker = ProximityBars.Cell(area, 12, 2);
+        var marker = ProximityInset.Cell(area, 12, 2);
         Assert.Equal(new Vec3b(0, 0, 0), image.At<Vec3b>((int)(marker.Y + marker.Height - 1), (int)(marker.X + marker.Width / 2)));
         // Outside the inset the target is untouched.
         Assert.Equal(new Vec3b(128, 128, 128), image.At<Vec3b>(120, 100));
@@ -47,7 +49,7 @@ public sealed class QuadBatchTests
     [SkippableFact]
     public void Text_is_drawn_where_it_is_asked_for_and_nowhere_else()
     {
-        using var image = Render(batch => batch.Text("LiveCam 30 fps", 10, 10, 1.5f, (1, 1, 1, 1)));
+        using var image = Render(quads => quads.Text("LiveCam 30 fps", 10, 10, 1.5f, Rgba.White));
         using var grey = new Mat();
         Cv2.CvtColor(image, grey, ColorConversionCodes.BGR2GRAY);
         using var inside = new Mat(grey, new Rect(8, 8, 160, 30));
@@ -63,16 +65,17 @@ public sealed class QuadBatchTests
     {
         using var context = Context();
         long before = GlObject.Live;
-        using (var batch = new QuadBatch(context.Gl))
+        using (var batch = new QuadBatch(context.Gl, GlyphAtlas.Shared))
         using (var target = new GlFramebuffer(context.Gl, 64, 64))
         {
             long during = GlObject.Live;
             for (int i = 0; i < 500; i++)
             {
                 target.Bind();
-                batch.Text($"frame {i}", 2, 2, 1, (1, 1, 1, 1));
-                batch.Rectangle(0, 40, 64, 10, (1, 0, 0, 1));
-                batch.Flush(64, 64, flipY: false);
+                var quads = new QuadList(GlyphAtlas.Shared);
+                quads.Text($"frame {i}", 2, 2, 1, Rgba.White);
+                quads.Rectangle(0, 40, 64, 10, new Rgba(1, 0, 0));
+                batch.Draw(quads.Items, 64, 64, flipY: false);
             }
             Assert.Equal(during, GlObject.Live);
             Assert.Equal(Silk.NET.OpenGL.GLEnum.NoError, context.Gl.GetError());

@@ -23,7 +23,7 @@ public sealed class WindowTests : IDisposable
         for (int i = 0; i < 5; i++)
         {
             window.BindDefaultFramebuffer();
-            compositor.Draw(frame, null, w, h, flipY: true);
+            compositor.Draw(new Drawing.Picture { Video = frame }, w, h, flipY: true);
             if (i == 4)
             {
                 var pixel = new byte[3];

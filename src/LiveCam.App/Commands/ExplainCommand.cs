@@ -6,7 +6,9 @@ using LiveCam.Explain;
 using LiveCam.Explain.Layers;
 using LiveCam.Explain.Visualisations;
 using LiveCam.Models;
-using LiveCam.Pipeline.Sinks;
+using LiveCam.Pipeline.Drawing;
+using LiveCam.Rendering;
+using LiveCam.Rendering.Drawing;
 using OpenCvSharp;
 using static TorchSharp.torch;
 
@@ -21,7 +23,7 @@ internal static class ExplainCommand
         var image = new Option<string>("--image", "-i") { Description = "the image to explain", Required = true };
         var outPng = new Option<string>("--out", "-o") { Description = "the PNG to write: the image with the explanation over it", Required = true };
         var json = new Option<string?>("--json") { Description = "also write the raw heatmap, layer, target and model outputs as JSON" };
-        var renderer = RendererOption.Create("how the PNG is drawn: auto (the live view's OpenGL renderer, headless; OpenCV when there is no OpenGL), gl, cpu");
+        var renderer = RendererChoice.Option("how the PNG is drawn: auto (the live view's OpenGL renderer, headless; OpenCV when there is no OpenGL), gl, cpu");
         var command = new Command("explain", "Explain a model's prediction on one image: the heatmap over the image as a PNG, the numbers as JSON. "
             + "--method filters or activations shows the chosen layer's filter weights or feature maps instead.");
         command.Add(image);
@@ -68,7 +70,8 @@ internal static class ExplainCommand
         var panels = new List<Mat>();
         try
         {
-            using var painter = StillPainter.Create(renderer, output);
+            using var thread = new RenderThread("render-offscreen", TimeSpan.FromSeconds(1));
+            using var painter = new RendererChoice(renderer, output).Offscreen(thread, "pictures", cpuOnSoftwareGl: false);
             foreach (var e in set.Items)
             {
                 var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "explain")
@@ -80,9 +83,11 @@ internal static class ExplainCommand
                     Kind = model.Kind,
                     ExplainedOutput = e.ClassIndex,
                 };
-                var lines = new List<string> { $"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : ""), $"target: {e.Target}" };
-                if (PredictionSummary.Line(analysis) is { } p) lines.Add(p);
-                panels.Add(painter.Paint(image, analysis, lines, predictions: true));
+                var hud = new List<HudLine> { HudText.FromDescription($"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : "")), new($"target: {e.Target}") };
+                if (PredictionSummary.Line(analysis) is { } p) hud.Add(new HudLine(p, HudText.Predictions));
+                var panel = new Mat();
+                panels.Add(panel);
+                painter.Render(PictureComposer.Still(image, analysis, new ViewOptions(), hud), panel);
             }
             using var sheet = new Mat();
             Cv2.HConcat(panels.ToArray(), sheet);

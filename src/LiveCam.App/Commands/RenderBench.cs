@@ -3,7 +3,11 @@ using LiveCam.Capture.Synthetic;
 using LiveCam.Core;
 using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
+using LiveCam.Rendering.Drawing;
 using LiveCam.Rendering.Gl;
+using LiveCam.Pipeline;
+using LiveCam.Pipeline.Drawing;
+using LiveCam.Pipeline.Sinks;
 using OpenCvSharp;
 
 namespace LiveCam.App.Commands;
@@ -14,7 +18,7 @@ internal static class RenderBench
     public static Command Create(TextWriter output, TextWriter error)
     {
         var frames = new Option<int>("--frames", "-n") { Description = "frames per measurement", DefaultValueFactory = _ => 200 };
-        var command = new Command("render", "Per-frame cost of the OpenGL compositor, headless: upload, composite (heatmap, HUD text, bars), and readback when recording.");
+        var command = new Command("render", "Per-frame cost of drawing the live view's picture (heatmap, HUD, bars): OpenGL headless, with readback as recordings need it, and the CPU back end.");
         command.Add(frames);
         command.SetAction(parsed =>
         {
@@ -46,51 +50,59 @@ internal static class RenderBench
         return command;
     }
 
+    /// <summary>A picture as the live view draws it: heatmap, four HUD lines, the robot's bars.</summary>
+    static Analysis SampleAnalysis()
+    {
+        var outputs = new float[325];
+        for (int d = 0; d < 65; d++) outputs[d * 5 + d % 5] = 0.8f;
+        return new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "bench")
+        {
+            Heatmap = new HeatmapImage(16, 20, Enumerable.Range(0, 320).Select(i => (i % 37) / 36f).ToArray()),
+            Outputs = outputs,
+            Kind = PredictionKind.RobotProximity,
+            Description = "gradcam @ encoder.6 (64x8x10), target all outputs",
+        };
+    }
+
     static void Bench(EglHeadlessContext context, int width, int height, int n, TextWriter output)
     {
         using var scene = new SyntheticScene(width, height, 30, seed: 5);
-        var frames = Enumerable.Range(0, 8).Select(i => scene.Render(i * 10)).ToArray();
+        var frames = Enumerable.Range(0, 8).Select(i => new Frame(scene.Render(i * 10), i, MonotonicClock.Now, "synthetic")).ToArray();
         try
         {
-            using var compositor = new OverlayCompositor(context.Gl);
-            using var batch = new QuadBatch(context.Gl);
+            var composer = new PictureComposer(new PipelineMetrics(), () => "bench");
+            var analysis = SampleAnalysis();
+            var view = new ViewOptions();
+            Picture PictureOf(long i) => composer.Compose(frames[i % frames.Length], analysis, view);
+            using var renderer = new GlPictureRenderer(context);
             using var target = new GlFramebuffer(context.Gl, width, height);
-            var heat = new HeatmapImage(16, 20, Enumerable.Range(0, 320).Select(i => (i % 37) / 36f).ToArray());
-            var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "bench") { Heatmap = heat };
-            int i = 0;
-            void Composite()
+            using var into = new Mat();
+            var composite = BenchTiming.Measure(n, i =>
             {
                 target.Bind();
-                compositor.Draw(frames[i++ % frames.Length], analysis, width, height, flipY: false);
-                batch.Text("synthetic  frame 123  t 4.100 s  latency 3.2 ms  dropped 0", 8, 8, 1.2f, (1, 1, 1, 1));
-                ProximityBars.Add(batch, (width - 130, height - 250, 120, 240), (d, s) => (d + s) % 7 / 6f, [3, null, 12, null, 30]);
-                batch.Flush(width, height, flipY: false);
-            }
-            var composite = BenchTiming.Measure(n, _ =>
-            {
-                Composite();
+                renderer.Draw(PictureOf(i), width, height, flipY: false);
                 context.Gl.Finish();  // count the GPU's work, not just the submission
             });
-            var withReadback = BenchTiming.Measure(n, _ =>
-            {
-                Composite();
-                using var image = target.ReadBgr();
-            });
-            output.WriteLine(Cli.Format($"{width}x{height}: upload + composite {composite.Median:0.00} ms ({composite.P95:0.00}); with readback for recording {withReadback.Median:0.00} ms ({withReadback.P95:0.00}); a 30 fps source allows 33.3 ms"));
+            var withReadback = BenchTiming.Measure(n, i => renderer.Render(PictureOf(i), into));
+            using var cpu = new CpuPictureRenderer();
+            var onCpu = BenchTiming.Measure(n, i => cpu.Render(PictureOf(i), into));
+            output.WriteLine(Cli.Format($"{width}x{height}: OpenGL draw {composite.Median:0.00} ms ({composite.P95:0.00}), with readback {withReadback.Median:0.00} ms ({withReadback.P95:0.00}); CPU back end {onCpu.Median:0.00} ms ({onCpu.P95:0.00}) = {onCpu.Median / withReadback.Median:0.00}x the OpenGL readback; a 30 fps source allows 33.3 ms"));
             // Where the time goes: the video upload alone, then the blend without text and insets.
             using var texture = new GlTexture(context.Gl, Silk.NET.OpenGL.TextureMinFilter.Linear);
-            var upload = BenchTiming.Measure(n, _ =>
+            var upload = BenchTiming.Measure(n, i =>
             {
-                texture.UploadBgr(frames[i++ % frames.Length]);
+                texture.UploadBgr(frames[i % frames.Length].Pixels);
                 context.Gl.Finish();
             });
-            var blend = BenchTiming.Measure(n, _ =>
+            var bare = view with { ShowHud = false };
+            var blend = BenchTiming.Measure(n, i =>
             {
                 target.Bind();
-                compositor.Draw(frames[i++ % frames.Length], analysis, width, height, flipY: false);
+                renderer.Draw(composer.Compose(frames[i % frames.Length], analysis, bare), width, height, flipY: false);
                 context.Gl.Finish();
             });
-            output.WriteLine(Cli.Format($"  parts, timed alone: video upload {upload.Median:0.00} ms; upload + heatmap blend, no text or insets, {blend.Median:0.00} ms"));
+            var cpuBlend = BenchTiming.Measure(n, i => cpu.Render(composer.Compose(frames[i % frames.Length], analysis, bare), into));
+            output.WriteLine(Cli.Format($"  parts, timed alone: video upload {upload.Median:0.00} ms; upload + heatmap blend, no text or insets, {blend.Median:0.00} ms (CPU {cpuBlend.Median:0.00} ms)"));
         }
         finally
         {
@@ -106,17 +118,10 @@ internal static class RenderBench
         var frames = Enumerable.Range(0, 8).Select(i => new Frame(scene.Render(i * 10), i, MonotonicClock.Now, "bench")).ToArray();
         try
         {
-            var metrics = new Pipeline.PipelineMetrics();
-            using var window = new Pipeline.Sinks.GlWindowSink(new Pipeline.Sinks.GlWindowOptions { Title = "LiveCam bench", Width = width, Height = height },
-                metrics, () => "bench", () => { });
-            var outputs = new float[325];
-            for (int d = 0; d < 65; d++) outputs[d * 5 + d % 5] = 0.8f;
-            var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "bench")
-            {
-                Heatmap = new HeatmapImage(16, 20, Enumerable.Range(0, 320).Select(i => (i % 37) / 36f).ToArray()),
-                Outputs = outputs,
-                Kind = PredictionKind.RobotProximity,
-            };
+            using var thread = new RenderThread("render-window", TimeSpan.FromMilliseconds(15));
+            using var window = new GlWindowSink(new GlWindowOptions { Title = "LiveCam bench", Width = width, Height = height },
+                thread, new PictureComposer(new PipelineMetrics(), () => "bench"), () => { });
+            var analysis = SampleAnalysis();
             var shown = BenchTiming.Measure(n, i => window.Show(frames[i % frames.Length], analysis));
             output.WriteLine(Cli.Format($"window {width}x{height} ({window.Renderer}): frame time {shown.Median:0.00} ms ({shown.P95:0.00}), {1000 / shown.Median:0} fps possible"));
         }

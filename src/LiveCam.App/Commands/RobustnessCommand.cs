@@ -9,7 +9,9 @@ using LiveCam.Explain.Methods;
 using LiveCam.Explain.Targets;
 using LiveCam.Models;
 using LiveCam.Models.Robot;
-using LiveCam.Pipeline.Sinks;
+using LiveCam.Pipeline.Drawing;
+using LiveCam.Rendering;
+using LiveCam.Rendering.Drawing;
 using OpenCvSharp;
 using static TorchSharp.torch;
 
@@ -31,7 +33,7 @@ internal static class RobustnessCommand
         model.AddTo(command, withExplanation: false);
         command.Add(outDir);
         command.Add(images);
-        var renderer = RendererOption.Create("how the heatmaps are drawn: auto (the live view's OpenGL renderer, headless; OpenCV when there is no OpenGL), gl, cpu");
+        var renderer = RendererChoice.Option("how the heatmaps are drawn: auto (the live view's OpenGL renderer, headless; OpenCV when there is no OpenGL), gl, cpu");
         command.Add(renderer);
         command.SetAction(parsed =>
         {
@@ -112,7 +114,8 @@ internal static class RobustnessCommand
         var layer = LayerSelector.Parse(vision.DefaultLayer);
         var report = new List<object>();
         var panels = new List<Mat>();
-        using var painter = StillPainter.Create(renderer, output);
+        using var thread = new RenderThread("render-offscreen", TimeSpan.FromSeconds(1));
+        using var painter = new RendererChoice(renderer, output).Offscreen(thread, "pictures", cpuOnSoftwareGl: false);
         try
         {
             foreach (var c in cases)
@@ -120,19 +123,9 @@ internal static class RobustnessCommand
                 using var scope = NewDisposeScope();
                 var set = explainer.Explain(vision.Preprocess(c.Image), method, Target.Sum(), layer);
                 var prediction = new RobotPrediction(set.Outputs);
-                using var small = new Mat();
-                Cv2.Resize(c.Image, small, new OpenCvSharp.Size(320, 240), interpolation: InterpolationFlags.Area);
                 var map = set.Items[0].Map;
-                using var heat = painter.Paint(small, new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "robustness") { Heatmap = new HeatmapImage(map.Height, map.Width, map.Normalised) },
-                    caption: null, predictions: false);
-                using var grid = ProximityGridPainter.Panel(prediction, 240);
-                var panel = new Mat();
-                Cv2.HConcat([small, heat, grid], panel);
-                using var captioned = new Mat(panel.Rows + 22, panel.Cols, MatType.CV_8UC3, Scalar.White);
-                panel.CopyTo(new Mat(captioned, new Rect(0, 22, panel.Cols, panel.Rows)));
-                panel.Dispose();
-                Cv2.PutText(captioned, $"{c.Name}: {prediction.Summary()}", new Point(4, 16), HersheyFonts.HersheySimplex, 0.42, Scalar.Black, 1, LineTypes.AntiAlias);
-                panels.Add(captioned.Clone());
+                var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "robustness") { Heatmap = new HeatmapImage(map.Height, map.Width, map.Normalised) };
+                panels.Add(Panel(c.Image, analysis, prediction, $"{c.Name}: {prediction.Summary()}", painter));
                 report.Add(new { name = c.Name, free_distance_cm = prediction.FreeDistances(), outputs = set.Outputs });
                 output.WriteLine($"{c.Name}: {prediction.Summary()}");
             }
@@ -142,7 +135,11 @@ internal static class RobustnessCommand
             using var right = Stack(panels.Skip(half));
             using var sheet = new Mat();
             if (right.Empty()) left.CopyTo(sheet);
-            else Cv2.HConcat([left, Pad(right, left.Rows)], sheet);
+            else
+            {
+                using var padded = Pad(right, left.Rows);
+                Cv2.HConcat([left, padded], sheet);
+            }
             var png = Path.Combine(dir, "robustness.png");
             if (!Cv2.ImWrite(png, sheet)) throw new UsageException($"cannot write '{png}'");
             var json = Path.Combine(dir, "robustness.json");
@@ -155,6 +152,23 @@ internal static class RobustnessCommand
         }
     }
 
+    /// <summary>One case: the input, its heatmap and the paper-style grid side by side under a caption; a new Mat, the caller's.</summary>
+    internal static Mat Panel(Mat image, Analysis analysis, RobotPrediction prediction, string caption, IPictureRenderer painter)
+    {
+        using var small = new Mat();
+        Cv2.Resize(image, small, new OpenCvSharp.Size(320, 240), interpolation: InterpolationFlags.Area);
+        using var heat = new Mat();
+        painter.Render(PictureComposer.Still(small, analysis, new ViewOptions { ShowHud = false }, hud: null), heat);
+        using var grid = ProximityGridPainter.Panel(prediction, 240);
+        using var row = new Mat();
+        Cv2.HConcat([small, heat, grid], row);
+        var captioned = new Mat(row.Rows + 22, row.Cols, MatType.CV_8UC3, Scalar.White);
+        using (var body = new Mat(captioned, new Rect(0, 22, row.Cols, row.Rows))) row.CopyTo(body);
+        Cv2.PutText(captioned, caption, new Point(4, 16), HersheyFonts.HersheySimplex, 0.42, Scalar.Black, 1, LineTypes.AntiAlias);
+        return captioned;
+    }
+
+    /// <summary>The panels one above the other; a new Mat, the caller's.</summary>
     static Mat Stack(IEnumerable<Mat> mats)
     {
         var list = mats.ToArray();
@@ -163,11 +177,11 @@ internal static class RobustnessCommand
         return result;
     }
 
+    /// <summary><paramref name="m"/> with white rows added below up to <paramref name="rows"/>; always a new Mat, the caller's.</summary>
     static Mat Pad(Mat m, int rows)
     {
-        if (m.Rows >= rows) return m;
         var padded = new Mat();
-        Cv2.CopyMakeBorder(m, padded, 0, rows - m.Rows, 0, 0, BorderTypes.Constant, Scalar.White);
+        Cv2.CopyMakeBorder(m, padded, 0, Math.Max(0, rows - m.Rows), 0, 0, BorderTypes.Constant, Scalar.White);
         return padded;
     }
 }

@@ -5,9 +5,12 @@ using LiveCam.Capture;
 using LiveCam.Core;
 using LiveCam.Pipeline;
 using LiveCam.Pipeline.Analysers;
+using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Operators;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Models;
+using LiveCam.Rendering;
+using LiveCam.Rendering.Drawing;
 
 namespace LiveCam.App.Commands;
 
@@ -27,7 +30,7 @@ internal static class RunCommand
         };
         // The robot model with its shipped weights is the default when they are there; "none" plays the video alone.
         var model = new ModelOptions(ModelCatalog.ShippedWeights(ModelCatalog.RobotWeights) is null ? "none" : "robot");
-        var renderer = RendererOption.Create("how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu");
+        var renderer = RendererChoice.Option("how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu");
         var command = new Command("run", "Play a source live with the analysis overlay: in a window when a display exists, otherwise headless to a video file.");
         source.AddTo(command);
         model.AddTo(command);
@@ -73,13 +76,21 @@ internal static class RunCommand
             IAnalyser analyser = vision is null ? new PassThroughAnalyser() : CreateAnalyser(parsed, modelOptions, vision);
             output.WriteLine($"analysis: {analyser.Name}" + (vision is null ? "" : Cli.Format($" on {vision.Device.type.ToString().ToLowerInvariant()}, weights {vision.Weights}")));
             var metrics = new PipelineMetrics();
-            using var hud = new HudPainter(metrics, () => analyser.Name);
+            var composer = new PictureComposer(metrics, () => analyser.Name);
+            var choice = new RendererChoice(renderer, output);
             using var freeze = new FreezeGate();
             var logLock = new object();
             void Log(string line)
             {
                 lock (logLock) output.WriteLine(line);
             }
+
+            // The render threads and the renderers live here, for the whole run; the sinks borrow them.
+            using var windowThread = new RenderThread("render-window", TimeSpan.FromMilliseconds(15));
+            using var offscreenThread = new RenderThread("render-offscreen", TimeSpan.FromSeconds(1));
+            using var cpu = new CpuPictureRenderer();
+            using var recordingRenderer = outPath is null ? null : choice.Offscreen(offscreenThread, "recording", cpuOnSoftwareGl: true);
+            var cpuPainter = new FramePainter(cpu, composer);
 
             IFrameSink CreateSink()
             {
@@ -93,22 +104,21 @@ internal static class RunCommand
                             Width = info.Width, Height = info.Height, RecordFps = recordFps,
                             Explanation = analyser as IExplanationControls, Freeze = freeze, Log = Log,
                         };
-                        sinks.Add(CreateWindow(renderer, options, metrics, () => analyser.Name, hud, stop.Cancel, output));
+                        sinks.Add(choice.Choose<IFrameSink>("renderer: OpenCV window (no method, layer, target, freeze or record keys)",
+                            () =>
+                            {
+                                var gl = new GlWindowSink(options, windowThread, composer, stop.Cancel);
+                                output.WriteLine($"renderer: {gl.Renderer}");
+                                return gl;
+                            },
+                            () => new WindowSink("LiveCam", options.Width, options.Height, cpuPainter, stop.Cancel)));
                     }
                     if (outPath is not null)
                     {
-                        var painter = CreatePainter(renderer, metrics, () => analyser.Name, hud, output);
-                        try
-                        {
-                            sinks.Add(ImageFolderSink.IsFolder(outPath)
-                                ? new ImageFolderSink(outPath, painter)
-                                : new VideoFileSink(outPath, info.Width, info.Height, recordFps, painter));
-                        }
-                        catch
-                        {
-                            painter.Dispose();
-                            throw;
-                        }
+                        var painter = new FramePainter(recordingRenderer!, composer);
+                        sinks.Add(ImageFolderSink.IsFolder(outPath)
+                            ? new ImageFolderSink(outPath, painter)
+                            : new VideoFileSink(outPath, info.Width, info.Height, recordFps, painter));
                     }
                 }
                 catch
@@ -156,55 +166,6 @@ internal static class RunCommand
         }
     }
 
-    /// <summary>The OpenGL window, or OpenCV's when OpenGL is not to be had and the user did not insist.</summary>
-    static IFrameSink CreateWindow(string renderer, GlWindowOptions options, PipelineMetrics metrics, Func<string> describe, HudPainter hud, Action stop, TextWriter output) =>
-        WithOpenGl<IFrameSink>(renderer, output, "renderer: OpenCV window (no method, layer, target, freeze or record keys)",
-            () =>
-            {
-                var gl = new GlWindowSink(options, metrics, describe, stop);
-                output.WriteLine($"renderer: {gl.Renderer}");
-                return gl;
-            },
-            () => new WindowSink("LiveCam", options.Width, options.Height, hud, stop));
-
-    /// <summary>What draws recorded frames: the OpenGL compositor offscreen (what the window shows), else OpenCV on the CPU.</summary>
-    static IFramePainter CreatePainter(string renderer, PipelineMetrics metrics, Func<string> describe, HudPainter hud, TextWriter output) =>
-        WithOpenGl<IFramePainter>(renderer, output, "recording drawn on the CPU",
-            () =>
-            {
-                var gl = new GlFramePainter(metrics, describe);
-                // On a software rasteriser the GPU path costs CPU twice over (drawing, then reading back):
-                // OpenCV draws recordings cheaper there, so "auto" keeps OpenGL for real GPUs.
-                if (renderer == "auto" && gl.IsSoftware)
-                {
-                    gl.Dispose();
-                    output.WriteLine("recording drawn on the CPU (OpenGL here is a software rasteriser; --renderer gl to use it anyway)");
-                    return new CpuFramePainter(hud);
-                }
-                output.WriteLine($"recording drawn by OpenGL: {gl.Renderer}");
-                return gl;
-            },
-            () => new CpuFramePainter(hud));
-
-    /// <summary>The --renderer rule in one place: cpu never tries OpenGL; auto falls back when it is missing; gl insists.</summary>
-    static T WithOpenGl<T>(string renderer, TextWriter output, string fallbackMessage, Func<T> openGl, Func<T> cpu)
-    {
-        if (renderer == "cpu") return cpu();
-        try
-        {
-            return openGl();
-        }
-        catch (Rendering.Contexts.RenderingUnavailableException e) when (renderer == "auto")
-        {
-            output.WriteLine($"{fallbackMessage} (no OpenGL: {e.Message})");
-            return cpu();
-        }
-        catch (Rendering.Contexts.RenderingUnavailableException e)
-        {
-            throw new UsageException($"--renderer gl: {e.Message}", e);
-        }
-    }
-
     static ExplanationAnalyser CreateAnalyser(ParseResult parsed, ModelOptions options, VisionModel vision)
     {
         var (method, layer, target) = options.Explanation(parsed, vision);
@@ -229,16 +190,5 @@ internal static class Display
             return File.Exists($"/tmp/.X11-unix/X{number}") || Directory.Exists($"/tmp/.X11-unix/X{number}");
         }
         return true;
-    }
-}
-
-/// <summary>--renderer auto|gl|cpu, as every command that draws takes it.</summary>
-internal static class RendererOption
-{
-    public static Option<string> Create(string description)
-    {
-        var option = new Option<string>("--renderer") { Description = description, DefaultValueFactory = _ => "auto" };
-        option.AcceptOnlyFromAmong("auto", "gl", "cpu");
-        return option;
     }
 }

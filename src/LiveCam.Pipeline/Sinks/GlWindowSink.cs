@@ -1,9 +1,12 @@
 using System.Globalization;
 using LiveCam.Core;
 using LiveCam.Pipeline.Analysers;
+using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Operators;
+using LiveCam.Pipeline.Sinks.Window;
 using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
+using LiveCam.Rendering.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;
@@ -26,72 +29,59 @@ public sealed record GlWindowOptions
     public Action<string>? Log { get; init; }
     /// <summary>False for tests: the window exists but is not shown.</summary>
     public bool Visible { get; init; } = true;
+    /// <summary>How the view starts.</summary>
+    public ViewOptions View { get; init; } = new();
 }
 
 /// <summary>
-/// The live window, drawn with OpenGL on its own render thread: video, heatmap blended on the GPU, HUD,
-/// distance bars or top labels. <see cref="Show"/> may be called from any thread: it hands the frame to the render
-/// thread and waits until it is on screen. Between frames the render thread keeps handling keys and redraws,
-/// so the window answers while the source stalls or a slow analysis blocks an exact-mode run.
+/// The live window, drawn with OpenGL on the render thread it is given: the composer's picture (video, heatmap blended
+/// on the GPU, HUD, inset) at the window's size. <see cref="Show"/> may be called from any thread: it hands the frame
+/// to the render thread and waits until it is on screen. Between frames the render thread keeps handling keys and
+/// redraws, so the window answers while the source stalls or a slow analysis blocks an exact-mode run.
 /// </summary>
-public sealed class GlWindowSink : IFrameSink, IAnalysisListener
+public sealed class GlWindowSink : IFrameSink, IAnalysisListener, IFramePainter
 {
-    /// <summary>The keys, as the help overlay lists them.</summary>
-    public static readonly IReadOnlyList<string> KeyHelp =
-    [
-        "keys:",
-        "right / left\tmethod next / previous",
-        "down / up\tlayer deeper / shallower",
-        ". / ,\ttarget next / previous",
-        "t\ttarget top-1 (robot: all outputs)",
-        "space\tfreeze frame on / off",
-        "o\toverlay on / off",
-        "+ / -\topacity",
-        "c\tcolormap",
-        "m\tblend / heatmap / video / region",
-        "s\tsnapshot (PNG)",
-        "r\trecord on / off",
-        "h\tHUD on / off",
-        "f\tfullscreen",
-        "?\tthis help",
-        "q / Esc\tquit",
-    ];
-
     // GLFW key codes for keys that are not printable ASCII.
     const int KeyEscape = 256, KeyRight = 262, KeyLeft = 263, KeyDown = 264, KeyUp = 265, KeyF1 = 290, KeypadMinus = 333, KeypadPlus = 334;
 
     readonly RenderThread _thread;
     readonly GlWindowOptions _options;
-    readonly PipelineMetrics _metrics;
-    readonly Func<string> _describe;
+    readonly PictureComposer _composer;
     readonly Action _requestStop;
+    readonly KeyTable _keys;
+    readonly Recorder _recorder;
+    readonly SnapshotWriter _snapshots;
     int _disposed;
     Analysis? _arrived;  // the newest analysis, from the analysis thread
 
     // Owned by the render thread: touched only there.
     GlfwWindowContext? _window;
-    GlFrameRenderer? _renderer;
+    GlPictureRenderer? _renderer;
     Frame? _last;
     Analysis? _lastAnalysis;
-    VideoFileSink? _recorder;
-    bool _overlay = true, _hud = true, _help, _dirty, _stopRequested, _snapshot;
+    ViewOptions _view;
+    bool _help, _dirty, _stopRequested, _snapshot;
     string? _notice;
     TimeSpan _noticeUntil, _shownAt;
 
+    /// <param name="thread">The render thread that owns the window's GL context: the composition root's, borrowed.</param>
     /// <exception cref="RenderingUnavailableException">No window or no OpenGL 3.3 here.</exception>
-    public GlWindowSink(GlWindowOptions options, PipelineMetrics metrics, Func<string> describe, Action requestStop)
+    public GlWindowSink(GlWindowOptions options, RenderThread thread, PictureComposer composer, Action requestStop)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
-        _describe = describe ?? throw new ArgumentNullException(nameof(describe));
+        _thread = thread ?? throw new ArgumentNullException(nameof(thread));
+        _composer = composer ?? throw new ArgumentNullException(nameof(composer));
         _requestStop = requestStop ?? throw new ArgumentNullException(nameof(requestStop));
-        _thread = new RenderThread("render", TimeSpan.FromMilliseconds(15));
+        _view = options.View;
+        _keys = new KeyTable(Bindings());
+        _recorder = new Recorder(options.OutputFolder, options.RecordFps, this);
+        _snapshots = new SnapshotWriter(options.OutputFolder, this);
         try
         {
             _thread.Invoke(() =>
             {
                 _window = new GlfwWindowContext(options.Title, options.Width, options.Height, options.Visible);
-                _renderer = new GlFrameRenderer(_window);
+                _renderer = new GlPictureRenderer(_window);
                 _window.KeyPressed += OnKey;
                 Renderer = _window.Renderer;
             });
@@ -99,11 +89,43 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
         catch
         {
             _thread.Invoke(ReleaseGl);
-            _thread.Dispose();
             throw;
         }
         _thread.Idle = OnIdle;
     }
+
+    /// <summary>The keys: each row is one line of the help.</summary>
+    IEnumerable<KeyBinding> Bindings()
+    {
+        var x = _options.Explanation;
+        void View(Func<ViewOptions, ViewOptions> change) => _view = change(_view);
+        void Overlay(Func<OverlayOptions, OverlayOptions> change) => _view = _view with { Overlay = change(_view.Overlay) };
+        static float Step(float opacity, float by) => MathF.Round(Math.Clamp(opacity + by, 0, 1), 2);
+        return
+        [
+            KeyTable.Bind("right / left", "method next / previous", (KeyRight, () => x?.StepMethod(+1)), (KeyLeft, () => x?.StepMethod(-1))),
+            KeyTable.Bind("down / up", "layer deeper / shallower", (KeyDown, () => x?.StepLayer(+1)), (KeyUp, () => x?.StepLayer(-1))),
+            KeyTable.Bind(". / ,", "target next / previous", ('.', () => x?.StepTarget(+1)), (',', () => x?.StepTarget(-1))),
+            KeyTable.Bind("t", "target top-1 (robot: all outputs)", ('T', () => x?.ResetTarget())),
+            KeyTable.Bind("space", "freeze frame on / off", (' ', ToggleFreeze)),
+            KeyTable.Bind("o", "overlay on / off", ('O', () => View(v => v with { ShowOverlay = !v.ShowOverlay }))),
+            KeyTable.Bind("+ / -", "opacity",
+                ('=', () => Overlay(o => o with { Opacity = Step(o.Opacity, 0.1f) })), (KeypadPlus, () => Overlay(o => o with { Opacity = Step(o.Opacity, 0.1f) })),
+                ('-', () => Overlay(o => o with { Opacity = Step(o.Opacity, -0.1f) })), (KeypadMinus, () => Overlay(o => o with { Opacity = Step(o.Opacity, -0.1f) }))),
+            KeyTable.Bind("c", "colormap", ('C', () => Overlay(o => o with { Colormap = (Colormap)(((int)o.Colormap + 1) % Colormaps.All.Length) }))),
+            KeyTable.Bind("m", "blend / heatmap / video / region", ('M', () => Overlay(o => o with { Mode = (OverlayMode)(((int)o.Mode + 1) % 4) }))),
+            KeyTable.Bind("i", "inset corner", ('I', () => View(v => v with { InsetCorner = (Corner)(((int)v.InsetCorner + 1) % 4) }))),
+            KeyTable.Bind("s", "snapshot (PNG)", ('S', () => _snapshot = true)),
+            KeyTable.Bind("r", "record on / off", ('R', () => Notice(_recorder.Toggle(_last)))),
+            KeyTable.Bind("h", "HUD on / off", ('H', () => View(v => v with { ShowHud = !v.ShowHud }))),
+            KeyTable.Bind("f", "fullscreen", ('F', () => _window!.ToggleFullscreen())),
+            KeyTable.Bind("?", "this help", ('/', () => _help = !_help), (KeyF1, () => _help = !_help)),
+            KeyTable.Bind("q / Esc", "quit", ('Q', Stop), (KeyEscape, Stop)),
+        ];
+    }
+
+    /// <summary>The help's rows, as the window draws them.</summary>
+    public IReadOnlyList<HelpRow> Help => _keys.Help;
 
     public string Renderer { get; private set; } = "";
 
@@ -113,8 +135,11 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
     /// <summary>The frame number of the analysis drawn over the picture on screen, if any.</summary>
     public long? AnalysisOnScreen => _thread.Invoke(() => _lastAnalysis?.FrameSequence);
 
-    /// <summary>What the window shows now, read from its own framebuffer at its size (BGR, top row first), and the
-    /// first GL error of the window's context since the last call (NO_ERROR when none). For tests and support.</summary>
+    /// <summary>How the view is drawn now.</summary>
+    public ViewOptions View => _thread.Invoke(() => _view);
+
+    /// <summary>What the window shows now, read from its own framebuffer at its size (BGR, top row first; the caller's),
+    /// and the first GL error of the window's context since the last call (NO_ERROR when none). For tests and support.</summary>
     public (Mat Picture, Silk.NET.OpenGL.GLEnum Error) Screenshot() => _thread.Invoke(() =>
     {
         var (w, h) = _window!.FramebufferSize;
@@ -123,7 +148,7 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
         {
             // Drawn again into the back buffer and read before any swap, where its content is defined.
             _window.BindDefaultFramebuffer();
-            _renderer!.Draw(_last.Pixels, _lastAnalysis, Decorations(_last, _lastAnalysis), w, h, flipY: true);
+            _renderer!.Draw(OnScreen(_last, _lastAnalysis), w, h, flipY: true);
             _window.ReadBackBuffer(picture);
             _window.SwapBuffers();
         }
@@ -131,7 +156,7 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
     });
 
     /// <summary>The recording started with r, while it runs.</summary>
-    public string? Recording => _thread.Invoke(() => _recorder?.Path);
+    public string? Recording => _thread.Invoke(() => _recorder.Path);
 
     /// <summary>Presses a key as the user would (GLFW key code; letters upper case). For tests and scripts.</summary>
     public void PressKey(int key) => _thread.Invoke(() => OnKey(key));
@@ -159,9 +184,10 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
         if (_snapshot)
         {
             _snapshot = false;
-            Snapshot(frame, analysis);
+            try { LastSnapshot = _snapshots.Write(frame, analysis); Notice($"snapshot {LastSnapshot}"); }
+            catch (SinkException e) { Notice(e.Message); }
         }
-        _recorder?.Show(frame, analysis);
+        _recorder.Show(frame, analysis);
     }
 
     public void OnAnalysis(Analysis analysis) => Volatile.Write(ref _arrived, analysis);
@@ -194,24 +220,28 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
         var (w, h) = _window!.FramebufferSize;
         if (w == 0 || h == 0) return;  // minimised
         _window.BindDefaultFramebuffer();
-        _renderer!.Draw(_last.Pixels, _lastAnalysis, Decorations(_last, _lastAnalysis), w, h, flipY: true);
+        _renderer!.Draw(OnScreen(_last, _lastAnalysis), w, h, flipY: true);
         _window.SwapBuffers();
     }
 
-    FrameDecorations Decorations(Frame frame, Analysis? analysis)
+    /// <summary>The window's picture: the composer's, with the window's state line, a notice and the help.</summary>
+    Picture OnScreen(Frame frame, Analysis? analysis) => _composer.Compose(frame, analysis, _view, StateLines(), _help ? _keys.Help : null);
+
+    /// <summary>Recordings and snapshots: what the window shows, without the help, drawn offscreen at the frame's size on the render thread.</summary>
+    void IFramePainter.Paint(Frame frame, Analysis? analysis, Mat into) =>
+        _thread.Invoke(() => _renderer!.Render(_composer.Compose(frame, analysis, _view, StateLines()), into));
+
+    IEnumerable<HudLine> StateLines()
     {
-        List<string>? lines = null;
-        if (_hud)
-        {
-            lines = HudPainter.Lines(frame, analysis, _metrics, _describe());
-            var o = _renderer!.Options;
-            var state = string.Create(CultureInfo.InvariantCulture, $"{o.Colormap} {o.Mode} opacity {o.Opacity:0.00}{(_overlay ? "" : " (overlay off)")}");
-            if (_options.Freeze?.IsFrozen == true) state += "  FROZEN";
-            if (_recorder is not null) state += $"  REC {Path.GetFileName(_recorder.Path)}";
-            lines.Add(state + "  ? for keys");
-            if (_notice is not null && MonotonicClock.Now < _noticeUntil) lines.Add(_notice);
-        }
-        return new FrameDecorations(lines, _overlay, Predictions: _hud, Centred: _help ? KeyHelp : null);
+        var o = _view.Overlay;
+        var segments = new List<HudSegment>();
+        if (_options.Freeze?.IsFrozen == true) segments.Add(new HudSegment("FROZEN"));
+        if (_recorder.Path is { } recording) segments.Add(new HudSegment($"REC {Path.GetFileName(recording)}"));
+        segments.Add(new HudSegment(string.Create(CultureInfo.InvariantCulture,
+            $"{o.Colormap.ToString().ToLowerInvariant()} {o.Mode.ToString().ToLowerInvariant()} {o.Opacity:0.00}{(_view.ShowOverlay ? "" : " (overlay off)")}"), 1));
+        segments.Add(new HudSegment("? keys", 2));
+        yield return HudText.Spaced(HudText.State, [.. segments]);
+        if (_notice is not null && MonotonicClock.Now < _noticeUntil) yield return new HudLine(_notice, HudText.Notice);
     }
 
     void Notice(string message)
@@ -224,31 +254,7 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
     void OnKey(int key)
     {
         if (_renderer is null) return;
-        _dirty = true;
-        var options = _renderer.Options;
-        var explanation = _options.Explanation;
-        switch (key)
-        {
-            case 'Q' or KeyEscape: Stop(); break;
-            case 'O': _overlay = !_overlay; break;
-            case '=' or KeypadPlus: _renderer.Options = options with { Opacity = MathF.Round(Math.Min(1, options.Opacity + 0.1f), 2) }; break;
-            case '-' or KeypadMinus: _renderer.Options = options with { Opacity = MathF.Round(Math.Max(0, options.Opacity - 0.1f), 2) }; break;
-            case 'C': _renderer.Options = options with { Colormap = (Colormap)(((int)options.Colormap + 1) % Colormaps.All.Length) }; break;
-            case 'M': _renderer.Options = options with { Mode = (OverlayMode)(((int)options.Mode + 1) % 4) }; break;
-            case 'H': _hud = !_hud; break;
-            case 'F': _window!.ToggleFullscreen(); break;
-            case 'S': _snapshot = true; break;
-            case 'R': ToggleRecording(); break;
-            case ' ': ToggleFreeze(); break;
-            case KeyRight: explanation?.StepMethod(+1); break;
-            case KeyLeft: explanation?.StepMethod(-1); break;
-            case KeyDown: explanation?.StepLayer(+1); break;
-            case KeyUp: explanation?.StepLayer(-1); break;
-            case '.': explanation?.StepTarget(+1); break;
-            case ',': explanation?.StepTarget(-1); break;
-            case 'T': explanation?.ResetTarget(); break;
-            case '/' or KeyF1: _help = !_help; break;
-        }
+        if (_keys.Press(key)) _dirty = true;
     }
 
     void ToggleFreeze()
@@ -256,63 +262,6 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
         if (_options.Freeze is not { } gate) return;
         if (gate.IsFrozen) gate.Thaw();
         else if (_last is not null) gate.Freeze(_last);
-    }
-
-    void ToggleRecording()
-    {
-        if (_recorder is { } running)
-        {
-            _recorder = null;
-            long frames = running.FramesWritten;
-            running.Dispose();
-            Notice(frames == 0 ? "recording stopped before its first frame: nothing saved"
-                : string.Create(CultureInfo.InvariantCulture, $"saved {running.Path} ({frames} frames)"));
-            return;
-        }
-        if (_last is null)
-        {
-            Notice("nothing to record yet");
-            return;
-        }
-        var path = Path.Combine(_options.OutputFolder, string.Create(CultureInfo.InvariantCulture, $"livecam-{DateTime.Now:yyyyMMdd-HHmmss}.mp4"));
-        try
-        {
-            _recorder = new VideoFileSink(path, _last.Width, _last.Height, _options.RecordFps, new WindowPainter(this));
-            Notice($"recording to {_recorder.Path}");
-        }
-        catch (SinkException e)
-        {
-            Notice(e.Message);
-        }
-    }
-
-    /// <summary>What the window shows, without the help, drawn offscreen at the frame's own size (snapshots and recordings).</summary>
-    Mat PictureAtFrameSize(Frame frame, Analysis? analysis) =>
-        _renderer!.Render(frame.Pixels, analysis, Decorations(frame, analysis) with { Centred = null });
-
-    /// <summary>The frame at its own size, drawn offscreen by the same renderer, saved as a PNG.</summary>
-    void Snapshot(Frame frame, Analysis? analysis)
-    {
-        var picture = PictureAtFrameSize(frame, analysis);
-        var path = Path.Combine(_options.OutputFolder, string.Create(CultureInfo.InvariantCulture, $"livecam-snapshot-{frame.Sequence:D6}.png"));
-        bool written;
-        try { written = Cv2.ImWrite(path, picture); }
-        catch (OpenCVException) { written = false; }
-        if (!written)
-        {
-            Notice($"cannot write '{path}'");
-            return;
-        }
-        LastSnapshot = path;
-        Notice($"snapshot {path}");
-    }
-
-    /// <summary>Recordings from the window draw what the window shows, at the frame's size, on the render thread.</summary>
-    sealed class WindowPainter(GlWindowSink window) : IFramePainter
-    {
-        public Mat Paint(Frame frame, Analysis? analysis) => window.PictureAtFrameSize(frame, analysis);
-
-        public void Dispose() { }  // the renderer is the window's
     }
 
     void Stop()
@@ -326,8 +275,7 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
     void ReleaseGl()
     {
         _thread.Idle = null;
-        _recorder?.Dispose();  // a recording in progress is finalised, not lost
-        _recorder = null;
+        _recorder.Dispose();  // a recording in progress is finalised, not lost
         _last?.Dispose();
         _last = null;
         _renderer?.Dispose();
@@ -339,7 +287,6 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        try { _thread.Invoke(ReleaseGl); }
-        finally { _thread.Dispose(); }
+        _thread.Invoke(ReleaseGl);
     }
 }

@@ -1,13 +1,16 @@
 using System.Globalization;
 using LiveCam.Core;
+using LiveCam.Pipeline.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;
 
-/// <summary>Writes each shown frame, as its painter draws it, as a PNG named by its sequence number (frame-000042.png).</summary>
+/// <summary>Writes each shown frame, as its painter draws it, as a PNG named by its sequence number (frame-000042.png).
+/// The painter is borrowed.</summary>
 public sealed class ImageFolderSink : IFrameSink
 {
     readonly IFramePainter _painter;
+    readonly Mat _picture = new();
     bool _disposed;
 
     public string Folder { get; }
@@ -32,15 +35,15 @@ public sealed class ImageFolderSink : IFrameSink
     {
         ArgumentNullException.ThrowIfNull(frame);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var picture = _painter.Paint(frame, analysis);
+        _painter.Paint(frame, analysis, _picture);
         var file = Path.Combine(Folder, string.Create(CultureInfo.InvariantCulture, $"frame-{frame.Sequence:D6}.png"));
-        if (!Cv2.ImWrite(file, picture)) throw new SinkException($"cannot write '{file}'");
+        if (!Cv2.ImWrite(file, _picture)) throw new SinkException($"cannot write '{file}'");
     }
 
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        _painter.Dispose();
+        _picture.Dispose();
     }
 }

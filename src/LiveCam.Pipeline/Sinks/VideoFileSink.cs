@@ -1,14 +1,16 @@
 using LiveCam.Core;
+using LiveCam.Pipeline.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;
 
-/// <summary>Records shown frames as its painter draws them to a video file (headless output). Dispose finalises the file (removed if no frame was written) and disposes the painter.</summary>
+/// <summary>Records shown frames as its painter draws them to a video file (headless output). Dispose finalises the
+/// file (removed if no frame was written); the painter is borrowed.</summary>
 public sealed class VideoFileSink : IFrameSink
 {
     readonly VideoWriter _writer;
     readonly IFramePainter _painter;
-    readonly Mat _resized = new();
+    readonly Mat _picture = new(), _resized = new();
     readonly Size _size;
     bool _disposed;
 
@@ -45,11 +47,11 @@ public sealed class VideoFileSink : IFrameSink
     {
         ArgumentNullException.ThrowIfNull(frame);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var picture = _painter.Paint(frame, analysis);
-        if (picture.Width == _size.Width && picture.Height == _size.Height) _writer.Write(picture);
+        _painter.Paint(frame, analysis, _picture);
+        if (_picture.Width == _size.Width && _picture.Height == _size.Height) _writer.Write(_picture);
         else
         {
-            Cv2.Resize(picture, _resized, _size, interpolation: InterpolationFlags.Area);
+            Cv2.Resize(_picture, _resized, _size, interpolation: InterpolationFlags.Area);
             _writer.Write(_resized);
         }
         FramesWritten++;
@@ -62,7 +64,7 @@ public sealed class VideoFileSink : IFrameSink
         _writer.Release();
         _writer.Dispose();
         _resized.Dispose();
-        _painter.Dispose();
+        _picture.Dispose();
         // A container without frames is a file no player opens: stopped before the first frame, nothing is kept.
         if (FramesWritten == 0) File.Delete(Path);
     }

@@ -1,24 +1,27 @@
 using LiveCam.Core;
+using LiveCam.Pipeline.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;
 
 /// <summary>
-/// A desktop window (OpenCV HighGUI) until the OpenGL renderer replaces it. Create, show and dispose on
-/// the display thread. Keys: q or Esc stops the run; closing the window does too.
+/// A desktop window (OpenCV HighGUI), where OpenGL is not to be had: the same picture as the OpenGL window, drawn by
+/// its painter (the CPU back end). Create, show and dispose on the display thread. Keys: q or Esc stops the run;
+/// closing the window does too.
 /// </summary>
 public sealed class WindowSink : IFrameSink
 {
     readonly string _title;
-    readonly HudPainter _hud;
+    readonly IFramePainter _painter;
     readonly Action _requestStop;
     readonly Mat _canvas = new();
     bool _disposed, _stopRequested, _seenVisible;
 
-    public WindowSink(string title, int width, int height, HudPainter hud, Action requestStop)
+    /// <param name="painter">Borrowed.</param>
+    public WindowSink(string title, int width, int height, IFramePainter painter, Action requestStop)
     {
         _title = title;
-        _hud = hud ?? throw new ArgumentNullException(nameof(hud));
+        _painter = painter ?? throw new ArgumentNullException(nameof(painter));
         _requestStop = requestStop ?? throw new ArgumentNullException(nameof(requestStop));
         try
         {
@@ -35,7 +38,7 @@ public sealed class WindowSink : IFrameSink
     {
         ArgumentNullException.ThrowIfNull(frame);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _hud.Paint(frame, analysis, _canvas);
+        _painter.Paint(frame, analysis, _canvas);
         Cv2.ImShow(_title, _canvas);
         int key = Cv2.WaitKey(1);
         // The window counts as closed only once it has been seen mapped: it may appear a few frames late.

@@ -90,15 +90,17 @@ public sealed class GlTexture : GlObject
         }
     }
 
-    /// <summary>Uploads a single-channel 8-bit image (the glyph atlas).</summary>
-    public unsafe void UploadGrey(Mat image)
+    /// <summary>Uploads single-channel 8-bit pixels (the glyph atlas), row-major.</summary>
+    public unsafe void UploadGrey(byte[] pixels, int width, int height)
     {
-        ArgumentNullException.ThrowIfNull(image);
-        if (image.Type() != MatType.CV_8UC1 || !image.IsContinuous()) throw new ArgumentException("expected a continuous 8-bit single-channel image");
+        ArgumentNullException.ThrowIfNull(pixels);
+        if (pixels.Length != width * height) throw new ArgumentException($"{pixels.Length} bytes for {width}x{height}");
         Gl.BindTexture(TextureTarget.Texture2D, Handle);
         Gl.PixelStore(PixelStoreParameter.UnpackAlignment, 1);
-        (Width, Height) = (image.Width, image.Height);
-        Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.R8, (uint)Width, (uint)Height, 0, PixelFormat.Red, PixelType.UnsignedByte, (void*)image.Data);
+        (Width, Height) = (width, height);
+        fixed (byte* data = pixels)
+            Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.R8, (uint)Width, (uint)Height, 0, PixelFormat.Red, PixelType.UnsignedByte, data);
+        Gl.PixelStore(PixelStoreParameter.UnpackAlignment, 4);
     }
 
     /// <summary>Uploads a small RGB float table (colormaps); allocated once.</summary>

@@ -1,12 +1,31 @@
 using System.Globalization;
 using LiveCam.Core;
 using LiveCam.Models.Robot;
+using LiveCam.Rendering.Drawing;
 
-namespace LiveCam.Pipeline.Sinks;
+namespace LiveCam.Pipeline.Drawing;
 
-/// <summary>What the model predicts, in words: the robot's free distances, a classifier's top classes.</summary>
+/// <summary>What the model predicts, in words (the HUD line) and as a picture (the inset): the robot's free
+/// distances, a classifier's top classes.</summary>
 public static class PredictionSummary
 {
+    /// <summary>How the prediction is drawn over the picture; null when there is nothing to draw.</summary>
+    public static IInset? Inset(Analysis analysis)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        switch (analysis.Kind)
+        {
+            case PredictionKind.RobotProximity when analysis.Outputs is { Count: LongRangePerceptionNet.Outputs } outputs:
+                var robot = new RobotPrediction(outputs);
+                return new ProximityInset(robot.Probability, robot.FreeDistances());
+            case PredictionKind.Classifier:
+                var rows = TopClasses(analysis, 5).Select(t => new LabelRow(t.Label, t.Probability, t.Explained)).ToList();
+                return rows.Count == 0 ? null : new LabelsInset(rows);
+            default:
+                return null;
+        }
+    }
+
     /// <summary>One line for the HUD; null when there is nothing to say.</summary>
     public static string? Line(Analysis analysis)
     {

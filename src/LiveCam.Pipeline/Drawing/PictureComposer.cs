@@ -1,0 +1,73 @@
+using LiveCam.Core;
+using LiveCam.Rendering.Drawing;
+using OpenCvSharp;
+
+namespace LiveCam.Pipeline.Drawing;
+
+/// <summary>
+/// Describes what a shown frame looks like: the frame with its analysis's heatmap, the HUD (the run's metrics and
+/// the analyser's choice), the model's inset, as the view options say. Every output (window, recordings, snapshots,
+/// PNGs) draws what this describes, with either back end.
+/// </summary>
+public sealed class PictureComposer(PipelineMetrics metrics, Func<string> describeAnalyser)
+{
+    readonly PipelineMetrics _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
+    readonly Func<string> _describe = describeAnalyser ?? throw new ArgumentNullException(nameof(describeAnalyser));
+
+    /// <param name="extraHud">Lines the caller adds to the HUD (the window's state, a notice).</param>
+    /// <param name="help">The help panel, when shown.</param>
+    public Picture Compose(Frame frame, Analysis? analysis, ViewOptions view, IEnumerable<HudLine>? extraHud = null, IReadOnlyList<HelpRow>? help = null)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentNullException.ThrowIfNull(view);
+        List<HudLine>? hud = null;
+        if (view.ShowHud)
+        {
+            hud = HudText.Lines(frame, analysis, _metrics, _describe());
+            if (extraHud is not null) hud.AddRange(extraHud);
+        }
+        return Still(frame.Pixels, analysis, view, hud, help);
+    }
+
+    /// <summary>A picture of <paramref name="image"/> with this analysis and the given HUD lines (stills: <c>explain</c>, PNG sheets).</summary>
+    public static Picture Still(Mat image, Analysis? analysis, ViewOptions view, IReadOnlyList<HudLine>? hud, IReadOnlyList<HelpRow>? help = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(view);
+        return new Picture
+        {
+            Video = image,
+            Heatmap = view.ShowOverlay ? analysis?.Heatmap : null,
+            HeatmapRegion = analysis?.HeatmapRegion,
+            Overlay = view.Overlay,
+            Hud = view.ShowHud ? hud : null,
+            Inset = view.ShowHud && analysis is not null ? PredictionSummary.Inset(analysis) : null,
+            InsetCorner = view.InsetCorner,
+            Help = help,
+        };
+    }
+}
+
+/// <summary>Draws a shown frame as a recording or a PNG folder stores it.</summary>
+public interface IFramePainter
+{
+    /// <summary>Draws the frame with its analysis into <paramref name="into"/>, the caller's picture (reallocated only
+    /// when its size differs); the frame is borrowed.</summary>
+    void Paint(Frame frame, Analysis? analysis, Mat into);
+}
+
+/// <summary>The live view's picture through a back end: the composer's description, the view options of the moment.</summary>
+/// <param name="renderer">Borrowed: its owner disposes it.</param>
+public sealed class FramePainter(IPictureRenderer renderer, PictureComposer composer, Func<ViewOptions> view) : IFramePainter
+{
+    public FramePainter(IPictureRenderer renderer, PictureComposer composer) : this(renderer, composer, static () => s_default) { }
+
+    static readonly ViewOptions s_default = new();
+
+    public void Paint(Frame frame, Analysis? analysis, Mat into)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentNullException.ThrowIfNull(into);
+        renderer.Render(composer.Compose(frame, analysis, view()), into);
+    }
+}

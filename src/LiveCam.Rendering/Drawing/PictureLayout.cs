@@ -1,0 +1,121 @@
+namespace LiveCam.Rendering.Drawing;
+
+/// <summary>
+/// Where the HUD, the inset and the help go in a target of a given size, as quads. Everything scales with the
+/// target, so a 320x240 frame and a 4K one show the same layout: the HUD keeps to the top-left quarter of the height,
+/// its lines abbreviated to the width; the inset sits in its corner, clear of the HUD.
+/// </summary>
+public static class PictureLayout
+{
+    /// <summary>The most of the target's height the HUD may cover.</summary>
+    public const float HudHeightShare = 0.26f;
+
+    public static readonly Rgba HudBand = new(0, 0, 0, 0.55f), HelpPanel = new(0.07f, 0.08f, 0.1f, 1f), HelpKey = new(1, 0.85f, 0.4f);
+
+    /// <summary>Text scale (1 = the atlas's own size, about 20 px a line) for a target of this size: grows
+    /// more slowly than the target, so small frames keep readable text and big ones do not shout.</summary>
+    public static float TextScale(int targetWidth, int targetHeight)
+    {
+        double size = Math.Min(targetHeight / 480.0, targetWidth / 640.0);
+        return (float)Math.Clamp(0.9 * Math.Pow(Math.Max(size, 1e-3), 0.6), 0.5, 2.6);
+    }
+
+    /// <summary>Margin from the target's edges, in pixels.</summary>
+    public static float Margin(float scale) => MathF.Round(Math.Max(3, 6 * scale));
+
+    /// <summary>Adds the picture's HUD, inset and help for a target of <paramref name="width"/> x <paramref name="height"/>.</summary>
+    public static void Build(Picture picture, int width, int height, QuadList quads)
+    {
+        ArgumentNullException.ThrowIfNull(picture);
+        ArgumentNullException.ThrowIfNull(quads);
+        float scale = TextScale(width, height), margin = Margin(scale);
+        var hudBand = (Right: 0f, Bottom: 0f);
+        if (picture.Hud is { Count: > 0 } hud) hudBand = AddHud(hud, width, height, scale, margin, quads);
+        if (picture.Inset is { } inset) AddInset(inset, picture.InsetCorner, width, height, margin, scale, hudBand, quads);
+        if (picture.Help is { Count: > 0 } help) AddHelp(help, width, height, scale, quads);
+    }
+
+    /// <summary>The lines the HUD shows in this target: by rank while they fit its share of the height, in their own order.</summary>
+    public static IReadOnlyList<string> HudText(IReadOnlyList<HudLine> lines, int width, int height, GlyphAtlas font)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        ArgumentNullException.ThrowIfNull(font);
+        float scale = TextScale(width, height), margin = Margin(scale);
+        return FitHud(lines, width, height, scale, margin, font);
+    }
+
+    static List<string> FitHud(IReadOnlyList<HudLine> lines, int width, int height, float scale, float margin, GlyphAtlas font)
+    {
+        float pad = HudPad(scale);
+        int room = Math.Max(1, (int)((height * HudHeightShare - margin - 2 * pad) / font.LineHeight(scale)));
+        var shown = lines.Select((line, i) => (line, i)).OrderBy(t => t.line.Rank).ThenBy(t => t.i).Take(room).OrderBy(t => t.i);
+        float textWidth = width - 2 * margin - 2 * pad;
+        return shown.Select(t => t.line.Fit(font, scale, textWidth)).Where(t => t.Length > 0).ToList();
+    }
+
+    static float HudPad(float scale) => MathF.Round(Math.Max(2, 4 * scale));
+
+    /// <returns>The right and bottom edges of the HUD's band.</returns>
+    static (float Right, float Bottom) AddHud(IReadOnlyList<HudLine> lines, int width, int height, float scale, float margin, QuadList quads)
+    {
+        var font = quads.Font;
+        var text = FitHud(lines, width, height, scale, margin, font);
+        if (text.Count == 0) return (0, 0);
+        float pad = HudPad(scale), line = font.LineHeight(scale);
+        float bandWidth = text.Max(t => font.TextWidth(t, scale)) + 2 * pad, bandHeight = text.Count * line + 2 * pad;
+        quads.Rectangle(margin, margin, bandWidth, bandHeight, HudBand);
+        for (int i = 0; i < text.Count; i++) quads.Text(text[i], margin + pad, margin + pad + i * line, scale, Rgba.White);
+        return (margin + bandWidth, margin + bandHeight);
+    }
+
+    /// <summary>Where an inset of this size lands: its corner, inside the margin; in a top corner, below the HUD's band
+    /// (right and bottom edges) when it would cover it.</summary>
+    public static (float X, float Y) InsetOrigin(Corner corner, float insetWidth, float insetHeight, int width, int height, float margin, (float Right, float Bottom) hudBand)
+    {
+        float left = margin, right = width - insetWidth - margin, top = margin, bottom = height - insetHeight - margin;
+        float belowHud = hudBand.Bottom + margin;
+        return corner switch
+        {
+            Corner.BottomLeft => (left, bottom),
+            Corner.TopLeft => (left, hudBand.Bottom > 0 ? belowHud : top),
+            Corner.TopRight => (right, right < hudBand.Right ? belowHud : top),
+            _ => (right, bottom),
+        };
+    }
+
+    static void AddInset(IInset inset, Corner corner, int width, int height, float margin, float scale, (float Right, float Bottom) hudBand, QuadList quads)
+    {
+        var (w, h) = inset.Size(quads.Font, scale, width, height);
+        if (w <= 0 || h <= 0) return;
+        var (x, y) = InsetOrigin(corner, w, h, width, height, margin, hudBand);
+        inset.Add(quads, x, y, w, h, scale);
+    }
+
+    /// <summary>The help: two columns (keys, what they do) on an opaque panel in the middle, so nothing under it shows
+    /// through; its text shrinks to fit small targets.</summary>
+    static void AddHelp(IReadOnlyList<HelpRow> rows, int width, int height, float scale, QuadList quads)
+    {
+        var font = quads.Font;
+        const string title = "keys";
+        float Widths(float s, out float keyColumn)
+        {
+            keyColumn = rows.Max(r => font.TextWidth(r.Keys, s)) + 16 * s;
+            return keyColumn + rows.Max(r => font.TextWidth(r.Does, s));
+        }
+        float natural = Widths(1, out _), tall = (rows.Count + 1) * font.LineHeight(1);
+        float fit = Math.Min((width * 0.94f - 24) / natural, (height * 0.94f - 24) / tall);
+        float s = Math.Max(0.4f, Math.Min(scale, fit));
+        float pad = MathF.Round(Math.Max(4, 12 * s)), line = font.LineHeight(s);
+        float textWidth = Widths(s, out float column);
+        float panelWidth = Math.Min(width, textWidth + 2 * pad), panelHeight = Math.Min(height, (rows.Count + 1) * line + 2 * pad);
+        float x = MathF.Round((width - panelWidth) / 2), y = MathF.Round((height - panelHeight) / 2);
+        quads.Rectangle(x, y, panelWidth, panelHeight, HelpPanel);
+        quads.Text(title, x + pad, y + pad, s, HelpKey);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            float rowY = y + pad + (i + 1) * line;
+            quads.Text(rows[i].Keys, x + pad, rowY, s, HelpKey);
+            quads.Text(rows[i].Does, x + pad + column, rowY, s, Rgba.White);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using LiveCam.Core;
+using LiveCam.Rendering.Drawing;
+using OpenCvSharp;
+
+namespace LiveCam.Rendering.Tests;
+
+/// <summary>The two back ends draw the same picture: OpenGL (headless) and the CPU, from one description.</summary>
+public sealed class BackEndParityTests
+{
+    /// <summary>A frame with smooth gradients and some texture, like a camera image.</summary>
+    internal static Mat Scene(int width, int height)
+    {
+        var image = new Mat(height, width, MatType.CV_8UC3);
+        var random = new Random(11);
+        var bytes = new byte[width * height * 3];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                int o = (y * width + x) * 3;
+                (bytes[o], bytes[o + 1], bytes[o + 2]) = ((byte)(x * 255 / width), (byte)(y * 255 / height), (byte)((x + y) % 64 * 3 + random.Next(40)));
+            }
+        System.Runtime.InteropServices.Marshal.Copy(bytes, 0, image.Data, bytes.Length);
+        return image;
+    }
+
+    /// <summary>A continuous BGR picture's bytes.</summary>
+    internal static byte[] Bytes(Mat image)
+    {
+        var bytes = new byte[image.Width * image.Height * 3];
+        System.Runtime.InteropServices.Marshal.Copy(image.Data, bytes, 0, bytes.Length);
+        return bytes;
+    }
+
+    internal static Picture Sample(Mat video, OverlayOptions overlay, bool help = false, IInset? inset = null) => new()
+    {
+        Video = video,
+        Heatmap = new HeatmapImage(7, 9, Enumerable.Range(0, 63).Select(i => (i * 17 % 63) / 62f).ToArray()),
+        HeatmapRegion = new PixelRect(video.Width / 8, 0, video.Width * 3 / 4, video.Height),
+        Overlay = overlay,
+        Hud =
+        [
+            new HudLine("gradcam @ encoder.6 (64x8x10), target all outputs"),
+            new HudLine("synthetic  #123  display 29.9 fps  analysis 14.8 fps", 2),
+            new HudLine("free distance: lx 10 cm  cl free  cx 3 cm  cr free  rx free", 1),
+        ],
+        Inset = inset ?? new ProximityInset((d, s) => s == 2 && d > 8 ? 0.9f : 0.1f * s, [null, 4, 9, null, 30]),
+        Help = help ? [new HelpRow("right / left", "method next / previous"), new HelpRow("q / Esc", "quit")] : null,
+    };
+
+    /// <summary>Pixels covered by glyph quads: where anti-aliased text edges may differ a little between back ends.</summary>
+    static bool[,] TextMask(Picture picture, int width, int height)
+    {
+        var quads = new QuadList(GlyphAtlas.Shared);
+        PictureLayout.Build(picture, width, height, quads);
+        var mask = new bool[height, width];
+        var white = GlyphAtlas.Shared.White;
+        foreach (var q in quads.Items.Where(q => (q.U0, q.V0) != white))
+            for (int y = Math.Max(0, (int)q.Y0 - 1); y < Math.Min(height, (int)q.Y1 + 2); y++)
+                for (int x = Math.Max(0, (int)q.X0 - 1); x < Math.Min(width, (int)q.X1 + 2); x++)
+                    mask[y, x] = true;
+        return mask;
+    }
+
+    public static IEnumerable<object[]> Cases()
+    {
+        foreach (var mode in Enum.GetValues<OverlayMode>())
+            yield return [mode, Colormap.Jet, false];
+        foreach (var map in new[] { Colormap.Turbo, Colormap.Viridis, Colormap.Inferno })
+            yield return [OverlayMode.Blend, map, true];
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Cases))]
+    public void OpenGL_and_CPU_draw_the_same_picture_within_a_few_levels_outside_text_edges(OverlayMode mode, Colormap colormap, bool help)
+    {
+        using var context = HeadlessGl.Context();
+        using var gl = new GlPictureRenderer(context);
+        using var cpu = new CpuPictureRenderer();
+        using var video = Scene(320, 240);
+        var labels = new LabelsInset([new LabelRow("tabby cat", 0.61f, true), new LabelRow("tiger cat", 0.2f, false)]);
+        foreach (var inset in new IInset?[] { null, labels })
+        {
+            var picture = Sample(video, new OverlayOptions { Mode = mode, Colormap = colormap, Opacity = 0.55f, Threshold = 0.25f }, help, inset);
+            using var fromGl = new Mat();
+            using var fromCpu = new Mat();
+            gl.Render(picture, fromGl);
+            cpu.Render(picture, fromCpu);
+            var mask = TextMask(picture, 320, 240);
+            int worstText = 0, off = 0, pixels = 0;
+            long textSum = 0, textCount = 0;
+            var a = Bytes(fromGl);
+            var b = Bytes(fromCpu);
+            for (int y = 0; y < 240; y++)
+                for (int x = 0; x < 320; x++)
+                {
+                    int worst = 0;
+                    for (int c = 0; c < 3; c++)
+                    {
+                        int d = Math.Abs(a[(y * 320 + x) * 3 + c] - b[(y * 320 + x) * 3 + c]);
+                        if (mask[y, x])
+                        {
+                            worstText = Math.Max(worstText, d);
+                            textSum += d;
+                            textCount++;
+                        }
+                        else worst = Math.Max(worst, d);
+                    }
+                    if (mask[y, x]) continue;
+                    pixels++;
+                    if (worst > 4) off++;
+                }
+            // The GPU filters the heatmap with fixed-point weights, so where the map crosses the threshold or the edge of a
+            // colormap entry a pixel may land on the other side: isolated pixels, never an area.
+            Assert.True(off <= pixels / 500, $"{mode} {colormap}: {off} of {pixels} pixels outside text differ by more than 4/255 ({context.Renderer})");
+            // Text is drawn from the same atlas: edges differ by rounding only, on average well under a level.
+            Assert.True(textSum / (double)textCount < 1.5, $"mean difference over text {textSum / (double)textCount:0.00}/255 (worst {worstText})");
+        }
+    }
+
+    [SkippableFact]
+    public void A_returned_picture_is_the_callers_a_later_render_or_disposing_the_renderer_does_not_touch_it()
+    {
+        using var context = HeadlessGl.Context();
+        using var video = Scene(160, 120);
+        using var other = new Mat(120, 160, MatType.CV_8UC3, Scalar.Red);
+        foreach (var make in new Func<IPictureRenderer>[] { () => new GlOffscreenForTest(context), () => new CpuPictureRenderer() })
+        {
+            using var first = new Mat();
+            using var second = new Mat();
+            using (var renderer = make())
+            {
+                renderer.Render(Sample(video, new OverlayOptions()), first);
+                using var copy = first.Clone();
+                renderer.Render(Sample(other, new OverlayOptions { Mode = OverlayMode.HeatmapOnly }), second);
+                Assert.Equal(0, Cv2.Norm(first, copy, NormTypes.INF));
+            }
+            Assert.Equal((160, 120), (first.Width, first.Height));
+            Assert.True(Cv2.Norm(first, second, NormTypes.INF) > 0);
+            Assert.Equal(0, Cv2.Norm(video, Scene(160, 120), NormTypes.INF));  // the video argument is borrowed, not drawn on
+        }
+    }
+
+    /// <summary>The GL back end on the test's own context and thread.</summary>
+    sealed class GlOffscreenForTest(Contexts.IGlContext context) : IPictureRenderer
+    {
+        readonly GlPictureRenderer _renderer = new(context);
+        public string Description => _renderer.Description;
+        public void Render(Picture picture, Mat into) => _renderer.Render(picture, into);
+        public void Dispose() => _renderer.Dispose();
+    }
+}

@@ -1,0 +1,116 @@
+using LiveCam.Rendering.Drawing;
+using OpenCvSharp;
+
+namespace LiveCam.Rendering.Tests;
+
+public sealed class PictureLayoutTests
+{
+    static readonly GlyphAtlas Font = GlyphAtlas.Shared;
+
+    /// <summary>A HUD as a live run draws it, with a long description and the robot's predictions.</summary>
+    static IReadOnlyList<HudLine> LiveHud() =>
+    [
+        new([new HudSegment("thymio_clip_1.avi"), new HudSegment("  #12345", 2), new HudSegment("  display 29.9 fps"), new HudSegment("  analysis 14.8 fps", 1)], 2),
+        new([new HudSegment("guided-gradcam @ encoder.6"), new HudSegment(" (1x64x8x10)", 2), new HudSegment(", target sensor cx, all distances", 1)], 0),
+        new HudLine("free distance: lx 10 cm  cl free  cx 3 cm  cr free  rx 12 cm", 1),
+        new([new HudSegment("overlay 2 frames old", 1), new HudSegment("  analysis 48 ms after capture", 2), new HudSegment("  dropped 3")], 3),
+        new([new HudSegment("FROZEN"), new HudSegment("  jet blend 0.45", 1), new HudSegment("  ? keys", 2)], 2),
+    ];
+
+    public static TheoryData<int, int> Sizes => new() { { 320, 240 }, { 400, 300 }, { 640, 480 }, { 1280, 720 }, { 1920, 1080 }, { 3840, 2160 } };
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void The_HUD_fits_every_frame_from_320x240_to_4K_abbreviated_not_cut(int width, int height)
+    {
+        float scale = PictureLayout.TextScale(width, height);
+        var quads = new QuadList(Font);
+        using var video = new Mat(height, width, MatType.CV_8UC3, Scalar.Gray);
+        PictureLayout.Build(new Picture { Video = video, Hud = LiveHud() }, width, height, quads);
+        var band = quads.Items[0];  // the band behind the text comes first
+        Assert.True(band.X1 <= width - PictureLayout.Margin(scale) + 0.01f, $"the HUD runs to x {band.X1} of {width}");
+        Assert.True(band.Y1 <= height * PictureLayout.HudHeightShare + 0.01f, $"the HUD covers {band.Y1 / height:P0} of the height");
+        // Each glyph starts inside the band (its cell may reach past the ink of the last letter).
+        foreach (var glyph in quads.Items.Skip(1)) Assert.True(glyph.X0 < band.X1 && glyph.Y1 <= band.Y1 + 0.01f, "text outside the HUD's band");
+
+        var lines = PictureLayout.HudText(LiveHud(), width, height, Font);
+        // The most important line is always there and never shortened below its first segment.
+        Assert.Contains(lines, l => l.StartsWith("guided-gradcam @ encoder.6", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("free distance", StringComparison.Ordinal));
+        if (width >= 640) Assert.Equal(5, lines.Count);
+        if (width >= 1280) Assert.Equal(LiveHud().Select(l => l.Text), lines);  // room for everything
+    }
+
+    [Fact]
+    public void Text_grows_with_the_frame_but_more_slowly()
+    {
+        var scales = new[] { (320, 240), (400, 300), (640, 480), (1920, 1080), (3840, 2160) }.Select(s => PictureLayout.TextScale(s.Item1, s.Item2)).ToArray();
+        for (int i = 1; i < scales.Length; i++) Assert.True(scales[i] > scales[i - 1]);
+        Assert.True(Font.LineHeight(scales[0]) >= 10, "text on a 320x240 frame is too small to read");
+        Assert.True(scales[^1] / scales[2] < 4.5 / 1.5, "4K text should grow less than the frame");
+    }
+
+    [Fact]
+    public void A_line_too_wide_drops_its_least_important_parts_first_then_is_shortened()
+    {
+        var line = new HudLine([new HudSegment("gradcam @ layer4"), new HudSegment(" (512x7x7)", 2), new HudSegment(", target class 281 (tabby)", 1)]);
+        float scale = 1;
+        Assert.Equal(line.Text, line.Fit(Font, scale, 10_000));
+        Assert.Equal("gradcam @ layer4, target class 281 (tabby)", line.Fit(Font, scale, Font.TextWidth("gradcam @ layer4, target class 281 (tabby)", scale) + 1));
+        Assert.Equal("gradcam @ layer4", line.Fit(Font, scale, Font.TextWidth("gradcam @ layer4", scale) + 5));
+        var shortened = line.Fit(Font, scale, Font.TextWidth("gradcam @ la..", scale) + 1);
+        Assert.Equal("gradcam @ la..", shortened);
+    }
+
+    public static TheoryData<Corner> Corners => new() { Corner.BottomRight, Corner.BottomLeft, Corner.TopLeft, Corner.TopRight };
+
+    [Theory]
+    [MemberData(nameof(Corners))]
+    public void The_inset_sits_in_its_corner_clear_of_the_HUD_and_scales_with_the_frame(Corner corner)
+    {
+        var inset = new ProximityInset((d, s) => 0.5f, [null, null, null, null, null]);
+        foreach (var (width, height) in new[] { (400, 300), (1920, 1080) })
+        {
+            float scale = PictureLayout.TextScale(width, height), margin = PictureLayout.Margin(scale);
+            var (w, h) = inset.Size(Font, scale, width, height);
+            Assert.InRange(w * h / (width * (double)height), 0.01, 0.06);  // a small part of the picture at any size
+            var quads = new QuadList(Font);
+            using var video = new Mat(height, width, MatType.CV_8UC3);
+            PictureLayout.Build(new Picture { Video = video, Hud = LiveHud(), Inset = inset, InsetCorner = corner }, width, height, quads);
+            var hudBand = quads.Items[0];
+            var box = quads.Items.First(q => Math.Abs(q.X1 - q.X0 - w) < 0.01f && Math.Abs(q.Y1 - q.Y0 - h) < 0.01f);
+            bool right = corner is Corner.BottomRight or Corner.TopRight, bottom = corner is Corner.BottomRight or Corner.BottomLeft;
+            Assert.Equal(right, box.X0 > width / 2f);
+            Assert.Equal(bottom, box.Y0 > height / 2f);
+            bool overlapsHud = box.X0 < hudBand.X1 && box.Y0 < hudBand.Y1;
+            Assert.False(overlapsHud, $"the inset at {corner} overlaps the HUD in a {width}x{height} picture");
+            Assert.True(box.X0 >= margin - 0.01f && box.Y0 >= margin - 0.01f && box.X1 <= width - margin + 0.01f && box.Y1 <= height - margin + 0.01f);
+        }
+    }
+
+    [Theory]
+    [InlineData(320, 240)]
+    [InlineData(1280, 720)]
+    public void The_help_is_opaque_nothing_under_it_shows_through(int width, int height)
+    {
+        using var renderer = new CpuPictureRenderer();
+        using var video = BackEndParityTests.Scene(width, height);
+        HelpRow[] help = [.. Enumerable.Range(0, 16).Select(i => new HelpRow($"key {i}", $"does thing number {i}"))];
+        var under = BackEndParityTests.Sample(video, new OverlayOptions());
+        using var withHud = new Mat();
+        using var bare = new Mat();
+        renderer.Render(under with { Help = help }, withHud);
+        renderer.Render(new Picture { Video = video, Help = help }, bare);
+        var quads = new QuadList(Font);
+        PictureLayout.Build(new Picture { Video = video, Help = help }, width, height, quads);
+        var panel = quads.Items[0];
+        Assert.True(panel.X1 - panel.X0 <= width && panel.Y1 - panel.Y0 <= height, "the help does not fit the picture");
+        var rect = new Rect((int)MathF.Ceiling(panel.X0), (int)MathF.Ceiling(panel.Y0), (int)(panel.X1 - panel.X0) - 1, (int)(panel.Y1 - panel.Y0) - 1);
+        using var a = new Mat(withHud, rect);
+        using var b = new Mat(bare, rect);
+        Assert.Equal(0, Cv2.Norm(a, b, NormTypes.INF));
+        // And the help itself is there: light text on the dark panel.
+        Cv2.MinMaxLoc(a.CvtColor(ColorConversionCodes.BGR2GRAY), out double darkest, out double brightest);
+        Assert.True(darkest < 40 && brightest > 200, $"panel {darkest}..{brightest}");
+    }
+}
