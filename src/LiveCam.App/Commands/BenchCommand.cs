@@ -17,13 +17,14 @@ internal static class BenchCommand
     {
         var frames = new Option<int>("--frames", "-n") { Description = "frames per measurement", DefaultValueFactory = _ => 300 };
         var size = new Option<string>("--size") { Description = "frame size, WIDTHxHEIGHT", DefaultValueFactory = _ => "640x480" };
-        var command = new Command("bench", "Benchmarks, as medians of one run: 'bench pipeline' (capture, hand-over, recording), 'bench explain' (each explanation method against a forward pass), 'bench render' (the OpenGL compositor).");
+        var command = new Command("bench", "Benchmarks, as medians of one run: 'bench pipeline' (capture, hand-over, recording), 'bench explain' (each explanation method against a forward pass), 'bench render' (drawing the picture), 'bench live' (a live recording with a model, before and after the display was shielded from the analysis).");
         var pipeline = new Command("pipeline", "Capture cost per frame (synthetic, video file) and the pipeline's own overhead.");
         pipeline.Add(frames);
         pipeline.Add(size);
         command.Add(pipeline);
         command.Add(ExplainBench.Create(output, error));
         command.Add(RenderBench.Create(output, error));
+        command.Add(LiveBench.Create(output, error));
         pipeline.SetAction(parsed =>
         {
             try

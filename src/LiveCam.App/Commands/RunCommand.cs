@@ -90,6 +90,8 @@ internal static class RunCommand
             using var offscreenThread = new RenderThread("render-offscreen", TimeSpan.FromSeconds(1));
             using var cpu = new CpuPictureRenderer();
             using var recordingRenderer = outPath is null ? null : choice.Offscreen(offscreenThread, "recording", cpuOnSoftwareGl: true);
+            // Recordings are encoded on their own thread, so drawing the next frame overlaps encoding the last one.
+            using var encoderThread = new EventLoopScheduler(start => new Thread(start) { Name = "encoder", IsBackground = true });
             var cpuPainter = new FramePainter(cpu, composer);
 
             IFrameSink CreateSink()
@@ -118,7 +120,7 @@ internal static class RunCommand
                         var painter = new FramePainter(recordingRenderer!, composer);
                         sinks.Add(ImageFolderSink.IsFolder(outPath)
                             ? new ImageFolderSink(outPath, painter)
-                            : new VideoFileSink(outPath, info.Width, info.Height, recordFps, painter));
+                            : new VideoFileSink(outPath, info.Width, info.Height, recordFps, painter, encoderThread));
                     }
                 }
                 catch
@@ -136,7 +138,20 @@ internal static class RunCommand
             // Threads are chosen here and nowhere else: capture on its own long-running thread, display and
             // analysis on one dedicated thread each.
             using var displayThread = new EventLoopScheduler(start => new Thread(start) { Name = "display", IsBackground = true });
-            using var analysisThread = new EventLoopScheduler(start => new Thread(start) { Name = "analysis", IsBackground = true });
+            // Live, the display (capture, drawing, encoding) must never wait for the analysis: the analysis runs at a lower
+            // priority and with one core fewer than the machine has. Exact mode runs the stages one after the other, so
+            // there the analysis takes every core at the usual priority.
+            using var analysisThread = new EventLoopScheduler(start => new Thread(() =>
+            {
+                if (timing == TimingMode.Live) ThreadPriority.LowerCurrent();
+                start();
+            }) { Name = "analysis", IsBackground = true });
+            // Set on the analysis thread itself: with OpenMP the thread count is each thread's own setting.
+            if (vision is not null)
+            {
+                int threads = AnalysisThreads(timing, Environment.ProcessorCount);
+                analysisThread.Schedule(() => TorchSharp.torch.set_num_threads(threads));
+            }
             var started = MonotonicClock.Now;
             var frames = freeze.Apply(frameSource.Frames(NewThreadScheduler.Default));
             bool interrupted = false;
@@ -165,6 +180,9 @@ internal static class RunCommand
             Console.CancelKeyPress -= onCancel;
         }
     }
+
+    /// <summary>Torch's threads for the analysis: all cores in exact mode, one fewer than the machine has when live.</summary>
+    internal static int AnalysisThreads(TimingMode timing, int cores) => timing == TimingMode.Live ? Math.Max(1, cores - 1) : Math.Max(1, cores);
 
     static ExplanationAnalyser CreateAnalyser(ParseResult parsed, ModelOptions options, VisionModel vision)
     {

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Reactive.Concurrency;
+using System.Runtime.ExceptionServices;
 using LiveCam.Core;
 using LiveCam.Pipeline.Drawing;
 using OpenCvSharp;
@@ -5,21 +8,32 @@ using OpenCvSharp;
 namespace LiveCam.Pipeline.Sinks;
 
 /// <summary>Records shown frames as its painter draws them to a video file (headless output). Dispose finalises the
-/// file (removed if no frame was written); the painter is borrowed.</summary>
+/// file (removed if no frame was written); the painter is borrowed. Given an encoder scheduler, the caller's thread only
+/// draws and the encoding runs there, one picture behind: the two overlap instead of adding up on the display thread.</summary>
 public sealed class VideoFileSink : IFrameSink
 {
     readonly VideoWriter _writer;
     readonly IFramePainter _painter;
-    readonly Mat _picture = new(), _resized = new();
+    const int Pictures = 2;  // one being drawn, one being encoded
+
+    readonly Mat _resized = new();
+    readonly ConcurrentBag<Mat> _pictures = [];
+    readonly SemaphoreSlim _free = new(Pictures);
+    readonly IScheduler? _encoder;
     readonly Size _size;
+    ExceptionDispatchInfo? _encoderFailure;
+    long _written;
     bool _disposed;
 
     public string Path { get; }
-    public long FramesWritten { get; private set; }
+    public long FramesWritten => Interlocked.Read(ref _written);
 
     /// <summary>Opens the file now, so a path that cannot be written fails before the run starts.</summary>
-    public VideoFileSink(string path, int width, int height, double fps, IFramePainter painter)
+    /// <param name="encoder">Where frames are encoded (the composition root's thread); null encodes on the caller's thread.</param>
+    public VideoFileSink(string path, int width, int height, double fps, IFramePainter painter, IScheduler? encoder = null)
     {
+        _encoder = encoder;
+        for (int i = 0; i < Pictures; i++) _pictures.Add(new Mat());
         ArgumentNullException.ThrowIfNull(path);
         Path = System.IO.Path.GetFullPath(path);
         _painter = painter ?? throw new ArgumentNullException(nameof(painter));
@@ -47,24 +61,59 @@ public sealed class VideoFileSink : IFrameSink
     {
         ArgumentNullException.ThrowIfNull(frame);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _painter.Paint(frame, analysis, _picture);
-        if (_picture.Width == _size.Width && _picture.Height == _size.Height) _writer.Write(_picture);
+        _free.Wait();
+        _pictures.TryTake(out var picture);
+        try
+        {
+            _encoderFailure?.Throw();
+            _painter.Paint(frame, analysis, picture!);
+        }
+        catch
+        {
+            Return(picture!);
+            throw;
+        }
+        if (_encoder is null)
+        {
+            try { Write(picture!); }
+            finally { Return(picture!); }
+            return;
+        }
+        _encoder.Schedule(() =>
+        {
+            try { Write(picture!); }
+            catch (Exception e) { _encoderFailure ??= ExceptionDispatchInfo.Capture(e); }
+            finally { Return(picture!); }
+        });
+    }
+
+    void Return(Mat picture)
+    {
+        _pictures.Add(picture);
+        _free.Release();
+    }
+
+    void Write(Mat picture)
+    {
+        if (picture.Width == _size.Width && picture.Height == _size.Height) _writer.Write(picture);
         else
         {
-            Cv2.Resize(_picture, _resized, _size, interpolation: InterpolationFlags.Area);
+            Cv2.Resize(picture, _resized, _size, interpolation: InterpolationFlags.Area);
             _writer.Write(_resized);
         }
-        FramesWritten++;
+        Interlocked.Increment(ref _written);
     }
 
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        for (int i = 0; i < Pictures; i++) _free.Wait();  // the encoder has written every picture handed to it
         _writer.Release();
         _writer.Dispose();
         _resized.Dispose();
-        _picture.Dispose();
+        while (_pictures.TryTake(out var picture)) picture.Dispose();
+        _free.Dispose();
         // A container without frames is a file no player opens: stopped before the first frame, nothing is kept.
         if (FramesWritten == 0) File.Delete(Path);
     }

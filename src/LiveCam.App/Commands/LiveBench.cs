@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.Reactive.Concurrency;
+using LiveCam.Capture;
+using LiveCam.Capture.Synthetic;
+using LiveCam.Explain.Layers;
+using LiveCam.Explain.Methods;
+using LiveCam.Models;
+using LiveCam.Pipeline;
+using LiveCam.Pipeline.Analysers;
+using LiveCam.Pipeline.Drawing;
+using LiveCam.Pipeline.Sinks;
+using LiveCam.Rendering;
+
+namespace LiveCam.App.Commands;
+
+/// <summary>
+/// <c>livecam bench live</c>: a live headless recording of the synthetic scene with a model explaining it, run twice
+/// in one process: as LiveCam used to arrange it (the analysis on every core at normal priority, encoding on the
+/// display thread) and as <c>run</c> arranges it now (the analysis on one core fewer at a lower priority, encoding on
+/// its own thread). Prints the share of frames shown and the overlay rate of each, and their ratios.
+/// </summary>
+internal static class LiveBench
+{
+    sealed record Arrangement(string Name, bool Before);
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var frames = new Option<int>("--frames", "-n") { Description = "frames per run", DefaultValueFactory = _ => 300 };
+        var source = new Option<string>("--source") { Description = "a synthetic source, synthetic:WIDTHxHEIGHT@FPS", DefaultValueFactory = _ => "synthetic:1280x720@30" };
+        var model = new Option<string>("--model") { Description = "the model explained", DefaultValueFactory = _ => "resnet18" };
+        var command = new Command("live", "A live headless recording with the model explaining it, before and after the display was shielded from the analysis: frames shown and overlay rate.");
+        command.Add(frames);
+        command.Add(source);
+        command.Add(model);
+        command.SetAction(parsed =>
+        {
+            try
+            {
+                int n = parsed.GetValue(frames);
+                if (n < 30) throw new UsageException("--frames must be at least 30");
+                var spec = SourceSpec.Parse(parsed.GetValue(source)!);
+                if (spec.Kind != SourceKind.Synthetic) throw new UsageException("--source must be synthetic:WIDTHxHEIGHT@FPS");
+                using var vision = ModelCatalog.Load(parsed.GetValue(model)!, null, ComputeDevice.Select());
+                output.WriteLine(Cli.Format($"LiveCam bench live: {spec.Width}x{spec.Height} @ {spec.Fps:0} fps, {vision.Name} gradcam, recorded headless (CPU drawing), {n} frames, {Environment.ProcessorCount} cores"));
+                var results = new List<(double Shown, double Overlay)>();
+                foreach (var arrangement in new[] { new Arrangement("before: analysis on all cores, encoding on the display thread", true), new Arrangement("after:  analysis on one core fewer at low priority, encoder thread", false) })
+                {
+                    var (shown, overlay) = Run(arrangement, vision, spec, n);
+                    results.Add((shown, overlay));
+                    output.WriteLine(Cli.Format($"{arrangement.Name}: {shown:P1} of frames shown, overlay {overlay:0.0} Hz"));
+                }
+                output.WriteLine(Cli.Format($"after / before: frames shown {results[1].Shown / results[0].Shown:0.00}x, overlay rate {results[1].Overlay / results[0].Overlay:0.00}x"));
+                return Cli.Ok;
+            }
+            catch (Exception e)
+            {
+                return Cli.Report(e, error);
+            }
+        });
+        return command;
+    }
+
+    static (double Shown, double OverlayHz) Run(Arrangement arrangement, VisionModel vision, SourceSpec spec, int n)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"livecam-bench-live-{Environment.ProcessId}.mp4");
+        try
+        {
+            var analyser = new ExplanationAnalyser(vision, MethodCatalog.Create("gradcam"), LayerSelector.Parse(vision.DefaultLayer), Explain.Targets.Target.Parse(vision.DefaultTarget));
+            var metrics = new PipelineMetrics();
+            using var renderer = new CpuPictureRenderer();
+            var painter = new FramePainter(renderer, new PictureComposer(metrics, () => analyser.Name));
+            using var source = new CaptureSource(new SyntheticSceneReader(spec.Width, spec.Height, spec.Fps, seed: 6), new CaptureOptions { MaxFrames = n });
+            using var display = new EventLoopScheduler(start => new Thread(start) { Name = "display", IsBackground = true });
+            using var encoder = new EventLoopScheduler(start => new Thread(start) { Name = "encoder", IsBackground = true });
+            using var analysis = new EventLoopScheduler(start => new Thread(() =>
+            {
+                if (!arrangement.Before) ThreadPriority.LowerCurrent();
+                start();
+            }) { Name = "analysis", IsBackground = true });
+            int threads = arrangement.Before ? Environment.ProcessorCount : RunCommand.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
+            analysis.Schedule(() => TorchSharp.torch.set_num_threads(threads));
+            var started = Core.MonotonicClock.Now;
+            FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser,
+                () => new VideoFileSink(file, spec.Width, spec.Height, spec.Fps, painter, arrangement.Before ? null : encoder),
+                new PipelineSchedulers(display, analysis), TimingMode.Live, metrics, CancellationToken.None).GetAwaiter().GetResult();
+            double seconds = (Core.MonotonicClock.Now - started).TotalSeconds;
+            return (metrics.Shown / (double)source.Stats.Captured, metrics.Analysed / seconds);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
