@@ -157,6 +157,47 @@ public sealed class GlWindowSinkTests : IDisposable
         Assert.Equal(5, sink.AnalysisOnScreen);
     }
 
+    [SkippableFact]
+    public void The_help_lists_the_key_table_on_an_opaque_panel_that_nothing_shows_through()
+    {
+        Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
+        using var sink = new GlWindowSink(new GlWindowOptions { Width = 400, Height = 300, OutputFolder = _dir, Visible = false },
+            _thread, Composer(), () => { });
+        var outputs = new float[325];
+        for (int d = 10; d < 65; d++) outputs[d * 5 + 2] = 0.95f;
+        var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "test")
+        {
+            Heatmap = new HeatmapImage(2, 2, [0, 0.3f, 0.6f, 1]),
+            Outputs = outputs,
+            Kind = PredictionKind.RobotProximity,
+            Description = "gradcam @ encoder.6 (1x64x8x10), target all outputs",
+        };
+        using (var frame = new Frame(new Mat(300, 400, MatType.CV_8UC3, new Scalar(40, 160, 220)), 1, TimeSpan.Zero, "/data/clips/thymio_clip_1.avi"))
+            sink.Show(frame, analysis);
+        Assert.Contains(sink.Help, row => row.Keys == "i" && row.Does == "inset corner");
+        Assert.Equal(16, sink.Help.Count);
+        sink.PressKey('/');
+        var (withHud, error) = sink.Screenshot();
+        sink.PressKey('H');
+        var (bare, _) = sink.Screenshot();
+        using (withHud)
+        using (bare)
+        {
+            Assert.Equal(Silk.NET.OpenGL.GLEnum.NoError, error);
+            if (Environment.GetEnvironmentVariable("LIVECAM_TEST_SHOTS") is { } shots) Cv2.ImWrite(Path.Combine(shots, "window-help-400x300.png"), withHud);
+            var quads = new QuadList(GlyphAtlas.Shared);
+            using var video = new Mat(300, 400, MatType.CV_8UC3);
+            PictureLayout.Build(new Picture { Video = video, Help = sink.Help }, 400, 300, quads);
+            var panel = quads.Items[0];
+            var rect = new Rect((int)MathF.Ceiling(panel.X0), (int)MathF.Ceiling(panel.Y0), (int)(panel.X1 - panel.X0) - 1, (int)(panel.Y1 - panel.Y0) - 1);
+            Assert.True(rect.Width > 100 && rect.Height > 100 && rect.Bottom <= 300, $"help panel {rect}");
+            // With the HUD and inset under it or without: the same pixels inside the panel.
+            using var a = new Mat(withHud, rect);
+            using var b = new Mat(bare, rect);
+            Assert.Equal(0, Cv2.Norm(a, b, NormTypes.INF));
+        }
+    }
+
     public void Dispose()
     {
         _thread.Dispose();
