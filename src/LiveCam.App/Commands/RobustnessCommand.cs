@@ -129,17 +129,7 @@ internal static class RobustnessCommand
                 report.Add(new { name = c.Name, free_distance_cm = prediction.FreeDistances(), outputs = set.Outputs });
                 output.WriteLine($"{c.Name}: {prediction.Summary()}");
             }
-            // Two columns of panels: for the rendered grid, the two cubes side by side under each light.
-            int half = (panels.Count + 1) / 2;
-            using var left = Stack(panels.Take(half));
-            using var right = Stack(panels.Skip(half));
-            using var sheet = new Mat();
-            if (right.Empty()) left.CopyTo(sheet);
-            else
-            {
-                using var padded = Pad(right, left.Rows);
-                Cv2.HConcat([left, padded], sheet);
-            }
+            using var sheet = Sheet(panels);
             var png = Path.Combine(dir, "robustness.png");
             if (!Cv2.ImWrite(png, sheet)) throw new UsageException($"cannot write '{png}'");
             var json = Path.Combine(dir, "robustness.json");
@@ -166,6 +156,22 @@ internal static class RobustnessCommand
         using (var body = new Mat(captioned, new Rect(0, 22, row.Cols, row.Rows))) row.CopyTo(body);
         Cv2.PutText(captioned, caption, new Point(4, 16), HersheyFonts.HersheySimplex, 0.42, Scalar.Black, 1, LineTypes.AntiAlias);
         return captioned;
+    }
+
+    /// <summary>Two columns of panels (for the rendered grid, the two cubes side by side under each light); a new Mat, the caller's.</summary>
+    internal static Mat Sheet(IReadOnlyList<Mat> panels)
+    {
+        int half = (panels.Count + 1) / 2;
+        using var left = Stack(panels.Take(half));
+        using var right = Stack(panels.Skip(half));
+        var sheet = new Mat();
+        if (right.Empty()) left.CopyTo(sheet);
+        else
+        {
+            using var padded = Pad(right, left.Rows);
+            Cv2.HConcat([left, padded], sheet);
+        }
+        return sheet;
     }
 
     /// <summary>The panels one above the other; a new Mat, the caller's.</summary>
