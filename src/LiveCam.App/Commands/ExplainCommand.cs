@@ -84,7 +84,7 @@ internal static class ExplainCommand
                     ExplainedOutput = e.ClassIndex,
                 };
                 var hud = new List<HudLine> { HudText.FromDescription($"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : "")), new($"target: {e.Target}") };
-                if (PredictionSummary.Line(analysis) is { } p) hud.Add(new HudLine(p, HudText.Predictions));
+                if (PredictionSummary.HudLine(analysis) is { } p) hud.Add(p);
                 var panel = new Mat();
                 panels.Add(panel);
                 painter.Render(PictureComposer.Still(image, analysis, new ViewOptions(), hud), panel);

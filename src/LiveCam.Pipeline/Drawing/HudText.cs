@@ -29,7 +29,7 @@ public static partial class HudText
                 new HudSegment(string.Create(c, $"analysis {metrics.AnalysisRate.PerSecond(now):0.0} fps"), 1)),
             analysis?.Description is { } description ? FromDescription(description) : new HudLine(analysis is null ? $"{analyser}: waiting" : analyser, Explanation),
         };
-        if (analysis is not null && PredictionSummary.Line(analysis) is { } predictions) lines.Add(new HudLine(predictions, Predictions));
+        if (analysis is not null && PredictionSummary.HudLine(analysis) is { } predictions) lines.Add(predictions);
         var timing = new List<HudSegment>();
         if (analysis is not null)
         {

@@ -27,17 +27,21 @@ public static class PredictionSummary
     }
 
     /// <summary>One line for the HUD; null when there is nothing to say.</summary>
-    public static string? Line(Analysis analysis)
+    public static string? Line(Analysis analysis) => HudLine(analysis)?.Text;
+
+    /// <summary>The HUD's line: on a small picture the robot's prefix goes before any sensor does, a classifier's
+    /// less probable classes before the most probable one.</summary>
+    public static HudLine? HudLine(Analysis analysis)
     {
         ArgumentNullException.ThrowIfNull(analysis);
         if (analysis.Outputs is not { Count: > 0 } outputs) return null;
         switch (analysis.Kind)
         {
             case PredictionKind.RobotProximity when outputs.Count == LongRangePerceptionNet.Outputs:
-                return "free distance: " + new RobotPrediction(outputs).Summary();
+                return new HudLine([new HudSegment("free distance: ", 1), new HudSegment(new RobotPrediction(outputs).Summary())], HudText.Predictions);
             case PredictionKind.Classifier:
-                return string.Join("  ", TopClasses(analysis, 3).Select(t => string.Create(CultureInfo.InvariantCulture,
-                    $"{(t.Explained ? "*" : "")}{t.Label} {t.Probability:0.00}")));
+                return HudText.Spaced(HudText.Predictions, [.. TopClasses(analysis, 3).Select((t, i) => new HudSegment(string.Create(CultureInfo.InvariantCulture,
+                    $"{(t.Explained ? "*" : "")}{t.Label} {t.Probability:0.00}"), i))]);
             default:
                 return null;
         }
