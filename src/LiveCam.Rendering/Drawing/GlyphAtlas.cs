@@ -81,17 +81,4 @@ public sealed class GlyphAtlas
             x += Advance(c) * scale;
         }
     }
-
-    /// <summary>Coverage at texture coordinates (u, v) in [0, 1], bilinear with clamp-to-edge, as GL_LINEAR samples it.</summary>
-    internal float Sample(float u, float v)
-    {
-        float x = u * Width - 0.5f, y = v * Height - 0.5f;
-        int x0 = (int)MathF.Floor(x), y0 = (int)MathF.Floor(y);
-        float fx = x - x0, fy = y - y0;
-        int xa = Math.Clamp(x0, 0, Width - 1), xb = Math.Clamp(x0 + 1, 0, Width - 1);
-        int ya = Math.Clamp(y0, 0, Height - 1), yb = Math.Clamp(y0 + 1, 0, Height - 1);
-        float top = Coverage[ya * Width + xa] * (1 - fx) + Coverage[ya * Width + xb] * fx;
-        float bottom = Coverage[yb * Width + xa] * (1 - fx) + Coverage[yb * Width + xb] * fx;
-        return (top * (1 - fy) + bottom * fy) / 255f;
-    }
 }
