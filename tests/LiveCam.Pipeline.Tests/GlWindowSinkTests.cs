@@ -21,7 +21,7 @@ public sealed class GlWindowSinkTests : IDisposable
     {
         Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
         bool stopped = false;
-        using var sink = new GlWindowSink(new GlWindowOptions { Title = "LiveCam test", Width = 320, Height = 240, OutputFolder = _dir },
+        using var sink = new GlWindowSink(new WindowOptions { Title = "LiveCam test", Width = 320, Height = 240, OutputFolder = _dir },
             _thread, Composer(), () => stopped = true);
         var outputs = new float[325];
         for (int d = 10; d < 65; d++) outputs[d * 5 + 2] = 0.95f;  // cx: an obstacle from 10 cm
@@ -93,7 +93,7 @@ public sealed class GlWindowSinkTests : IDisposable
         using var freeze = new Operators.FreezeGate();
         var log = new List<string>();
         using var stopped = new ManualResetEventSlim();
-        using var sink = new GlWindowSink(new GlWindowOptions
+        using var sink = new GlWindowSink(new WindowOptions
         {
             Width = 160, Height = 120, OutputFolder = _dir, RecordFps = 10, Explanation = controls, Freeze = freeze,
             Log = line => { lock (log) log.Add(line); }, Visible = false,
@@ -145,7 +145,7 @@ public sealed class GlWindowSinkTests : IDisposable
     public void Between_frames_of_a_slow_source_the_window_redraws_with_the_analysis_that_arrived()
     {
         Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
-        using var sink = new GlWindowSink(new GlWindowOptions { Width = 160, Height = 120, OutputFolder = _dir, Visible = false },
+        using var sink = new GlWindowSink(new WindowOptions { Width = 160, Height = 120, OutputFolder = _dir, Visible = false },
             _thread, Composer(), () => { });
         using (var frame = new Frame(new Mat(120, 160, MatType.CV_8UC3, Scalar.Gray), 5, TimeSpan.Zero, "test"))
             sink.Show(frame, null);
@@ -161,7 +161,7 @@ public sealed class GlWindowSinkTests : IDisposable
     public void The_help_lists_the_key_table_on_an_opaque_panel_that_nothing_shows_through()
     {
         Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
-        using var sink = new GlWindowSink(new GlWindowOptions { Width = 400, Height = 300, OutputFolder = _dir, Visible = false },
+        using var sink = new GlWindowSink(new WindowOptions { Width = 400, Height = 300, OutputFolder = _dir, Visible = false },
             _thread, Composer(), () => { });
         var outputs = new float[325];
         for (int d = 10; d < 65; d++) outputs[d * 5 + 2] = 0.95f;

@@ -119,7 +119,7 @@ internal static class RenderBench
         try
         {
             using var thread = new RenderThread("render-window", TimeSpan.FromMilliseconds(15));
-            using var window = new GlWindowSink(new GlWindowOptions { Title = "LiveCam bench", Width = width, Height = height },
+            using var window = new GlWindowSink(new WindowOptions { Title = "LiveCam bench", Width = width, Height = height },
                 thread, new PictureComposer(new PipelineMetrics(), () => "bench"), () => { });
             var analysis = SampleAnalysis();
             var shown = BenchTiming.Measure(n, i => window.Show(frames[i % frames.Length], analysis));

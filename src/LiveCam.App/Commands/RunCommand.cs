@@ -92,7 +92,6 @@ internal static class RunCommand
             using var recordingRenderer = outPath is null ? null : choice.Offscreen(offscreenThread, "recording", cpuOnSoftwareGl: true);
             // Recordings are encoded on their own thread, so drawing the next frame overlaps encoding the last one.
             using var encoderThread = new EventLoopScheduler(start => new Thread(start) { Name = "encoder", IsBackground = true });
-            var cpuPainter = new FramePainter(cpu, composer);
 
             IFrameSink CreateSink()
             {
@@ -101,19 +100,19 @@ internal static class RunCommand
                 {
                     if (window)
                     {
-                        var options = new GlWindowOptions
+                        var options = new WindowOptions
                         {
                             Width = info.Width, Height = info.Height, RecordFps = recordFps,
                             Explanation = analyser as IExplanationControls, Freeze = freeze, Log = Log,
                         };
-                        sinks.Add(choice.Choose<IFrameSink>("renderer: OpenCV window (no method, layer, target, freeze or record keys)",
+                        sinks.Add(choice.Choose<IFrameSink>("renderer: OpenCV window, drawn on the CPU",
                             () =>
                             {
                                 var gl = new GlWindowSink(options, windowThread, composer, stop.Cancel);
                                 output.WriteLine($"renderer: {gl.Renderer}");
                                 return gl;
                             },
-                            () => new WindowSink("LiveCam", options.Width, options.Height, cpuPainter, stop.Cancel)));
+                            () => new WindowSink(options, cpu, composer, stop.Cancel)));
                     }
                     if (outPath is not null)
                     {

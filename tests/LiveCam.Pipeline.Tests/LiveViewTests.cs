@@ -1,0 +1,94 @@
+using LiveCam.Core;
+using LiveCam.Pipeline.Drawing;
+using LiveCam.Pipeline.Sinks;
+using LiveCam.Pipeline.Sinks.Window;
+using LiveCam.Rendering;
+using LiveCam.Rendering.Drawing;
+using OpenCvSharp;
+
+namespace LiveCam.Pipeline.Tests;
+
+/// <summary>The live view both windows share: keys, view state, snapshots and recordings, drawn here by the CPU back end.</summary>
+public sealed class LiveViewTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("livecam-view-").FullName;
+    readonly CpuPictureRenderer _renderer = new();
+
+    LiveView View(Action stop, Operators.FreezeGate? freeze = null, List<string>? log = null) =>
+        new(new WindowOptions { OutputFolder = _dir, RecordFps = 10, Freeze = freeze, Log = line => log?.Add(line) },
+            new PictureComposer(new PipelineMetrics(), () => "test"), _renderer.Render, stop, toggleFullscreen: null);
+
+    [Fact]
+    public void Keys_change_how_the_view_is_drawn_and_the_help_comes_from_the_same_table()
+    {
+        using var view = View(() => { });
+        using var frame = new Frame(new Mat(120, 160, MatType.CV_8UC3, Scalar.Gray), 3, TimeSpan.Zero, "test");
+        foreach (var key in new[] { '=', 'C', 'M', 'I', 'O' }) Assert.True(view.Keys.Press(key));
+        Assert.Equal(new ViewOptions
+        {
+            Overlay = new OverlayOptions { Opacity = 0.55f, Colormap = Colormap.Turbo, Mode = OverlayMode.HeatmapOnly },
+            ShowOverlay = false,
+            InsetCorner = Corner.BottomLeft,
+        }, view.View);
+        Assert.Null(view.ScreenPicture(frame, null).Help);
+        view.Keys.Press('/');
+        Assert.Equal(view.Keys.Help, view.ScreenPicture(frame, null).Help);
+        Assert.DoesNotContain(view.Keys.Help, row => row.Keys == "f");  // no fullscreen offered where the window cannot
+        view.Keys.Press('H');
+        Assert.Null(view.ScreenPicture(frame, null).Hud);
+    }
+
+    [Fact]
+    public void Snapshots_and_recordings_draw_what_the_window_shows_at_the_frames_size_and_q_stops_once()
+    {
+        int stops = 0;
+        var log = new List<string>();
+        using var stopped = new ManualResetEventSlim();
+        using (var view = View(() => { Interlocked.Increment(ref stops); stopped.Set(); }, log: log))
+        {
+            void Show(int i)
+            {
+                using var frame = new Frame(new Mat(120, 160, MatType.CV_8UC3, new Scalar(i, 100, 200)), i, TimeSpan.Zero, "test");
+                view.Shown(frame, null);
+            }
+            Show(0);
+            view.Keys.Press('S');
+            Show(1);
+            Assert.NotNull(view.LastSnapshot);
+            using (var snapshot = Cv2.ImRead(view.LastSnapshot!)) Assert.Equal((160, 120), (snapshot.Width, snapshot.Height));
+            view.Keys.Press('R');
+            var recording = view.Recording;
+            Assert.NotNull(recording);
+            for (int i = 2; i < 9; i++) Show(i);
+            view.Keys.Press('R');
+            Assert.Null(view.Recording);
+            using (var video = new VideoCapture(recording!)) Assert.Equal(7, (int)video.Get(VideoCaptureProperties.FrameCount));
+            Assert.Contains(log, l => l.Contains("(7 frames)", StringComparison.Ordinal));
+            view.Keys.Press('Q');
+            view.Keys.Press(LiveView.KeyEscape);
+            Assert.True(stopped.Wait(TimeSpan.FromSeconds(5)));
+        }
+        Thread.Sleep(50);
+        Assert.Equal(1, stops);
+    }
+
+    [Theory]
+    [InlineData('q', 'Q')]
+    [InlineData(27, LiveView.KeyEscape)]
+    [InlineData(65363, LiveView.KeyRight)]
+    [InlineData(65364, LiveView.KeyDown)]
+    [InlineData('?', '/')]
+    [InlineData('+', '=')]
+    [InlineData('.', '.')]
+    [InlineData(' ', ' ')]
+    public void The_OpenCV_window_names_keys_as_the_table_does(int highGui, int table) => Assert.Equal(table, WindowSink.KeyCode(highGui));
+
+    [Fact]
+    public void No_key_from_the_OpenCV_window_is_no_key() => Assert.Null(WindowSink.KeyCode(-1));
+
+    public void Dispose()
+    {
+        _renderer.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
