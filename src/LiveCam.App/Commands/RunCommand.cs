@@ -86,10 +86,10 @@ internal static class RunCommand
             }
 
             // The render threads and the renderers live here, for the whole run; the sinks borrow them.
-            using var windowThread = new RenderThread("render-window", TimeSpan.FromMilliseconds(15));
-            using var offscreenThread = new RenderThread("render-offscreen", TimeSpan.FromSeconds(1));
+            using var windowThread = window ? new RenderThread("render-window", TimeSpan.FromMilliseconds(15)) : null;
+            using var offscreenThread = outPath is null ? null : new RenderThread("render-offscreen", TimeSpan.FromSeconds(1));
             using var cpu = new CpuPictureRenderer();
-            using var recordingRenderer = outPath is null ? null : choice.Offscreen(offscreenThread, "recording", cpuOnSoftwareGl: true);
+            using var recordingRenderer = offscreenThread is null ? null : choice.Offscreen(offscreenThread, "recording", cpuOnSoftwareGl: true);
             // Recordings are encoded on their own thread, so drawing the next frame overlaps encoding the last one.
             using var encoderThread = new EventLoopScheduler(start => new Thread(start) { Name = "encoder", IsBackground = true });
 
@@ -108,7 +108,7 @@ internal static class RunCommand
                         sinks.Add(choice.Choose<IFrameSink>("renderer: OpenCV window, drawn on the CPU",
                             () =>
                             {
-                                var gl = new GlWindowSink(options, windowThread, composer, stop.Cancel);
+                                var gl = new GlWindowSink(options, windowThread!, composer, stop.Cancel);
                                 output.WriteLine($"renderer: {gl.Renderer}");
                                 return gl;
                             },
