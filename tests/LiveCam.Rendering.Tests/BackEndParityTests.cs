@@ -5,7 +5,7 @@ using OpenCvSharp;
 namespace LiveCam.Rendering.Tests;
 
 /// <summary>The two back ends draw the same picture: OpenGL (headless) and the CPU, from one description.</summary>
-public sealed class BackEndParityTests
+public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>A frame with smooth gradients and some texture, like a camera image.</summary>
     internal static Mat Scene(int width, int height)
@@ -109,11 +109,12 @@ public sealed class BackEndParityTests
                     pixels++;
                     if (worst > 4) off++;
                 }
+            output.WriteLine($"{mode} {colormap} {(inset is null ? "bars" : "labels")}: {off} of {pixels} pixels outside text differ by more than 4/255; over text mean {textSum / (double)textCount:0.00}/255, worst {worstText}");
             // The GPU filters the heatmap with fixed-point weights, so where the map crosses the threshold or the edge of a
             // colormap entry a pixel may land on the other side: isolated pixels, never an area.
-            Assert.True(off <= pixels / 500, $"{mode} {colormap}: {off} of {pixels} pixels outside text differ by more than 4/255 ({context.Renderer})");
-            // Text is drawn from the same atlas: edges differ by rounding only, on average well under a level.
-            Assert.True(textSum / (double)textCount < 1.5, $"mean difference over text {textSum / (double)textCount:0.00}/255 (worst {worstText})");
+            Assert.True(off <= pixels / 2000, $"{mode} {colormap}: {off} of {pixels} pixels outside text differ by more than 4/255 ({context.Renderer})");
+            // Text is drawn from the same atlas, sampled and blended alike: its edges differ by rounding only.
+            Assert.True(worstText <= 4 && textSum / (double)textCount < 0.5, $"over text: worst difference {worstText}/255, mean {textSum / (double)textCount:0.00}/255");
         }
     }
 
