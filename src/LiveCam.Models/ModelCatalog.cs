@@ -9,7 +9,7 @@ namespace LiveCam.Models;
 /// <summary>The models LiveCam knows by name, and how their weights are found.</summary>
 public static class ModelCatalog
 {
-    public static IReadOnlyList<string> Names { get; } = ["robot", "resnet18"];
+    public static IReadOnlyList<string> Names { get; } = ["robot", .. TorchVisionArchitectures.All.Select(a => a.Name)];
 
     /// <summary>Where shipped weights live: models/ next to the app (copied at build), else the repository's.</summary>
     public static string? ShippedWeights(string relativePath)
@@ -44,18 +44,27 @@ public static class ModelCatalog
                 return new VisionModel("robot", net, device, LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight,
                     RobotPreprocessing.ToTensor, PredictionKind.RobotProximity, "encoder.6", "all", Path.GetFileName(path));
             }
-            case "resnet18":
+            case var key when TorchVisionArchitectures.Find(key) is { } architecture:
             {
-                var net = torchvision.models.resnet18();
+                var net = architecture.Build();
                 string description = "random (untrained)";
-                if (weights is not null)
+                try
                 {
-                    WeightFiles.Load(net, weights);
-                    description = Path.GetFileName(weights);
+                    if (weights is not null)
+                    {
+                        WeightFiles.Load(net, weights, architecture.TrainingOnly);
+                        description = Path.GetFileName(weights);
+                    }
+                    net.to(device);
                 }
-                net.to(device);
-                return new VisionModel("resnet18", net, device, ImageNetPreprocessing.Size, ImageNetPreprocessing.Size,
-                    ImageNetPreprocessing.ToTensor, PredictionKind.Classifier, "layer4", "top", description, ImageNetPreprocessing.CropOf);
+                catch
+                {
+                    net.Dispose();
+                    throw;
+                }
+                var input = architecture.Input;
+                return new VisionModel(architecture.Name, net, device, input.Crop, input.Crop,
+                    (image, d) => input.ToTensor(image, d), PredictionKind.Classifier, architecture.DefaultLayer, "top", description, input.CropOf);
             }
             default:
                 throw new ModelLoadException($"unknown model '{name}'; models: {string.Join(", ", Names)}");

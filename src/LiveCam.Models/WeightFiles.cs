@@ -11,7 +11,9 @@ public static class WeightFiles
     /// PyTorch files (legacy and zip <c>torch.save</c>, whole modules or state dicts) and safetensors are read by
     /// <see cref="TorchFileReader"/>; anything else is taken as TorchSharp's own format (<c>module.save</c>).
     /// </summary>
-    public static void Load(nn.Module network, string path)
+    /// <param name="optional">Name prefixes of tensors that may be missing from the file or from the network
+    /// (training-only heads); those present in both are loaded.</param>
+    public static void Load(nn.Module network, string path, IReadOnlyList<string>? optional = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
@@ -24,7 +26,7 @@ public static class WeightFiles
             {
                 throw new ModelLoadException($"cannot load weights '{path}': {FirstLine(e.Message)}", e);
             }
-            Assign(network, tensors, path);
+            Assign(network, tensors, path, optional);
             return;
         }
         try
@@ -48,17 +50,19 @@ public static class WeightFiles
     }
 
     /// <summary>Copies tensors into the network's parameters and buffers by name, checking that every one is there with its shape.</summary>
-    public static void Assign(nn.Module network, IReadOnlyDictionary<string, TensorData> tensors, string source)
+    public static void Assign(nn.Module network, IReadOnlyDictionary<string, TensorData> tensors, string source, IReadOnlyList<string>? optional = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(tensors);
+        bool Optional(string name) => optional?.Any(p => name.StartsWith(p, StringComparison.Ordinal)) == true;
         var targets = network.named_parameters().Select(p => (p.name, t: (Tensor)p.parameter))
-            .Concat(network.named_buffers().Select(b => (b.name, t: b.buffer))).ToList();
+            .Concat(network.named_buffers().Select(b => (b.name, t: b.buffer)))
+            .Where(t => tensors.ContainsKey(t.name) || !Optional(t.name)).ToList();
         var missing = targets.Where(t => !tensors.ContainsKey(t.name)).Select(t => t.name).ToList();
         if (missing.Count > 0)
             throw new ModelLoadException($"cannot load weights '{source}': it lacks {string.Join(", ", missing.Take(4))}{(missing.Count > 4 ? $" and {missing.Count - 4} more" : "")} (it has {string.Join(", ", tensors.Keys.Take(4))}...)");
         var known = targets.Select(t => t.name).ToHashSet();
-        var extra = tensors.Keys.Where(k => !known.Contains(k) && !k.EndsWith("num_batches_tracked", StringComparison.Ordinal)).ToList();
+        var extra = tensors.Keys.Where(k => !known.Contains(k) && !k.EndsWith("num_batches_tracked", StringComparison.Ordinal) && !Optional(k)).ToList();
         if (extra.Count > 0)
             throw new ModelLoadException($"cannot load weights '{source}': it has {string.Join(", ", extra.Take(4))}, which the {network.GetType().Name} does not");
         using var _ = no_grad();

@@ -165,11 +165,16 @@ public static class TorchFileReader
         string full = $"{module}.{name}";
         if (module == "torch" && s_storageTypes.ContainsKey(name)) return new ClassMarker(module, name);
         if (s_moduleClasses.Contains(full)) return new ClassMarker(module, name);
+        // Layers and networks of a whole pickled module (torch.save(model)): inert containers whose state holds the tensors.
+        if (module.StartsWith("torch.nn.modules.", StringComparison.Ordinal) || module.StartsWith("torchvision.models.", StringComparison.Ordinal)
+            || module == "torchvision.ops.misc") return new ClassMarker(module, name);
         // The network's own class, pickled from the training script: only ever an inert container here.
         if (module == "__main__") return new ClassMarker(module, name);
         return full switch
         {
             "collections.OrderedDict" => new FunctionMarker(module, name, _ => new Dictionary<object, object?>()),
+            // A module's set of non-persistent buffer names: kept as an inert list.
+            "__builtin__.set" or "builtins.set" => new FunctionMarker(module, name, a => a.Length > 0 && a[0] is List<object?> items ? items : new List<object?>()),
             "torch._utils._rebuild_tensor_v2" or "torch._utils._rebuild_tensor" => new FunctionMarker(module, name, RebuildTensor),
             "torch._utils._rebuild_parameter" or "torch.nn.parameter.Parameter" => new FunctionMarker(module, name, a => a[0]),
             "torch.nn.backends.thnn._get_thnn_function_backend" => new FunctionMarker(module, name, _ => null),

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+
+namespace LiveCam.Models.Tests;
+
+/// <summary>Real PyTorch (Debian's python3-torch and python3-torchvision, installed by the test setup where it can),
+/// run at test time as the judge of what a weight file means. Tests skip with the reason where it is missing.</summary>
+internal static class PyTorchOracle
+{
+    const string Python = "/usr/bin/python3";
+    static readonly Lazy<string?> s_missing = new(Check);
+
+    /// <summary>Why the oracle cannot run here, or null when it can.</summary>
+    public static string? Missing => s_missing.Value;
+
+    static string? Check()
+    {
+        if (!File.Exists(Python)) return $"{Python} is missing";
+        var (code, _, err) = Run(["-c", "import torch, torchvision"], TimeSpan.FromMinutes(2));
+        return code == 0 ? null : $"PyTorch is not installed (apt-get install python3-torch python3-torchvision): {err.Trim().Split('\n')[^1]}";
+    }
+
+    /// <summary>Runs one of the oracle scripts shipped with the tests (Oracle/*.py) and fails the test on an error.</summary>
+    public static void Script(string script, params string[] args)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Oracle", script);
+        var (code, output, error) = Run([path, .. args], TimeSpan.FromMinutes(5));
+        Assert.True(code == 0, $"{script} {string.Join(' ', args)} failed ({code}): {output}{error}");
+    }
+
+    static (int Code, string Out, string Err) Run(string[] args, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        // One thread each, as the tests run beside others on a small machine.
+        info.Environment["OMP_NUM_THREADS"] = "1";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, "", $"timed out after {timeout.TotalSeconds:0} s");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Raw little-endian float32 values, as numpy's tofile writes them.</summary>
+    public static float[] Floats(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var values = new float[bytes.Length / 4];
+        Buffer.BlockCopy(bytes, 0, values, 0, values.Length * 4);
+        return values;
+    }
+}
