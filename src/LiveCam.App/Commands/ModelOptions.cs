@@ -17,7 +17,7 @@ internal sealed class ModelOptions(string defaultModel)
 
     public Option<string?> Weights { get; } = new("--weights", "-w")
     {
-        Description = "weight file (TorchSharp format); default: the shipped weights (robot) or an untrained network (resnet18)",
+        Description = "weight file: PyTorch (torch.save of a state dict or a whole module, TorchVision's downloads), safetensors or TorchSharp; default: the shipped weights (robot) or an untrained network (TorchVision architectures)",
     };
 
     public Option<string?> Labels { get; } = new("--labels")
