@@ -1,5 +1,5 @@
 using LiveCam.Rendering.Contexts;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Rendering.Gl;
 using OpenCvSharp;
 

@@ -1,22 +1,10 @@
 using LiveCam.Core;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Rendering.Gl;
 using OpenCvSharp;
 using Silk.NET.OpenGL;
 
 namespace LiveCam.Rendering;
-
-public enum OverlayMode { Blend, HeatmapOnly, VideoOnly, InterestingRegion }
-
-/// <summary>How the heatmap is drawn over the video.</summary>
-public sealed record OverlayOptions
-{
-    public float Opacity { get; init; } = 0.45f;
-    /// <summary>Heat below this is transparent.</summary>
-    public float Threshold { get; init; }
-    public OverlayMode Mode { get; init; } = OverlayMode.Blend;
-    public Colormap Colormap { get; init; } = Colormap.Jet;
-}
 
 /// <summary>
 /// Draws a frame with its explanation on the GPU: the BGR frame as a texture (reallocated only when its size

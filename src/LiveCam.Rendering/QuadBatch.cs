@@ -1,4 +1,4 @@
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Rendering.Gl;
 using Silk.NET.OpenGL;
 

@@ -1,8 +1,9 @@
+using LiveCam.Models.Robot;
 using LiveCam.Core;
 using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Rendering;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Tests.Shared;
 using OpenCvSharp;
 

@@ -3,7 +3,7 @@ using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Pipeline.Sinks.Window;
 using LiveCam.Rendering;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Tests;

@@ -52,7 +52,7 @@ public class RendererSoakTests(ITestOutputHelper output)
                             Kind = i % 2 == 0 ? PredictionKind.RobotProximity : PredictionKind.Classifier,
                             ExplainedOutput = i % 2 == 0 ? null : 9,
                         };
-                        var view = new ViewOptions { InsetCorner = (Rendering.Drawing.Corner)(i / 100 % 4) };
+                        var view = new ViewOptions { InsetCorner = (LiveCam.Drawing.Corner)(i / 100 % 4) };
                         var shown = PictureComposer.Still(pixels, analysis, view, [new($"frame {i}"), new("soak test")],
                             i % 3 == 0 ? [new("?", "this help")] : null);
                         if (i % 10 == 0)

@@ -1,5 +1,5 @@
 using LiveCam.Core;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Rendering.Tests;
@@ -43,7 +43,7 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
             new HudLine("synthetic  #123  display 29.9 fps  analysis 14.8 fps", 2),
             new HudLine("free distance: lx 10 cm  cl free  cx 3 cm  cr free  rx free", 1),
         ],
-        Inset = inset ?? new ProximityInset((d, s) => s == 2 && d > 8 ? 0.9f : 0.1f * s, [null, 4, 9, null, 30]),
+        Inset = inset ?? new CellsInset(5, 31, (d, s) => s == 2 && d > 8 ? 0.9f : 0.1f * s),
         Help = help ? [new HelpRow("right / left", "method next / previous"), new HelpRow("q / Esc", "quit")] : null,
     };
 

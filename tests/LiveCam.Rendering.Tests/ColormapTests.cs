@@ -1,3 +1,4 @@
+using LiveCam.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Rendering.Tests;

@@ -1,6 +1,6 @@
 using LiveCam.Core;
 using LiveCam.Rendering.Contexts;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Rendering.Gl;
 using OpenCvSharp;
 

@@ -1,4 +1,4 @@
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Rendering.Tests;
@@ -68,7 +68,7 @@ public sealed class PictureLayoutTests
     [MemberData(nameof(Corners))]
     public void The_inset_sits_in_its_corner_clear_of_the_HUD_and_scales_with_the_frame(Corner corner)
     {
-        var inset = new ProximityInset((d, s) => 0.5f, [null, null, null, null, null]);
+        var inset = new CellsInset(5, 31, (d, s) => 0.5f);
         foreach (var (width, height) in new[] { (400, 300), (1920, 1080) })
         {
             float scale = PictureLayout.TextScale(width, height), margin = PictureLayout.Margin(scale);

@@ -1,5 +1,5 @@
 using LiveCam.Rendering.Contexts;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Rendering.Gl;
 using OpenCvSharp;
 
@@ -9,7 +9,7 @@ public sealed class QuadBatchTests
 {
     static EglHeadlessContext Context() => HeadlessGl.Context();
 
-    static Mat Render(Action<QuadList> draw, int width = 320, int height = 240)
+    internal static Mat Render(Action<QuadList> draw, int width = 320, int height = 240)
     {
         using var context = Context();
         using var batch = new QuadBatch(context.Gl, GlyphAtlas.Shared);
@@ -21,29 +21,6 @@ public sealed class QuadBatchTests
         draw(quads);
         batch.Draw(quads.Items, width, height, flipY: false);
         return target.ReadBgr();
-    }
-
-    [SkippableFact]
-    public void Distance_bars_put_each_cell_at_its_place_in_its_colour_with_a_marker_at_the_free_distance()
-    {
-        float P(int d, int s) => s == 2 ? (d >= 12 ? 0.9f : 0.05f) : s * 0.2f;
-        var free = new int?[] { null, null, 12, null, 30 };
-        using var image = Render(quads => new ProximityInset(P, free).Add(quads, 200, 20, 100, 192, 1));
-        var area = ProximityInset.Bars(200, 20, 100, 192);
-
-        foreach (var (d, s) in new[] { (0, 0), (5, 1), (11, 2), (12, 2), (25, 2), (3, 4), (20, 3) })
-        {
-            var cell = ProximityInset.Cell(area, d, s);
-            var pixel = image.At<Vec3b>((int)(cell.Y + cell.Height / 2 - 1), (int)(cell.X + cell.Width / 2));
-            var (r, g, b) = ProximityInset.CellColour(P(d, s));
-            Assert.True(Math.Abs(pixel.Item2 - r * 255) <= 2 && Math.Abs(pixel.Item1 - g * 255) <= 2 && Math.Abs(pixel.Item0 - b * 255) <= 2,
-                $"cell (d {d}, s {s}) is {pixel}, expected {r * 255:0},{g * 255:0},{b * 255:0}");
-        }
-        // The marker: a black line at the bottom of cx's 12 cm cell.
-        var marker = ProximityInset.Cell(area, 12, 2);
-        Assert.Equal(new Vec3b(0, 0, 0), image.At<Vec3b>((int)(marker.Y + marker.Height - 1), (int)(marker.X + marker.Width / 2)));
-        // Outside the inset the target is untouched.
-        Assert.Equal(new Vec3b(128, 128, 128), image.At<Vec3b>(120, 100));
     }
 
     [SkippableFact]

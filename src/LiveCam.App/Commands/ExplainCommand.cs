@@ -8,7 +8,7 @@ using LiveCam.Explain.Visualisations;
 using LiveCam.Models;
 using LiveCam.Pipeline.Drawing;
 using LiveCam.Rendering;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 using static TorchSharp.torch;
 

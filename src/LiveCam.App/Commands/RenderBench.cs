@@ -3,7 +3,7 @@ using LiveCam.Capture.Synthetic;
 using LiveCam.Core;
 using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Rendering.Gl;
 using LiveCam.Pipeline;
 using LiveCam.Pipeline.Drawing;

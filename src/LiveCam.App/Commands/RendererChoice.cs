@@ -1,7 +1,7 @@
 using System.CommandLine;
 using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 
 namespace LiveCam.App.Commands;
 

@@ -120,7 +120,7 @@ internal static class RobotCommands
                 using var large = new Mat();
                 Cv2.Resize(small, large, new OpenCvSharp.Size(160, 128), interpolation: InterpolationFlags.Nearest);
                 var labels = data.LabelsOf(i).ToArray().Select(l => l < 0 ? 0.5f : l).ToArray();
-                using var grid = Pipeline.Drawing.ProximityGridPainter.Panel(new RobotPrediction(labels), 128);
+                using var grid = Models.Robot.ProximityGridPainter.Panel(new RobotPrediction(labels), 128);
                 var tile = new Mat();
                 Cv2.HConcat([large, grid], tile);
                 Cv2.CopyMakeBorder(tile, tile, 2, 2, 2, 2, BorderTypes.Constant, Scalar.White);

@@ -11,7 +11,7 @@ using LiveCam.Models;
 using LiveCam.Models.Robot;
 using LiveCam.Pipeline.Drawing;
 using LiveCam.Rendering;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 using static TorchSharp.torch;
 

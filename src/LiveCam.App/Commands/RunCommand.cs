@@ -10,7 +10,7 @@ using LiveCam.Pipeline.Operators;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Models;
 using LiveCam.Rendering;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 
 namespace LiveCam.App.Commands;
 

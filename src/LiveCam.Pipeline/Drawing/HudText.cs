@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using LiveCam.Core;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 
 namespace LiveCam.Pipeline.Drawing;
 

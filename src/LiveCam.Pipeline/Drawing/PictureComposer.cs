@@ -1,5 +1,5 @@
 using LiveCam.Core;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Drawing;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using LiveCam.Core;
 using LiveCam.Models.Robot;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 
 namespace LiveCam.Pipeline.Drawing;
 

@@ -1,5 +1,5 @@
 using LiveCam.Rendering;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 
 namespace LiveCam.Pipeline.Drawing;
 

@@ -5,7 +5,7 @@ using LiveCam.Pipeline.Operators;
 using LiveCam.Pipeline.Sinks.Window;
 using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;

@@ -1,7 +1,7 @@
 using LiveCam.Core;
 using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks.Window;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Silk.NET.OpenGL;
+using LiveCam.Drawing;
 
 namespace LiveCam.Rendering.Contexts;
 

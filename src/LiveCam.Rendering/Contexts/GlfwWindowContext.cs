@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Silk.NET.OpenGL;
+using LiveCam.Drawing;
 
 namespace LiveCam.Rendering.Contexts;
 

@@ -1,4 +1,5 @@
 using Silk.NET.OpenGL;
+using LiveCam.Drawing;
 
 namespace LiveCam.Rendering.Contexts;
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using OpenCvSharp;
 using Silk.NET.OpenGL;
+using LiveCam.Drawing;
 
 namespace LiveCam.Rendering.Gl;
 

@@ -1,4 +1,4 @@
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 
 namespace LiveCam.Pipeline.Sinks.Window;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using LiveCam.Core;
 using LiveCam.Pipeline.Drawing;
 using LiveCam.Rendering;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks.Window;

@@ -1,7 +1,7 @@
 using LiveCam.Core;
 using OpenCvSharp;
 
-namespace LiveCam.Rendering.Drawing;
+namespace LiveCam.Drawing;
 
 public enum Corner { BottomRight, BottomLeft, TopLeft, TopRight }
 

@@ -1,4 +1,5 @@
-namespace LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
+namespace LiveCam.Models.Robot;
 
 /// <summary>
 /// The robot model's distance bars, as the paper draws them: one column per sensor (left to right), 31 cells from

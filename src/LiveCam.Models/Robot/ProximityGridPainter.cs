@@ -1,9 +1,7 @@
-using LiveCam.Models.Robot;
-using LiveCam.Rendering;
-using LiveCam.Rendering.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 
-namespace LiveCam.Pipeline.Drawing;
+namespace LiveCam.Models.Robot;
 
 /// <summary>
 /// The robot model's answer as a panel of its own, like the paper's figure: the distance bars of the live view's
@@ -27,7 +25,7 @@ public static class ProximityGridPainter
             for (int s = 0; s < ProximityInset.Sensors; s++)
                 quads.Text(RobotPrediction.SensorNames[s], bars.X + s * bars.Width / ProximityInset.Sensors + 1, 2, scale, Rgba.Black);
             quads.Text("0 cm", bars.X, bottom + 1, scale, Rgba.Black);
-            CpuPictureRenderer.Rasterise(quads, panel);
+            QuadRasteriser.Draw(quads, panel);
             return panel;
         }
         catch

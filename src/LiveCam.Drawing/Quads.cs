@@ -1,4 +1,4 @@
-namespace LiveCam.Rendering.Drawing;
+namespace LiveCam.Drawing;
 
 /// <summary>A colour, RGBA in [0, 1].</summary>
 public readonly record struct Rgba(float R, float G, float B, float A = 1)

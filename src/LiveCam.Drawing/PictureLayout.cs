@@ -1,4 +1,4 @@
-namespace LiveCam.Rendering.Drawing;
+namespace LiveCam.Drawing;
 
 /// <summary>
 /// Where the HUD, the inset and the help go in a target of a given size, as quads. Everything scales with the

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using OpenCvSharp;
 
-namespace LiveCam.Rendering.Drawing;
+namespace LiveCam.Drawing;
 
 /// <summary>
 /// The picture's font: OpenCV's Hershey simplex rasterised once into a coverage atlas (ASCII 32..126) with a white

@@ -1,6 +1,6 @@
 using OpenCvSharp;
 
-namespace LiveCam.Rendering;
+namespace LiveCam.Drawing;
 
 public enum Colormap { Jet, Turbo, Viridis, Inferno }
 

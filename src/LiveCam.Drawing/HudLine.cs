@@ -1,4 +1,4 @@
-namespace LiveCam.Rendering.Drawing;
+namespace LiveCam.Drawing;
 
 /// <summary>A part of a HUD line; <paramref name="Drop"/> 0 is always kept, higher ones go first when the line is too wide.</summary>
 public readonly record struct HudSegment(string Text, int Drop = 0);

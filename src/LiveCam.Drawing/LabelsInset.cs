@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LiveCam.Rendering.Drawing;
+namespace LiveCam.Drawing;
 
 /// <summary>One row of a classifier's top labels.</summary>
 public readonly record struct LabelRow(string Label, float Probability, bool Explained);
