@@ -15,29 +15,15 @@ public sealed record Analysis(long FrameSequence, TimeSpan FrameCaptureTime, Tim
     /// <summary>The part of the frame the heatmap covers (the model's input region); null = the whole frame.</summary>
     public PixelRect? HeatmapRegion { get; init; }
 
-    /// <summary>The model's outputs for this frame, from the same forward pass as the heatmap.</summary>
+    /// <summary>The model's outputs for this frame, from the same forward pass as the heatmap; the model's prediction
+    /// head says what they mean and how they are shown.</summary>
     public IReadOnlyList<float>? Outputs { get; init; }
-
-    /// <summary>How to read <see cref="Outputs"/>.</summary>
-    public PredictionKind Kind { get; init; }
-
-    /// <summary>Names of the outputs (class labels), when the model has them.</summary>
-    public IReadOnlyList<string>? OutputLabels { get; init; }
 
     /// <summary>The output the heatmap explains, when it explains one (a class).</summary>
     public int? ExplainedOutput { get; init; }
 
     /// <summary>Method, layer and target, for the HUD.</summary>
     public string? Description { get; init; }
-}
-
-public enum PredictionKind
-{
-    None,
-    /// <summary>Class scores (logits or probabilities); the top ones are shown with their labels.</summary>
-    Classifier,
-    /// <summary>The robot model: 65 distances x 5 proximity sensors of obstacle probability, index = d * 5 + s.</summary>
-    RobotProximity,
 }
 
 /// <summary>A small single-channel map, row-major, values in [0, 1].</summary>

@@ -41,6 +41,14 @@ public sealed class ExplainCliTests : IDisposable
         Assert.Equal(49, values.Length);
         Assert.All(values, v => Assert.True(v >= 0));
         Assert.Equal(1000, root.GetProperty("outputs").GetArrayLength());
+        // The predictions as the model's head reads the outputs: the five most probable classes, by softmax.
+        var top = root.GetProperty("predictions").GetProperty("top").EnumerateArray().ToList();
+        Assert.Equal(5, top.Count);
+        var outputs = root.GetProperty("outputs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        int argmax = Array.IndexOf(outputs, outputs.Max());
+        Assert.Equal(argmax, top[0].GetProperty("class").GetInt32());
+        double softmax = 1 / outputs.Sum(o => Math.Exp(o - outputs[argmax]));
+        Assert.Equal(softmax, top[0].GetProperty("probability").GetDouble(), 5);
     }
 
     [Fact]
@@ -85,7 +93,7 @@ public sealed class ExplainCliTests : IDisposable
         { ["explain", "--model", "resnet18", "--image", "IMAGE", "--layer", "layer9", "--out", "OUT"], "no layer named 'layer9'" },
         { ["explain", "--model", "resnet18", "--image", "IMAGE", "--target", "5000", "--out", "OUT"], "does not exist" },
         { ["explain", "--model", "resnet18", "--image", "IMAGE", "--method", "cam", "--layer", "layer3", "--out", "OUT"], "global average pooling" },
-        { ["explain", "--model", "alexnet", "--image", "IMAGE", "--out", "OUT"], "unknown model" },
+        { ["explain", "--model", "lenet5", "--image", "IMAGE", "--out", "OUT"], "unknown model" },
         { ["explain", "--model", "robot", "--weights", "/nonexistent.dat", "--image", "IMAGE", "--out", "OUT"], "no such file" },
         { ["explain", "--model", "robot", "--weights", "GARBAGE", "--image", "IMAGE", "--out", "OUT"], "cannot load weights" },
         { ["layers", "--model", "resnet18", "--device", "tpu"], "device 'tpu'" },

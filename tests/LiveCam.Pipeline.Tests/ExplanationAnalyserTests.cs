@@ -5,6 +5,7 @@ using LiveCam.Explain.Layers;
 using LiveCam.Explain.Methods;
 using LiveCam.Explain.Targets;
 using LiveCam.Models;
+using LiveCam.Models.Classifiers;
 using LiveCam.Models.Robot;
 using LiveCam.Pipeline.Analysers;
 using TorchSharp;
@@ -17,8 +18,8 @@ public class ExplanationAnalyserTests
     static VisionModel RandomRobot()
     {
         manual_seed(1);
-        return new VisionModel("robot", new LongRangePerceptionNet(), CPU, LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight,
-            RobotPreprocessing.ToTensor, PredictionKind.RobotProximity, "encoder.6", "all", "random");
+        return new VisionModel("robot", new LongRangePerceptionNet(), CPU,
+            new ModelInput(LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight, RobotPreprocessing.ToTensor), RobotHead.Instance, "encoder.6", "random");
     }
 
     [Fact]
@@ -34,7 +35,6 @@ public class ExplanationAnalyserTests
         Assert.Equal((16, 20), (analysis.Heatmap!.Height, analysis.Heatmap.Width));
         Assert.All(analysis.Heatmap.Values, v => Assert.InRange(v, 0f, 1f));
         Assert.Equal(325, analysis.Outputs!.Count);
-        Assert.Equal(PredictionKind.RobotProximity, analysis.Kind);
         Assert.Contains("gradcam @ encoder.6 (1x8x16x20)", analysis.Description, StringComparison.Ordinal);
     }
 
@@ -134,25 +134,23 @@ public class ExplanationAnalyserTests
     }
 
     [Fact]
-    public void A_classifier_target_steps_from_the_explained_class_and_the_labels_travel_with_the_analysis()
+    public void A_classifier_target_steps_from_the_explained_class_and_is_named_by_its_label()
     {
         manual_seed(3);
         var net = nn.Sequential(("conv", nn.Conv2d(3, 6, 3, padding: 1)), ("relu", nn.ReLU()),
             ("pool", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()), ("fc", nn.Linear(6, 4)));
-        using var model = new VisionModel("tiny", net, CPU, 32, 32, RobotPreprocessing.ToTensor, PredictionKind.Classifier, "conv", "top", "random")
-        {
-            Labels = ["cat", "dog", "car", "tree"],
-        };
+        using var model = new VisionModel("tiny", net, CPU, new ModelInput(32, 32, RobotPreprocessing.ToTensor), new ClassifierHead(), "conv", "random");
+        string[] labels = ["cat", "dog", "car", "tree"];
+        model.UseLabels(labels);
         var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("conv"), Target.Top());
         analyser.StepTarget(+1);  // nothing analysed yet: the number of classes is unknown, so nothing changes
         var top = AnalyseOne(analyser);
         Assert.EndsWith("target top", top.Description, StringComparison.Ordinal);
-        Assert.Equal(["cat", "dog", "car", "tree"], top.OutputLabels);
         int topClass = top.ExplainedOutput!.Value;
         analyser.StepTarget(+1);
         var next = AnalyseOne(analyser);
         Assert.Equal((topClass + 1) % 4, next.ExplainedOutput);
-        Assert.EndsWith($"target output {(topClass + 1) % 4} ({model.Labels[(topClass + 1) % 4]})", next.Description, StringComparison.Ordinal);
+        Assert.EndsWith($"target output {(topClass + 1) % 4} ({labels[(topClass + 1) % 4]})", next.Description, StringComparison.Ordinal);
         analyser.StepTarget(-2);
         Assert.Equal((topClass + 3) % 4, AnalyseOne(analyser).ExplainedOutput);
         analyser.ResetTarget();

@@ -15,7 +15,7 @@ public sealed class GlWindowSinkTests : IDisposable
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-glsink-").FullName;
     readonly RenderThread _thread = new("test-render", TimeSpan.FromMilliseconds(15));
 
-    static PictureComposer Composer() => new(new PipelineMetrics(), () => "test");
+    static PictureComposer Composer() => new(new PipelineMetrics(), () => "test", RobotHead.Instance);
 
     [SkippableFact]
     public void The_window_shows_frames_with_their_analysis_and_a_snapshot_is_the_same_picture_at_the_frames_size()
@@ -30,7 +30,6 @@ public sealed class GlWindowSinkTests : IDisposable
         {
             Heatmap = new HeatmapImage(2, 2, [0, 0, 0, 1]),
             Outputs = outputs,
-            Kind = PredictionKind.RobotProximity,
         };
         for (int i = 0; i < 3; i++)
         {
@@ -170,7 +169,6 @@ public sealed class GlWindowSinkTests : IDisposable
         {
             Heatmap = new HeatmapImage(2, 2, [0, 0.3f, 0.6f, 1]),
             Outputs = outputs,
-            Kind = PredictionKind.RobotProximity,
             Description = "gradcam @ encoder.6 (1x64x8x10), target all outputs",
         };
         using (var frame = new Frame(new Mat(300, 400, MatType.CV_8UC3, new Scalar(40, 160, 220)), 1, TimeSpan.Zero, "/data/clips/thymio_clip_1.avi"))

@@ -29,11 +29,10 @@ public sealed class HudTextTests
         var analysis = new Analysis(40, TimeSpan.Zero, TimeSpan.FromMilliseconds(38), "robot")
         {
             Outputs = outputs,
-            Kind = PredictionKind.RobotProximity,
             Description = "guided-gradcam @ encoder.6 (1x64x8x10), target sensor cx, all distances",
         };
         using var frame = new Frame(new Mat(height, width, MatType.CV_8UC3), 42, TimeSpan.Zero, "/home/robot/field-tests/2026-11-20/thymio_clip_1.avi");
-        var lines = HudText.Lines(frame, analysis, new PipelineMetrics(), "robot");
+        var lines = HudText.Lines(frame, analysis, new PipelineMetrics(), "robot", Models.Robot.RobotHead.Instance);
         var shown = PictureLayout.HudText(lines, width, height, GlyphAtlas.Shared);
         float scale = PictureLayout.TextScale(width, height);
         Assert.All(shown, l => Assert.True(GlyphAtlas.Shared.TextWidth(l, scale) <= width - 2 * PictureLayout.Margin(scale)));

@@ -1,5 +1,8 @@
 using LiveCam.Capture.Synthetic;
 using LiveCam.Core;
+using LiveCam.Models;
+using LiveCam.Models.Classifiers;
+using LiveCam.Models.Robot;
 using LiveCam.Pipeline.Drawing;
 using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
@@ -34,6 +37,7 @@ public class RendererSoakTests(ITestOutputHelper output)
             var robot = new float[325];
             for (int d = 12; d < 65; d++) robot[d * 5 + 1] = 0.9f;
             var classes = Enumerable.Range(0, 10).Select(i => (float)i).ToArray();
+            var classifier = new ClassifierHead();
             try
             {
                 using (var renderer = new GlPictureRenderer(context))
@@ -49,12 +53,12 @@ public class RendererSoakTests(ITestOutputHelper output)
                         {
                             Heatmap = new HeatmapImage(mapSize, mapSize, Enumerable.Range(0, mapSize * mapSize).Select(k => (k + i) % 7 / 6f).ToArray()),
                             Outputs = i % 2 == 0 ? robot : classes,
-                            Kind = i % 2 == 0 ? PredictionKind.RobotProximity : PredictionKind.Classifier,
                             ExplainedOutput = i % 2 == 0 ? null : 9,
                         };
                         var view = new ViewOptions { InsetCorner = (LiveCam.Drawing.Corner)(i / 100 % 4) };
+                        IPredictionHead head = i % 2 == 0 ? RobotHead.Instance : classifier;
                         var shown = PictureComposer.Still(pixels, analysis, view, [new($"frame {i}"), new("soak test")],
-                            i % 3 == 0 ? [new("?", "this help")] : null);
+                            head.Inset(analysis.Outputs, analysis.ExplainedOutput), i % 3 == 0 ? [new("?", "this help")] : null);
                         if (i % 10 == 0)
                         {
                             renderer.Render(shown, picture);

@@ -79,15 +79,14 @@ internal static class ExplainCommand
                     Heatmap = new HeatmapImage(e.Map.Height, e.Map.Width, e.Map.Normalised),
                     HeatmapRegion = new PixelRect(region.X, region.Y, region.Width, region.Height),
                     Outputs = set.OutputsOf(e.Sample).ToArray(),
-                    OutputLabels = model.Labels,
-                    Kind = model.Kind,
                     ExplainedOutput = e.ClassIndex,
                 };
                 var hud = new List<HudLine> { HudText.FromDescription($"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : "")), new($"target: {e.Target}") };
-                if (PredictionSummary.HudLine(analysis) is { } p) hud.Add(p);
+                var outputs = analysis.Outputs;
+                if (model.Head.Line(outputs, e.ClassIndex) is { } p) hud.Add(p);
                 var panel = new Mat();
                 panels.Add(panel);
-                painter.Render(PictureComposer.Still(image, analysis, new ViewOptions(), hud), panel);
+                painter.Render(PictureComposer.Still(image, analysis, new ViewOptions(), hud, model.Head.Inset(outputs, e.ClassIndex)), panel);
             }
             using var sheet = new Mat();
             Cv2.HConcat(panels.ToArray(), sheet);
@@ -126,6 +125,7 @@ internal static class ExplainCommand
         first["model"] = model.Name;
         first["weights"] = model.Weights;
         first["outputs"] = set.Outputs;
+        first["predictions"] = model.Head.Json(set.Outputs);
         first["output_shape"] = set.OutputShape;
         if (set.Items.Count > 1) first["explanations"] = set.Items.Select(One).ToList();
         return first;

@@ -68,7 +68,7 @@ internal static class LiveBench
             var analyser = new ExplanationAnalyser(vision, MethodCatalog.Create("gradcam"), LayerSelector.Parse(vision.DefaultLayer), Explain.Targets.Target.Parse(vision.DefaultTarget));
             var metrics = new PipelineMetrics();
             using var renderer = new CpuPictureRenderer();
-            var painter = new FramePainter(renderer, new PictureComposer(metrics, () => analyser.Name));
+            var painter = new FramePainter(renderer, new PictureComposer(metrics, () => analyser.Name, vision.Head));
             using var source = new CaptureSource(new SyntheticSceneReader(spec.Width, spec.Height, spec.Fps, seed: 6), new CaptureOptions { MaxFrames = n });
             using var display = new EventLoopScheduler(start => new Thread(start) { Name = "display", IsBackground = true });
             using var encoder = new EventLoopScheduler(start => new Thread(start) { Name = "encoder", IsBackground = true });

@@ -69,7 +69,7 @@ internal sealed class ModelOptions(string defaultModel)
         var model = ModelCatalog.Load(parsed.GetValue(Model) ?? defaultModel, parsed.GetValue(Weights), device);
         try
         {
-            if (parsed.GetValue(Labels) is { } labels) model.Labels = ReadLabels(labels, model);
+            if (parsed.GetValue(Labels) is { } labels) UseLabels(labels, model);
             return model;
         }
         catch
@@ -80,9 +80,11 @@ internal sealed class ModelOptions(string defaultModel)
     }
 
     /// <summary>One label per line; their number must match the model's outputs.</summary>
-    static List<string> ReadLabels(string path, VisionModel model)
+    static void UseLabels(string path, VisionModel model)
     {
-        if (model.Kind != Core.PredictionKind.Classifier) throw new UsageException($"--labels is for classifiers; {model.Name} is not one");
+        // Asked first with no labels at all: a head whose outputs are not classes says so before any file is read.
+        try { model.Head.WithLabels([]); }
+        catch (ArgumentException e) { throw new UsageException(e.Message, e); }
         if (!File.Exists(path)) throw new UsageException($"cannot read labels '{path}': no such file");
         var labels = File.ReadAllLines(path).Select(l => l.Trim()).ToList();
         while (labels.Count > 0 && labels[^1].Length == 0) labels.RemoveAt(labels.Count - 1);
@@ -93,7 +95,7 @@ internal sealed class ModelOptions(string defaultModel)
             outputs = model.Network.call(model.ExampleInput()).shape[^1];
         if (labels.Count != outputs)
             throw new UsageException($"labels '{path}' has {labels.Count} lines but {model.Name} has {outputs} outputs");
-        return labels;
+        model.UseLabels(labels);
     }
 
     public (ExplanationMethod Method, LayerSelector Layer, Target Target) Explanation(ParseResult parsed, VisionModel model)

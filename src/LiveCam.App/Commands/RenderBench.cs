@@ -59,7 +59,6 @@ internal static class RenderBench
         {
             Heatmap = new HeatmapImage(16, 20, Enumerable.Range(0, 320).Select(i => (i % 37) / 36f).ToArray()),
             Outputs = outputs,
-            Kind = PredictionKind.RobotProximity,
             Description = "gradcam @ encoder.6 (64x8x10), target all outputs",
         };
     }
@@ -70,7 +69,7 @@ internal static class RenderBench
         var frames = Enumerable.Range(0, 8).Select(i => new Frame(scene.Render(i * 10), i, MonotonicClock.Now, "synthetic")).ToArray();
         try
         {
-            var composer = new PictureComposer(new PipelineMetrics(), () => "bench");
+            var composer = new PictureComposer(new PipelineMetrics(), () => "bench", Models.Robot.RobotHead.Instance);
             var analysis = SampleAnalysis();
             var view = new ViewOptions();
             Picture PictureOf(long i) => composer.Compose(frames[i % frames.Length], analysis, view);
@@ -120,7 +119,7 @@ internal static class RenderBench
         {
             using var thread = new RenderThread("render-window", TimeSpan.FromMilliseconds(15));
             using var window = new GlWindowSink(new WindowOptions { Title = "LiveCam bench", Width = width, Height = height },
-                thread, new PictureComposer(new PipelineMetrics(), () => "bench"), () => { });
+                thread, new PictureComposer(new PipelineMetrics(), () => "bench", Models.Robot.RobotHead.Instance), () => { });
             var analysis = SampleAnalysis();
             var shown = BenchTiming.Measure(n, i => window.Show(frames[i % frames.Length], analysis));
             output.WriteLine(Cli.Format($"window {width}x{height} ({window.Renderer}): frame time {shown.Median:0.00} ms ({shown.P95:0.00}), {1000 / shown.Median:0} fps possible"));

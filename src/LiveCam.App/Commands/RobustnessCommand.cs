@@ -42,7 +42,7 @@ internal static class RobustnessCommand
                 var dir = parsed.GetValue(outDir)!;
                 Directory.CreateDirectory(dir);
                 using var vision = model.LoadModel(parsed);
-                if (vision.Kind != PredictionKind.RobotProximity) throw new UsageException("robustness tests the robot model (--model robot)");
+                if (vision.Head is not RobotHead) throw new UsageException("robustness tests the robot model (--model robot)");
                 var cases = parsed.GetValue(images) is { } folder ? FromImages(folder) : Rendered();
                 try
                 {

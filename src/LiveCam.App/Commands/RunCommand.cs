@@ -29,7 +29,7 @@ internal static class RunCommand
             DefaultValueFactory = _ => TimingMode.Live,
         };
         // The robot model with its shipped weights is the default when they are there; "none" plays the video alone.
-        var model = new ModelOptions(ModelCatalog.ShippedWeights(ModelCatalog.RobotWeights) is null ? "none" : "robot");
+        var model = new ModelOptions(ModelCatalog.ShippedWeights(Models.Robot.RobotModel.ShippedWeights) is null ? "none" : "robot");
         var renderer = RendererChoice.Option("how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu");
         var command = new Command("run", "Play a source live with the analysis overlay: in a window when a display exists, otherwise headless to a video file.");
         source.AddTo(command);
@@ -76,7 +76,7 @@ internal static class RunCommand
             IAnalyser analyser = vision is null ? new PassThroughAnalyser() : CreateAnalyser(parsed, modelOptions, vision);
             output.WriteLine($"analysis: {analyser.Name}" + (vision is null ? "" : Cli.Format($" on {vision.Device.type.ToString().ToLowerInvariant()}, weights {vision.Weights}")));
             var metrics = new PipelineMetrics();
-            var composer = new PictureComposer(metrics, () => analyser.Name);
+            var composer = new PictureComposer(metrics, () => analyser.Name, vision?.Head);
             var choice = new RendererChoice(renderer, output);
             using var freeze = new FreezeGate();
             var logLock = new object();

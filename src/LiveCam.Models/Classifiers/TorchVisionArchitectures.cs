@@ -12,6 +12,32 @@ public sealed record TorchVisionArchitecture(string Name, string Family, Func<nn
     /// <summary>Auxiliary classifiers used only in training (Inception's AuxLogits, GoogLeNet's aux1/aux2): a file may
     /// have them or not (TorchVision's downloads do, a model built with aux_logits=False does not); evaluation never uses them.</summary>
     public IReadOnlyList<string> TrainingOnly { get; init; } = [];
+
+    /// <summary>Its registration: loads PyTorch's checkpoints by their key names.</summary>
+    public ModelDescriptor Descriptor => new(Name, $"TorchVision {Name}, ImageNet's 1,000 classes at {Input.Crop}x{Input.Crop}", Load);
+
+    VisionModel Load(string? weights, Device device)
+    {
+        var net = Build();
+        string description = "random (untrained)";
+        try
+        {
+            if (weights is not null)
+            {
+                WeightFiles.Load(net, weights, TrainingOnly);
+                description = Path.GetFileName(weights);
+            }
+            net.to(device);
+        }
+        catch
+        {
+            net.Dispose();
+            throw;
+        }
+        var input = Input;
+        return new VisionModel(Name, net, device, new ModelInput(input.Crop, input.Crop, (image, d) => input.ToTensor(image, d), input.CropOf),
+            new ClassifierHead(), DefaultLayer, description);
+    }
 }
 
 /// <summary>Every TorchVision architecture TorchSharp's TorchVision provides, by its PyTorch name.</summary>

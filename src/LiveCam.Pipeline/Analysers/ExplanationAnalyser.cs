@@ -18,9 +18,9 @@ public interface IExplanationControls
     void StepMethod(int by);
     /// <summary>A deeper (+1) or shallower (-1) layer with a spatial output.</summary>
     void StepLayer(int by);
-    /// <summary>The next or previous target: a class for classifiers, a sensor for the robot model.</summary>
+    /// <summary>The next or previous target, as the model's head steps them (a class, a sensor).</summary>
     void StepTarget(int by);
-    /// <summary>Back to the model's usual target (top-1 for classifiers, all outputs for the robot).</summary>
+    /// <summary>Back to the model's usual target (its head's: top-1 for classifiers, all outputs for the robot).</summary>
     void ResetTarget();
 }
 
@@ -37,7 +37,6 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     readonly VisionModel _model;
     readonly Explainer _explainer;
     readonly List<string> _layers;
-    readonly IReadOnlyList<Target>? _robotTargets;
     readonly object _gate = new();
     Choice _choice;                 // what was asked for (any thread, under _gate)
     Choice? _applied;               // analysis thread only: what the fields below describe
@@ -66,12 +65,6 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
             // A container (ResNet's layer4) sits after its last leaf.
             int last = _layers.FindLastIndex(n => n.StartsWith(start + ".", StringComparison.Ordinal));
             _layers.Insert(last < 0 ? _layers.Count : last + 1, start);
-        }
-        if (model.Kind == PredictionKind.RobotProximity)
-        {
-            _robotTargets = [Target.Sum(), .. Enumerable.Range(0, LongRangePerceptionNet.Sensors).Select(s => Target.Indices(
-                Enumerable.Range(0, LongRangePerceptionNet.Distances).Select(d => d * LongRangePerceptionNet.Sensors + s).ToList(),
-                $"sensor {RobotPrediction.SensorNames[s]}, all distances"))];
         }
     }
 
@@ -107,7 +100,7 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     void Describe(Choice choice)
     {
         var layer = choice.Method.ExplainsLayer ? $" @ {_layerInfo?.Name ?? LayerText(choice.Layer)}{(_layerInfo is null ? "" : $" ({_layerInfo.ShapeText})")}" : "";
-        var label = choice.Target.ClassIndex is { } c && _model.Labels is { } labels && c >= 0 && c < labels.Count ? $" ({labels[c]})" : "";
+        var label = choice.Target.ClassIndex is { } c && _model.Head.Label(c) is { } name ? $" ({name})" : "";
         var text = $"{choice.Method.Name}{layer}, target {choice.Target.Description}{label}";
         if (_problem is not null) text += $": not available here ({Shorten(_problem)})";
         Volatile.Write(ref _description, text);
@@ -133,8 +126,6 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         var analysis = new Analysis(frame.Sequence, frame.CaptureTime, MonotonicClock.Now, Name)
         {
             HeatmapRegion = new PixelRect(region.X, region.Y, region.Width, region.Height),
-            Kind = _model.Kind,
-            OutputLabels = _model.Labels,
         };
         if (_problem is null)
         {
@@ -200,20 +191,11 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         return next == i && current is not null ? null : c with { Layer = new LayerSelector.ByName(_layers[next]) };
     });
 
-    public void StepTarget(int by) => Change(c =>
-    {
-        if (_robotTargets is { } targets)
-        {
-            int i = Math.Max(0, targets.ToList().IndexOf(c.Target));
-            return c with { Target = targets[Mod(i + by, targets.Count)] };
-        }
-        int count = _outputCount;
-        if (count == 0) return null;  // nothing analysed yet: the number of classes is not known
-        int from = c.Target.ClassIndex ?? Math.Max(0, _lastExplained);
-        return c with { Target = Target.Class(Mod(from + by, count)) };
-    });
+    public void StepTarget(int by) => Change(c => _model.Head.StepTarget(c.Target, by, _outputCount, _lastExplained >= 0 ? _lastExplained : null) is { } next
+        ? c with { Target = next }
+        : null);
 
-    public void ResetTarget() => Change(c => c with { Target = _robotTargets?[0] ?? Target.Parse(_model.DefaultTarget) });
+    public void ResetTarget() => Change(c => c with { Target = Target.Parse(_model.DefaultTarget) });
 
     static int Mod(int a, int n) => ((a % n) + n) % n;
 }

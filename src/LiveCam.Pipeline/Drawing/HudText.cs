@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using LiveCam.Core;
+using LiveCam.Models;
 using LiveCam.Drawing;
 
 namespace LiveCam.Pipeline.Drawing;
@@ -14,7 +15,8 @@ public static partial class HudText
     /// <summary>Ranks: the lower, the longer a line stays as the picture gets smaller.</summary>
     public const int Explanation = 0, Predictions = 1, Source = 2, Timing = 3, State = 2, Notice = 0;
 
-    public static List<HudLine> Lines(Frame frame, Analysis? analysis, PipelineMetrics metrics, string analyser)
+    /// <param name="head">How the model's outputs read; null when nothing is predicted.</param>
+    public static List<HudLine> Lines(Frame frame, Analysis? analysis, PipelineMetrics metrics, string analyser, IPredictionHead? head)
     {
         ArgumentNullException.ThrowIfNull(frame);
         ArgumentNullException.ThrowIfNull(metrics);
@@ -29,7 +31,8 @@ public static partial class HudText
                 new HudSegment(string.Create(c, $"analysis {metrics.AnalysisRate.PerSecond(now):0.0} fps"), 1)),
             analysis?.Description is { } description ? FromDescription(description) : new HudLine(analysis is null ? $"{analyser}: waiting" : analyser, Explanation),
         };
-        if (analysis is not null && PredictionSummary.HudLine(analysis) is { } predictions) lines.Add(predictions);
+        if (analysis?.Outputs is { Count: > 0 } outputs && head?.Line(outputs, analysis.ExplainedOutput) is { } predictions)
+            lines.Add(predictions with { Rank = Predictions });
         var timing = new List<HudSegment>();
         if (analysis is not null)
         {

@@ -1,4 +1,5 @@
 using LiveCam.Core;
+using LiveCam.Models;
 using LiveCam.Drawing;
 using OpenCvSharp;
 
@@ -6,10 +7,11 @@ namespace LiveCam.Pipeline.Drawing;
 
 /// <summary>
 /// Describes what a shown frame looks like: the frame with its analysis's heatmap, the HUD (the run's metrics and
-/// the analyser's choice), the model's inset, as the view options say. Every output (window, recordings, snapshots,
-/// PNGs) draws what this describes, with either back end.
+/// the analyser's choice), the model's predictions as its head shows them, as the view options say. Every output
+/// (window, recordings, snapshots, PNGs) draws what this describes, with either back end.
 /// </summary>
-public sealed class PictureComposer(PipelineMetrics metrics, Func<string> describeAnalyser)
+/// <param name="head">How the model's outputs read and are shown; null when nothing is predicted.</param>
+public sealed class PictureComposer(PipelineMetrics metrics, Func<string> describeAnalyser, IPredictionHead? head = null)
 {
     readonly PipelineMetrics _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
     readonly Func<string> _describe = describeAnalyser ?? throw new ArgumentNullException(nameof(describeAnalyser));
@@ -23,14 +25,16 @@ public sealed class PictureComposer(PipelineMetrics metrics, Func<string> descri
         List<HudLine>? hud = null;
         if (view.ShowHud)
         {
-            hud = HudText.Lines(frame, analysis, _metrics, _describe());
+            hud = HudText.Lines(frame, analysis, _metrics, _describe(), head);
             if (extraHud is not null) hud.AddRange(extraHud);
         }
-        return Still(frame.Pixels, analysis, view, hud, help);
+        var inset = analysis?.Outputs is { Count: > 0 } outputs ? head?.Inset(outputs, analysis.ExplainedOutput) : null;
+        return Still(frame.Pixels, analysis, view, hud, inset, help);
     }
 
-    /// <summary>A picture of <paramref name="image"/> with this analysis and the given HUD lines (stills: <c>explain</c>, PNG sheets).</summary>
-    public static Picture Still(Mat image, Analysis? analysis, ViewOptions view, IReadOnlyList<HudLine>? hud, IReadOnlyList<HelpRow>? help = null)
+    /// <summary>A picture of <paramref name="image"/> with this analysis's heatmap, the given HUD lines and inset (stills:
+    /// <c>explain</c>, PNG sheets).</summary>
+    public static Picture Still(Mat image, Analysis? analysis, ViewOptions view, IReadOnlyList<HudLine>? hud, IInset? inset = null, IReadOnlyList<HelpRow>? help = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(view);
@@ -41,7 +45,7 @@ public sealed class PictureComposer(PipelineMetrics metrics, Func<string> descri
             HeatmapRegion = analysis?.HeatmapRegion,
             Overlay = view.Overlay,
             Hud = view.ShowHud ? hud : null,
-            Inset = view.ShowHud && analysis is not null ? PredictionSummary.Inset(analysis) : null,
+            Inset = view.ShowHud ? inset : null,
             InsetCorner = view.InsetCorner,
             Help = help,
         };

@@ -1,0 +1,53 @@
+using LiveCam.Drawing;
+using LiveCam.Explain.Targets;
+
+namespace LiveCam.Models.Robot;
+
+/// <summary>The robot model's outputs as the paper reads them: per sensor, the free distance; drawn as the distance
+/// bars; the keys step through all outputs, then each sensor over all distances.</summary>
+public sealed class RobotHead : IPredictionHead
+{
+    public static readonly RobotHead Instance = new();
+
+    readonly IReadOnlyList<Target> _targets =
+    [
+        Target.Sum(),
+        .. Enumerable.Range(0, LongRangePerceptionNet.Sensors).Select(s => Target.Indices(
+            Enumerable.Range(0, LongRangePerceptionNet.Distances).Select(d => d * LongRangePerceptionNet.Sensors + s).ToList(),
+            $"sensor {RobotPrediction.SensorNames[s]}, all distances")),
+    ];
+
+    RobotHead() { }
+
+    public string DefaultTarget => "all";
+
+    static RobotPrediction? Read(IReadOnlyList<float> outputs) => outputs.Count == LongRangePerceptionNet.Outputs ? new RobotPrediction(outputs) : null;
+
+    public HudLine? Line(IReadOnlyList<float> outputs, int? explained) => Read(outputs) is { } p
+        ? new HudLine([new HudSegment("free distance: ", 1), new HudSegment(p.Summary())])
+        : null;
+
+    public IInset? Inset(IReadOnlyList<float> outputs, int? explained) => Read(outputs) is { } p ? new ProximityInset(p.Probability, p.FreeDistances()) : null;
+
+    public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs)
+    {
+        var p = Read(outputs) ?? throw new ArgumentException($"the robot model has {LongRangePerceptionNet.Outputs} outputs, not {outputs.Count}", nameof(outputs));
+        return new Dictionary<string, object?>
+        {
+            ["free_distance_cm"] = RobotPrediction.SensorNames.Zip(p.FreeDistances()).ToDictionary(t => t.First, t => (object?)t.Second),
+            ["probability_distance_by_sensor"] = Enumerable.Range(0, LongRangePerceptionNet.Distances)
+                .Select(d => Enumerable.Range(0, LongRangePerceptionNet.Sensors).Select(s => p.Probability(d, s)).ToArray()).ToArray(),
+        };
+    }
+
+    public Target? StepTarget(Target current, int by, int outputCount, int? lastExplained)
+    {
+        int i = Math.Max(0, _targets.ToList().IndexOf(current));
+        return _targets[((i + by) % _targets.Count + _targets.Count) % _targets.Count];
+    }
+
+    public string? Label(int index) => null;
+
+    public IPredictionHead WithLabels(IReadOnlyList<string> labels) =>
+        throw new ArgumentException("--labels is for classifiers; the robot model's outputs are distances per sensor");
+}
