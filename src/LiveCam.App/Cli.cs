@@ -23,6 +23,7 @@ public static class Cli
             ProbeCommand.Create(output, error),
             ExplainCommand.Create(output, error),
             LayersCommand.Create(output, error),
+            ModelsCommand.Create(output, error),
             RobotCommands.Train(output, error),
             RobotCommands.Eval(output, error),
             RobustnessCommand.Create(output, error),

@@ -19,6 +19,19 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Models_lists_every_model_that_loads_by_name_and_how_to_bring_weights()
+    {
+        var (code, stdout, _) = Invoke("models");
+        Assert.Equal(0, code);
+        foreach (var name in Models.ModelCatalog.Names) Assert.Contains($"  {name} ", stdout, StringComparison.Ordinal);
+        Assert.Contains("torch.save(model.state_dict()", stdout, StringComparison.Ordinal);
+        // Each name it lists is one --model takes.
+        var (layers, listing, err) = Invoke("layers", "--model", "mobilenet_v3_small");
+        Assert.True(layers == 0, err);
+        Assert.Contains("features.0.0", listing, StringComparison.Ordinal);  // PyTorch's layer names
+    }
+
+    [Fact]
     public void A_headless_run_records_every_frame_and_prints_a_summary()
     {
         var output = Path.Combine(_dir, "run.mp4");

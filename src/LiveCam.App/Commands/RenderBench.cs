@@ -53,7 +53,7 @@ internal static class RenderBench
     /// <summary>A picture as the live view draws it: heatmap, four HUD lines, the robot's bars.</summary>
     static Analysis SampleAnalysis()
     {
-        var outputs = new float[325];
+        var outputs = new float[Models.Robot.LongRangePerceptionNet.Outputs];
         for (int d = 0; d < 65; d++) outputs[d * 5 + d % 5] = 0.8f;
         return new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "bench")
         {
