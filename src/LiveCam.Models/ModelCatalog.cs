@@ -25,11 +25,17 @@ public static class ModelCatalog
         return null;
     }
 
+    /// <param name="name">A registered name, or the path of an ONNX file.</param>
     /// <param name="weights">A weight file; null for the shipped weights or a random initialisation.</param>
     public static VisionModel Load(string name, string? weights, Device device)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(device);
+        if (Onnx.OnnxModel.IsOnnxPath(name.Trim()))
+        {
+            if (weights is not null) throw new ModelLoadException("an ONNX model carries its weights; --weights is for the named models");
+            return Onnx.OnnxModel.Load(name.Trim(), device);
+        }
         var key = name.Trim().ToLowerInvariant();
         var descriptor = All.FirstOrDefault(d => d.Name == key)
             ?? throw new ModelLoadException($"unknown model '{name}'; models: {string.Join(", ", Names)}");

@@ -22,12 +22,14 @@ public static class LayerTracer
         foreach (var (name, module) in ModuleTree.Leaves(model))
         {
             if (module is not nn.Module<Tensor, Tensor> leaf) continue;
-            var layerName = name;
+            var named = model as INamedLayers;
+            var layerName = named?.LayerName(name) ?? name;
+            var layerType = named?.LayerType(name);
             hooks.AddForwardHook(leaf, (m, _, output) =>
             {
                 // A module used twice (a shared ReLU) is listed where the input first reaches it.
                 if (seen.Add(layerName))
-                    layers.Add(new LayerInfo(layers.Count, layerName, m.GetType().Name, output.shape.ToArray()));
+                    layers.Add(new LayerInfo(layers.Count, layerName, layerType ?? m.GetType().Name, output.shape.ToArray()));
                 return output;
             });
         }

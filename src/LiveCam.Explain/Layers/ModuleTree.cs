@@ -10,6 +10,7 @@ public static class ModuleTree
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(name);
+        if (model is INamedLayers named && named.ModulePath(name) is { } modulePath) name = modulePath;
         foreach (var (path, module) in model.named_modules())
         {
             if (path != name) continue;

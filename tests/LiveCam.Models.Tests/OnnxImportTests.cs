@@ -1,0 +1,136 @@
+using LiveCam.Explain;
+using LiveCam.Explain.Layers;
+using LiveCam.Explain.Methods;
+using LiveCam.Explain.Targets;
+using LiveCam.Models.Onnx;
+using static TorchSharp.torch;
+
+namespace LiveCam.Models.Tests;
+
+/// <summary>ONNX files exported by real PyTorch (torch.onnx.export at test time) run in TorchSharp with PyTorch's outputs,
+/// and explain like the PyTorch model; hostile files end in one clear error.</summary>
+public sealed class OnnxImportTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("livecam-onnx-").FullName;
+
+    string Export(string net)
+    {
+        Skip.If(PyTorchOracle.Missing is not null, PyTorchOracle.Missing);
+        PyTorchOracle.Script("onnx_oracle.py", net, _dir);
+        return Path.Combine(_dir, "model.onnx");
+    }
+
+    float[] Input() => PyTorchOracle.Floats(Path.Combine(_dir, "input.f32"));
+    int Size() => int.Parse(File.ReadAllText(Path.Combine(_dir, "meta.txt")).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Residual sums (resnet18), concatenation (googlenet), depthwise convolutions with squeeze-excite and
+    /// hard-swish (mobilenet_v3_small), and a small net with batch norm, dilation, groups, ceil-mode pooling and softmax.</summary>
+    [SkippableTheory]
+    [InlineData("tiny")]
+    [InlineData("resnet18")]
+    [InlineData("googlenet")]
+    [InlineData("mobilenet_v3_small")]
+    public void An_exported_network_gives_PyTorchs_outputs(string net)
+    {
+        var path = Export(net);
+        using var model = ModelCatalog.Load(path, null, CPU);
+        int size = Size();
+        Assert.Equal((size, size), (model.InputWidth, model.InputHeight));
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        model.Network.eval();
+        var actual = model.Network.call(tensor(Input(), [1, 3, size, size])).flatten().data<float>().ToArray();
+        var expected = PyTorchOracle.Floats(Path.Combine(_dir, "output.f32"));
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = Math.Max(1, expected.Max(Math.Abs));
+        double worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max() / scale;
+        Assert.True(worst <= 1e-4, $"{net}: outputs differ from PyTorch's by {worst:G3} of their scale");
+    }
+
+    [SkippableFact]
+    public void GradCAM_on_the_imported_graph_equals_GradCAM_on_the_PyTorch_network_at_the_same_tensor()
+    {
+        var path = Export("resnet18");
+        using var onnx = ModelCatalog.Load(path, null, CPU);
+        using var torchVision = ModelCatalog.Load("resnet18", Path.Combine(_dir, "weights.pt"), CPU);
+        using var scope = NewDisposeScope();
+        var input = tensor(Input(), [1, 3, 224, 224]);
+        // The imported graph's default layer is the feature map it pools: ResNet's layer4.
+        var fromOnnx = new Explainer(onnx.Network).Explain(input, new GradCam(), Target.Top(), LayerSelector.Parse(onnx.DefaultLayer)).Items[0];
+        var fromTorch = new Explainer(torchVision.Network).Explain(input, new GradCam(), Target.Top(), LayerSelector.Parse("layer4")).Items[0];
+        Assert.Equal(fromTorch.ClassIndex, fromOnnx.ClassIndex);
+        Assert.Equal((7, 7), (fromOnnx.Map.Height, fromOnnx.Map.Width));
+        double worst = fromTorch.Map.Normalised.Zip(fromOnnx.Map.Normalised, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst <= 1e-4, $"normalised maps differ by {worst:G3}");
+        // Every node output is a layer, by its ONNX name.
+        var layers = new Explainer(onnx.Network).Layers(onnx.ExampleInput());
+        Assert.Contains(layers, l => l.Name == onnx.DefaultLayer && l.Type == "Relu");
+        Assert.Contains(layers, l => l.Type == "Conv");
+    }
+
+    [SkippableFact]
+    public void Truncated_garbage_and_mutated_files_end_in_one_clear_error_never_a_crash()
+    {
+        var path = Export("tiny");
+        var good = File.ReadAllBytes(path);
+        Assert.Throws<OnnxFormatException>(() => OnnxFile.Parse(good[..(good.Length / 2)]));
+        Assert.Throws<OnnxFormatException>(() => OnnxFile.Parse([.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7919 % 251))]));
+        var random = new Random(5);
+        int rejected = 0, read = 0;
+        for (int i = 0; i < 3000; i++)
+        {
+            var bytes = (byte[])good.Clone();
+            int flips = 1 + random.Next(8);
+            for (int f = 0; f < flips; f++) bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+            if (random.Next(4) == 0) bytes = bytes[..random.Next(bytes.Length)];
+            try
+            {
+                using var network = new OnnxNetwork(OnnxFile.Parse(bytes));
+                read++;
+            }
+            catch (OnnxFormatException)
+            {
+                rejected++;
+            }
+        }
+        Assert.Equal(3000, read + rejected);
+        Assert.True(rejected > 300, $"only {rejected} of 3,000 mutated files were refused");
+    }
+
+    [SkippableFact]
+    public void A_graph_with_operators_it_does_not_run_names_them_all_at_once()
+    {
+        Skip.If(PyTorchOracle.Missing is not null, PyTorchOracle.Missing);
+        PyTorchOracle.Script("onnx_unsupported.py", _dir);
+        var e = Assert.Throws<ModelLoadException>(() => ModelCatalog.Load(Path.Combine(_dir, "unsupported.onnx"), null, CPU));
+        Assert.Contains("unsupported ONNX operators: Einsum, LSTM", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_file_that_claims_a_huge_tensor_is_refused_before_anything_is_allocated()
+    {
+        // A graph (field 7) holding an initializer (field 5) of dims 2^20 x 2^20 x 2^20, type float, no data.
+        byte[] dims = [.. Varint(1 << 20), .. Varint(1 << 20), .. Varint(1 << 20)];
+        byte[] tensorBytes = [0x0a, (byte)dims.Length, .. dims, 0x10, 0x01];
+        byte[] graph = [0x2a, (byte)tensorBytes.Length, .. tensorBytes];
+        byte[] model = [0x3a, (byte)graph.Length, .. graph];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<OnnxFormatException>(() => OnnxFile.Parse(model));
+        Assert.Contains("more than", e.Message, StringComparison.Ordinal);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+    }
+
+    static byte[] Varint(long value)
+    {
+        var bytes = new List<byte>();
+        do
+        {
+            byte b = (byte)(value & 0x7f);
+            value >>= 7;
+            bytes.Add(value != 0 ? (byte)(b | 0x80) : b);
+        } while (value != 0);
+        return [.. bytes];
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}

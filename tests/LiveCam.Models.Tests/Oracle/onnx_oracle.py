@@ -1,0 +1,40 @@
+"""Exports a small network with torch.onnx.export and writes what real PyTorch makes of it, for LiveCam's tests.
+
+usage: onnx_oracle.py NET OUT_DIR
+NET: resnet18 (residual sums), mobilenet_v3_small (depthwise convolutions, squeeze-excite, hard-swish),
+     googlenet (concatenation, asymmetric pooling), tiny (a small CNN with a softmax head).
+writes OUT_DIR/model.onnx, OUT_DIR/input.f32, OUT_DIR/output.f32 and OUT_DIR/meta.txt ("SIZE OUTPUTS").
+"""
+import sys
+
+import torch
+import torchvision
+
+net, out = sys.argv[1], sys.argv[2]
+torch.manual_seed(11)
+if net == "tiny":
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, stride=2, padding=1), torch.nn.BatchNorm2d(8), torch.nn.LeakyReLU(0.1),
+        torch.nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=4), torch.nn.Hardswish(),
+        torch.nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True), torch.nn.Conv2d(8, 16, 1), torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(16, 5), torch.nn.Softmax(dim=1))
+    size = 64
+else:
+    kwargs = dict(aux_logits=False, init_weights=True) if net == "googlenet" else {}
+    model = getattr(torchvision.models, net)(**kwargs)
+    size = 224
+with torch.no_grad():
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.3, 0.3)
+            m.running_var.uniform_(0.6, 1.4)
+model.eval()
+x = torch.randn(1, 3, size, size)
+with torch.no_grad():
+    y = model(x)
+torch.onnx.export(model, x, f"{out}/model.onnx", opset_version=13, input_names=["image"], output_names=["scores"])
+torch.save(model.state_dict(), f"{out}/weights.pt")
+x.numpy().tofile(f"{out}/input.f32")
+y.numpy().tofile(f"{out}/output.f32")
+with open(f"{out}/meta.txt", "w") as f:
+    f.write(f"{size} {y.numel()}\n")
