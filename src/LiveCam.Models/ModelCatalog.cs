@@ -7,7 +7,8 @@ namespace LiveCam.Models;
 /// <summary>The models LiveCam knows by name: each registered here once, by its descriptor.</summary>
 public static class ModelCatalog
 {
-    public static IReadOnlyList<ModelDescriptor> All { get; } = [RobotModel.Descriptor, .. TorchVisionArchitectures.All.Select(a => a.Descriptor)];
+    public static IReadOnlyList<ModelDescriptor> All { get; } =
+        [RobotModel.Descriptor, ResNet18ImageNet.Descriptor, .. TorchVisionArchitectures.All.Select(a => a.Descriptor)];
 
     public static IReadOnlyList<string> Names { get; } = All.Select(d => d.Name).ToList();
 

@@ -43,6 +43,8 @@ public sealed class VisionModel : IDisposable
     public string DefaultLayer { get; }
     /// <summary>The target explained unless told otherwise.</summary>
     public string DefaultTarget => Head.DefaultTarget;
+    /// <summary>The explanation method used unless told otherwise.</summary>
+    public string DefaultMethod { get; init; } = "gradcam";
     public string Weights { get; }
 
     /// <summary>Names the outputs (<c>--labels</c>).</summary>

@@ -27,8 +27,7 @@ internal sealed class ModelOptions(string defaultModel)
 
     public Option<string> Method { get; } = new("--method")
     {
-        Description = $"explanation: {string.Join(", ", MethodCatalog.Names)}",
-        DefaultValueFactory = _ => "gradcam",
+        Description = $"explanation: {string.Join(", ", MethodCatalog.Names)}; default: the model's usual method (gradcam; eigencam for a network without a classifier head)",
     };
 
     public Option<string?> Layer { get; } = new("--layer", "-l")
@@ -102,7 +101,7 @@ internal sealed class ModelOptions(string defaultModel)
     {
         try
         {
-            var method = MethodCatalog.Create(parsed.GetValue(Method) ?? "gradcam");
+            var method = MethodCatalog.Create(parsed.GetValue(Method) ?? model.DefaultMethod);
             var layer = LayerSelector.Parse(parsed.GetValue(Layer) ?? model.DefaultLayer);
             var target = Explain.Targets.Target.Parse(parsed.GetValue(Target) ?? model.DefaultTarget);
             return (method, layer, target);

@@ -35,7 +35,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers
         var unsupported = graph.Nodes.Where(n => n.Domain is not ("" or "ai.onnx") || !Supported.Contains(n.OpType))
             .Select(n => n.Domain is "" or "ai.onnx" ? n.OpType : $"{n.Domain}.{n.OpType}").Distinct().OrderBy(n => n, StringComparer.Ordinal).ToList();
         if (unsupported.Count > 0) throw new OnnxFormatException($"unsupported ONNX operators: {string.Join(", ", unsupported)}");
-        if (graph.Opset is > 0 and < 9) throw new OnnxFormatException($"opset {graph.Opset}: opsets 9 and up are supported");
+        // Opsets 7 and 8 differ from 9 only in operators this does not run (the featurizer of ML.NET is opset 8).
+        if (graph.Opset is > 0 and < 7) throw new OnnxFormatException($"opset {graph.Opset}: opsets 7 and up are supported");
         if (graph.Inputs.Count != 1) throw new OnnxFormatException($"the graph has {graph.Inputs.Count} inputs; an image model has one");
         if (graph.Outputs.Count < 1) throw new OnnxFormatException("the graph has no output");
         _input = graph.Inputs[0].Name;
