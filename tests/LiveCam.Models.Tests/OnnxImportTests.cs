@@ -100,7 +100,7 @@ public sealed class OnnxImportTests : IDisposable
     [SkippableFact]
     public void A_graph_with_operators_it_does_not_run_names_them_all_at_once()
     {
-        Skip.If(PyTorchOracle.Missing is not null, PyTorchOracle.Missing);
+        Skip.If(PyTorchOracle.MissingOnnx is not null, PyTorchOracle.MissingOnnx);
         PyTorchOracle.Script("onnx_unsupported.py", _dir);
         var e = Assert.Throws<ModelLoadException>(() => ModelCatalog.Load(Path.Combine(_dir, "unsupported.onnx"), null, CPU));
         Assert.Contains("unsupported ONNX operators: Einsum, LSTM", e.Message, StringComparison.Ordinal);

@@ -8,6 +8,11 @@ internal static class PyTorchOracle
 {
     const string Python = "/usr/bin/python3";
     static readonly Lazy<string?> s_missing = new(Check);
+    static readonly Lazy<string?> s_missingOnnx = new(() => Missing ?? (Run(["-c", "import onnx"], TimeSpan.FromMinutes(1)).Code == 0 ? null
+        : "the onnx Python package is not installed (apt-get install python3-onnx)"));
+
+    /// <summary>Why ONNX's own Python package (to build graphs by hand) cannot run here, or null when it can.</summary>
+    public static string? MissingOnnx => s_missingOnnx.Value;
 
     /// <summary>Why the oracle cannot run here, or null when it can.</summary>
     public static string? Missing => s_missing.Value;

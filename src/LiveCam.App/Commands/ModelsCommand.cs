@@ -20,6 +20,13 @@ internal static class ModelsCommand
             output.WriteLine("    ./livecam run --model resnet50 --weights resnet50-0676ba61.pth --labels imagenet_classes.txt");
             output.WriteLine("    ./livecam explain --model mobilenet_v2 --weights my_finetuned.pt --image shot.png --out explained.png");
             output.WriteLine("  --labels FILE names a classifier's outputs, one per line.");
+            output.WriteLine();
+            output.WriteLine("An ONNX file is a model of its own (--model PATH.onnx), its weights inside; every node output is a layer, by its");
+            output.WriteLine("ONNX name (./livecam layers --model PATH.onnx). A fixed input size is taken from the graph (else 224), with");
+            output.WriteLine("ImageNet's normalisation. For example, from PyTorch:");
+            output.WriteLine("    torch.onnx.export(model, torch.randn(1, 3, 224, 224), 'model.onnx', opset_version=13)");
+            output.WriteLine("    ./livecam run --model model.onnx --method gradcam");
+            output.WriteLine($"  Operators: {string.Join(", ", Models.Onnx.OnnxNetwork.Supported.Order(StringComparer.Ordinal))}.");
             return Cli.Ok;
         });
         return command;
