@@ -21,8 +21,8 @@ install_oracle() {
   /usr/bin/python3 -c "import torch, torchvision, onnx" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ]; then
     echo "livecam setup: installing python3-torch python3-torchvision python3-onnx (the PyTorch oracle for tests)" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision >/dev/null 2>&1; } \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision python3-onnx >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision python3-onnx >/dev/null 2>&1; } \
       || echo "livecam setup: could not install PyTorch; the tests that compare with it will be skipped" >&2
   else
     echo "livecam setup: the tests that compare with PyTorch will be skipped; to run them: sudo apt-get install -y python3-torch python3-torchvision python3-onnx" >&2
