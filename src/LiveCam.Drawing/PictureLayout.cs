@@ -20,6 +20,16 @@ public static class PictureLayout
         return (float)Math.Clamp(0.9 * Math.Pow(Math.Max(size, 1e-3), 0.6), 0.5, 2.6);
     }
 
+    public static readonly Rgba ModelRegionOutline = new(1, 1, 1, 0.7f);
+
+    /// <summary>Where a frame of this size lands in a target of that size, keeping its aspect ratio (x, y from the top-left).</summary>
+    public static (float X, float Y, float Width, float Height) Letterbox(int frameWidth, int frameHeight, int targetWidth, int targetHeight)
+    {
+        float scale = Math.Min(targetWidth / (float)frameWidth, targetHeight / (float)frameHeight);
+        float w = frameWidth * scale, h = frameHeight * scale;
+        return ((targetWidth - w) / 2, (targetHeight - h) / 2, w, h);
+    }
+
     /// <summary>Margin from the target's edges, in pixels.</summary>
     public static float Margin(float scale) => MathF.Round(Math.Max(3, 6 * scale));
 
@@ -29,10 +39,25 @@ public static class PictureLayout
         ArgumentNullException.ThrowIfNull(picture);
         ArgumentNullException.ThrowIfNull(quads);
         float scale = TextScale(width, height), margin = Margin(scale);
+        AddModelRegion(picture, width, height, scale, quads);
         var hudBand = (Right: 0f, Bottom: 0f);
         if (picture.Hud is { Count: > 0 } hud) hudBand = AddHud(hud, width, height, scale, margin, quads);
         if (picture.Inset is { } inset) AddInset(inset, picture.InsetCorner, width, height, margin, scale, hudBand, quads);
         if (picture.Help is { Count: > 0 } help) AddHelp(help, width, height, scale, quads);
+    }
+
+    /// <summary>An outline around the part of the frame the model sees, when that is less than the whole frame (a
+    /// centre crop): what is outside it is not explained.</summary>
+    static void AddModelRegion(Picture picture, int width, int height, float scale, QuadList quads)
+    {
+        if (picture.HeatmapRegion is not { } r) return;
+        int fw = picture.Video.Width, fh = picture.Video.Height;
+        if (r.X <= 0 && r.Y <= 0 && r.X + r.Width >= fw && r.Y + r.Height >= fh) return;  // all of the frame (or more: padded)
+        var (x, y, w, h) = Letterbox(fw, fh, width, height);
+        float sx = w / fw, sy = h / fh;
+        float x0 = x + Math.Max(0, r.X) * sx, y0 = y + Math.Max(0, r.Y) * sy;
+        float x1 = x + Math.Min(fw, r.X + r.Width) * sx, y1 = y + Math.Min(fh, r.Y + r.Height) * sy;
+        quads.Outline(x0, y0, x1 - x0, y1 - y0, Math.Max(1, MathF.Round(scale * 1.5f)), ModelRegionOutline);
     }
 
     /// <summary>The lines the HUD shows in this target: by rank while they fit its share of the height, in their own order.</summary>

@@ -28,15 +28,17 @@ public static class ModelCatalog
 
     /// <param name="name">A registered name, or the path of an ONNX file.</param>
     /// <param name="weights">A weight file; null for the shipped weights or a random initialisation.</param>
-    public static VisionModel Load(string name, string? weights, Device device)
+    /// <param name="onnx">How an ONNX model's input is made (<c>--input-size</c>, <c>--mean</c>, <c>--std</c>, <c>--bgr</c>).</param>
+    public static VisionModel Load(string name, string? weights, Device device, Onnx.OnnxInputOptions? onnx = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(device);
         if (Onnx.OnnxModel.IsOnnxPath(name.Trim()))
         {
             if (weights is not null) throw new ModelLoadException("an ONNX model carries its weights; --weights is for the named models");
-            return Onnx.OnnxModel.Load(name.Trim(), device);
+            return Onnx.OnnxModel.Load(name.Trim(), device, onnx);
         }
+        if (onnx is { IsEmpty: false }) throw new ModelLoadException("--input-size, --mean, --std and --bgr are for ONNX models; a named model knows its input");
         var key = name.Trim().ToLowerInvariant();
         var descriptor = All.FirstOrDefault(d => d.Name == key)
             ?? throw new ModelLoadException($"unknown model '{name}'; models: {string.Join(", ", Names)}");

@@ -4,10 +4,16 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Models;
 
-/// <summary>What a network takes: its input size, and how a frame becomes that input.</summary>
-/// <param name="Preprocess">[1, 3, H, W] on the device, from a BGR image of any size.</param>
-/// <param name="Region">The part of a width x height image the model sees (a centre crop for ImageNet models); null: all of it.</param>
-public sealed record ModelInput(int Width, int Height, Func<Mat, Device, Tensor> Preprocess, Func<int, int, Rect>? Region = null);
+/// <summary>What a network takes: its input size, how a frame is fitted to it, and how the fitted image becomes a tensor.</summary>
+/// <param name="Normalise">[1, 3, H, W] on the device, from a BGR image already of the input's size.</param>
+/// <param name="DefaultFit">How frames are fitted unless told otherwise (<c>--fit</c>).</param>
+/// <param name="CropFraction">For <see cref="FrameFit.Crop"/>: the share of the frame's centre kept (224/256 for TorchVision's ImageNet models).</param>
+public sealed record ModelInput(int Width, int Height, Func<Mat, Device, Tensor> Normalise, FrameFit DefaultFit = FrameFit.Stretch, double CropFraction = 1)
+{
+    /// <summary>The bars' colour when a frame is padded (the training data's mean, so the bars read as "nothing").</summary>
+    public OpenCvSharp.Scalar PadColour { get; init; } = new(128, 128, 128);
+    public InterpolationFlags Interpolation { get; init; } = InterpolationFlags.Area;
+}
 
 /// <summary>A model LiveCam knows by name: registered once in <see cref="ModelCatalog"/>.</summary>
 /// <param name="Load">Builds the network and loads weights (null: the shipped weights, or a random initialisation).</param>
@@ -29,6 +35,7 @@ public sealed class VisionModel : IDisposable
         Device = device ?? throw new ArgumentNullException(nameof(device));
         _input = input ?? throw new ArgumentNullException(nameof(input));
         Head = head ?? throw new ArgumentNullException(nameof(head));
+        Fit = input.DefaultFit;
         DefaultLayer = defaultLayer ?? throw new ArgumentNullException(nameof(defaultLayer));
         Weights = weights ?? throw new ArgumentNullException(nameof(weights));
     }
@@ -51,11 +58,18 @@ public sealed class VisionModel : IDisposable
     /// <exception cref="ArgumentException">The outputs are not classes.</exception>
     public void UseLabels(IReadOnlyList<string> labels) => Head = Head.WithLabels(labels);
 
-    /// <summary>[1, 3, H, W] on the model's device, from a BGR image of any size.</summary>
-    public Tensor Preprocess(Mat bgr) => _input.Preprocess(bgr, Device);
+    /// <summary>How frames are fitted to the input (<c>--fit</c>).</summary>
+    public FrameFit Fit { get; set; }
 
-    /// <summary>The part of a <paramref name="width"/> x <paramref name="height"/> image the model sees.</summary>
-    public Rect InputRegion(int width, int height) => _input.Region?.Invoke(width, height) ?? new Rect(0, 0, width, height);
+    /// <summary>[1, 3, H, W] on the model's device, from a BGR image of any size, fitted as <see cref="Fit"/> says.</summary>
+    public Tensor Preprocess(Mat bgr)
+    {
+        using var fitted = FrameFitting.Fit(bgr, InputWidth, InputHeight, Fit, _input.CropFraction, _input.PadColour, _input.Interpolation);
+        return _input.Normalise(fitted, Device);
+    }
+
+    /// <summary>The part of a <paramref name="width"/> x <paramref name="height"/> image the model sees (past its edges when padded).</summary>
+    public Rect InputRegion(int width, int height) => FrameFitting.Region(width, height, InputWidth, InputHeight, Fit, _input.CropFraction);
 
     /// <summary>A blank input of the model's size, for tracing.</summary>
     public Tensor ExampleInput() => zeros(1, 3, InputHeight, InputWidth, device: Device);

@@ -12,7 +12,7 @@ namespace LiveCam.Rendering;
 /// </summary>
 public sealed class CpuPictureRenderer : IPictureRenderer
 {
-    readonly Mat _small = new(), _large = new(), _bytes = new(), _colour = new(), _mask = new(), _blended = new();
+    readonly Mat _small = new(), _resized = new(), _large = new(), _bytes = new(), _colour = new(), _mask = new(), _blended = new();
     readonly QuadList _quads = new(GlyphAtlas.Shared);
     bool _disposed;
 
@@ -36,13 +36,16 @@ public sealed class CpuPictureRenderer : IPictureRenderer
         var options = picture.Overlay;
         if (picture.Heatmap is not { } map || options.Mode == OverlayMode.VideoOnly) return;
         var bounds = new Rect(0, 0, canvas.Width, canvas.Height);
-        var region = (picture.HeatmapRegion is { } r ? new Rect(r.X, r.Y, r.Width, r.Height) : bounds) & bounds;
-        if (region.Width <= 0 || region.Height <= 0) return;
+        // The model's input may reach past the frame (a padded fit): the map is sized to all of it, the frame's part kept.
+        var full = picture.HeatmapRegion is { } r ? new Rect(r.X, r.Y, r.Width, r.Height) : bounds;
+        var region = full & bounds;
+        if (region.Width <= 0 || region.Height <= 0 || full.Width <= 0 || full.Height <= 0) return;
 
         _small.Create(map.Height, map.Width, MatType.CV_32FC1);
         Marshal.Copy(map.Values, 0, _small.Data, map.Values.Length);
         // OpenCV's bilinear resize samples at pixel centres and clamps at the edges, as GL_LINEAR does.
-        Cv2.Resize(_small, _large, new Size(region.Width, region.Height), interpolation: InterpolationFlags.Linear);
+        Cv2.Resize(_small, _resized, new Size(full.Width, full.Height), interpolation: InterpolationFlags.Linear);
+        using (var visible = new Mat(_resized, new Rect(region.X - full.X, region.Y - full.Y, region.Width, region.Height))) visible.CopyTo(_large);
         using (var above = _large.GreaterThanOrEqual(options.Threshold)) above.ToMat().CopyTo(_mask);
         using var roi = new Mat(canvas, region);
         if (options.Mode == OverlayMode.InterestingRegion)
@@ -69,6 +72,7 @@ public sealed class CpuPictureRenderer : IPictureRenderer
         if (_disposed) return;
         _disposed = true;
         _small.Dispose();
+        _resized.Dispose();
         _large.Dispose();
         _bytes.Dispose();
         _colour.Dispose();

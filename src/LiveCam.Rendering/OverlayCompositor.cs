@@ -32,13 +32,9 @@ public sealed class OverlayCompositor : IDisposable
         _colormaps.UploadRgbFloat(Colormaps.Table, 256, Colormaps.All.Length);
     }
 
-    /// <summary>Where a frame of this size lands in a target of that size, keeping its aspect ratio (x, y from the top-left).</summary>
-    public static (float X, float Y, float Width, float Height) Letterbox(int frameWidth, int frameHeight, int targetWidth, int targetHeight)
-    {
-        float scale = Math.Min(targetWidth / (float)frameWidth, targetHeight / (float)frameHeight);
-        float w = frameWidth * scale, h = frameHeight * scale;
-        return ((targetWidth - w) / 2, (targetHeight - h) / 2, w, h);
-    }
+    /// <summary>Where a frame of this size lands in a target of that size (the layout's rule).</summary>
+    public static (float X, float Y, float Width, float Height) Letterbox(int frameWidth, int frameHeight, int targetWidth, int targetHeight) =>
+        PictureLayout.Letterbox(frameWidth, frameHeight, targetWidth, targetHeight);
 
     /// <summary>Draws the picture's video and heatmap into the bound target of <paramref name="targetWidth"/> x <paramref name="targetHeight"/>.</summary>
     /// <param name="flipY">True for a window (its origin is bottom-left); false for framebuffers read back into images.</param>

@@ -118,6 +118,27 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         }
     }
 
+    /// <summary>A padded fit: the model's input reaches past the frame, so only the frame's part of the map is drawn.</summary>
+    [SkippableFact]
+    public void A_heatmap_region_reaching_past_the_frame_is_drawn_alike()
+    {
+        using var context = HeadlessGl.Context();
+        using var gl = new GlPictureRenderer(context);
+        using var cpu = new CpuPictureRenderer();
+        using var video = Scene(320, 240);
+        var picture = Sample(video, new OverlayOptions { Opacity = 0.7f }) with { HeatmapRegion = new PixelRect(0, -40, 320, 320), Hud = null, Inset = null };
+        using var a = new Mat();
+        using var b = new Mat();
+        gl.Render(picture, a);
+        cpu.Render(picture, b);
+        using var difference = new Mat();
+        Cv2.Absdiff(a, b, difference);
+        using var grey = difference.CvtColor(ColorConversionCodes.BGR2GRAY);
+        Assert.True(Cv2.CountNonZero(grey.Threshold(4, 255, ThresholdTypes.Binary)) <= 320 * 240 / 2000, "the back ends differ on a padded region");
+        // The map's top row lies above the frame: the frame's first row shows the map a sixth of the way down, not its top.
+        Assert.True(Cv2.Norm(a, video, NormTypes.INF) > 0);
+    }
+
     [SkippableFact]
     public void A_returned_picture_is_the_callers_a_later_render_or_disposing_the_renderer_does_not_touch_it()
     {

@@ -113,4 +113,24 @@ public sealed class PictureLayoutTests
         Cv2.MinMaxLoc(a.CvtColor(ColorConversionCodes.BGR2GRAY), out double darkest, out double brightest);
         Assert.True(darkest < 40 && brightest > 200, $"panel {darkest}..{brightest}");
     }
+
+    [Fact]
+    public void The_part_of_the_frame_the_model_sees_is_outlined_when_it_is_not_the_whole_frame()
+    {
+        using var video = new Mat(480, 640, MatType.CV_8UC3);
+        var quads = new QuadList(Font);
+        // A centre crop of a 640x480 frame, shown in an 800x480 window (letterboxed 80 px each side).
+        PictureLayout.Build(new Picture { Video = video, HeatmapRegion = new LiveCam.Core.PixelRect(110, 30, 420, 420) }, 800, 480, quads);
+        Assert.Equal(4, quads.Items.Count);
+        Assert.Equal(80 + 110, quads.Items.Min(q => q.X0), 2);
+        Assert.Equal(80 + 530, quads.Items.Max(q => q.X1), 2);
+        Assert.Equal(30, quads.Items.Min(q => q.Y0), 2);
+        Assert.Equal(450, quads.Items.Max(q => q.Y1), 2);
+        foreach (var whole in new[] { new LiveCam.Core.PixelRect(0, 0, 640, 480), new LiveCam.Core.PixelRect(0, -80, 640, 640) })
+        {
+            quads.Clear();
+            PictureLayout.Build(new Picture { Video = video, HeatmapRegion = whole }, 640, 480, quads);
+            Assert.Empty(quads.Items);  // the whole frame (stretched or padded): nothing to outline
+        }
+    }
 }

@@ -46,12 +46,27 @@ internal sealed class ModelOptions(string defaultModel)
         DefaultValueFactory = _ => "auto",
     };
 
+    public Option<string?> Fit { get; } = new("--fit")
+    {
+        Description = "how a frame becomes the model's input: crop (the centre, as the model was trained; ImageNet models' default), stretch (the whole frame, distorted; the robot's default), pad (the whole frame with bars)",
+    };
+
+    public Option<string?> InputSize { get; } = new("--input-size") { Description = "an ONNX model's input, WIDTHxHEIGHT, where the graph does not fix it (default 224x224)" };
+    public Option<string?> Mean { get; } = new("--mean") { Description = "an ONNX model's per-channel mean of pixels in [0, 1], r,g,b (default ImageNet's 0.485,0.456,0.406)" };
+    public Option<string?> Std { get; } = new("--std") { Description = "an ONNX model's per-channel standard deviation, r,g,b (default ImageNet's 0.229,0.224,0.225)" };
+    public Option<bool> Bgr { get; } = new("--bgr") { Description = "an ONNX model that takes blue, green, red (mean and std then in that order too)" };
+
     public void AddTo(Command command, bool withExplanation = true)
     {
         command.Add(Model);
         command.Add(Weights);
         command.Add(Device);
         command.Add(Labels);
+        command.Add(Fit);
+        command.Add(InputSize);
+        command.Add(Mean);
+        command.Add(Std);
+        command.Add(Bgr);
         if (!withExplanation) return;
         command.Add(Method);
         command.Add(Layer);
@@ -65,9 +80,14 @@ internal sealed class ModelOptions(string defaultModel)
         TorchSharp.torch.Device device;
         try { device = ComputeDevice.Select(parsed.GetValue(Device) ?? "auto"); }
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
-        var model = ModelCatalog.Load(parsed.GetValue(Model) ?? defaultModel, parsed.GetValue(Weights), device);
+        var model = ModelCatalog.Load(parsed.GetValue(Model) ?? defaultModel, parsed.GetValue(Weights), device, OnnxInput(parsed));
         try
         {
+            if (parsed.GetValue(Fit) is { } fit)
+            {
+                try { model.Fit = FrameFitting.Parse(fit); }
+                catch (ArgumentException e) { throw new UsageException(e.Message, e); }
+            }
             if (parsed.GetValue(Labels) is { } labels) UseLabels(labels, model);
             return model;
         }
@@ -76,6 +96,29 @@ internal sealed class ModelOptions(string defaultModel)
             model.Dispose();
             throw;
         }
+    }
+
+    Models.Onnx.OnnxInputOptions OnnxInput(ParseResult parsed)
+    {
+        int? width = null, height = null;
+        if (parsed.GetValue(InputSize) is { } size)
+        {
+            var parts = size.ToLowerInvariant().Split('x');
+            if (parts.Length != 2 || !int.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out int w) || !int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out int h)
+                || w is < 8 or > 4096 || h is < 8 or > 4096)
+                throw new UsageException($"--input-size '{size}': expected WIDTHxHEIGHT, each 8 to 4096");
+            (width, height) = (w, h);
+        }
+        return new(width, height, Triple(parsed.GetValue(Mean), "--mean"), Triple(parsed.GetValue(Std), "--std"), parsed.GetValue(Bgr) ? true : null);
+    }
+
+    static float[]? Triple(string? text, string option)
+    {
+        if (text is null) return null;
+        var values = text.Split(',').Select(v => float.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float f) ? f : float.NaN).ToArray();
+        if (values.Length != 3 || values.Any(float.IsNaN)) throw new UsageException($"{option} '{text}': expected three numbers, r,g,b");
+        if (option == "--std" && values.Any(v => v <= 0)) throw new UsageException($"{option} '{text}': a standard deviation is positive");
+        return values;
     }
 
     /// <summary>One label per line; their number must match the model's outputs.</summary>

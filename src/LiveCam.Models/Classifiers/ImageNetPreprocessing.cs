@@ -6,7 +6,7 @@ namespace LiveCam.Models.Classifiers;
 
 /// <summary>TorchVision's ImageNet evaluation input: shorter side to <paramref name="Resize"/>, a
 /// <paramref name="Crop"/> centre crop, RGB in [0, 1], normalised per channel (224 of 256 for most networks,
-/// 299 of 342 for Inception v3).</summary>
+/// 299 of 342 for Inception v3). Other fits (<c>--fit stretch|pad</c>) keep the normalisation.</summary>
 public sealed record ImageNetPreprocessing(int Crop = 224, int Resize = 256)
 {
     public static readonly ImageNetPreprocessing Standard = new();
@@ -14,32 +14,33 @@ public sealed record ImageNetPreprocessing(int Crop = 224, int Resize = 256)
     static readonly float[] s_mean = [0.485f, 0.456f, 0.406f];
     static readonly float[] s_std = [0.229f, 0.224f, 0.225f];
 
-    /// <summary>The region of a <paramref name="width"/> x <paramref name="height"/> image that the model sees.</summary>
-    public Rect CropOf(int width, int height)
+    /// <summary>The input as a model takes it: crop by default, bars in ImageNet's mean colour.</summary>
+    public ModelInput Input => new(Crop, Crop, Normalise, FrameFit.Crop, Crop / (double)Resize)
     {
-        double scale = (double)Resize / Math.Min(width, height);
-        int side = Math.Min(Math.Min(width, height), (int)Math.Round(Crop / scale));
-        return new Rect((width - side) / 2, (height - side) / 2, side, side);
-    }
+        PadColour = new Scalar(s_mean[2] * 255, s_mean[1] * 255, s_mean[0] * 255),
+    };
 
-    public Tensor ToTensor(Mat bgr, Device? device = null)
+    /// <summary>[1, 3, H, W]: RGB in [0, 1] normalised by <paramref name="mean"/> and <paramref name="std"/> (ImageNet's by
+    /// default), or BGR with <paramref name="bgr"/>; from a BGR image already of the input's size.</summary>
+    public static Tensor Normalise(Mat fitted, Device device, float[]? mean = null, float[]? std = null, bool bgr = false)
     {
-        ArgumentNullException.ThrowIfNull(bgr);
-        using var crop = new Mat(bgr, CropOf(bgr.Width, bgr.Height));
-        using var small = new Mat();
-        Cv2.Resize(crop, small, new OpenCvSharp.Size(Crop, Crop), interpolation: InterpolationFlags.Area);
-        var bytes = new byte[Crop * Crop * 3];
-        using (var continuous = small.IsContinuous() ? null : small.Clone())
-            Marshal.Copy((continuous ?? small).Data, bytes, 0, bytes.Length);
-        int plane = Crop * Crop;
+        ArgumentNullException.ThrowIfNull(fitted);
+        mean ??= s_mean;
+        std ??= s_std;
+        int w = fitted.Width, h = fitted.Height, plane = w * h;
+        var bytes = new byte[plane * 3];
+        using (var continuous = fitted.IsContinuous() ? null : fitted.Clone())
+            Marshal.Copy((continuous ?? fitted).Data, bytes, 0, bytes.Length);
         var data = new float[3 * plane];
         for (int i = 0; i < plane; i++)
             for (int c = 0; c < 3; c++)
             {
-                int rgb = 2 - c;  // BGR -> RGB
-                data[rgb * plane + i] = (bytes[i * 3 + c] / 255f - s_mean[rgb]) / s_std[rgb];
+                int channel = bgr ? c : 2 - c;  // the image is BGR
+                data[channel * plane + i] = (bytes[i * 3 + c] / 255f - mean[channel]) / std[channel];
             }
-        var t = tensor(data, [1, 3, Crop, Crop]);
+        var t = tensor(data, [1, 3, h, w]);
         return device is null || device.type == TorchSharp.DeviceType.CPU ? t : t.to(device);
     }
+
+    static Tensor Normalise(Mat fitted, Device device) => Normalise(fitted, device, null, null, false);
 }

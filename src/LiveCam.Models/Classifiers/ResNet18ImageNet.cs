@@ -40,7 +40,7 @@ public static class ResNet18ImageNet
         try
         {
             net.to(device);
-            var input = new ModelInput(Size, Size, (image, d) => ToTensor(image, mean, d), CropOf);
+            var input = new ModelInput(Size, Size, (image, d) => ToTensor(image, mean, d), FrameFit.Crop);
             return new VisionModel(Descriptor.Name, net, device, input, FeaturesHead.Instance, net.DefaultLayer(), "ImageNet (ML.NET ResNet18 featurizer)")
             {
                 DefaultMethod = "eigencam",
@@ -53,19 +53,10 @@ public static class ResNet18ImageNet
         }
     }
 
-    /// <summary>The centre square of the image: what the network sees.</summary>
-    public static Rect CropOf(int width, int height)
-    {
-        int side = Math.Min(width, height);
-        return new Rect((width - side) / 2, (height - side) / 2, side, side);
-    }
-
     static Tensor ToTensor(Mat bgr, float[] mean, Device device)
     {
         ArgumentNullException.ThrowIfNull(bgr);
-        using var crop = new Mat(bgr, CropOf(bgr.Width, bgr.Height));
-        using var small = new Mat();
-        Cv2.Resize(crop, small, new OpenCvSharp.Size(Size, Size), interpolation: InterpolationFlags.Area);
+        var small = bgr;  // already fitted to 224x224
         var bytes = new byte[Size * Size * 3];
         using (var continuous = small.IsContinuous() ? null : small.Clone())
             Marshal.Copy((continuous ?? small).Data, bytes, 0, bytes.Length);

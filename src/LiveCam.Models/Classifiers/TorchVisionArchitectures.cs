@@ -34,9 +34,7 @@ public sealed record TorchVisionArchitecture(string Name, string Family, Func<nn
             net.Dispose();
             throw;
         }
-        var input = Input;
-        return new VisionModel(Name, net, device, new ModelInput(input.Crop, input.Crop, (image, d) => input.ToTensor(image, d), input.CropOf),
-            new ClassifierHead(), DefaultLayer, description);
+        return new VisionModel(Name, net, device, Input.Input, new ClassifierHead(), DefaultLayer, description);
     }
 }
 

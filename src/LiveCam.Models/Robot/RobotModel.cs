@@ -22,7 +22,7 @@ public static class RobotModel
             throw;
         }
         return new VisionModel("robot", net, device,
-            new ModelInput(LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight, RobotPreprocessing.ToTensor),
+            new ModelInput(LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight, RobotPreprocessing.ToTensor) { Interpolation = OpenCvSharp.InterpolationFlags.Linear },
             RobotHead.Instance, "encoder.6", Path.GetFileName(path));
     });
 }
