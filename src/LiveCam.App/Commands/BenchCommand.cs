@@ -25,6 +25,7 @@ internal static class BenchCommand
         command.Add(ExplainBench.Create(output, error));
         command.Add(RenderBench.Create(output, error));
         command.Add(LiveBench.Create(output, error));
+        command.Add(OnnxBench.Create(output, error));
         pipeline.SetAction(parsed =>
         {
             try

@@ -47,7 +47,9 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers
         {
             if (t.Floats is { } floats)
             {
-                var p = new Parameter(tensor(floats, t.Dims), requires_grad: false);
+                // Copied into memory libtorch allocates (aligned for its kernels), not left on the managed array.
+                using var managed = tensor(floats, t.Dims);
+                var p = new Parameter(managed.clone(), requires_grad: false);
                 parameters.Add(UniqueName(name, parameterNames), p);
                 _constants[name] = p;
             }

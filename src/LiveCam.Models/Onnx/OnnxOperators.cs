@@ -32,14 +32,8 @@ internal static class OnnxOperators
                 return [F.conv_transpose2d(In(0), In(1), Optional(2), strides, [pads[0], pads[1]], outPad, dilation: dilations, groups: Int("group", 1))];
             }
             case "BatchNormalization":
-            {
-                // Evaluation: y = (x - mean) / sqrt(var + eps) * scale + bias, per channel.
-                var shape = new long[In(0).dim()];
-                Array.Fill(shape, 1L);
-                shape[1] = -1;
-                var scale = In(1) / (In(4) + Float("epsilon", 1e-5f)).sqrt();
-                return [(In(0) - In(3).reshape(shape)) * scale.reshape(shape) + In(2).reshape(shape)];
-            }
+                // Evaluation: (x - mean) / sqrt(var + eps) * scale + bias per channel, in torch's one fused kernel.
+                return [F.batch_norm(In(0), In(3), In(4), In(1), In(2), training: false, momentum: 0, eps: Float("epsilon", 1e-5f))];
             case "Relu": return [F.relu(In(0))];
             case "LeakyRelu": return [F.leaky_relu(In(0), Float("alpha", 0.01f))];
             case "PRelu":
@@ -247,7 +241,9 @@ internal static class OnnxOperators
             begin = [given[0], given[1]];
             end = [given[2], given[3]];
         }
-        if (begin[0] == end[0] && begin[1] == end[1])
+        // Padding both sides by the begin amounts gives the same windows whenever it gives as many of them: the end
+        // padding past the last window is never read (ML.NET's and CNTK's exports pad [1, 1, 0, 0] that way).
+        if (begin.Select((b, i) => Windows(x.shape[2 + i], kernel[i], strides[i], dilations[i], b, b) == Windows(x.shape[2 + i], kernel[i], strides[i], dilations[i], b, end[i])).All(same => same))
         {
             pads = begin;
             return x;
@@ -255,6 +251,9 @@ internal static class OnnxOperators
         pads = [0, 0];
         return PadTensor(x, [0, 0, begin[0], begin[1], 0, 0, end[0], end[1]], fill);
     }
+
+    static long Windows(long size, long kernel, long stride, long dilation, long begin, long end) =>
+        (size + begin + end - ((kernel - 1) * dilation + 1)) / stride + 1;
 
     /// <summary>ONNX pads (all begins, then all ends) as torch's pad (last axis first, begin then end).</summary>
     static Tensor PadTensor(Tensor x, long[] pads, float value)
