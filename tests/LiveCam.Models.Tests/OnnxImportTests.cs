@@ -27,6 +27,7 @@ public sealed class OnnxImportTests : IDisposable
     /// hard-swish (mobilenet_v3_small), and a small net with batch norm, dilation, groups, ceil-mode pooling and softmax.</summary>
     [SkippableTheory]
     [InlineData("tiny")]
+    [InlineData("zoo")]
     [InlineData("resnet18")]
     [InlineData("googlenet")]
     [InlineData("mobilenet_v3_small")]

@@ -39,6 +39,7 @@ public sealed class OnnxRuntimeOracleTests : IDisposable
 
     [SkippableTheory]
     [InlineData("tiny")]
+    [InlineData("zoo")]
     [InlineData("resnet18")]
     [InlineData("mobilenet_v3_small")]
     public void Exported_networks_compute_what_ONNX_Runtime_computes(string net)

@@ -25,7 +25,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers
         "Conv", "ConvTranspose", "BatchNormalization", "Relu", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish",
         "Tanh", "Softmax", "Add", "Sub", "Mul", "Div", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean",
         "Gemm", "MatMul", "Flatten", "Reshape", "Transpose", "Concat", "Split", "Slice", "Squeeze", "Unsqueeze", "Pad", "Resize",
-        "Identity", "Dropout", "Constant", "Shape", "Gather",
+        "Identity", "Dropout", "Constant", "Shape", "Gather", "Cast", "ConstantOfShape",
     };
 
     /// <exception cref="OnnxFormatException">Operators it does not run (all named), or a graph it cannot take.</exception>
@@ -41,6 +41,16 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers
         if (graph.Outputs.Count < 1) throw new OnnxFormatException("the graph has no output");
         _input = graph.Inputs[0].Name;
         _output = graph.Outputs[0].Name;
+        // Nodes run in the file's order: each must read only what the input, the weights or an earlier node makes
+        // (which also refuses cycles).
+        var made = new HashSet<string>(graph.Initializers.Keys) { _input };
+        foreach (var node in graph.Nodes)
+        {
+            if (node.Inputs.FirstOrDefault(i => i.Length > 0 && !made.Contains(i)) is { } missing)
+                throw new OnnxFormatException($"node {node.Name} ({node.OpType}) reads '{missing}', which no earlier node makes (a cycle, or nodes out of order)");
+            made.UnionWith(node.Outputs);
+        }
+        if (!made.Contains(_output)) throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
         var parameters = new ParameterDict();
         var parameterNames = new HashSet<string>();
         foreach (var (name, t) in graph.Initializers)

@@ -134,11 +134,24 @@ internal static class OnnxOperators
                 var y = In(0);
                 for (int i = 0; i < starts.Length; i++)
                 {
-                    long axis = axes[i] < 0 ? axes[i] + y.dim() : axes[i], size = y.shape[axis];
-                    if (steps[i] != 1) throw new OnnxFormatException($"node {node.Name}: Slice with step {steps[i]} is not supported");
-                    long start = Math.Clamp(starts[i] < 0 ? starts[i] + size : starts[i], 0, size);
-                    long end = Math.Clamp(ends[i] < 0 ? ends[i] + size : ends[i], 0, size);
-                    y = y.narrow(axis, start, Math.Max(0, end - start));
+                    long axis = axes[i] < 0 ? axes[i] + y.dim() : axes[i], size = y.shape[axis], step = steps[i];
+                    if (step == 0) throw new OnnxFormatException($"node {node.Name}: Slice with step 0");
+                    long start = starts[i] < 0 ? starts[i] + size : starts[i], end = ends[i] < 0 && ends[i] > long.MinValue / 2 ? ends[i] + size : ends[i];
+                    if (step > 0)
+                    {
+                        start = Math.Clamp(start, 0, size);
+                        end = Math.Clamp(end, 0, size);
+                        y = end > start ? y.slice(axis, start, end, step) : y.narrow(axis, 0, 0);
+                    }
+                    else
+                    {
+                        // Backwards (how exported pads reverse a list): start in [0, size-1], end in [-1, size-1].
+                        start = Math.Clamp(start, 0, size - 1);
+                        end = ends[i] <= long.MinValue / 2 ? -1 : Math.Clamp(end, -1, size - 1);
+                        var picks = new List<long>();
+                        for (long k = start; k > end; k += step) picks.Add(k);
+                        y = y.index_select(axis, tensor(picks.ToArray(), device: y.device));
+                    }
                 }
                 return [y];
             }
@@ -190,6 +203,21 @@ internal static class OnnxOperators
                 throw new OnnxFormatException($"node {node.Name}: a Constant without a value");
             }
             case "Shape": return [tensor(In(0).shape)];
+            case "Cast":
+                // Floating types compute as float32; integer types (shapes, indices) as int64.
+                return [Int("to", 1) switch
+                {
+                    1 or 10 or 11 or 16 => In(0).to_type(ScalarType.Float32),
+                    9 => In(0).to_type(ScalarType.Bool),
+                    _ => In(0).to_type(ScalarType.Int64),
+                }];
+            case "ConstantOfShape":
+            {
+                var shape = IntsOf(In(0)) ?? [];
+                if (a.TryGetValue("value", out var v) && v.T is { } t)
+                    return [t.Floats is { Length: 1 } f ? full(shape, f[0], ScalarType.Float32) : full(shape, t.Longs![0], ScalarType.Int64)];
+                return [zeros(shape)];
+            }
             case "Gather":
             {
                 long axis = Int("axis", 0);

@@ -2,7 +2,9 @@
 
 usage: onnx_oracle.py NET OUT_DIR
 NET: resnet18 (residual sums), mobilenet_v3_small (depthwise convolutions, squeeze-excite, hard-swish),
-     googlenet (concatenation, asymmetric pooling), tiny (a small CNN with a softmax head).
+     googlenet (concatenation, asymmetric pooling), tiny (a small CNN with a softmax head),
+     zoo (the rest of the operators: resize, pad, slice, split, transpose, reshape from shapes, gather, squeeze,
+     reduce-mean, matmul, transposed convolution, PReLU, clip, sigmoid, tanh, sub, div, global max pooling).
 writes OUT_DIR/model.onnx, OUT_DIR/input.f32, OUT_DIR/output.f32 and OUT_DIR/meta.txt ("SIZE OUTPUTS").
 """
 import sys
@@ -12,7 +14,38 @@ import torchvision
 
 net, out = sys.argv[1], sys.argv[2]
 torch.manual_seed(11)
-if net == "tiny":
+class Zoo(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.prelu = torch.nn.PReLU(8)
+        self.up = torch.nn.ConvTranspose2d(8, 8, 2, stride=2)
+        self.mix = torch.nn.Parameter(torch.randn(8, 8) * 0.3)
+        self.head = torch.nn.Linear(16, 4)
+
+    def forward(self, x):
+        y = self.prelu(self.conv(x))                                  # Conv, PRelu
+        y = torch.nn.functional.interpolate(y, scale_factor=2.0, mode="nearest")  # Resize
+        y = torch.nn.functional.pad(y, (1, 2, 0, 1))                  # Pad
+        y = y[:, :, 1:-1, 2:]                                         # Slice
+        a, b = torch.split(y, 4, dim=1)                               # Split
+        y = torch.cat([torch.sigmoid(a) - 0.5, torch.tanh(b) / 2], 1)  # Sigmoid, Tanh, Sub, Div, Concat
+        y = self.up(torch.clamp(y, -0.3, 0.4))                        # Clip, ConvTranspose
+        n, c, h, w = y.shape
+        t = y.permute(0, 2, 3, 1).reshape(n, h * w, c)                # Transpose, Reshape
+        t = torch.matmul(t, self.mix)                                 # MatMul
+        y = t.reshape(n, h, w, c).permute(0, 3, 1, 2)
+        pooled = torch.nn.functional.adaptive_max_pool2d(y, 1).squeeze(-1).squeeze(-1)   # GlobalMaxPool, Squeeze
+        mean = y.mean(dim=(2, 3))                                     # ReduceMean
+        z = torch.cat([pooled, mean], 1)
+        z = z.view(z.size(0), -1)                                     # Shape, Gather, Unsqueeze, Concat, Reshape
+        return self.head(z)
+
+
+if net == "zoo":
+    model = Zoo()
+    size = 32
+elif net == "tiny":
     model = torch.nn.Sequential(
         torch.nn.Conv2d(3, 8, 3, stride=2, padding=1), torch.nn.BatchNorm2d(8), torch.nn.LeakyReLU(0.1),
         torch.nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=4), torch.nn.Hardswish(),
