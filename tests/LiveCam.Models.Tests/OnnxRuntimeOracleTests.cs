@@ -18,8 +18,7 @@ public sealed class OnnxRuntimeOracleTests : IDisposable
         return results[0].AsEnumerable<float>().ToArray();
     }
 
-    static double Worst(float[] expected, float[] actual) =>
-        expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max() / Math.Max(1, expected.Max(Math.Abs));
+    static double Worst(float[] expected, float[] actual) => PyTorchOracle.RelativeDifference(expected, actual);
 
     [Fact]
     public void The_ImageNet_featurizer_imported_into_TorchSharp_computes_what_ONNX_Runtime_computes()

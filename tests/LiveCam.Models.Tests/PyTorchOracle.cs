@@ -49,6 +49,14 @@ internal static class PyTorchOracle
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>The largest difference between two output vectors, as a share of the expected outputs' scale (at least 1):
+    /// randomly initialised deep networks reach 1e12 where others stay near 1.</summary>
+    public static double RelativeDifference(IReadOnlyList<float> expected, IReadOnlyList<float> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        return expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max() / Math.Max(1, expected.Max(Math.Abs));
+    }
+
     /// <summary>Raw little-endian float32 values, as numpy's tofile writes them.</summary>
     public static float[] Floats(string path)
     {
