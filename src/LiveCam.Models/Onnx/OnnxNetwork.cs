@@ -57,9 +57,11 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers
         {
             if (t.Floats is { } floats)
             {
-                // Copied into memory libtorch allocates (aligned for its kernels), not left on the managed array.
+                // Copied into memory libtorch allocates (aligned for its kernels), not left on the managed array;
+                // 4-D weights channels-last, as the input is laid out (see forward).
                 using var managed = tensor(floats, t.Dims);
-                var p = new Parameter(managed.clone(), requires_grad: false);
+                using var laid = t.Dims.Length == 4 ? ChannelsLast(managed) : managed.clone();
+                var p = new Parameter(laid.clone(), requires_grad: false);
                 parameters.Add(UniqueName(name, parameterNames), p);
                 _constants[name] = p;
             }
@@ -113,6 +115,9 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers
 
     public override Tensor forward(Tensor input)
     {
+        // Channels-last (NHWC strides, the same NCHW shape): libtorch's CPU convolutions run ~1.2x faster so here,
+        // and every layer after keeps that layout. Values are unchanged; only their order in memory differs.
+        if (input.dim() == 4) input = ChannelsLast(input);
         var values = new Dictionary<string, Tensor>(_constants) { [_input] = input };
         foreach (var node in _graph.Nodes)
         {
@@ -138,6 +143,9 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers
         }
         return values.TryGetValue(_output, out var output) ? output : throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
     }
+
+    /// <summary>The same tensor with its channels innermost in memory (channels-last strides).</summary>
+    static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     /// <summary>A node output as a layer: passes its value on, so hooks can see and replace it.</summary>
     sealed class Tap() : nn.Module<Tensor, Tensor>("Tap")
