@@ -34,6 +34,11 @@ public sealed class OnnxRuntimeOracleTests : IDisposable
         var actual = model.Network.call(tensor(input, [1, 3, 224, 224])).flatten().data<float>().ToArray();
         Assert.Equal(512, actual.Length);
         Assert.True(Worst(expected, actual) <= 1e-4, $"differs from ONNX Runtime by {Worst(expected, actual):G3} of the outputs' scale");
+        // Its 22 batch norms are folded into the convolutions before them: each pair is one layer, named by the norm's output.
+        var layers = new Explain.Explainer(model.Network).Layers(model.ExampleInput());
+        Assert.Equal(22, layers.Count(l => l.Type == "Conv"));
+        Assert.DoesNotContain(layers, l => l.Type == "BatchNormalization");
+        Assert.Contains(layers, l => l.Name == "BatchNormalization251_Output_0" && l.Type == "Conv");
     }
 
     [SkippableTheory]

@@ -31,7 +31,9 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers
     /// <exception cref="OnnxFormatException">Operators it does not run (all named), or a graph it cannot take.</exception>
     public OnnxNetwork(OnnxGraph graph) : base("OnnxNetwork")
     {
-        _graph = graph ?? throw new ArgumentNullException(nameof(graph));
+        ArgumentNullException.ThrowIfNull(graph);
+        graph = FoldBatchNorms(graph);
+        _graph = graph;
         var unsupported = graph.Nodes.Where(n => n.Domain is not ("" or "ai.onnx") || !Supported.Contains(n.OpType))
             .Select(n => n.Domain is "" or "ai.onnx" ? n.OpType : $"{n.Domain}.{n.OpType}").Distinct().OrderBy(n => n, StringComparer.Ordinal).ToList();
         if (unsupported.Count > 0) throw new OnnxFormatException($"unsupported ONNX operators: {string.Join(", ", unsupported)}");
@@ -142,6 +144,49 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers
             }
         }
         return values.TryGetValue(_output, out var output) ? output : throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
+    }
+
+    /// <summary>A convolution whose only reader is a BatchNormalization computes both in one: inference's batch norm is
+    /// a per-channel scale and shift, folded into the convolution's weights and bias. The convolution's own output is then
+    /// not a layer; the normalised one is.</summary>
+    static OnnxGraph FoldBatchNorms(OnnxGraph graph)
+    {
+        var readers = new Dictionary<string, int>();
+        foreach (var n in graph.Nodes) foreach (var i in n.Inputs) readers[i] = readers.GetValueOrDefault(i) + 1;
+        var nodes = graph.Nodes.ToList();
+        var initializers = new Dictionary<string, OnnxTensor>(graph.Initializers);
+        var outputs = graph.Outputs.Select(o => o.Name).ToHashSet();
+        for (int k = 0; k + 1 < nodes.Count; k++)
+        {
+            var conv = nodes[k];
+            if (conv.OpType != "Conv" || conv.Outputs.Length != 1 || outputs.Contains(conv.Outputs[0]) || readers.GetValueOrDefault(conv.Outputs[0]) != 1) continue;
+            int b = nodes.FindIndex(k + 1, n => n.Inputs.Length > 0 && n.Inputs[0] == conv.Outputs[0]);
+            if (b < 0 || nodes[b].OpType != "BatchNormalization" || nodes[b].Inputs.Length < 5) continue;
+            var bn = nodes[b];
+            if (!initializers.TryGetValue(conv.Inputs[1], out var w) || w.Floats is null || w.Dims.Length != 4) continue;
+            var parts = bn.Inputs[1..5].Select(n => initializers.TryGetValue(n, out var t) ? t.Floats : null).ToArray();
+            if (parts.Any(p => p is null || p.Length != w.Dims[0])) continue;
+            float[] scale = parts[0]!, shift = parts[1]!, mean = parts[2]!, variance = parts[3]!;
+            float eps = bn.Attributes.TryGetValue("epsilon", out var e) ? e.F : 1e-5f;
+            float[]? bias = conv.Inputs.Length > 2 && initializers.TryGetValue(conv.Inputs[2], out var bt) ? bt.Floats : null;
+            long perOut = w.Count / w.Dims[0];
+            var folded = new float[w.Floats.Length];
+            var foldedBias = new float[w.Dims[0]];
+            for (int o = 0; o < w.Dims[0]; o++)
+            {
+                float f = scale[o] / MathF.Sqrt(variance[o] + eps);
+                for (long i = 0; i < perOut; i++) folded[o * perOut + i] = w.Floats[o * perOut + i] * f;
+                foldedBias[o] = ((bias?[o] ?? 0) - mean[o]) * f + shift[o];
+            }
+            string wName = $"{conv.Outputs[0]}::folded_w", bName = $"{conv.Outputs[0]}::folded_b";
+            initializers[wName] = new OnnxTensor(wName, w.Dims, OnnxTensor.FloatType, folded, null);
+            initializers[bName] = new OnnxTensor(bName, [w.Dims[0]], OnnxTensor.FloatType, foldedBias, null);
+            nodes[k] = conv with { Inputs = [conv.Inputs[0], wName, bName], Outputs = bn.Outputs[..1] };
+            nodes.RemoveAt(b);
+        }
+        // Weights no node reads any more are dropped.
+        var read = nodes.SelectMany(n => n.Inputs).ToHashSet();
+        return graph with { Nodes = nodes, Initializers = initializers.Where(t => read.Contains(t.Key)).ToDictionary() };
     }
 
     /// <summary>The same tensor with its channels innermost in memory (channels-last strides).</summary>
