@@ -21,7 +21,15 @@ internal static class OnnxOperators
 
         switch (node.OpType)
         {
-            case "Conv": return [Conv(In(0), In(1), Optional(2), a, Ints, Int, Str)];
+            case "Conv":
+            {
+                var w = In(1);
+                if (w.dim() != 4) throw new OnnxFormatException($"node {node.Name}: only 2-D convolutions are supported");
+                var strides = Ints("strides") ?? [1, 1];
+                var dilations = Ints("dilations") ?? [1, 1];
+                var input = Pads(In(0), [w.shape[2], w.shape[3]], strides, dilations, Ints("pads"), Str("auto_pad", "NOTSET"), 0, out var pads);
+                return [F.conv2d(input, w, Optional(2), strides, pads, dilations, Int("group", 1))];
+            }
             case "ConvTranspose":
             {
                 var pads = Ints("pads") ?? [0, 0, 0, 0];
@@ -68,7 +76,7 @@ internal static class OnnxOperators
                 var strides = Ints("strides") ?? [1, 1];
                 var dilations = Ints("dilations") ?? [1, 1];
                 bool ceil = Int("ceil_mode", 0) != 0;
-                var input = Padded(In(0), kernel, strides, dilations, a, Ints, Str, node, out var pads, node.OpType == "MaxPool" ? float.NegativeInfinity : 0);
+                var input = Pads(In(0), kernel, strides, dilations, Ints("pads"), Str("auto_pad", "NOTSET"), node.OpType == "MaxPool" ? float.NegativeInfinity : 0, out var pads);
                 if (node.OpType == "MaxPool") return [F.max_pool2d(input, kernel, strides, pads, dilations, ceil)];
                 return [F.avg_pool2d(input, kernel, strides, pads, ceil, count_include_pad: Int("count_include_pad", 0) != 0)];
             }
@@ -233,24 +241,8 @@ internal static class OnnxOperators
         }
     }
 
-    static Tensor Conv(Tensor x, Tensor w, Tensor? b, IReadOnlyDictionary<string, OnnxAttr> a, Func<string, long[]?> ints, Func<string, long, long> integer, Func<string, string, string> str)
-    {
-        if (w.dim() != 4) throw new OnnxFormatException("only 2-D convolutions are supported");
-        var kernel = new[] { w.shape[2], w.shape[3] };
-        var strides = ints("strides") ?? [1, 1];
-        var dilations = ints("dilations") ?? [1, 1];
-        var input = PaddedConv(x, kernel, strides, dilations, ints, str, out var pads);
-        return F.conv2d(input, w, b, strides, pads, dilations, integer("group", 1));
-    }
-
     /// <summary>ONNX padding (begin and end per axis, or auto_pad) as a symmetric padding the call takes, padding the
-    /// input itself where the two sides differ.</summary>
-    static Tensor PaddedConv(Tensor x, long[] kernel, long[] strides, long[] dilations, Func<string, long[]?> ints, Func<string, string, string> str, out long[] pads) =>
-        Pads(x, kernel, strides, dilations, ints("pads"), str("auto_pad", "NOTSET"), 0, out pads);
-
-    static Tensor Padded(Tensor x, long[] kernel, long[] strides, long[] dilations, IReadOnlyDictionary<string, OnnxAttr> a, Func<string, long[]?> ints, Func<string, string, string> str, OnnxNode node, out long[] pads, float fill) =>
-        Pads(x, kernel, strides, dilations, ints("pads"), str("auto_pad", "NOTSET"), fill, out pads);
-
+    /// input itself only where the two sides differ in a way that changes the windows.</summary>
     static Tensor Pads(Tensor x, long[] kernel, long[] strides, long[] dilations, long[]? given, string autoPad, float fill, out long[] pads)
     {
         long[] begin = [0, 0], end = [0, 0];
