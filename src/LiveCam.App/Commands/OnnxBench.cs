@@ -15,9 +15,11 @@ internal static class OnnxBench
     {
         var runs = new Option<int>("--runs", "-n") { Description = "forward passes per runtime", DefaultValueFactory = _ => 30 };
         var file = new Option<string?>("--model") { Description = "an ONNX file with a 1x3xHxW input; default: resnet18-imagenet's" };
+        var threads = new Option<int>("--threads") { Description = "threads for both runtimes (0: each its default)", DefaultValueFactory = _ => 0 };
         var command = new Command("onnx", "An ONNX model's forward pass in LiveCam's import (TorchSharp) against ONNX Runtime, same file, same input.");
         command.Add(runs);
         command.Add(file);
+        command.Add(threads);
         command.SetAction(parsed =>
         {
             try
@@ -26,7 +28,9 @@ internal static class OnnxBench
                 if (n < 5) throw new UsageException("--runs must be at least 5");
                 var path = parsed.GetValue(file) ?? ModelCatalog.ShippedWeights($"{ResNet18ImageNet.Folder}/ResNet18.onnx")
                     ?? throw new UsageException("no ONNX file: give --model FILE.onnx");
-                Bench(path, n, output);
+                int t = parsed.GetValue(threads);
+                if (t < 0) throw new UsageException("--threads must be 0 or more");
+                Bench(path, n, t, output);
                 return Cli.Ok;
             }
             catch (OnnxRuntimeException e)
@@ -41,8 +45,9 @@ internal static class OnnxBench
         return command;
     }
 
-    static void Bench(string path, int n, TextWriter output)
+    static void Bench(string path, int n, int threads, TextWriter output)
     {
+        if (threads > 0) set_num_threads(threads);
         using var model = ModelCatalog.Load(path, null, CPU);
         int h = model.InputHeight, w = model.InputWidth;
         var random = new Random(1);
@@ -50,6 +55,7 @@ internal static class OnnxBench
         using var options = new SessionOptions();
         // Its workers would otherwise spin after each run and take the cores from the TorchSharp pass timed next.
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        if (threads > 0) options.IntraOpNumThreads = threads;
         using var session = new InferenceSession(path, options);
         var inputName = session.InputMetadata.Keys.First();
         var ortInput = new DenseTensor<float>(input, [1, 3, h, w]);
