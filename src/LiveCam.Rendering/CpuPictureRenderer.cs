@@ -12,7 +12,7 @@ namespace LiveCam.Rendering;
 /// </summary>
 public sealed class CpuPictureRenderer : IPictureRenderer
 {
-    readonly Mat _small = new(), _resized = new(), _large = new(), _bytes = new(), _colour = new(), _mask = new(), _blended = new();
+    readonly Mat _small = new(), _resized = new(), _large = new(), _bytes = new(), _colour = new(), _maskFloat = new(), _mask = new(), _blended = new();
     readonly QuadList _quads = new(GlyphAtlas.Shared);
     bool _disposed;
 
@@ -46,7 +46,9 @@ public sealed class CpuPictureRenderer : IPictureRenderer
         // OpenCV's bilinear resize samples at pixel centres and clamps at the edges, as GL_LINEAR does.
         Cv2.Resize(_small, _resized, new Size(full.Width, full.Height), interpolation: InterpolationFlags.Linear);
         using (var visible = new Mat(_resized, new Rect(region.X - full.X, region.Y - full.Y, region.Width, region.Height))) visible.CopyTo(_large);
-        using (var above = _large.GreaterThanOrEqual(options.Threshold)) above.ToMat().CopyTo(_mask);
+        // h >= threshold, into buffers kept between frames (strictly above the next float below it).
+        Cv2.Threshold(_large, _maskFloat, MathF.BitDecrement(options.Threshold), 255, ThresholdTypes.Binary);
+        _maskFloat.ConvertTo(_mask, MatType.CV_8UC1);
         using var roi = new Mat(canvas, region);
         if (options.Mode == OverlayMode.InterestingRegion)
         {
@@ -76,6 +78,7 @@ public sealed class CpuPictureRenderer : IPictureRenderer
         _large.Dispose();
         _bytes.Dispose();
         _colour.Dispose();
+        _maskFloat.Dispose();
         _mask.Dispose();
         _blended.Dispose();
     }
