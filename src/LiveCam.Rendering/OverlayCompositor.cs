@@ -32,10 +32,6 @@ public sealed class OverlayCompositor : IDisposable
         _colormaps.UploadRgbFloat(Colormaps.Table, 256, Colormaps.All.Length);
     }
 
-    /// <summary>Where a frame of this size lands in a target of that size (the layout's rule).</summary>
-    public static (float X, float Y, float Width, float Height) Letterbox(int frameWidth, int frameHeight, int targetWidth, int targetHeight) =>
-        PictureLayout.Letterbox(frameWidth, frameHeight, targetWidth, targetHeight);
-
     /// <summary>Draws the picture's video and heatmap into the bound target of <paramref name="targetWidth"/> x <paramref name="targetHeight"/>.</summary>
     /// <param name="flipY">True for a window (its origin is bottom-left); false for framebuffers read back into images.</param>
     public void Draw(Picture picture, int targetWidth, int targetHeight, bool flipY)
@@ -47,7 +43,7 @@ public sealed class OverlayCompositor : IDisposable
         var heat = picture.Heatmap;
         if (heat is not null) _heat.UploadFloat(heat.Values, heat.Width, heat.Height);
 
-        var (x, y, w, h) = Letterbox(frame.Width, frame.Height, targetWidth, targetHeight);
+        var (x, y, w, h) = PictureLayout.Letterbox(frame.Width, frame.Height, targetWidth, targetHeight);
         var region = picture.HeatmapRegion ?? new PixelRect(0, 0, frame.Width, frame.Height);
         _program.Use();
         _gl.ActiveTexture(TextureUnit.Texture0);
