@@ -19,8 +19,6 @@ internal sealed class RendererChoice(string renderer, TextWriter output)
         return option;
     }
 
-    public string Renderer => renderer;
-
     /// <summary>OpenGL when this choice allows it and it is to be had, else the CPU alternative.</summary>
     public T Choose<T>(string fallbackMessage, Func<T> openGl, Func<T> cpu)
     {
