@@ -17,12 +17,15 @@ namespace LiveCam.Explain;
 /// var set = explainer.Explain(input, new GradCam(), Target.Top());
 /// var map = set.Items[0].Map.Normalised;   // [h * w], 0..1
 /// </code></example>
-public sealed class Explainer(nn.Module<Tensor, Tensor> model)
+public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? traits = null)
 {
     readonly Dictionary<string, IReadOnlyList<LayerInfo>> _traces = [];
     readonly Dictionary<string, LayerInfo> _containers = [];
 
     public nn.Module<Tensor, Tensor> Model { get; } = model ?? throw new ArgumentNullException(nameof(model));
+
+    /// <summary>What the methods must know about the model beyond its modules.</summary>
+    public ModelTraits Traits { get; } = traits ?? ModelTraits.None;
 
     /// <summary>The model's layers in the order an input of this shape traverses them (traced once per shape).</summary>
     public IReadOnlyList<LayerInfo> Layers(Tensor input)
@@ -104,7 +107,7 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model)
         var trace = Layers(input);
         using var scope = NewDisposeScope();
         using var state = ModelStateGuard.ForInference(Model);
-        var run = new ExplainRun(Model, input.to(state.Device).detach(), target, layerInfo, trace, scope);
+        var run = new ExplainRun(Model, Traits, input.to(state.Device).detach(), target, layerInfo, trace, scope);
         return method.Run(run);
     }
 }

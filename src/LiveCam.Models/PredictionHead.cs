@@ -13,6 +13,9 @@ public interface IPredictionHead
     /// <summary>The target explained unless told otherwise, as <see cref="Target.Parse"/> reads it.</summary>
     string DefaultTarget { get; }
 
+    /// <summary>Whether the outputs are a classifier's logits (confidence is then a class's softmax probability).</summary>
+    bool OutputsAreClassLogits { get; }
+
     /// <summary>The HUD's line about these outputs; null when there is nothing to say.</summary>
     HudLine? Line(IReadOnlyList<float> outputs, int? explained);
 

@@ -1,3 +1,4 @@
+using LiveCam.Explain;
 using OpenCvSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -53,6 +54,15 @@ public sealed class VisionModel : IDisposable
     /// <summary>The explanation method used unless told otherwise.</summary>
     public string DefaultMethod { get; init; } = "gradcam";
     public string Weights { get; }
+
+    /// <summary>Module paths whose output leaves through a ReLU applied as a function (see <see cref="ModelTraits"/>).</summary>
+    public IReadOnlyList<string> FunctionalReluOutputs { get; init; } = [];
+
+    /// <summary>What explanation methods must know about this model beyond its modules.</summary>
+    public ModelTraits Traits => new(Head.OutputsAreClassLogits, FunctionalReluOutputs);
+
+    /// <summary>An explainer of this model's network that knows its <see cref="Traits"/>.</summary>
+    public Explainer CreateExplainer() => new(Network, Traits);
 
     /// <summary>Names the outputs (<c>--labels</c>).</summary>
     /// <exception cref="ArgumentException">The outputs are not classes.</exception>

@@ -1,3 +1,4 @@
+using LiveCam.Tests;
 using LiveCam.Explain;
 using LiveCam.Explain.Layers;
 using LiveCam.Explain.Methods;

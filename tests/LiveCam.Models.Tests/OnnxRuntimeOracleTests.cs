@@ -1,3 +1,4 @@
+using LiveCam.Tests;
 using LiveCam.Models.Classifiers;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;

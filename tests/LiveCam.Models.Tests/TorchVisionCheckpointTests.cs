@@ -1,3 +1,4 @@
+using LiveCam.Tests;
 using LiveCam.Models.Classifiers;
 using static TorchSharp.torch;
 

@@ -56,7 +56,7 @@ internal static class ExplainCommand
         using var model = options.LoadModel(parsed);
         using var scope = NewDisposeScope();
         var input = model.Preprocess(image);
-        var explainer = new Explainer(model.Network);
+        var explainer = model.CreateExplainer();
         var methodName = (parsed.GetValue(options.Method) ?? model.DefaultMethod).Trim().ToLowerInvariant();
         if (methodName is "filters" or "activations")
             return LayerView(parsed, options, model, explainer, input, methodName, outPath, output);

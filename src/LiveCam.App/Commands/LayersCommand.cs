@@ -18,7 +18,7 @@ internal static class LayersCommand
             {
                 using var vision = model.LoadModel(parsed);
                 using var scope = NewDisposeScope();
-                var layers = new Explainer(vision.Network).Layers(vision.ExampleInput());
+                var layers = vision.CreateExplainer().Layers(vision.ExampleInput());
                 output.WriteLine(Cli.Format($"{vision.Name} ({vision.Weights}), input 1x3x{vision.InputHeight}x{vision.InputWidth}; CAM methods explain {vision.DefaultLayer} unless --layer says otherwise"));
                 output.WriteLine($"{"#",3}  {"name",-28} {"type",-20} output");
                 foreach (var layer in layers) output.WriteLine(layer.ToString());

@@ -27,7 +27,8 @@ internal sealed class ModelOptions(string defaultModel)
 
     public Option<string> Method { get; } = new("--method")
     {
-        Description = $"explanation: {string.Join(", ", MethodCatalog.Names)}; default: the model's usual method (gradcam; eigencam for a network without a classifier head)",
+        Description = $"explanation: {string.Join(", ", MethodCatalog.Names)}; default: the model's usual method (gradcam; eigencam for a network without a classifier head). "
+            + "scorecam weighs each channel by a classifier's softmax probability of the class (its authors' rule), by the target's score as it is for other models (the robot's outputs)",
     };
 
     public Option<string?> Layer { get; } = new("--layer", "-l")

@@ -109,7 +109,7 @@ internal static class RobustnessCommand
 
     static void Run(VisionModel vision, List<Case> cases, string dir, string renderer, TextWriter output)
     {
-        var explainer = new Explainer(vision.Network);
+        var explainer = vision.CreateExplainer();
         var method = new GradCam();
         var layer = LayerSelector.Parse(vision.DefaultLayer);
         var report = new List<object>();

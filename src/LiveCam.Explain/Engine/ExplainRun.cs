@@ -9,9 +9,10 @@ namespace LiveCam.Explain.Engine;
 /// the input on the model's device, the target, the layer, and the scope its tensors live in.</summary>
 public sealed class ExplainRun
 {
-    internal ExplainRun(nn.Module<Tensor, Tensor> model, Tensor input, Target target, LayerInfo? layer, IReadOnlyList<LayerInfo> trace, DisposeScope scope)
+    internal ExplainRun(nn.Module<Tensor, Tensor> model, ModelTraits traits, Tensor input, Target target, LayerInfo? layer, IReadOnlyList<LayerInfo> trace, DisposeScope scope)
     {
         Model = model;
+        Traits = traits;
         Input = input;
         Target = target;
         Layer = layer;
@@ -20,6 +21,7 @@ public sealed class ExplainRun
     }
 
     public nn.Module<Tensor, Tensor> Model { get; }
+    public ModelTraits Traits { get; }
     public Tensor Input { get; }
     public Target Target { get; }
     public LayerInfo? Layer { get; }
@@ -27,7 +29,22 @@ public sealed class ExplainRun
     public DisposeScope Scope { get; }
 
     /// <summary>The same call for another target.</summary>
-    public ExplainRun WithTarget(Target target) => new(Model, Input, target, Layer, Trace, Scope);
+    public ExplainRun WithTarget(Target target) => new(Model, Traits, Input, target, Layer, Trace, Scope);
+
+    /// <summary>The target's confidence in <paramref name="output"/> [N]: a class's softmax probability when the outputs are
+    /// a classifier's logits, the target's score as it is otherwise (a regression model's outputs).</summary>
+    public Tensor Confidence(Target target, Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(output);
+        if (Traits.OutputsAreClassLogits && target.ClassIndex is { } k)
+        {
+            var logits = output.reshape(output.shape[0], -1);
+            if (k < 0 || k >= logits.shape[1]) return target.ScoreOf(output);  // its own clear error
+            return nn.functional.softmax(logits, 1)[.., k];
+        }
+        return target.ScoreOf(output);
+    }
 
     public LayerInfo RequireLayer(string method) =>
         Layer ?? throw new ArgumentException($"{method} explains a layer; none was chosen");

@@ -90,8 +90,10 @@ public sealed class EigenCam : ActivationMapMethod
     }
 }
 
-/// <summary>Wang et al. 2020, "Score-CAM": each channel, upsampled to a mask, is weighted by the target score of the masked input.
-/// Gradient-free; costs one forward pass per channel, run in batches.</summary>
+/// <summary>Wang et al. 2020, "Score-CAM": each channel, upsampled to a mask, is weighted by the target's confidence in the
+/// masked input: a classifier's softmax probability of the class (as the authors' code does), other models' target score
+/// as it is. Channels that are constant mask nothing and weigh 0 (the authors skip them). Gradient-free; one forward pass
+/// per channel, run in batches.</summary>
 public sealed class ScoreCam(int batchSize = 32) : ActivationMapMethod
 {
     public override string Name => "scorecam";
@@ -112,15 +114,16 @@ public sealed class ScoreCam(int batchSize = 32) : ActivationMapMethod
             var flat = upsampled.reshape(c, -1);
             var min = flat.amin([1], keepdim: true);
             var range = flat.amax([1], keepdim: true) - min;
+            var varies = range.gt(0).reshape(c);
             var masks = ((flat - min) / torch.where(range.gt(0), range, ones_like(range))).reshape(c, 1, height, width);
             var scores = new List<Tensor>();
             for (long start = 0; start < c; start += batchSize)
             {
                 long end = Math.Min(c, start + batchSize);
                 var masked = input[i].unsqueeze(0) * masks.narrow(0, start, end - start);
-                scores.Add(context.Target.ScoreOf(context.Run.Model.call(masked)));
+                scores.Add(context.Run.Confidence(context.Target, context.Run.Model.call(masked)));
             }
-            var weights = cat(scores).unsqueeze(0);  // [1, C]
+            var weights = torch.where(varies, cat(scores), zeros_like(varies, dtype: activations.dtype)).unsqueeze(0);  // [1, C]
             maps.Add(Weighted(activations[i].unsqueeze(0), weights)[0]);
         }
         return stack(maps);

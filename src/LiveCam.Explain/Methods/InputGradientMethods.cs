@@ -23,7 +23,7 @@ public abstract class InputGradientMethod : ExplanationMethod
         Tensor output;
         using (var hooks = new HookSet())
         {
-            if (Guided) AddGuidedReluHooks(hooks, run.Model);
+            if (Guided) AddGuidedReluHooks(hooks, run.Model, run.Traits);
             using (enable_grad()) output = run.Model.call(x);
         }
         var resolved = targets ?? run.Target.Resolve(output);
@@ -33,13 +33,18 @@ public abstract class InputGradientMethod : ExplanationMethod
         return (output, gradients);
     }
 
-    static void AddGuidedReluHooks(HookSet hooks, nn.Module model)
+    static void AddGuidedReluHooks(HookSet hooks, nn.Module<Tensor, Tensor> model, ModelTraits traits)
     {
         // The ReLU's own forward runs (in place or not); its output is replaced by the guided one, computed
         // from the same values, so the forward result is unchanged and only the backward rule differs.
         foreach (var (_, module) in ModuleTree.Leaves(model))
             if (module is TorchSharp.Modules.ReLU relu)
                 hooks.AddForwardHook(relu, (_, input, _) => GuidedRelu.apply(input));
+        // A ReLU applied as a function inside a module: the guided ReLU of its output. relu is idempotent, so the
+        // forward value is the same; the output is positive exactly where the ReLU's input was, so the backward rule
+        // is the ReLU's own.
+        foreach (var path in traits.FunctionalReluOutputPaths)
+            hooks.AddForwardHook(ModuleTree.Find(model, path), (_, _, output) => GuidedRelu.apply(output));
     }
 
     /// <summary>The heatmap of an input gradient [N, C, H, W]: the largest magnitude over channels, [N, H, W].</summary>

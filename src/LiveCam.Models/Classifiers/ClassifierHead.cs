@@ -9,6 +9,7 @@ namespace LiveCam.Models.Classifiers;
 public sealed class ClassifierHead(IReadOnlyList<string>? labels = null) : IPredictionHead
 {
     public string DefaultTarget => "top";
+    public bool OutputsAreClassLogits => true;
 
     /// <summary>The <paramref name="k"/> most probable classes, most probable first.</summary>
     public IReadOnlyList<(int Index, string Label, float Probability)> Top(IReadOnlyList<float> logits, int k)

@@ -13,6 +13,7 @@ public sealed class FeaturesHead : IPredictionHead
     FeaturesHead() { }
 
     public string DefaultTarget => "all";
+    public bool OutputsAreClassLogits => false;
 
     static IEnumerable<(int Index, float Value)> Strongest(IReadOnlyList<float> outputs, int k) =>
         outputs.Select((v, i) => (i, v)).OrderByDescending(t => t.v).Take(k);

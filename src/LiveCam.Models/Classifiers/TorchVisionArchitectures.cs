@@ -34,7 +34,10 @@ public sealed record TorchVisionArchitecture(string Name, string Family, Func<nn
             net.Dispose();
             throw;
         }
-        return new VisionModel(Name, net, device, Input.Input, new ClassifierHead(), DefaultLayer, description);
+        return new VisionModel(Name, net, device, Input.Input, new ClassifierHead(), DefaultLayer, description)
+        {
+            FunctionalReluOutputs = TorchVisionArchitectures.FunctionalRelus(net),
+        };
     }
 }
 
@@ -63,6 +66,17 @@ public static class TorchVisionArchitectures
         new("mobilenet_v3_large", "mobilenet", () => torchvision.models.mobilenet_v3_large(), ImageNetPreprocessing.Standard, "features"),
         new("mobilenet_v3_small", "mobilenet", () => torchvision.models.mobilenet_v3_small(), ImageNetPreprocessing.Standard, "features"),
     ];
+
+    /// <summary>The modules that end in a ReLU applied as a function: TorchSharp's ResNet blocks (BasicBlock, Bottleneck)
+    /// return <c>x.add_(identity).relu_()</c>, where PyTorch's call their ReLU module. Every other network here applies
+    /// its ReLUs as modules.</summary>
+    public static IReadOnlyList<string> FunctionalRelus(nn.Module network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        return network.named_modules()
+            .Where(m => m.module.GetType().DeclaringType == typeof(TorchSharp.Modules.ResNet) && m.module.GetType().Name is "BasicBlock" or "Bottleneck")
+            .Select(m => m.name).ToList();
+    }
 
     public static TorchVisionArchitecture? Find(string name) => All.FirstOrDefault(a => a.Name == name);
 

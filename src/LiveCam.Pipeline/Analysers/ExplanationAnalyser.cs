@@ -51,7 +51,7 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(target);
-        _explainer = new Explainer(model.Network);
+        _explainer = model.CreateExplainer();
         _choice = new Choice(method, layer, target, Interactive: false);
         using var scope = NewDisposeScope();
         var example = model.ExampleInput();

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace LiveCam.Models.Tests;
+namespace LiveCam.Tests;
 
 /// <summary>Real PyTorch (Debian's python3-torch and python3-torchvision, installed by the test setup where it can),
 /// run at test time as the judge of what a weight file means. Tests skip with the reason where it is missing.</summary>

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using LiveCam.Explain.Layers;
+using LiveCam.Explain.Methods;
+using LiveCam.Explain.Targets;
+using LiveCam.Models;
+using LiveCam.Tests;
+using static TorchSharp.torch;
+
+namespace LiveCam.Explain.Tests;
+
+/// <summary>Every method against an independent implementation of its paper's formula on real PyTorch
+/// (Oracle/explain_oracle.py), on the same weights (written by PyTorch) and the same input: the raw maps, after
+/// max-normalisation, within 1e-5. ResNet-18 has ReLUs applied as functions, VGG-16 in-place ReLU modules in a
+/// Sequential, the robot net plain ReLU modules and a regression target.</summary>
+public sealed class ReferenceParityTests(ReferenceParityTests.Oracles oracles) : IClassFixture<ReferenceParityTests.Oracles>
+{
+    const double Tolerance = 1e-5;
+
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var arch in new[] { "robot", "resnet18", "vgg16" })
+            foreach (var method in MethodCatalog.Names)
+            {
+                if (method == "cam" && arch != "resnet18") continue;  // CAM needs a pooled linear head
+                if (method == "scorecam" && arch == "vgg16") continue;  // 512 passes of VGG-16: the slow run
+                data.Add(arch, method);
+            }
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Cases))]
+    public void The_map_equals_the_reference_implementation_on_PyTorch(string architecture, string method) => Compare(architecture, method, slow: false);
+
+    [SkippableFact]
+    [Trait("Category", "Slow")]
+    public void Score_CAM_on_VGG_16_equals_the_reference_too() => Compare("vgg16", "scorecam", slow: true);
+
+    void Compare(string architecture, string method, bool slow)
+    {
+        Skip.If(PyTorchOracle.Missing is not null, PyTorchOracle.Missing);
+        var (oracle, model) = oracles.Get(architecture, slow);
+        using var scope = NewDisposeScope();
+        var input = tensor(PyTorchOracle.Floats(Path.Combine(oracle.Dir, "input.f32")), [1, 3, oracle.Height, oracle.Width]);
+        var target = oracle.Target is { } k ? Target.Class(k) : Target.Sum();
+        var set = model.CreateExplainer().Explain(input, MethodCatalog.Create(method), target, LayerSelector.Parse(oracle.Layer));
+
+        var actual = Assert.Single(set.Items).Map;
+        var shape = oracle.Shapes[method];
+        Assert.Equal((shape[0], shape[1]), (actual.Height, actual.Width));
+        var expected = Normalise(PyTorchOracle.Floats(Path.Combine(oracle.Dir, method.Replace(':', '_') + ".f32")));
+        Assert.True(expected.Max() > 0, "the reference map is all zero: the comparison would prove nothing");
+        double worst = expected.Zip(actual.Normalised, (e, a) => Math.Abs(e - a)).Max();
+        int at = Array.FindIndex(expected, e => e == expected.Max());
+        Assert.True(worst <= Tolerance, $"{method} on {architecture}: differs from PyTorch by up to {worst:G3} (peak at {at}: PyTorch {expected[at]}, LiveCam {actual.Normalised[at]})");
+    }
+
+    /// <summary>As a heatmap shows a map: negatives cut, scaled by the maximum.</summary>
+    static float[] Normalise(float[] raw)
+    {
+        var cut = raw.Select(v => Math.Max(0, v)).ToArray();
+        float max = cut.Max();
+        return max > 0 ? cut.Select(v => v / max).ToArray() : cut;
+    }
+
+    public sealed record Oracle(string Dir, int Height, int Width, string Layer, int? Target, IReadOnlyDictionary<string, int[]> Shapes);
+
+    /// <summary>One run of the oracle per architecture (and per slow flag), and the model loaded from its weights once,
+    /// shared by its methods' tests.</summary>
+    public sealed class Oracles : IDisposable
+    {
+        readonly ConcurrentDictionary<string, Lazy<(Oracle, VisionModel)>> _runs = new();
+        readonly string _root = Directory.CreateTempSubdirectory("livecam-parity-").FullName;
+
+        public (Oracle Oracle, VisionModel Model) Get(string architecture, bool slow) => _runs.GetOrAdd($"{architecture}{(slow ? "-slow" : "")}", key => new Lazy<(Oracle, VisionModel)>(() =>
+        {
+            var dir = Directory.CreateDirectory(Path.Combine(_root, key)).FullName;
+            PyTorchOracle.Script("explain_oracle.py", architecture, dir, slow ? "slow" : "fast");
+            using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "meta.json")));
+            var root = meta.RootElement;
+            var shapes = root.GetProperty("maps").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(v => v.GetInt32()).ToArray());
+            int? target = root.GetProperty("target").ValueKind == JsonValueKind.Null ? null : root.GetProperty("target").GetInt32();
+            var oracle = new Oracle(dir, root.GetProperty("height").GetInt32(), root.GetProperty("width").GetInt32(), root.GetProperty("layer").GetString()!, target, shapes);
+            return (oracle, ModelCatalog.Load(architecture, Path.Combine(dir, "weights.pt"), CPU));
+        })).Value;
+
+        public void Dispose()
+        {
+            foreach (var run in _runs.Values.Where(r => r.IsValueCreated)) run.Value.Item2.Dispose();
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+}
