@@ -72,8 +72,12 @@ public class MethodCorrectnessTests
         }
     }
 
+    /// <summary>RISE's map is the score-weighted mean of its masks (Petsiuk et al. 2018): where masking changes nothing it is
+    /// the unchanged score everywhere, not zero.</summary>
+    public static TheoryData<string> MethodsOfEvidence => new(MethodCatalog.Names.Where(n => n != "rise"));
+
     [Theory]
-    [MemberData(nameof(AllMethods))]
+    [MemberData(nameof(MethodsOfEvidence))]
     public void A_constant_input_gives_an_all_zero_map_never_NaN(string name)
     {
         using var scope = NewDisposeScope();

@@ -5,6 +5,7 @@ using LiveCam.Explain.Methods;
 using LiveCam.Explain.Targets;
 using LiveCam.Models;
 using LiveCam.Tests;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LiveCam.Explain.Tests;
@@ -17,33 +18,44 @@ public sealed class ReferenceParityTests(ReferenceParityTests.Oracles oracles) :
 {
     const double Tolerance = 1e-5;
 
-    public static TheoryData<string, string> Cases()
+    /// <summary>Methods of hundreds of passes, on the networks where that takes minutes: the slow run (as the oracle says).</summary>
+    static bool Heavy(string architecture, string method) => architecture switch
+    {
+        "vgg16" => method is "scorecam" or "ablationcam" or "occlusion" or "rise",
+        "resnet18" => method is "rise",
+        _ => false,
+    };
+
+    static TheoryData<string, string> Cases(bool heavy)
     {
         var data = new TheoryData<string, string>();
         foreach (var arch in new[] { "robot", "resnet18", "vgg16" })
             foreach (var method in MethodCatalog.Names)
             {
                 if (method == "cam" && arch != "resnet18") continue;  // CAM needs a pooled linear head
-                if (method == "scorecam" && arch == "vgg16") continue;  // 512 passes of VGG-16: the slow run
-                data.Add(arch, method);
+                if (Heavy(arch, method) == heavy) data.Add(arch, method);
             }
         return data;
     }
 
+    public static TheoryData<string, string> Quick => Cases(heavy: false);
+    public static TheoryData<string, string> Slow => Cases(heavy: true);
+
     [SkippableTheory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(Quick))]
     public void The_map_equals_the_reference_implementation_on_PyTorch(string architecture, string method) => Compare(architecture, method, slow: false);
 
-    [SkippableFact]
+    [SkippableTheory]
     [Trait("Category", "Slow")]
-    public void Score_CAM_on_VGG_16_equals_the_reference_too() => Compare("vgg16", "scorecam", slow: true);
+    [MemberData(nameof(Slow))]
+    public void The_methods_of_hundreds_of_passes_on_the_big_networks_equal_the_reference_too(string architecture, string method) => Compare(architecture, method, slow: true);
 
     void Compare(string architecture, string method, bool slow)
     {
         Skip.If(PyTorchOracle.Missing is not null, PyTorchOracle.Missing);
         var (oracle, model) = oracles.Get(architecture, slow);
         using var scope = NewDisposeScope();
-        var input = tensor(PyTorchOracle.Floats(Path.Combine(oracle.Dir, "input.f32")), [1, 3, oracle.Height, oracle.Width]);
+        var input = tensor(PyTorchOracle.Floats(Path.Combine(oracle.Dir, "input.f32")), [1, 3, oracle.Height, oracle.Width]).to_type(oracle.Precision);
         var target = oracle.Target is { } k ? Target.Class(k) : Target.Sum();
         var set = model.CreateExplainer().Explain(input, MethodCatalog.Create(method), target, LayerSelector.Parse(oracle.Layer));
 
@@ -54,7 +66,11 @@ public sealed class ReferenceParityTests(ReferenceParityTests.Oracles oracles) :
         Assert.True(expected.Max() > 0, "the reference map is all zero: the comparison would prove nothing");
         double worst = expected.Zip(actual.Normalised, (e, a) => Math.Abs(e - a)).Max();
         int at = Array.FindIndex(expected, e => e == expected.Max());
-        Assert.True(worst <= Tolerance, $"{method} on {architecture}: differs from PyTorch by up to {worst:G3} (peak at {at}: PyTorch {expected[at]}, LiveCam {actual.Normalised[at]})");
+        // Ablation-CAM and occlusion weigh by the difference of two scores 1e-4 apart: in float32 (the big networks)
+        // that difference carries float32's rounding of the scores themselves (measured 1.7e-5 and 2.7e-5 on ResNet-18);
+        // in float64 (the robot) they meet 1e-5 like every other method.
+        double tolerance = oracle.Precision == ScalarType.Float32 && method is "ablationcam" or "occlusion" ? 5e-5 : Tolerance;
+        Assert.True(worst <= tolerance, $"{method} on {architecture}: differs from PyTorch by up to {worst:G3} (peak at {at}: PyTorch {expected[at]}, LiveCam {actual.Normalised[at]})");
     }
 
     /// <summary>As a heatmap shows a map: negatives cut, scaled by the maximum.</summary>
@@ -65,7 +81,9 @@ public sealed class ReferenceParityTests(ReferenceParityTests.Oracles oracles) :
         return max > 0 ? cut.Select(v => v / max).ToArray() : cut;
     }
 
-    public sealed record Oracle(string Dir, int Height, int Width, string Layer, int? Target, IReadOnlyDictionary<string, int[]> Shapes);
+    /// <param name="Precision">The robot runs in float64 on both sides (its scores differ by 1e-4 of themselves where
+    /// methods subtract them, below float32's resolution); the big networks in float32.</param>
+    public sealed record Oracle(string Dir, int Height, int Width, string Layer, int? Target, IReadOnlyDictionary<string, int[]> Shapes, ScalarType Precision);
 
     /// <summary>One run of the oracle per architecture (and per slow flag), and the model loaded from its weights once,
     /// shared by its methods' tests.</summary>
@@ -82,8 +100,11 @@ public sealed class ReferenceParityTests(ReferenceParityTests.Oracles oracles) :
             var root = meta.RootElement;
             var shapes = root.GetProperty("maps").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(v => v.GetInt32()).ToArray());
             int? target = root.GetProperty("target").ValueKind == JsonValueKind.Null ? null : root.GetProperty("target").GetInt32();
-            var oracle = new Oracle(dir, root.GetProperty("height").GetInt32(), root.GetProperty("width").GetInt32(), root.GetProperty("layer").GetString()!, target, shapes);
-            return (oracle, ModelCatalog.Load(architecture, Path.Combine(dir, "weights.pt"), CPU));
+            var precision = architecture == "robot" ? ScalarType.Float64 : ScalarType.Float32;
+            var oracle = new Oracle(dir, root.GetProperty("height").GetInt32(), root.GetProperty("width").GetInt32(), root.GetProperty("layer").GetString()!, target, shapes, precision);
+            var model = ModelCatalog.Load(architecture, Path.Combine(dir, "weights.pt"), CPU);
+            model.Network.to(precision);
+            return (oracle, model);
         })).Value;
 
         public void Dispose()

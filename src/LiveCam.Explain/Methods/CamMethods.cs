@@ -66,7 +66,19 @@ public sealed class EigenCam : ActivationMapMethod
     public override string Paper => "Muhammad & Yeasin 2020, Eigen-CAM: Class Activation Map using Principal Components";
     protected override bool UsesGradients => false;
 
-    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context)
+    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) => PrincipalComponent(activations);
+
+    /// <summary>Per sample, the projection of each position's channel vector [N, C, h, w] on the first principal
+    /// component, oriented so that it grows with the mean over channels (a component has no sign of its own).</summary>
+    internal static Tensor PrincipalComponent(Tensor activations) => PerSample(activations, (m, centred) =>
+    {
+        var (_, _, vh) = linalg.svd(centred, fullMatrices: false);
+        return centred.matmul(vh[0]);
+    });
+
+    /// <summary>Runs <paramref name="project"/> on each sample's [hw, C] matrix and its column-centred copy; an all-constant
+    /// sample gives zeros; the result is oriented with the mean over channels.</summary>
+    internal static Tensor PerSample(Tensor activations, Func<Tensor, Tensor, Tensor> project)
     {
         long n = activations.shape[0], c = activations.shape[1], h = activations.shape[2], w = activations.shape[3];
         var maps = new List<Tensor>();
@@ -74,17 +86,106 @@ public sealed class EigenCam : ActivationMapMethod
         {
             var m = activations[i].reshape(c, h * w).T;  // [hw, C]
             var centred = m - m.mean([0], keepdim: true);
-            if (centred.abs().max().item<float>() == 0)
+            if (centred.abs().max().to_type(ScalarType.Float64).item<double>() == 0)
             {
-                maps.Add(zeros(h, w, device: activations.device));
+                maps.Add(zeros(h, w, device: activations.device, dtype: activations.dtype));
                 continue;
             }
-            var (_, _, vh) = linalg.svd(centred, fullMatrices: false);
-            var projection = centred.matmul(vh[0]);  // [hw]
-            // A principal component has no sign: orient it with the mean activation.
+            var projection = project(m, centred);  // [hw]
             var mean = m.mean([1]);
-            if ((projection * (mean - mean.mean())).sum().item<float>() < 0) projection = -projection;
+            if ((projection * (mean - mean.mean())).sum().to_type(ScalarType.Float64).item<double>() < 0) projection = -projection;
             maps.Add(projection.reshape(h, w));
+        }
+        return stack(maps);
+    }
+}
+
+/// <summary>Draelos &amp; Carin 2020, "Use HiResCAM instead of Grad-CAM": the gradient times the activations, position by
+/// position, summed over channels (Grad-CAM averages the gradient first); provably shows where the score comes from.</summary>
+public sealed class HiResCam : ActivationMapMethod
+{
+    public override string Name => "hirescam";
+    public override string Paper => "Draelos & Carin 2020, Use HiResCAM instead of Grad-CAM for faithful explanations of convolutional neural networks";
+
+    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) => (gradients! * activations).sum(1);
+}
+
+/// <summary>Grad-CAM element-wise (pytorch-grad-cam's GradCAMElementWise): the ReLU of each channel's gradient times
+/// activation, summed over channels, so channels cannot cancel each other.</summary>
+public sealed class GradCamElementWise : ActivationMapMethod
+{
+    public override string Name => "gradcam-elementwise";
+    public override string Paper => "Grad-CAM element-wise, after Selvaraju et al. 2017 and Draelos & Carin 2020 (pytorch-grad-cam)";
+
+    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
+        nn.functional.relu(gradients! * activations).sum(1);
+}
+
+/// <summary>EigenGrad-CAM (pytorch-grad-cam, after Muhammad &amp; Yeasin 2020): Eigen-CAM's first principal component of
+/// the gradient times the activations, so it is class-specific.</summary>
+public sealed class EigenGradCam : ActivationMapMethod
+{
+    public override string Name => "eigengradcam";
+    public override string Paper => "EigenGrad-CAM, after Muhammad & Yeasin 2020, Eigen-CAM (pytorch-grad-cam)";
+
+    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) => EigenCam.PrincipalComponent(gradients! * activations);
+}
+
+/// <summary>Karmani et al. 2024, "KPCA-CAM": Eigen-CAM with kernel PCA. The first component of the centred sigmoid kernel
+/// tanh(x·y / C + 1) over positions (the kernel and gamma pytorch-grad-cam uses), each position's score on it.</summary>
+public sealed class KpcaCam : ActivationMapMethod
+{
+    public override string Name => "kpcacam";
+    public override string Paper => "Karmani et al. 2024, KPCA-CAM: Visual Explainability of Deep Computer Vision Models using Kernel PCA";
+    protected override bool UsesGradients => false;
+
+    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) => EigenCam.PerSample(activations, (_, centred) =>
+    {
+        long count = centred.shape[0];
+        var kernel = (centred.matmul(centred.T) / centred.shape[1] + 1).tanh();  // [hw, hw]
+        // Centred in feature space: K - 1K - K1 + 1K1.
+        var rowMean = kernel.mean([0], keepdim: true);
+        var colMean = kernel.mean([1], keepdim: true);
+        var centredKernel = kernel - rowMean - colMean + kernel.mean();
+        var (values, vectors) = linalg.eigh(centredKernel.to_type(ScalarType.Float64));
+        var top = vectors[.., count - 1] * values[count - 1].clamp_min(0).sqrt();
+        return top.to_type(centred.dtype);
+    });
+}
+
+/// <summary>Desai &amp; Ramaswamy 2020, "Ablation-CAM": a channel's weight is the share of the score lost when that channel
+/// of the layer is zeroed, (y - y_k) / y. Gradient-free; one forward pass per channel, run in batches.</summary>
+public sealed class AblationCam(int batchSize = 32) : ActivationMapMethod
+{
+    public override string Name => "ablationcam";
+    public override string Paper => "Desai & Ramaswamy 2020, Ablation-CAM: Visual Explanations for Deep Convolutional Network via Gradient-free Localization";
+    protected override bool UsesGradients => false;
+
+    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context)
+    {
+        var run = context.Run;
+        var layer = ModuleTree.Find(run.Model, run.RequireLayer(Name).Name);
+        long n = activations.shape[0], c = activations.shape[1];
+        var maps = new List<Tensor>();
+        using var _ = no_grad();
+        for (long i = 0; i < n; i++)
+        {
+            var sample = run.Input[i].unsqueeze(0);
+            var y = context.Score[i].detach();
+            var scores = new List<Tensor>();
+            for (long start = 0; start < c; start += batchSize)
+            {
+                long count = Math.Min(c, start + batchSize) - start;
+                // Copy b of the batch has channel start + b of the layer zeroed.
+                using var keep = ones(count, c, 1, 1, device: activations.device, dtype: activations.dtype);
+                keep.index_put_(zeros(1, device: activations.device, dtype: activations.dtype), arange(count, device: activations.device), arange(start, start + count, device: activations.device));
+                using var hooks = new HookSet();
+                hooks.AddForwardHook(layer, (_, _, output) => output * keep);
+                scores.Add(context.Target.ScoreOf(run.Model.call(sample.expand(count, -1, -1, -1))));
+            }
+            var ablated = cat(scores);
+            var weights = ((y - ablated) / torch.where(y.ne(0), y, ones_like(y))).unsqueeze(0);  // [1, C]
+            maps.Add(Weighted(activations[i].unsqueeze(0), weights)[0]);
         }
         return stack(maps);
     }

@@ -96,7 +96,7 @@ public sealed class SmoothGrad(InputGradientMethod inner, int samples = 16, doub
         var input = run.Input;
         if (input.shape[0] != 1) throw new ArgumentException("smoothgrad explains one sample at a time");
         var generator = new Generator((ulong)seed, input.device);
-        var sigma = noiseLevel * (input.max() - input.min()).item<float>();
+        var sigma = noiseLevel * (input.max() - input.min()).to_type(ScalarType.Float32).item<float>();
 
         Tensor? output = null;
         IReadOnlyList<Targets.Target> targets;
@@ -107,7 +107,8 @@ public sealed class SmoothGrad(InputGradientMethod inner, int samples = 16, doub
         while (done < samples)
         {
             int noisy = Math.Min(batchSize - (first ? 1 : 0), samples - done);
-            var noise = randn([noisy, .. input.shape[1..]], generator: generator, device: input.device, dtype: input.dtype) * sigma;
+            // Drawn in float32 whatever the input's precision, so a double-precision run sees the same noise.
+            var noise = (randn([noisy, .. input.shape[1..]], generator: generator, device: input.device, dtype: ScalarType.Float32) * sigma).to_type(input.dtype);
             var batch = input + noise;
             if (first) batch = cat([input, batch]);
             var (batchOutput, gradients) = Inner.InputGradients(run, batch, targets);

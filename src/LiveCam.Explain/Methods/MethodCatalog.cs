@@ -4,7 +4,8 @@ namespace LiveCam.Explain.Methods;
 public static class MethodCatalog
 {
     public static IReadOnlyList<string> Names { get; } =
-        ["gradcam", "gradcam++", "xgradcam", "layercam", "eigencam", "scorecam", "cam", "saliency", "guided-backprop", "guided-gradcam", "smoothgrad", "smoothgrad:guided-backprop"];
+        ["gradcam", "gradcam++", "xgradcam", "layercam", "hirescam", "gradcam-elementwise", "eigencam", "eigengradcam", "kpcacam", "scorecam", "ablationcam", "cam",
+         "saliency", "guided-backprop", "guided-gradcam", "smoothgrad", "smoothgrad:guided-backprop", "integrated-gradients", "fullgrad", "occlusion", "rise"];
 
     /// <summary>The method named <paramref name="name"/>; <c>smoothgrad:X</c> wraps gradient method X.</summary>
     public static ExplanationMethod Create(string name)
@@ -26,6 +27,15 @@ public static class MethodCatalog
             "eigencam" => new EigenCam(),
             "scorecam" => new ScoreCam(),
             "cam" => new Cam(),
+            "hirescam" => new HiResCam(),
+            "gradcam-elementwise" or "gradcamelementwise" => new GradCamElementWise(),
+            "eigengradcam" => new EigenGradCam(),
+            "kpcacam" or "kpca-cam" => new KpcaCam(),
+            "ablationcam" or "ablation-cam" => new AblationCam(),
+            "integrated-gradients" or "ig" => new IntegratedGradients(),
+            "fullgrad" => new FullGrad(),
+            "occlusion" => new Occlusion(),
+            "rise" => new Rise(),
             "saliency" => new Saliency(),
             "guided-backprop" or "guided" => new GuidedBackprop(),
             "guided-gradcam" => new GuidedGradCam(),

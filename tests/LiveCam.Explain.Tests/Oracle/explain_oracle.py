@@ -15,7 +15,13 @@ import torch.nn.functional as F
 import torchvision
 
 arch, out = sys.argv[1], sys.argv[2]
-slow = len(sys.argv) > 3 and sys.argv[3] == "slow"  # also the methods of hundreds of passes on big networks
+slow = len(sys.argv) > 3 and sys.argv[3] == "slow"
+# Methods of hundreds of passes on the big networks run only in the slow run (ReferenceParityTests.Heavy says the same).
+heavy = {"vgg16": {"scorecam", "ablationcam", "occlusion", "rise"}, "resnet18": {"rise"}}.get(arch, set())
+
+
+def wanted(method):
+    return slow or method not in heavy
 torch.manual_seed(0)
 
 
@@ -69,6 +75,9 @@ for m in list(net.modules()) + list(net32.modules()):
         m.inplace = False  # backward hooks refuse in-place modules; the values are the same
 x = x32.double()
 layer = dict(net.named_modules())[layer_name]
+# The methods of many passes run in float32 on the big networks (minutes in float64); on the robot everything runs in
+# float64, and LiveCam runs it in float64 too: scores there differ by 1e-4 of themselves, below float32's resolution.
+fast_net, fast_x = (net, x) if arch == "robot" else (net32, x32)
 
 with torch.no_grad():
     logits = net(x)
@@ -129,14 +138,39 @@ maps["xgradcam"] = weighted(a, (g * a).sum((2, 3)) / (a.sum((2, 3)) + 1e-7))
 maps["layercam"] = (g.clamp(min=0) * a).sum(1)[0]
 
 c, hh, ww = a.shape[1:]
-m = a[0].reshape(c, hh * ww).T
-centred = m - m.mean(0, keepdim=True)
-_, _, vh = torch.linalg.svd(centred, full_matrices=False)
-projection = centred @ vh[0]
-mean = m.mean(1)
-if (projection * (mean - mean.mean())).sum() < 0:  # a component has no sign: orient it with the mean activation
-    projection = -projection
-maps["eigencam"] = projection.reshape(hh, ww)
+
+
+def principal(t, project):
+    """Muhammad & Yeasin 2020: each position's channel vector projected on the first component of the centred
+    [positions, channels] matrix; a component has no sign: oriented to grow with the mean over channels."""
+    m = t[0].reshape(c, hh * ww).T
+    centred = m - m.mean(0, keepdim=True)
+    projection = project(centred)
+    mean = m.mean(1)
+    if (projection * (mean - mean.mean())).sum() < 0:
+        projection = -projection
+    return projection.reshape(hh, ww)
+
+
+def pca(centred):
+    _, _, vh = torch.linalg.svd(centred, full_matrices=False)
+    return centred @ vh[0]
+
+
+def kernel_pca(centred):
+    # Karmani et al. 2024 with pytorch-grad-cam's kernel: sigmoid tanh(x.y / C + 1), centred in feature space; the
+    # first component's scores are its eigenvector times the root of its eigenvalue.
+    k = torch.tanh(centred @ centred.T / c + 1)
+    k = k - k.mean(0, keepdim=True) - k.mean(1, keepdim=True) + k.mean()
+    values, vectors = torch.linalg.eigh(k)
+    return vectors[:, -1] * values[-1].clamp(min=0).sqrt()
+
+
+maps["eigencam"] = principal(a, pca)
+maps["eigengradcam"] = principal(g * a, pca)
+maps["kpcacam"] = principal(a, kernel_pca)
+maps["hirescam"] = (g * a).sum(1)[0]  # Draelos & Carin 2020
+maps["gradcam-elementwise"] = (g * a).clamp(min=0).sum(1)[0]
 
 # Wang et al. 2020 (their code): channel k upsampled to the input, min-max scaled, skipped when constant; weight =
 # confidence of input * mask. Upsampling is linear, so the sum of weighted upsampled channels is the upsampled sum:
@@ -149,12 +183,38 @@ def score_cam():
     for start in range(0, len(varying), 32):
         ks = varying[start:start + 32]
         masks = torch.stack([(up[k] - up[k].min()) / (up[k].max() - up[k].min()) for k in ks])[:, None]
-        weights[ks] = confidence(net32(x32 * masks.float())).double()
+        weights[ks] = confidence(fast_net(fast_x * masks.to(fast_x.dtype))).double()
     return weighted(a, weights[None])
 
 
-if arch != "vgg16" or slow:
+if wanted("scorecam"):
     maps["scorecam"] = score_cam()
+
+
+@torch.no_grad()
+def ablation_cam():
+    # Desai & Ramaswamy 2020: weight_k = (y - y_k) / y, y_k the score with channel k of the layer zeroed (float32 passes).
+    y = float(score(net(x))[0])
+    weights = torch.zeros(c, dtype=torch.float64)
+    layer32 = dict(fast_net.named_modules())[layer_name]
+    for start in range(0, c, 32):
+        ks = list(range(start, min(c, start + 32)))
+
+        def zero_channels(m, i, o):  # copy j of the batch has channel ks[j] zeroed
+            o = o.clone()
+            for j, k in enumerate(ks):
+                o[j, k] = 0
+            return o
+        hd = layer32.register_forward_hook(zero_channels)
+        try:
+            weights[ks] = (y - score(fast_net(fast_x.expand(len(ks), -1, -1, -1))).double()) / y
+        finally:
+            hd.remove()
+    return weighted(a, weights[None])
+
+
+if wanted("ablationcam"):
+    maps["ablationcam"] = ablation_cam()
 
 if arch == "resnet18":
     # Zhou et al. 2016: the classifier's row of the class over the globally pooled layer.
@@ -175,12 +235,103 @@ def smooth(guided):
     total = torch.zeros_like(x)  # float64
     for n in (15, 1):
         noise = torch.randn((n, 3, h, w), generator=generator, dtype=torch.float32) * sigma
-        total += input_gradient(guided, x32 + noise, net32).double().sum(0, keepdim=True)
+        total += input_gradient(guided, fast_x + noise.to(fast_x.dtype), fast_net).double().sum(0, keepdim=True)
     return (total / 16).abs().amax(1)[0]
 
 
 maps["smoothgrad"] = smooth(False)
 maps["smoothgrad:guided-backprop"] = smooth(True)
+
+# Sundararajan et al. 2017: (x - 0) times the mean gradient at k/32 x, k = 1..32 (float32 passes, summed in float64).
+alphas = torch.arange(1, 33, dtype=torch.float32)[:, None, None, None] / 32
+path_gradients = input_gradient(inputs=alphas.to(fast_x.dtype) * fast_x, model=fast_net).double().sum(0, keepdim=True)
+maps["integrated-gradients"] = (x * path_gradients / 32).abs().amax(1)[0]
+
+
+def full_grad():
+    # Srinivas & Fleuret 2019, as their code post-processes: |.|, scaled to [0, 1] over the sample, resized with
+    # corners aligned, summed over channels; biases of convolutions and of evaluation's batch norms.
+    parts, outputs, handles = [], [], []
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d) and m.bias is not None:
+            parts.append(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            parts.append(m.bias - m.running_mean * m.weight / torch.sqrt(m.running_var + m.eps))
+        else:
+            continue
+        handles.append(m.register_forward_hook(lambda m, i, o: outputs.append(o)))
+    try:
+        xi = x.clone().requires_grad_(True)
+        grads = torch.autograd.grad(score(net(xi)).sum(), [xi] + outputs)
+    finally:
+        for hd in handles:
+            hd.remove()
+
+    def post(t):
+        t = t.abs()
+        t = t - t.flatten(1).min(1)[0][:, None, None, None]
+        return t / (t.flatten(1).max(1)[0][:, None, None, None] + 1e-6)
+    total = post(grads[0] * x).sum(1)
+    for bias, grad in zip(parts, grads[1:]):
+        total += F.interpolate(post(grad * bias[None, :, None, None]), size=(h, w), mode="bilinear", align_corners=True).sum(1)
+    return total[0]
+
+
+maps["fullgrad"] = full_grad()
+
+
+@torch.no_grad()
+def occlusion():
+    # Zeiler & Fergus 2014: a zero square a seventh of the shorter side, stride half of it (and flush with the far
+    # edges); a pixel's value is the mean score drop of the squares covering it (float32 passes).
+    window = max(2, round(min(h, w) / 7))
+    stride = max(1, window // 2)
+
+    def starts(size):
+        s = list(range(0, size - window + 1, stride))
+        if not s or s[-1] + window < size:
+            s.append(max(0, size - window))
+        return s
+    clean = float(score(fast_net(fast_x))[0])
+    total = torch.zeros(h, w, dtype=torch.float64)
+    count = torch.zeros(h, w, dtype=torch.float64)
+    corners = [(y0, x0) for y0 in starts(h) for x0 in starts(w)]
+    for start in range(0, len(corners), 32):
+        batch = corners[start:start + 32]
+        occluded = fast_x.repeat(len(batch), 1, 1, 1)
+        for j, (y0, x0) in enumerate(batch):
+            occluded[j, :, y0:y0 + window, x0:x0 + window] = 0
+        drops = clean - score(fast_net(occluded)).double()
+        for j, (y0, x0) in enumerate(batch):
+            total[y0:y0 + window, x0:x0 + window] += drops[j]
+            count[y0:y0 + window, x0:x0 + window] += 1
+    return total / count.clamp(min=1)
+
+
+if wanted("occlusion"):
+    maps["occlusion"] = occlusion()
+
+
+@torch.no_grad()
+def rise(n=1000, grid=7, p=0.5):
+    # Petsiuk et al. 2018: 1000 masks, a 7x7 grid kept with p = 1/2, upsampled bilinearly to (grid + 1) cells and
+    # shifted by a random part of a cell; drawn from a generator seeded 0 as LiveCam draws them; float32 passes.
+    generator = torch.Generator().manual_seed(0)
+    cell_h, cell_w = -(-h // grid), -(-w // grid)
+    cells = (torch.rand((n, 1, grid, grid), generator=generator) < p).float()
+    shift_y = torch.randint(0, cell_h, (n,), generator=generator)
+    shift_x = torch.randint(0, cell_w, (n,), generator=generator)
+    up = F.interpolate(cells, size=((grid + 1) * cell_h, (grid + 1) * cell_w), mode="bilinear", align_corners=False)
+    masks = torch.stack([up[i, :, shift_y[i]:shift_y[i] + h, shift_x[i]:shift_x[i] + w] for i in range(n)])
+    total = torch.zeros(h, w, dtype=torch.float64)
+    for start in range(0, n, 50):
+        batch = masks[start:start + 50]
+        total += (score(fast_net(fast_x * batch.to(fast_x.dtype))).double()[:, None, None, None] * batch.double()).sum((0, 1))
+    return total / (n * p)
+
+
+if wanted("rise"):
+    maps["rise"] = rise()
 
 meta = {"height": h, "width": w, "layer": layer_name, "target": target, "maps": {}}
 for name, value in maps.items():
