@@ -17,7 +17,7 @@ internal static class ExplainBench
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var runs = new Option<int>("--runs", "-n") { Description = "timed runs per measurement (Score-CAM and SmoothGrad on ResNet-18 get fewer)", DefaultValueFactory = _ => 20 };
+        var runs = new Option<int>("--runs", "-n") { Description = "timed runs per measurement (methods of many passes on ResNet-18 get a tenth)", DefaultValueFactory = _ => 20 };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda", DefaultValueFactory = _ => "auto" };
         var methods = new Option<string?>("--methods") { Description = "only these methods, comma-separated (default: all)" };
         var command = new Command("explain", "Forward pass, each explanation method, and the ratio to forward, for the robot model (64x80) and ResNet-18 (224x224).");
@@ -31,14 +31,16 @@ internal static class ExplainBench
                 int n = parsed.GetValue(runs);
                 if (n < 3) throw new UsageException("--runs must be at least 3");
                 var dev = ComputeDevice.Select(parsed.GetValue(device) ?? "auto");
-                output.WriteLine(Cli.Format($"LiveCam bench explain: {dev.type.ToString().ToLowerInvariant()}, {Environment.ProcessorCount} cores, torch threads {get_num_threads()}; medians of {n} runs (untrained weights: cost does not depend on them)"));
+                output.WriteLine(Cli.Format($"LiveCam bench explain: {dev.type.ToString().ToLowerInvariant()}, {Environment.ProcessorCount} cores, torch threads {get_num_threads()}; medians of {n} runs (the robot's shipped weights, ResNet-18 untrained: cost does not depend on the weights)"));
                 var chosen = parsed.GetValue(methods) is { } list
                     ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     : MethodCatalog.Names.ToArray();
                 foreach (var m in chosen) MethodCatalog.Create(m);  // unknown names fail before any timing
                 manual_seed(0);
-                Bench("robot (LongRangePerceptionNet)", new LongRangePerceptionNet(), [1, 3, 64, 80], "encoder.6", Target.Sum(), n * 5, dev, chosen, output);
-                Bench("resnet18", torchvision.models.resnet18(), [1, 3, 224, 224], "layer4", Target.Top(), n, dev, chosen, output);
+                using (var robot = ModelCatalog.Load("robot", null, dev))
+                    Bench("robot (LongRangePerceptionNet)", robot, Target.Sum(), n * 5, chosen, output);
+                using (var resnet = ModelCatalog.Load("resnet18", null, dev))
+                    Bench("resnet18", resnet, Target.Top(), n, chosen, output);
                 return Cli.Ok;
             }
             catch (Exception e)
@@ -49,13 +51,18 @@ internal static class ExplainBench
         return command;
     }
 
-    static void Bench(string name, nn.Module<Tensor, Tensor> model, long[] shape, string layerName, Target target, int runs, Device device,
-        IReadOnlyList<string> methods, TextWriter output)
+    /// <summary>Methods of many passes (dozens to a thousand) get a tenth of the runs on ResNet-18.</summary>
+    static bool ManyPasses(string method) =>
+        method is "scorecam" or "ablationcam" or "rise" or "occlusion" or "integrated-gradients" || method.StartsWith("smoothgrad", StringComparison.Ordinal);
+
+    static void Bench(string name, VisionModel vision, Target target, int runs, IReadOnlyList<string> methods, TextWriter output)
     {
-        model.to(device);
+        var model = vision.Network;
         model.eval();
-        using var input = rand(shape, device: device);
-        var explainer = new Explainer(model);
+        long[] shape = [1, 3, vision.InputHeight, vision.InputWidth];
+        using var input = rand(shape, device: vision.Device);
+        var explainer = vision.CreateExplainer();
+        string layerName = vision.DefaultLayer;
         var layer = LayerSelector.Parse(layerName);
         output.WriteLine();
         output.WriteLine($"{name}, input {string.Join('x', shape)}, layer {layerName}, target {target.Description}");
@@ -84,8 +91,7 @@ internal static class ExplainBench
         foreach (var methodName in methods)
         {
             var method = MethodCatalog.Create(methodName);
-            bool expensive = methodName is "scorecam" || methodName.StartsWith("smoothgrad", StringComparison.Ordinal);
-            int r = expensive && name.StartsWith("resnet", StringComparison.Ordinal) ? Math.Max(2, runs / 10) : runs;
+            int r = ManyPasses(methodName) && name.StartsWith("resnet", StringComparison.Ordinal) ? Math.Max(3, runs / 10) : runs;
             try
             {
                 var (t, f) = Time(r, Forward, () => explainer.Explain(input, method, target, layer));
@@ -111,7 +117,7 @@ internal static class ExplainBench
     /// machine's speed (other load, clock changes) falls on both alike.</summary>
     static (double Work, double Forward) Time(int runs, Action forward, Action work)
     {
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < (runs < 5 ? 1 : 3); i++)
         {
             forward();
             work();

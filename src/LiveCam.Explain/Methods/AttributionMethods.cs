@@ -222,8 +222,9 @@ public sealed class FullGrad : InputMapMethod
             if (outputs[k] is null) continue;
             var gradient = gradients[g++];
             if (gradient is null || gradient.IsInvalid || gradient.ndim != 4) continue;
-            var part = PostProcess(gradient * biased[k].Bias.reshape(1, -1, 1, 1));
-            total += nn.functional.interpolate(part, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: true).sum([1]);
+            // Summed over channels before resizing: resizing is linear, so it is the same sum at a fraction of the cost.
+            var part = PostProcess(gradient * biased[k].Bias.reshape(1, -1, 1, 1)).sum([1], keepdim: true);
+            total += nn.functional.interpolate(part, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: true)[.., 0];
         }
         return total.detach();
     }
