@@ -43,6 +43,13 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
     public LayerInfo ResolveLayer(Tensor input, LayerSelector selector)
     {
         ArgumentNullException.ThrowIfNull(selector);
+        if (selector is LayerSelector.Several several)
+        {
+            // Described by the finest of its layers: the combined map has that one's resolution.
+            var parts = several.Layers.Select(l => ResolveLayer(input, l)).ToList();
+            var finest = parts.MaxBy(p => p.OutputShape.Count == 4 ? p.OutputShape[2] * p.OutputShape[3] : 0)!;
+            return new LayerInfo(-1, string.Join(',', parts.Select(p => p.Name)), "layers", finest.OutputShape);
+        }
         var trace = Layers(input);
         var name = selector.Resolve(Model, trace);
         if (trace.FirstOrDefault(l => l.Name == name) is { } leaf) return leaf;
@@ -103,11 +110,38 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
         ArgumentNullException.ThrowIfNull(target);
         if (input.ndim != 4) throw new ArgumentException($"input must be [N, C, H, W], not [{string.Join(", ", input.shape)}]");
 
+        if (method.ExplainsLayer && layer is LayerSelector.Several several) return ExplainSeveral(input, method, target, several);
         var layerInfo = method.ExplainsLayer ? ResolveLayer(input, layer ?? LayerSelector.Default) : null;
         var trace = Layers(input);
         using var scope = NewDisposeScope();
         using var state = ModelStateGuard.ForInference(Model);
         var run = new ExplainRun(Model, Traits, input.to(state.Device).detach(), target, layerInfo, trace, scope);
         return method.Run(run);
+    }
+
+    /// <summary>Each layer explained on its own, each map cut at zero and scaled by its maximum, resized (bilinear) to the
+    /// finest layer's resolution and averaged: pytorch-grad-cam's way of combining target layers, kept at the finest
+    /// layer's resolution rather than the input's.</summary>
+    ExplanationSet ExplainSeveral(Tensor input, ExplanationMethod method, Target target, LayerSelector.Several several)
+    {
+        var combined = ResolveLayer(input, several);
+        var sets = several.Layers.Select(l => Explain(input, method, target, l)).ToList();
+        var (height, width) = ((int)combined.OutputShape[2], (int)combined.OutputShape[3]);
+        var items = new List<Explanation>();
+        using var scope = NewDisposeScope();
+        for (int i = 0; i < sets[0].Items.Count; i++)
+        {
+            var sum = zeros(1, 1, height, width);
+            foreach (var set in sets)
+            {
+                var map = set.Items[i].Map;
+                using var t = tensor(map.Normalised, [1, 1, map.Height, map.Width]);
+                sum += map.Height == height && map.Width == width ? t
+                    : nn.functional.interpolate(t, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
+            }
+            var first = sets[0].Items[i];
+            items.Add(first with { Layer = combined, Map = Heatmap.FromTensor((sum / sets.Count)[0, 0]) });
+        }
+        return sets[0] with { Items = items };
     }
 }

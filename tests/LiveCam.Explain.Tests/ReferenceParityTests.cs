@@ -50,16 +50,23 @@ public sealed class ReferenceParityTests(ReferenceParityTests.Oracles oracles) :
     [MemberData(nameof(Slow))]
     public void The_methods_of_hundreds_of_passes_on_the_big_networks_equal_the_reference_too(string architecture, string method) => Compare(architecture, method, slow: true);
 
-    void Compare(string architecture, string method, bool slow)
+    [SkippableTheory]
+    [InlineData("robot")]
+    [InlineData("resnet18")]
+    [InlineData("vgg16")]
+    public void Several_layers_combine_into_one_map_as_the_reference_combines_them(string architecture) => Compare(architecture, "gradcam", slow: false, several: true);
+
+    void Compare(string architecture, string method, bool slow, bool several = false)
     {
         Skip.If(PyTorchOracle.Missing is not null, PyTorchOracle.Missing);
         var (oracle, model) = oracles.Get(architecture, slow);
         using var scope = NewDisposeScope();
         var input = tensor(PyTorchOracle.Floats(Path.Combine(oracle.Dir, "input.f32")), [1, 3, oracle.Height, oracle.Width]).to_type(oracle.Precision);
         var target = oracle.Target is { } k ? Target.Class(k) : Target.Sum();
-        var set = model.CreateExplainer().Explain(input, MethodCatalog.Create(method), target, LayerSelector.Parse(oracle.Layer));
+        var set = model.CreateExplainer().Explain(input, MethodCatalog.Create(method), target, LayerSelector.Parse(several ? oracle.Several : oracle.Layer));
 
         var actual = Assert.Single(set.Items).Map;
+        if (several) method += "@several";
         var shape = oracle.Shapes[method];
         Assert.Equal((shape[0], shape[1]), (actual.Height, actual.Width));
         var expected = Normalise(PyTorchOracle.Floats(Path.Combine(oracle.Dir, method.Replace(':', '_') + ".f32")));
@@ -83,7 +90,7 @@ public sealed class ReferenceParityTests(ReferenceParityTests.Oracles oracles) :
 
     /// <param name="Precision">The robot runs in float64 on both sides (its scores differ by 1e-4 of themselves where
     /// methods subtract them, below float32's resolution); the big networks in float32.</param>
-    public sealed record Oracle(string Dir, int Height, int Width, string Layer, int? Target, IReadOnlyDictionary<string, int[]> Shapes, ScalarType Precision);
+    public sealed record Oracle(string Dir, int Height, int Width, string Layer, string Several, int? Target, IReadOnlyDictionary<string, int[]> Shapes, ScalarType Precision);
 
     /// <summary>One run of the oracle per architecture (and per slow flag), and the model loaded from its weights once,
     /// shared by its methods' tests.</summary>
@@ -101,7 +108,7 @@ public sealed class ReferenceParityTests(ReferenceParityTests.Oracles oracles) :
             var shapes = root.GetProperty("maps").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(v => v.GetInt32()).ToArray());
             int? target = root.GetProperty("target").ValueKind == JsonValueKind.Null ? null : root.GetProperty("target").GetInt32();
             var precision = architecture == "robot" ? ScalarType.Float64 : ScalarType.Float32;
-            var oracle = new Oracle(dir, root.GetProperty("height").GetInt32(), root.GetProperty("width").GetInt32(), root.GetProperty("layer").GetString()!, target, shapes, precision);
+            var oracle = new Oracle(dir, root.GetProperty("height").GetInt32(), root.GetProperty("width").GetInt32(), root.GetProperty("layer").GetString()!, root.GetProperty("several").GetString()!, target, shapes, precision);
             var model = ModelCatalog.Load(architecture, Path.Combine(dir, "weights.pt"), CPU);
             model.Network.to(precision);
             return (oracle, model);

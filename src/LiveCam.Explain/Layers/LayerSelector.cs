@@ -10,13 +10,25 @@ public abstract record LayerSelector
     public sealed record ByIndex(int Index) : LayerSelector;
     /// <summary>The last convolution the input goes through: the default for CAM methods.</summary>
     public sealed record LastConv : LayerSelector;
+    /// <summary>Several layers explained one by one and combined into one map (<c>layer3,layer4</c>).</summary>
+    public sealed record Several(IReadOnlyList<LayerSelector> Layers) : LayerSelector
+    {
+        public override string ToString() => string.Join(',', Layers);
+    }
 
     public static LayerSelector Default { get; } = new LastConv();
 
-    /// <summary><c>last-conv</c>, <c>index:N</c> (or a bare number when no module has that name), or a module path name.</summary>
+    /// <summary><c>last-conv</c>, <c>index:N</c> (or a bare number when no module has that name), or a module path name;
+    /// several of them separated by commas.</summary>
     public static LayerSelector Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (text.Contains(',', StringComparison.Ordinal))
+        {
+            var parts = text.Split(',', StringSplitOptions.TrimEntries);
+            if (parts.Any(p => p.Length == 0)) throw new FormatException($"'{text}': an empty layer name between commas");
+            return new Several(parts.Select(Parse).ToList());
+        }
         var t = text.Trim();
         if (t.Equals("last-conv", StringComparison.OrdinalIgnoreCase)) return new LastConv();
         if (t.StartsWith("index:", StringComparison.OrdinalIgnoreCase))
@@ -47,6 +59,8 @@ public abstract record LayerSelector
                 if (i.Index < 0 || i.Index >= trace.Count)
                     throw new ArgumentException($"layer index {i.Index} is out of range: the model has {trace.Count} layers (0..{trace.Count - 1})");
                 return trace[i.Index].Name;
+            case Several several:
+                return string.Join(',', several.Layers.Select(l => l.Resolve(model, trace)));
             case LastConv:
                 return trace.LastOrDefault(l => l.Type.StartsWith("Conv", StringComparison.Ordinal))?.Name
                     ?? throw new ArgumentException("the model has no convolution layer; name a layer");

@@ -110,6 +110,7 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     {
         LayerSelector.ByName n => n.Name,
         LayerSelector.ByIndex i => $"index:{i.Index}",
+        LayerSelector.Several several => string.Join(',', several.Layers.Select(LayerText)),
         _ => "last-conv",
     };
 

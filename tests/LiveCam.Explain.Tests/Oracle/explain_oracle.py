@@ -333,7 +333,19 @@ def rise(n=1000, grid=7, p=0.5):
 if wanted("rise"):
     maps["rise"] = rise()
 
-meta = {"height": h, "width": w, "layer": layer_name, "target": target, "maps": {}}
+# Several layers: each one's Grad-CAM cut at zero and scaled by its maximum, resized bilinearly to the finest layer's
+# resolution, averaged.
+several = {"robot": "encoder.3,encoder.6", "resnet18": "layer3,layer4", "vgg16": "features.22,features.29"}[arch]
+parts = []
+for name in several.split(","):
+    layer = dict(net.named_modules())[name]
+    a_l, g_l = activations_and_gradients()
+    cam = weighted(a_l, g_l.mean((2, 3))).clamp(min=0)
+    parts.append(cam / cam.max())
+finest = max(parts, key=lambda p: p.numel()).shape
+maps["gradcam@several"] = sum(F.interpolate(p[None, None], size=finest, mode="bilinear", align_corners=False)[0, 0] for p in parts) / len(parts)
+
+meta = {"several": several, "height": h, "width": w, "layer": layer_name, "target": target, "maps": {}}
 for name, value in maps.items():
     value.float().numpy().tofile(f"{out}/{name.replace(':', '_')}.f32")
     meta["maps"][name] = list(value.shape)
