@@ -54,6 +54,36 @@ public class MethodCorrectnessTests
         }
     }
 
+    [Theory]
+    [InlineData("gradcam")]
+    [InlineData("saliency")]
+    public void Augmentation_smoothing_averages_the_six_flipped_and_scaled_maps_flipped_back(string name)
+    {
+        using var scope = NewDisposeScope();
+        var explainer = new Explainer(new RedSquareNet());
+        var input = RedSquare(3, 20);
+        var layer = LayerSelector.Parse("features");
+        var smoothed = explainer.Explain(input, new AugmentationSmoothing(MethodCatalog.Create(name)), Target.Top(), layer).Items[0];
+        Assert.Equal(name + "+aug", smoothed.Method);
+        Assert.Equal(0, smoothed.ClassIndex);
+
+        var expected = new double[32 * 32];
+        foreach (var flip in new[] { false, true })
+            foreach (var scale in new[] { 1f, 1.1f, 0.9f })
+            {
+                var augmented = input * scale;
+                if (flip) augmented = augmented.flip(3);
+                var map = explainer.Explain(augmented, MethodCatalog.Create(name), Target.Class(0), layer).Items[0].Map;
+                for (int y = 0; y < 32; y++)
+                    for (int x = 0; x < 32; x++)
+                        expected[y * 32 + x] += map.Normalised[y * 32 + (flip ? 31 - x : x)] / 6;
+            }
+        double max = expected.Max();
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i] / max, smoothed.Map.Normalised[i], 1e-5);
+        // The square stays where it is (a map not flipped back would put half the weight at x = 24..29).
+        Assert.InRange(smoothed.Map.ArgMax().X, 3, 8);
+    }
+
     [Fact]
     public void Saliency_of_a_linear_model_is_its_weight_magnitude()
     {

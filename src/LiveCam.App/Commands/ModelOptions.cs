@@ -36,6 +36,12 @@ internal sealed class ModelOptions(string defaultModel)
         Description = "layer to explain (CAM methods): a module path name (encoder.6, layer4), index:N, or last-conv; default: the model's usual layer",
     };
 
+    public Option<string> Smooth { get; } = new("--smooth")
+    {
+        Description = "none, or aug: test-time augmentation (the method on the frame flipped and scaled by 1.0, 1.1, 0.9; the six maps averaged; six times the cost)",
+        DefaultValueFactory = _ => "none",
+    };
+
     public Option<string?> Target { get; } = new("--target", "-t")
     {
         Description = "what to explain: all (sum of all outputs), top, N (an output index), topk:K, indices:i,j,...; default: all for the robot, top for classifiers",
@@ -72,6 +78,7 @@ internal sealed class ModelOptions(string defaultModel)
         command.Add(Method);
         command.Add(Layer);
         command.Add(Target);
+        command.Add(Smooth);
     }
 
     public bool WantsModel(ParseResult parsed) => !string.Equals(parsed.GetValue(Model), "none", StringComparison.OrdinalIgnoreCase);
@@ -146,6 +153,12 @@ internal sealed class ModelOptions(string defaultModel)
         try
         {
             var method = MethodCatalog.Create(parsed.GetValue(Method) ?? model.DefaultMethod);
+            method = parsed.GetValue(Smooth) switch
+            {
+                null or "none" => method,
+                "aug" => new AugmentationSmoothing(method),
+                var other => throw new UsageException($"--smooth {other}: expected none or aug"),
+            };
             var layer = LayerSelector.Parse(parsed.GetValue(Layer) ?? model.DefaultLayer);
             var target = Explain.Targets.Target.Parse(parsed.GetValue(Target) ?? model.DefaultTarget);
             return (method, layer, target);

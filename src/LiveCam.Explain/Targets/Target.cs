@@ -43,6 +43,8 @@ public abstract class Target
     public static Target Indices(IReadOnlyList<int> indices, string? description = null) => new IndicesTarget(indices, description);
     public static Target Weights(IReadOnlyList<float> weights) => new WeightedTarget($"weights[{weights.Count}]", weights);
     public static Target Function(string description, Func<Tensor, Tensor> score) => new FunctionTarget(description, score);
+    /// <summary>Targets already decided (top-k resolved on another input): resolves to exactly these, in this order.</summary>
+    public static Target Fixed(IReadOnlyList<Target> targets) => new FixedTargets(targets);
 
     /// <summary><c>all</c>, <c>top</c>, <c>N</c>, <c>topk:K</c>, <c>indices:i,j,...</c>.</summary>
     public static Target Parse(string text)
@@ -97,6 +99,16 @@ public abstract class Target
             using var top = flat[0].detach().topk(k).indexes.cpu();
             return top.data<long>().ToArray().Select(i => (Target)new ClassTarget((int)i)).ToList();
         }
+    }
+
+    sealed class FixedTargets(IReadOnlyList<Target> targets) : Target
+    {
+        public override string Description => string.Join(", ", targets.Select(t => t.Description));
+
+        protected override Tensor Score(Tensor output) =>
+            targets.Count == 1 ? targets[0].ScoreOf(output) : throw new InvalidOperationException("several fixed targets are resolved one by one");
+
+        public override IReadOnlyList<Target> Resolve(Tensor output) => targets.SelectMany(t => t.Resolve(output)).ToList();
     }
 
     sealed class IndicesTarget(IReadOnlyList<int> indices, string? description) : Target
