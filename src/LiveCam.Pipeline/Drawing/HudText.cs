@@ -15,6 +15,9 @@ public static partial class HudText
     /// <summary>Ranks: the lower, the longer a line stays as the picture gets smaller.</summary>
     public const int Explanation = 0, Predictions = 1, Source = 2, Timing = 3, State = 2, Notice = 0;
 
+    /// <summary>How old an overlay is before the explanation line says so.</summary>
+    public static readonly TimeSpan StaleOverlay = TimeSpan.FromSeconds(0.5);
+
     /// <param name="head">How the model's outputs read; null when nothing is predicted.</param>
     public static List<HudLine> Lines(Frame frame, Analysis? analysis, PipelineMetrics metrics, string analyser, IPredictionHead? head)
     {
@@ -31,6 +34,10 @@ public static partial class HudText
                 new HudSegment(string.Create(c, $"analysis {metrics.AnalysisRate.PerSecond(now):0.0} fps"), 1)),
             analysis?.Description is { } description ? FromDescription(description) : new HudLine(analysis is null ? $"{analyser}: waiting" : analyser, Explanation),
         };
+        // A slow method (Score-CAM, RISE, occlusion) leaves the overlay behind the video, which keeps its full rate: its
+        // age then belongs with what it explains, where it is the last thing to go.
+        if (analysis is not null && frame.CaptureTime - analysis.FrameCaptureTime is var age && age >= StaleOverlay)
+            lines[1] = lines[1] with { Segments = [.. lines[1].Segments, new HudSegment(string.Create(c, $"{HudLine.Separator}overlay {age.TotalSeconds:0.0} s old"))] };
         if (analysis?.Outputs is { Count: > 0 } outputs && head?.Line(outputs, analysis.ExplainedOutput) is { } predictions)
             lines.Add(predictions with { Rank = Predictions });
         var timing = new List<HudSegment>();
