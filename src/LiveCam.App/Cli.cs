@@ -27,6 +27,7 @@ public static class Cli
             RobotCommands.Train(output, error),
             RobotCommands.Eval(output, error),
             RobustnessCommand.Create(output, error),
+            MetricsCommand.Create(output, error),
             BenchCommand.Create(output, error),
         };
         var parsed = root.Parse(args);

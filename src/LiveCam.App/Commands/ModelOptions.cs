@@ -33,7 +33,7 @@ internal sealed class ModelOptions(string defaultModel)
 
     public Option<string?> Layer { get; } = new("--layer", "-l")
     {
-        Description = "layer to explain (CAM methods): a module path name (encoder.6, layer4), index:N, or last-conv; default: the model's usual layer",
+        Description = "layer to explain (CAM methods): a module path name (encoder.6, layer4), index:N, or last-conv; several separated by commas (layer3,layer4) are explained one by one and combined into one map; default: the model's usual layer",
     };
 
     public Option<string> Smooth { get; } = new("--smooth")

@@ -6,10 +6,21 @@ namespace LiveCam.Explain.Layers;
 /// <summary>Which layer to explain: by module path name, by position in the trace, or by a rule.</summary>
 public abstract record LayerSelector
 {
-    public sealed record ByName(string Name) : LayerSelector;
-    public sealed record ByIndex(int Index) : LayerSelector;
+    public sealed record ByName(string Name) : LayerSelector
+    {
+        public override string ToString() => Name;
+    }
+
+    public sealed record ByIndex(int Index) : LayerSelector
+    {
+        public override string ToString() => $"index:{Index}";
+    }
+
     /// <summary>The last convolution the input goes through: the default for CAM methods.</summary>
-    public sealed record LastConv : LayerSelector;
+    public sealed record LastConv : LayerSelector
+    {
+        public override string ToString() => "last-conv";
+    }
     /// <summary>Several layers explained one by one and combined into one map (<c>layer3,layer4</c>).</summary>
     public sealed record Several(IReadOnlyList<LayerSelector> Layers) : LayerSelector
     {

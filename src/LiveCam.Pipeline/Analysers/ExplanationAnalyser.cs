@@ -106,13 +106,7 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         Volatile.Write(ref _description, text);
     }
 
-    static string LayerText(LayerSelector layer) => layer switch
-    {
-        LayerSelector.ByName n => n.Name,
-        LayerSelector.ByIndex i => $"index:{i.Index}",
-        LayerSelector.Several several => string.Join(',', several.Layers.Select(LayerText)),
-        _ => "last-conv",
-    };
+    static string LayerText(LayerSelector layer) => layer.ToString();
 
     static string Shorten(string message) => message.Length <= 90 ? message : message[..87] + "...";
 
