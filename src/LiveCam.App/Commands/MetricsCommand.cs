@@ -187,17 +187,17 @@ internal static class MetricsCommand
 
         var random = rows[^1];
         output.WriteLine(Cli.Format($"{model.Name} ({model.Weights}), {used.Count} images, layer {layer}, target {target.Description}; {(model.Traits.OutputsAreClassLogits ? "confidence = softmax probability" : "confidence = score / score on the whole image")}"));
-        output.WriteLine(Cli.Format($"  {"method",-22} {"deletion↓",10} {"insertion↑",11} {"ROAD MoRF↓",11} {"ROAD LeRF↑",11} {"avg drop↓",10} {"increase↑",10} {"ms",8}  beats random"));
+        output.WriteLine(Cli.Format($"  {"method",-26} {"deletion↓",10} {"insertion↑",11} {"ROAD MoRF↓",11} {"ROAD LeRF↑",11} {"avg drop↓",10} {"increase↑",10} {"ms",8}  beats random"));
         foreach (var row in rows)
         {
             if (row.Problem is not null)
             {
-                output.WriteLine(Cli.Format($"  {row.Method,-22} n/a: {row.Problem}"));
+                output.WriteLine(Cli.Format($"  {row.Method,-26} n/a: {row.Problem}"));
                 continue;
             }
             int beats = new[] { row.Deletion < random.Deletion, row.Insertion > random.Insertion, row.Morf < random.Morf, row.Lerf > random.Lerf, row.Drop < random.Drop, row.Increase > random.Increase }.Count(b => b);
             string ms = row.Milliseconds.Count > 0 ? Cli.Format($"{row.Milliseconds.Average(),8:0}") : $"{"",8}";
-            output.WriteLine(Cli.Format($"  {row.Method,-22} {row.Deletion,10:0.000} {row.Insertion,11:0.000} {row.Morf,11:0.000} {row.Lerf,11:0.000} {row.Drop,9:0.0}% {row.Increase,9:0}% {ms}  {(row == random ? "" : $"{beats} of 6")}"));
+            output.WriteLine(Cli.Format($"  {row.Method,-26} {row.Deletion,10:0.000} {row.Insertion,11:0.000} {row.Morf,11:0.000} {row.Lerf,11:0.000} {row.Drop,9:0.0}% {row.Increase,9:0}% {ms}  {(row == random ? "" : $"{beats} of 6")}"));
         }
 
         if (jsonPath is not null)
