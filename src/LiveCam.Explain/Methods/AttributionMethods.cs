@@ -35,15 +35,9 @@ public abstract class InputMapMethod : ExplanationMethod
         return ExplainRun.Result(output, items);
     }
 
-    /// <summary>The target's score for each of <paramref name="inputs"/> [B, C, H, W], in batches of <paramref name="batchSize"/>.</summary>
-    protected static Tensor Scores(ExplainRun run, Target target, Tensor inputs, int batchSize)
-    {
-        var scores = new List<Tensor>();
-        using var _ = no_grad();
-        for (long start = 0; start < inputs.shape[0]; start += batchSize)
-            scores.Add(target.ScoreOf(run.Model.call(inputs.narrow(0, start, Math.Min(batchSize, inputs.shape[0] - start)))));
-        return cat(scores);
-    }
+    /// <summary>The target's score for passes [0, count), each batch's inputs made by <paramref name="makeBatch"/>.</summary>
+    protected static Tensor Scores(ExplainRun run, Target target, long count, int batchSize, Func<long, long, Tensor> makeBatch) =>
+        BatchedPasses.Scores(run.Model, count, batchSize, makeBatch, target.ScoreOf);
 }
 
 /// <summary>Sundararajan et al. 2017, "Axiomatic Attribution for Deep Networks" (Integrated Gradients): the input minus the
@@ -64,12 +58,14 @@ public sealed class IntegratedGradients(int steps = 32, int batchSize = 16) : In
             for (int start = 1; start <= steps; start += batchSize)
             {
                 int count = Math.Min(batchSize, steps - start + 1);
-                using var alphas = arange(start, start + count, device: x.device, dtype: x.dtype).div_(steps).reshape(-1, 1, 1, 1);
+                // Each batch's graph and activations are freed when it is done.
+                using var batch = NewDisposeScope();
+                var alphas = arange(start, start + count, device: x.device, dtype: x.dtype).div_(steps).reshape(-1, 1, 1, 1);
                 var path = (alphas * x).detach().requires_grad_(true);
                 using (enable_grad())
                 {
                     var score = target.ScoreOf(run.Model.call(path)).sum();
-                    sum += autograd.grad([score], [path])[0].sum([0], keepdim: true);
+                    sum.add_(autograd.grad([score], [path])[0].sum([0], keepdim: true));
                 }
             }
             maps.Add((x * sum / steps).abs().amax([1])[0]);
@@ -81,7 +77,7 @@ public sealed class IntegratedGradients(int steps = 32, int batchSize = 16) : In
 /// <summary>Zeiler &amp; Fergus 2014, "Visualizing and Understanding Convolutional Networks" (occlusion): a grey (zero)
 /// square slid over the input; each pixel's value is the mean score drop of the squares covering it. The square is a
 /// seventh of the shorter side, moved by half its size.</summary>
-public sealed class Occlusion(int batchSize = 32) : InputMapMethod
+public sealed class Occlusion(int batchSize = 16) : InputMapMethod
 {
     public override string Name => "occlusion";
     public override string Paper => "Zeiler & Fergus 2014, Visualizing and Understanding Convolutional Networks";
@@ -112,13 +108,27 @@ public sealed class Occlusion(int batchSize = 32) : InputMapMethod
         for (long i = 0; i < run.Input.shape[0]; i++)
         {
             var x = run.Input[i].unsqueeze(0);
-            var masks = ones(corners.Count, 1, height, width, device: x.device, dtype: x.dtype);
+            var drops = clean[i] - Scores(run, target, corners.Count, batchSize, (start, n) =>
+            {
+                var occluded = x.repeat(n, 1, 1, 1);
+                for (long k = 0; k < n; k++)
+                {
+                    var (y0, x0) = corners[(int)(start + k)];
+                    occluded[k, .., TensorIndex.Slice(y0, y0 + window), TensorIndex.Slice(x0, x0 + window)] = 0;
+                }
+                return occluded;
+            });
+            // Each pixel: the mean drop of the squares that cover it.
+            var total = zeros(height, width, device: x.device, dtype: x.dtype);
+            var count = zeros(height, width, device: x.device, dtype: x.dtype);
+            var dropValues = drops.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
             for (int k = 0; k < corners.Count; k++)
-                masks[k, .., TensorIndex.Slice(corners[k].y, corners[k].y + window), TensorIndex.Slice(corners[k].x, corners[k].x + window)] = 0;
-            var drops = clean[i] - Scores(run, target, x * masks, batchSize);  // [K]
-            var covered = 1 - masks;  // [K, 1, H, W]
-            var total = (drops.reshape(-1, 1, 1, 1) * covered).sum([0, 1]);
-            maps.Add(total / covered.sum([0, 1]).clamp_min(1));
+            {
+                var (y0, x0) = corners[k];
+                total[TensorIndex.Slice(y0, y0 + window), TensorIndex.Slice(x0, x0 + window)] += dropValues[k];
+                count[TensorIndex.Slice(y0, y0 + window), TensorIndex.Slice(x0, x0 + window)] += 1;
+            }
+            maps.Add(total / count.clamp_min(1));
         }
         return stack(maps);
     }
@@ -127,7 +137,7 @@ public sealed class Occlusion(int batchSize = 32) : InputMapMethod
 /// <summary>Petsiuk et al. 2018, "RISE: Randomized Input Sampling for Explanation": the score-weighted mean of random
 /// masks, each a 7x7 grid of cells kept with probability 1/2, upsampled bilinearly and shifted by a random fraction of a
 /// cell. Needs no gradient; <paramref name="masks"/> passes; seeded, so a still image gives the same map each time.</summary>
-public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int seed = 0, int batchSize = 50) : InputMapMethod
+public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int seed = 0, int batchSize = 16) : InputMapMethod
 {
     public override string Name => "rise";
     public override string Paper => "Petsiuk et al. 2018, RISE: Randomized Input Sampling for Explanation of Black-box Models";
@@ -158,7 +168,7 @@ public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int 
         for (long i = 0; i < run.Input.shape[0]; i++)
         {
             var x = run.Input[i].unsqueeze(0);
-            var scores = Scores(run, target, x * m, batchSize);  // [M]
+            var scores = Scores(run, target, masks, batchSize, (start, n) => x * m.narrow(0, start, n));  // [M]
             maps.Add((scores.reshape(-1, 1, 1, 1) * m).sum([0, 1]) / (masks * keep));
         }
         return stack(maps);
@@ -168,7 +178,8 @@ public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int 
 /// <summary>Srinivas &amp; Fleuret 2019, "Full-Gradient Representation for Neural Network Visualization" (FullGrad): the
 /// input-gradient times the input plus, for every convolution and batch norm with a bias, the gradient at its output
 /// times its bias; each part as its authors post-process it (absolute value, scaled to [0, 1] over the sample, bilinearly
-/// resized with corners aligned) and summed over channels.</summary>
+/// resized with corners aligned) and summed over channels. In an imported ONNX graph a batch norm is folded into its
+/// convolution: there the two biases count as one, at the normalised output.</summary>
 public sealed class FullGrad : InputMapMethod
 {
     public override string Name => "fullgrad";
@@ -187,6 +198,9 @@ public sealed class FullGrad : InputMapMethod
                 biased.Add((bn, (bn.bias?.detach() ?? zeros_like(mean)) - mean * scale));
             }
         }
+        if (run.Model is IBiasedLayers graph)
+            foreach (var (path, bias) in graph.ConvolutionBiases())
+                biased.Add((ModuleTree.Find(run.Model, path), bias.detach()));
         if (biased.Count == 0)
             throw new ArgumentException("fullgrad needs the network's convolutions or batch norms as modules with biases; this one has none");
 

@@ -155,7 +155,7 @@ public sealed class KpcaCam : ActivationMapMethod
 
 /// <summary>Desai &amp; Ramaswamy 2020, "Ablation-CAM": a channel's weight is the share of the score lost when that channel
 /// of the layer is zeroed, (y - y_k) / y. Gradient-free; one forward pass per channel, run in batches.</summary>
-public sealed class AblationCam(int batchSize = 32) : ActivationMapMethod
+public sealed class AblationCam(int batchSize = 16) : ActivationMapMethod
 {
     public override string Name => "ablationcam";
     public override string Paper => "Desai & Ramaswamy 2020, Ablation-CAM: Visual Explanations for Deep Convolutional Network via Gradient-free Localization";
@@ -168,22 +168,21 @@ public sealed class AblationCam(int batchSize = 32) : ActivationMapMethod
         long n = activations.shape[0], c = activations.shape[1];
         var maps = new List<Tensor>();
         using var _ = no_grad();
+        Tensor? zeroed = null;
+        using var hooks = new HookSet();
+        hooks.AddForwardHook(layer, (_, _, output) => zeroed is null ? output : output * zeroed);
         for (long i = 0; i < n; i++)
         {
             var sample = run.Input[i].unsqueeze(0);
             var y = context.Score[i].detach();
-            var scores = new List<Tensor>();
-            for (long start = 0; start < c; start += batchSize)
+            var ablated = BatchedPasses.Scores(run.Model, c, batchSize, (start, count) =>
             {
-                long count = Math.Min(c, start + batchSize) - start;
                 // Copy b of the batch has channel start + b of the layer zeroed.
-                using var keep = ones(count, c, 1, 1, device: activations.device, dtype: activations.dtype);
+                var keep = ones(count, c, 1, 1, device: activations.device, dtype: activations.dtype);
                 keep.index_put_(zeros(1, device: activations.device, dtype: activations.dtype), arange(count, device: activations.device), arange(start, start + count, device: activations.device));
-                using var hooks = new HookSet();
-                hooks.AddForwardHook(layer, (_, _, output) => output * keep);
-                scores.Add(context.Target.ScoreOf(run.Model.call(sample.expand(count, -1, -1, -1))));
-            }
-            var ablated = cat(scores);
+                zeroed = keep;
+                return sample.expand(count, -1, -1, -1);
+            }, output => context.Target.ScoreOf(output));
             var weights = ((y - ablated) / torch.where(y.ne(0), y, ones_like(y))).unsqueeze(0);  // [1, C]
             maps.Add(Weighted(activations[i].unsqueeze(0), weights)[0]);
         }
@@ -195,7 +194,7 @@ public sealed class AblationCam(int batchSize = 32) : ActivationMapMethod
 /// masked input: a classifier's softmax probability of the class (as the authors' code does), other models' target score
 /// as it is. Channels that are constant mask nothing and weigh 0 (the authors skip them). Gradient-free; one forward pass
 /// per channel, run in batches.</summary>
-public sealed class ScoreCam(int batchSize = 32) : ActivationMapMethod
+public sealed class ScoreCam(int batchSize = 16) : ActivationMapMethod
 {
     public override string Name => "scorecam";
     public override string Paper => "Wang et al. 2020, Score-CAM: Score-Weighted Visual Explanations for Convolutional Neural Networks";
@@ -217,14 +216,10 @@ public sealed class ScoreCam(int batchSize = 32) : ActivationMapMethod
             var range = flat.amax([1], keepdim: true) - min;
             var varies = range.gt(0).reshape(c);
             var masks = ((flat - min) / torch.where(range.gt(0), range, ones_like(range))).reshape(c, 1, height, width);
-            var scores = new List<Tensor>();
-            for (long start = 0; start < c; start += batchSize)
-            {
-                long end = Math.Min(c, start + batchSize);
-                var masked = input[i].unsqueeze(0) * masks.narrow(0, start, end - start);
-                scores.Add(context.Run.Confidence(context.Target, context.Run.Model.call(masked)));
-            }
-            var weights = torch.where(varies, cat(scores), zeros_like(varies, dtype: activations.dtype)).unsqueeze(0);  // [1, C]
+            var sample = input[i].unsqueeze(0);
+            var scores = BatchedPasses.Scores(context.Run.Model, c, batchSize, (start, n) => sample * masks.narrow(0, start, n),
+                output => context.Run.Confidence(context.Target, output));
+            var weights = torch.where(varies, scores, zeros_like(varies, dtype: activations.dtype)).unsqueeze(0);  // [1, C]
             maps.Add(Weighted(activations[i].unsqueeze(0), weights)[0]);
         }
         return stack(maps);

@@ -11,7 +11,7 @@ namespace LiveCam.Models.Onnx;
 /// are the network's parameters; every node output passes through a module of its own named after the tensor
 /// (a ReLU module for Relu nodes, so guided backprop finds them), so each is a layer the explainer can hook.
 /// </summary>
-public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers
+public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBiasedLayers
 {
     readonly OnnxGraph _graph;
     readonly Dictionary<string, Tensor> _constants = [];
@@ -103,6 +103,13 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers
         var pooling = _graph.Nodes.FirstOrDefault(n => n.OpType is "GlobalAveragePool" or "GlobalMaxPool" or "ReduceMean" or "Flatten" or "AveragePool");
         if (pooling is not null && _taps.ContainsKey(pooling.Inputs[0])) return pooling.Inputs[0];
         return _graph.Nodes.LastOrDefault(n => n.OpType == "Conv")?.Outputs[0] ?? "last-conv";
+    }
+
+    public IEnumerable<(string ModulePath, Tensor Bias)> ConvolutionBiases()
+    {
+        foreach (var node in _graph.Nodes)
+            if (node.OpType == "Conv" && node.Inputs.Length > 2 && _constants.TryGetValue(node.Inputs[2], out var bias) && bias.dim() == 1)
+                yield return (_pathOfLayer[node.Outputs[0]], bias);
     }
 
     static string UniqueName(string name, HashSet<string> used)
