@@ -136,7 +136,8 @@ public sealed class Occlusion(int batchSize = 16) : InputMapMethod
 
 /// <summary>Petsiuk et al. 2018, "RISE: Randomized Input Sampling for Explanation": the score-weighted mean of random
 /// masks, each a 7x7 grid of cells kept with probability 1/2, upsampled bilinearly and shifted by a random fraction of a
-/// cell. Needs no gradient; <paramref name="masks"/> passes; seeded, so a still image gives the same map each time.</summary>
+/// cell, less its minimum. Needs no gradient; <paramref name="masks"/> passes; seeded, so a still image gives the same map
+/// each time.</summary>
 public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int seed = 0, int batchSize = 16) : InputMapMethod
 {
     public override string Name => "rise";
@@ -169,7 +170,10 @@ public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int 
         {
             var x = run.Input[i].unsqueeze(0);
             var scores = Scores(run, target, masks, batchSize, (start, n) => x * m.narrow(0, start, n));  // [M]
-            maps.Add((scores.reshape(-1, 1, 1, 1) * m).sum([0, 1]) / (masks * keep));
+            var saliency = (scores.reshape(-1, 1, 1, 1) * m).sum([0, 1]) / (masks * keep);
+            // Every pixel carries the mean score, which says nothing about where: the map is shown from its minimum
+            // to its maximum, as its authors show it (the order of pixels, and so every ranking metric, is unchanged).
+            maps.Add(saliency - saliency.min());
         }
         return stack(maps);
     }
