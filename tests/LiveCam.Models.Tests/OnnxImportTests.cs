@@ -68,6 +68,26 @@ public sealed class OnnxImportTests : IDisposable
         Assert.Contains(layers, l => l.Type == "Conv");
     }
 
+    /// <summary>Guided backprop is guided at every ReLU of the imported graph (Relu nodes are ReLU modules), as at every
+    /// ReLU of TorchVision's ResNet (module or function; the parity suite checks that one against PyTorch); FullGrad finds
+    /// the graph's biases (each batch norm folded into its bias-free convolution: the same bias terms).</summary>
+    [SkippableTheory]
+    [InlineData("guided-backprop")]
+    [InlineData("fullgrad")]
+    public void Input_methods_on_the_imported_graph_equal_those_on_the_PyTorch_network(string method)
+    {
+        var path = Export("resnet18");
+        using var onnx = ModelCatalog.Load(path, null, CPU);
+        using var torchVision = ModelCatalog.Load("resnet18", Path.Combine(_dir, "weights.pt"), CPU);
+        using var scope = NewDisposeScope();
+        var input = tensor(Input(), [1, 3, 224, 224]);
+        var fromOnnx = onnx.CreateExplainer().Explain(input, MethodCatalog.Create(method), Target.Top()).Items[0];
+        var fromTorch = torchVision.CreateExplainer().Explain(input, MethodCatalog.Create(method), Target.Top()).Items[0];
+        Assert.Equal(fromTorch.ClassIndex, fromOnnx.ClassIndex);
+        double worst = fromTorch.Map.Normalised.Zip(fromOnnx.Map.Normalised, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst <= 1e-4, $"{method}: normalised maps differ by {worst:G3}");
+    }
+
     [SkippableFact]
     public void Truncated_garbage_and_mutated_files_end_in_one_clear_error_never_a_crash()
     {
