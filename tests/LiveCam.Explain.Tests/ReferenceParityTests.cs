@@ -102,7 +102,7 @@ public sealed class ReferenceParityTests(ReferenceParityTests.Oracles oracles) :
         public (Oracle Oracle, VisionModel Model) Get(string architecture, bool slow) => _runs.GetOrAdd($"{architecture}{(slow ? "-slow" : "")}", key => new Lazy<(Oracle, VisionModel)>(() =>
         {
             var dir = Directory.CreateDirectory(Path.Combine(_root, key)).FullName;
-            PyTorchOracle.Script("explain_oracle.py", architecture, dir, slow ? "slow" : "fast");
+            PyTorchOracle.Script(TimeSpan.FromMinutes(slow ? 40 : 5), "explain_oracle.py", architecture, dir, slow ? "slow" : "fast");
             using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "meta.json")));
             var root = meta.RootElement;
             var shapes = root.GetProperty("maps").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(v => v.GetInt32()).ToArray());

@@ -25,10 +25,13 @@ internal static class PyTorchOracle
     }
 
     /// <summary>Runs one of the oracle scripts shipped with the tests (Oracle/*.py) and fails the test on an error.</summary>
-    public static void Script(string script, params string[] args)
+    public static void Script(string script, params string[] args) => Script(TimeSpan.FromMinutes(5), script, args);
+
+    /// <summary>The same with a time limit of its own (the slow checks' oracles run for many minutes).</summary>
+    public static void Script(TimeSpan timeout, string script, params string[] args)
     {
         var path = Path.Combine(AppContext.BaseDirectory, "Oracle", script);
-        var (code, output, error) = Run([path, .. args], TimeSpan.FromMinutes(5));
+        var (code, output, error) = Run([path, .. args], timeout);
         Assert.True(code == 0, $"{script} {string.Join(' ', args)} failed ({code}): {output}{error}");
     }
 
