@@ -55,4 +55,19 @@ public sealed class FaithfulnessTests
         Assert.True(good.RoadLeastRelevantFirst > inverse.RoadLeastRelevantFirst, $"ROAD LeRF {good.RoadLeastRelevantFirst} > {inverse.RoadLeastRelevantFirst}");
         Assert.True(good.Drop < inverse.Drop, $"average drop {good.Drop} < {inverse.Drop}");
     }
+
+    [Fact]
+    public void The_model_runs_in_evaluation_mode_and_is_left_as_it_was_found()
+    {
+        using var scope = NewDisposeScope();
+        var model = nn.Sequential(nn.Conv2d(3, 8, 3, padding: 1), nn.Dropout(0.5), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2));
+        model.train();
+        var input = rand(1, 3, 16, 16, generator: new Generator(5));
+        var saliency = rand(16, 16, generator: new Generator(6));
+        var metrics = new Faithfulness(model, new ModelTraits(OutputsAreClassLogits: true), steps: 4);
+        var first = metrics.Evaluate(input, Target.Class(1), saliency);
+        var second = metrics.Evaluate(input, Target.Class(1), saliency);
+        Assert.Equal(first, second);  // dropout on would draw new masks each time
+        Assert.True(model.training);
+    }
 }

@@ -43,6 +43,8 @@ public sealed class Faithfulness(nn.Module<Tensor, Tensor> model, ModelTraits? t
             throw new ArgumentException($"the saliency map must have the input's size {height}x{width}");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
+        // Evaluation mode for the passes here (dropout off, batch norms' running statistics), put back after.
+        using var state = ModelStateGuard.ForInference(model);
         var x = input.detach();
         double clean = RawConfidence(target, model.call(x)).to_type(ScalarType.Float64).item<double>();
         double Relative(double c) => Normalised(target) ? c : clean != 0 ? c / clean : 0;
