@@ -152,7 +152,7 @@ public sealed class GlWindowSinkTests : IDisposable
         Assert.Null(sink.AnalysisOnScreen);
         sink.OnAnalysis(new Analysis(4, TimeSpan.Zero, TimeSpan.Zero, "test"));  // superseded at once by the next
         sink.OnAnalysis(new Analysis(5, TimeSpan.Zero, TimeSpan.Zero, "test") { Heatmap = new HeatmapImage(1, 1, [1]) });
-        var deadline = DateTime.UtcNow.AddSeconds(5);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (sink.AnalysisOnScreen is null && DateTime.UtcNow < deadline) Thread.Sleep(20);
         Assert.Equal(5, sink.AnalysisOnScreen);
     }
