@@ -7,7 +7,7 @@ namespace LiveCam.Pipeline;
 /// <summary>What the pipeline did, counted as it runs; safe to read from any thread (the HUD does).</summary>
 public sealed class PipelineMetrics
 {
-    long _shown, _analysed, _displayDropped, _analysisSkipped, _lastShownSequence = -1;
+    long _shown, _analysed, _displayDropped, _analysisSkipped, _lastShownSequence = -1, _firstShownTicks = -1, _lastShownTicks = -1;
 
     public long Shown => Interlocked.Read(ref _shown);
     public long Analysed => Interlocked.Read(ref _analysed);
@@ -31,6 +31,8 @@ public sealed class PipelineMetrics
     {
         Interlocked.Increment(ref _shown);
         Interlocked.Exchange(ref _lastShownSequence, frame.Sequence);
+        Interlocked.CompareExchange(ref _firstShownTicks, at.Ticks, -1);
+        Interlocked.Exchange(ref _lastShownTicks, at.Ticks);
         CaptureToSink.Add(at - frame.CaptureTime);
         DisplayRate.Mark(at);
     }
@@ -44,6 +46,20 @@ public sealed class PipelineMetrics
 
     internal void OnDisplayDropped() => Interlocked.Increment(ref _displayDropped);
     internal void OnAnalysisSkipped() => Interlocked.Increment(ref _analysisSkipped);
+
+    /// <summary>Seconds from the first frame shown to the last.</summary>
+    public double ShowingSeconds
+    {
+        get
+        {
+            long first = Interlocked.Read(ref _firstShownTicks), last = Interlocked.Read(ref _lastShownTicks);
+            return first < 0 ? 0 : TimeSpan.FromTicks(last - first).TotalSeconds;
+        }
+    }
+
+    /// <summary>Frames shown per second while frames were being shown (not counting the wait, after the video ends,
+    /// for an analysis still running).</summary>
+    public double DisplayFps => ShowingSeconds > 0 ? (Shown - 1) / ShowingSeconds : 0;
 
     /// <summary>The end-of-run summary, a few lines for the terminal.</summary>
     public string Summary(long captured, long corrupt, long reconnects, TimeSpan elapsed)
@@ -59,7 +75,9 @@ public sealed class PipelineMetrics
         if (Analysed > 0) s.Append(c, $"; capture->analysis: median {CaptureToAnalysis.MedianMs:0.00} ms, p95 {CaptureToAnalysis.PercentileMs(95):0.00} ms");
         s.AppendLine();
         double seconds = elapsed.TotalSeconds;
-        s.Append(c, $"run time {seconds:0.0} s, display {(seconds > 0 ? Shown / seconds : 0):0.0} fps, analysis {(seconds > 0 ? Analysed / seconds : 0):0.0} fps");
+        s.Append(c, $"run time {seconds:0.0} s, display {DisplayFps:0.0} fps, analysis {(seconds > 0 ? Analysed / seconds : 0):0.0} fps");
+        // A slow method's last analysis may still be running when the video ends: the run waits for it.
+        if (ShowingSeconds > 0 && seconds - ShowingSeconds > 1) s.Append(c, $" (video shown over {ShowingSeconds:0.0} s)");
         return s.ToString();
     }
 }
