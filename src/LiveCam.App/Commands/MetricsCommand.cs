@@ -61,7 +61,8 @@ internal static class MetricsCommand
         return command;
     }
 
-    sealed record Row(string Method, List<FaithfulnessScores> Scores, List<double> Milliseconds)
+    /// <param name="Explanation">The method; null for the random map.</param>
+    sealed record Row(string Method, ExplanationMethod? Explanation, List<FaithfulnessScores> Scores, List<double> Milliseconds)
     {
         public string? Problem { get; set; }
         double Mean(Func<FaithfulnessScores, double> f) => Scores.Count == 0 ? double.NaN : Scores.Average(f);
@@ -145,7 +146,7 @@ internal static class MetricsCommand
         catch (FormatException e) { throw new UsageException(e.Message, e); }
         var explainer = model.CreateExplainer();
         var metrics = new Faithfulness(model.Network, model.Traits, steps);
-        var rows = methods.Select(m => new Row(m.Name, [], [])).Append(new Row(Random, [], [])).ToList();
+        var rows = methods.Select(m => new Row(m.Name, m, [], [])).Append(new Row(Random, null, [], [])).ToList();
         var used = new List<string>();
         var progress = new ProgressBar(error, inputs.Count * rows.Count);
 
@@ -165,12 +166,12 @@ internal static class MetricsCommand
                 if (row.Problem is not null) continue;
                 Tensor saliency;
                 long start = Stopwatch.GetTimestamp();
-                if (row.Method == Random) saliency = rand([height, width], generator: new Generator((ulong)i + 1));
+                if (row.Explanation is null) saliency = rand([height, width], generator: new Generator((ulong)i + 1));
                 else
                 {
                     try
                     {
-                        var item = explainer.Explain(input, methods[rows.IndexOf(row)], concrete, layer).Items[0];
+                        var item = explainer.Explain(input, row.Explanation, concrete, layer).Items[0];
                         saliency = AtInput(item.Map, height, width);
                     }
                     catch (ArgumentException e)

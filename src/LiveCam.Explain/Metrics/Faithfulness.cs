@@ -51,9 +51,9 @@ public sealed class Faithfulness(nn.Module<Tensor, Tensor> model, ModelTraits? t
 
         // Pixels ranked most salient first; ties keep the image's order.
         var order = saliency.reshape(-1).to(x.device).sort(descending: true, stable: true).Indices;
+        var ranks = empty_like(order).index_put_(arange(pixels, device: x.device), order);  // rank of each pixel
         Tensor KeepMasks(IEnumerable<long> removedCounts, bool leastFirst)
         {
-            var ranks = empty_like(order).index_put_(arange(pixels, device: x.device), order);  // rank of each pixel
             var masks = removedCounts.Select(k => leastFirst ? ranks.lt(pixels - k) : ranks.ge(k)).ToList();
             return stack(masks).reshape(-1, 1, height, width).to_type(x.dtype);  // 1 = kept
         }
