@@ -18,6 +18,10 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     readonly Dictionary<string, nn.Module<Tensor, Tensor>> _taps = [];
     readonly Dictionary<string, string> _pathOfLayer = [], _layerOfPath = [], _typeOfPath = [];
     readonly string _input, _output;
+    readonly Dictionary<int, ConvolutionFusion> _fusions;
+    readonly Lock _packedGate = new();
+    PackedConvolutions? _packed;
+    bool _packedTried;
 
     /// <summary>The operators this runs (ONNX's default domain).</summary>
     public static readonly IReadOnlySet<string> Supported = new HashSet<string>
@@ -85,7 +89,11 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             }
         }
         foreach (var c in _constants.Values.Where(c => c is not Parameter)) c.DetachFromDisposeScope();
+        _fusions = PlanFusions(graph);
     }
+
+    /// <summary>Whether forward passes without gradients run packed, fused oneDNN convolutions on this machine.</summary>
+    public static bool PackedConvolutionsAvailable => PackedConvolutions.Available;
 
     /// <summary>The graph's input: its declared shape (-1 where symbolic).</summary>
     public OnnxValueInfo Input => _graph.Inputs[0];
@@ -127,9 +135,14 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         // Channels-last (NHWC strides, the same NCHW shape): libtorch's CPU convolutions run ~1.2x faster so here,
         // and every layer after keeps that layout. Values are unchanged; only their order in memory differs.
         if (input.dim() == 4) input = ChannelsLast(input);
+        // Where no gradient is taken, convolutions run packed and fused (see PackedConvolutions).
+        var packed = input.dim() == 4 && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU && !is_grad_enabled() ? Packed() : null;
+        var skipped = new bool[_graph.Nodes.Count];
         var values = new Dictionary<string, Tensor>(_constants) { [_input] = input };
-        foreach (var node in _graph.Nodes)
+        for (int k = 0; k < _graph.Nodes.Count; k++)
         {
+            var node = _graph.Nodes[k];
+            if (skipped[k]) continue;
             var inputs = node.Inputs.Select(name => name.Length == 0 ? null
                 : values.TryGetValue(name, out var v) ? v : throw new OnnxFormatException($"node {node.Name} ({node.OpType}) reads '{name}', which nothing before it makes")).ToArray();
             if (node.OpType == "Relu")
@@ -138,6 +151,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                 values[node.Outputs[0]] = _taps[node.Outputs[0]].call(inputs[0] ?? throw new OnnxFormatException($"node {node.Name} (Relu) has no input"));
                 continue;
             }
+            if (packed is not null && node.OpType == "Conv" && TryPackedConvolution(packed, k, inputs, values, skipped)) continue;
             Tensor[] results;
             try { results = OnnxOperators.Run(node, inputs); }
             catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException))
@@ -151,6 +165,82 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             }
         }
         return values.TryGetValue(_output, out var output) ? output : throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
+    }
+
+    PackedConvolutions? Packed()
+    {
+        lock (_packedGate)
+        {
+            if (!_packedTried) _packed = PackedConvolutions.Create();
+            _packedTried = true;
+            return _packed;
+        }
+    }
+
+    /// <summary>A convolution of the file's weights, packed; with the ReLU (or sum and ReLU) after it in the same pass
+    /// when nothing hooks the values that fusing skips. False where it takes another path.</summary>
+    bool TryPackedConvolution(PackedConvolutions packed, int k, Tensor?[] inputs, Dictionary<string, Tensor> values, bool[] skipped)
+    {
+        var node = _graph.Nodes[k];
+        // Weights computed at run time would be packed anew on every call.
+        if (inputs[0] is not { } x || node.Inputs.Length < 2 || !_constants.ContainsKey(node.Inputs[1])) return false;
+        if (node.Inputs.Length > 2 && node.Inputs[2].Length > 0 && !_constants.ContainsKey(node.Inputs[2])) return false;
+        var weight = inputs[1]!;
+        var bias = inputs.Length > 2 ? inputs[2] : null;
+        if (x.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32 || weight.dim() != 4) return false;
+        var padded = OnnxOperators.ConvolutionInput(node, x, weight, out var c);
+        if (_fusions.TryGetValue(k, out var fusion) && !Watched(node.Outputs[0]) && !Watched(fusion.Relu.Outputs[0])
+            && (fusion.Add is null || !Watched(fusion.Add.Outputs[0])))
+        {
+            Tensor? residual = null;
+            if (fusion.Residual is null || values.TryGetValue(fusion.Residual, out residual)
+                && residual.dtype == ScalarType.Float32 && residual.shape.SequenceEqual(OutputShape(padded, weight, c)))
+            {
+                values[fusion.Relu.Outputs[0]] = packed.Run(node.Outputs[0], padded, weight, bias, c,
+                    residual is null ? ConvolutionEpilogue.Relu : ConvolutionEpilogue.AddRelu, residual);
+                skipped[fusion.ReluIndex] = true;
+                if (fusion.AddIndex is { } add) skipped[add] = true;
+                return true;
+            }
+        }
+        values[node.Outputs[0]] = _taps[node.Outputs[0]].call(packed.Run(node.Outputs[0], padded, weight, bias, c, ConvolutionEpilogue.None, null));
+        return true;
+    }
+
+    bool Watched(string output) => ModuleHooks.Watched(_taps[output]);
+
+    static long[] OutputShape(Tensor x, Tensor weight, Convolution c) =>
+    [
+        x.shape[0], weight.shape[0],
+        (x.shape[2] + 2 * c.Pads[0] - c.Dilations[0] * (weight.shape[2] - 1) - 1) / c.Strides[0] + 1,
+        (x.shape[3] + 2 * c.Pads[1] - c.Dilations[1] * (weight.shape[3] - 1) - 1) / c.Strides[1] + 1,
+    ];
+
+    /// <summary>A convolution whose output only a ReLU reads, or only an Add whose sum only a ReLU reads (a residual
+    /// block's end): computable in one pass when nothing hooks the values in between.</summary>
+    sealed record ConvolutionFusion(OnnxNode Relu, int ReluIndex, OnnxNode? Add, int? AddIndex, string? Residual);
+
+    static Dictionary<int, ConvolutionFusion> PlanFusions(OnnxGraph graph)
+    {
+        var readers = new Dictionary<string, List<int>>();
+        for (int k = 0; k < graph.Nodes.Count; k++)
+            foreach (var i in graph.Nodes[k].Inputs.Where(i => i.Length > 0).Distinct())
+                (readers.TryGetValue(i, out var list) ? list : readers[i] = []).Add(k);
+        var outputs = graph.Outputs.Select(o => o.Name).ToHashSet();
+        int? OnlyReader(string value) => !outputs.Contains(value) && readers.TryGetValue(value, out var r) && r.Count == 1 ? r[0] : null;
+        var fusions = new Dictionary<int, ConvolutionFusion>();
+        for (int k = 0; k < graph.Nodes.Count; k++)
+        {
+            var conv = graph.Nodes[k];
+            if (conv.OpType != "Conv" || conv.Outputs.Length != 1 || OnlyReader(conv.Outputs[0]) is not { } next) continue;
+            var reader = graph.Nodes[next];
+            if (reader.OpType == "Relu")
+                fusions[k] = new ConvolutionFusion(reader, next, null, null, null);
+            else if (reader.OpType == "Add" && reader.Inputs.Length == 2 && reader.Inputs[0] != reader.Inputs[1]
+                && OnlyReader(reader.Outputs[0]) is { } relu && graph.Nodes[relu].OpType == "Relu")
+                fusions[k] = new ConvolutionFusion(graph.Nodes[relu], relu, reader, next, reader.Inputs[0] == conv.Outputs[0] ? reader.Inputs[1] : reader.Inputs[0]);
+        }
+        return fusions;
     }
 
     /// <summary>A convolution whose only reader is a BatchNormalization computes both in one: inference's batch norm is
@@ -208,7 +298,10 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     protected override void Dispose(bool disposing)
     {
         if (disposing)
+        {
             foreach (var c in _constants.Values.Where(c => c is not Parameter)) c.Dispose();
+            _packed?.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

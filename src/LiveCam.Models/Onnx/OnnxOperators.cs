@@ -23,12 +23,8 @@ internal static class OnnxOperators
         {
             case "Conv":
             {
-                var w = In(1);
-                if (w.dim() != 4) throw new OnnxFormatException($"node {node.Name}: only 2-D convolutions are supported");
-                var strides = Ints("strides") ?? [1, 1];
-                var dilations = Ints("dilations") ?? [1, 1];
-                var input = Pads(In(0), [w.shape[2], w.shape[3]], strides, dilations, Ints("pads"), Str("auto_pad", "NOTSET"), 0, out var pads);
-                return [F.conv2d(input, w, Optional(2), strides, pads, dilations, Int("group", 1))];
+                var input = ConvolutionInput(node, In(0), In(1), out var c);
+                return [F.conv2d(input, In(1), Optional(2), c.Strides, c.Pads, c.Dilations, c.Groups)];
             }
             case "ConvTranspose":
             {
@@ -241,6 +237,21 @@ internal static class OnnxOperators
         }
     }
 
+    /// <summary>A Conv node's input as the convolution reads it (padded itself only where ONNX's padding needs it) and
+    /// the convolution's parameters.</summary>
+    internal static Tensor ConvolutionInput(OnnxNode node, Tensor input, Tensor weight, out Convolution convolution)
+    {
+        var a = node.Attributes;
+        if (weight.dim() != 4) throw new OnnxFormatException($"node {node.Name}: only 2-D convolutions are supported");
+        var strides = a.TryGetValue("strides", out var s) && s.Ints is { } si ? si : [1, 1];
+        var dilations = a.TryGetValue("dilations", out var d) && d.Ints is { } di ? di : [1, 1];
+        var given = a.TryGetValue("pads", out var p) ? p.Ints : null;
+        var autoPad = a.TryGetValue("auto_pad", out var ap) && ap.S is { } aps ? aps : "NOTSET";
+        var padded = Pads(input, [weight.shape[2], weight.shape[3]], strides, dilations, given, autoPad, 0, out var pads);
+        convolution = new Convolution(strides, pads, dilations, a.TryGetValue("group", out var g) ? g.I : 1);
+        return padded;
+    }
+
     /// <summary>ONNX padding (begin and end per axis, or auto_pad) as a symmetric padding the call takes, padding the
     /// input itself only where the two sides differ in a way that changes the windows.</summary>
     static Tensor Pads(Tensor x, long[] kernel, long[] strides, long[] dilations, long[]? given, string autoPad, float fill, out long[] pads)
@@ -289,3 +300,6 @@ internal static class OnnxOperators
         return F.pad(x, torchPads, PaddingModes.Constant, value);
     }
 }
+
+/// <summary>A 2-D convolution's parameters, padding symmetric (as the call takes it).</summary>
+internal sealed record Convolution(long[] Strides, long[] Pads, long[] Dilations, long Groups);

@@ -1,0 +1,169 @@
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+using System.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace LiveCam.Models.Onnx;
+
+/// <summary>What a packed convolution computes after the convolution itself, in the same pass over its output.</summary>
+internal enum ConvolutionEpilogue { None, Relu, AddRelu }
+
+/// <summary>
+/// Inference-only convolutions as PyTorch's own freezing passes run them on the CPU: weights reordered once into
+/// oneDNN's blocked layout for the input's shape ("prepacked"; otherwise every call reorders all weights again), and a
+/// following ReLU, or residual sum and ReLU, computed in the same pass (<c>torch.ops.mkldnn._convolution_pointwise</c>).
+/// TorchSharp binds neither op, so both are reached through a TorchScript module written here and compiled by libtorch
+/// at load. They have no gradient: used only where none is taken. Where libtorch lacks them (built without oneDNN),
+/// or they disagree with <c>conv2d</c> on a probe, <see cref="Available"/> is false and nothing uses them.
+/// </summary>
+internal sealed class PackedConvolutions : IDisposable
+{
+    // The module's source, as torch.jit.save writes it; libtorch resolves ops.mkldnn.* when it loads an archive.
+    const string Source = """
+        class Kernels(Module):
+          __parameters__ = []
+          __buffers__ = []
+          training : bool
+          def forward(self: __torch__.Kernels, x: Tensor) -> Tensor:
+            return x
+          def pack(self: __torch__.Kernels, w: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int, n: int, c: int, h: int, width: int) -> Tensor:
+            return torch.mkldnn_reorder_conv2d_weight(torch.to_mkldnn(w), [p0, p1], [s0, s1], [d0, d1], groups, [n, c, h, width])
+          def conv(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise(x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "none", annotate(List[Optional[number]], []), None)
+          def conv_relu(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise(x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "relu", annotate(List[Optional[number]], []), None)
+          def conv_add_relu(self: __torch__.Kernels, x: Tensor, other: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise(x, other, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "add", 1.0, "relu", annotate(List[Optional[number]], []), None)
+
+        """;
+
+    static readonly Lazy<jit.ScriptModule?> s_kernels = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Whether this libtorch runs packed convolutions (and they agreed with <c>conv2d</c> on a probe).</summary>
+    public static bool Available => s_kernels.Value is not null;
+
+    readonly jit.ScriptModule _kernels;
+    // Per convolution, its weights packed for each input shape seen, up to four (one image, a many-pass method's
+    // batches, its last smaller batch); others are packed for the call. Never evicted: another thread may be using one.
+    readonly Dictionary<string, List<(long[] Shape, Tensor Weight)>> _packed = [];
+
+    /// <summary>The convolution of <paramref name="x"/> (float32, CPU, [N, C, H, W]) then the epilogue; the weight packed
+    /// once per <paramref name="key"/> and input shape. The residual is added before the ReLU.</summary>
+    public Tensor Run(string key, Tensor x, Tensor weight, Tensor? bias, Convolution c, ConvolutionEpilogue epilogue, Tensor? residual)
+    {
+        var kernels = _kernels;
+        var (packed, owned) = Packed(key, x.shape, weight, c);
+        using var forThisCall = owned ? packed : null;
+        using var zeroBias = bias is null ? zeros(weight.shape[0]) : null;
+        var b = bias ?? zeroBias!;
+        object[] geometry = [c.Pads[0], c.Pads[1], c.Strides[0], c.Strides[1], c.Dilations[0], c.Dilations[1], c.Groups];
+        return epilogue switch
+        {
+            ConvolutionEpilogue.None => (Tensor)kernels.invoke("conv", [x, packed, b, .. geometry]),
+            ConvolutionEpilogue.Relu => (Tensor)kernels.invoke("conv_relu", [x, packed, b, .. geometry]),
+            ConvolutionEpilogue.AddRelu => (Tensor)kernels.invoke("conv_add_relu",
+                [x, residual ?? throw new ArgumentNullException(nameof(residual)), packed, b, .. geometry]),
+            _ => throw new ArgumentOutOfRangeException(nameof(epilogue)),
+        };
+    }
+
+    (Tensor Weight, bool Owned) Packed(string key, long[] shape, Tensor weight, Convolution c)
+    {
+        lock (_packed)
+        {
+            if (!_packed.TryGetValue(key, out var shapes)) _packed[key] = shapes = [];
+            foreach (var (s, w) in shapes)
+                if (s.SequenceEqual(shape)) return (w, false);
+            using var scope = NewDisposeScope();
+            var packed = ((Tensor)_kernels.invoke("pack", weight.contiguous(), c.Pads[0], c.Pads[1], c.Strides[0], c.Strides[1],
+                c.Dilations[0], c.Dilations[1], c.Groups, shape[0], shape[1], shape[2], shape[3])).DetachFromDisposeScope();
+            if (shapes.Count == 4) return (packed, true);
+            shapes.Add((shape, packed));
+            return (packed, false);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_packed)
+        {
+            foreach (var (_, w) in _packed.Values.SelectMany(s => s)) w.Dispose();
+            _packed.Clear();
+        }
+    }
+
+    static jit.ScriptModule? Load()
+    {
+        jit.ScriptModule? kernels = null;
+        try
+        {
+            kernels = jit.load(Archive().ToArray());
+            return Probe(kernels) ? kernels : Discard(kernels);
+        }
+        catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException or NotImplementedException or InvalidCastException)
+        {
+            return Discard(kernels);
+        }
+    }
+
+    static jit.ScriptModule? Discard(jit.ScriptModule? kernels)
+    {
+        kernels?.Dispose();
+        return null;
+    }
+
+    /// <summary>Each kernel against conv2d (+ ReLU, + sum) on a small channels-last problem with padding, stride and groups.</summary>
+    static bool Probe(jit.ScriptModule kernels)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var generator = new Generator(7);
+        var x = ChannelsLast(randn([2, 8, 9, 7], generator: generator));
+        var w = ChannelsLast(randn([6, 4, 3, 3], generator: generator));
+        var b = randn([6], generator: generator);
+        var c = new Convolution([2, 1], [1, 1], [1, 1], 2);
+        var reference = F.conv2d(x, w, b, c.Strides, c.Pads, c.Dilations, c.Groups);
+        var residual = ChannelsLast(randn(reference.shape, generator: generator));
+        using var probe = new PackedConvolutions(kernels);
+        bool Close(Tensor expected, Tensor actual) => actual.shape.SequenceEqual(expected.shape) && (actual - expected).abs().max().item<float>() <= 1e-4f;
+        return Close(reference, probe.Run("probe", x, w, b, c, ConvolutionEpilogue.None, null))
+            && Close(reference.relu(), probe.Run("probe", x, w, b, c, ConvolutionEpilogue.Relu, null))
+            && Close((reference + residual).relu(), probe.Run("probe", x, w, b, c, ConvolutionEpilogue.AddRelu, residual));
+    }
+
+    PackedConvolutions(jit.ScriptModule kernels) => _kernels = kernels;
+
+    /// <summary>A cache of packed weights, or null where packed convolutions are not available.</summary>
+    public static PackedConvolutions? Create() => s_kernels.Value is { } kernels ? new PackedConvolutions(kernels) : null;
+
+    static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
+    /// <summary>A TorchScript archive as torch.jit.save lays it out: the module's pickled state (a Kernels object with
+    /// its training flag), its code, no constants, format version 3.</summary>
+    static MemoryStream Archive()
+    {
+        var stream = new MemoryStream();
+        using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            void Add(string name, byte[] bytes)
+            {
+                using var entry = zip.CreateEntry($"kernels/{name}", CompressionLevel.NoCompression).Open();
+                entry.Write(bytes);
+            }
+            // pickle protocol 2: GLOBAL '__torch__ Kernels', EMPTY_TUPLE, NEWOBJ, {'training': True} BUILD, STOP
+            var state = new List<byte> { 0x80, 0x02, (byte)'c' };
+            state.AddRange("__torch__\nKernels\n"u8.ToArray());
+            state.AddRange([(byte)')', 0x81, (byte)'}', (byte)'(', (byte)'X', 8, 0, 0, 0]);
+            state.AddRange("training"u8.ToArray());
+            state.AddRange([0x88, (byte)'u', (byte)'b', (byte)'.']);
+            Add("data.pkl", [.. state]);
+            Add("code/__torch__.py", Encoding.UTF8.GetBytes(Source));
+            Add("constants.pkl", [0x80, 0x02, (byte)')', (byte)'.']);
+            Add("version", "3\n"u8.ToArray());
+        }
+        stream.Position = 0;
+        return stream;
+    }
+}
