@@ -25,8 +25,14 @@ internal sealed class SourceOptions
 
     public Option<string?> Size { get; } = new("--size") { Description = "for a webcam: the frame size to ask for, WIDTHxHEIGHT" };
 
+    public Option<string?> Region { get; } = new("--roi")
+    {
+        Description = "use only this part of every frame, X,Y,W,H in pixels (the model and the display see it alone), e.g. 0,220,400,300 for the camera part of the seed's Thymio clips",
+    };
+
     public void AddTo(Command command)
     {
+        command.Add(Region);
         command.Add(Source);
         command.Add(Fps);
         command.Add(Loop);
@@ -64,7 +70,16 @@ internal sealed class SourceOptions
             Log = log.WriteLine,
         };
         int seed = parsed.GetValue(Seed);
-        var reader = SourceFactory.CreateReader(spec, seed, fps is > 0 ? fps.Value : CaptureOptions.DefaultImageFps, width, height, fps ?? 0);
+        IFrameReader reader = SourceFactory.CreateReader(spec, seed, fps is > 0 ? fps.Value : CaptureOptions.DefaultImageFps, width, height, fps ?? 0);
+        if (parsed.GetValue(Region) is { } region)
+        {
+            try { reader = new RegionReader(reader, RegionReader.Parse(region)); }
+            catch (ArgumentException e)
+            {
+                reader.Dispose();
+                throw new UsageException(e.Message, e);
+            }
+        }
         var source = new CaptureSource(reader, options);
         bool automatic = text.Equals("auto", StringComparison.OrdinalIgnoreCase);
         try
