@@ -24,7 +24,16 @@ public sealed record Analysis(long FrameSequence, TimeSpan FrameCaptureTime, Tim
 
     /// <summary>Method, layer and target, for the HUD.</summary>
     public string? Description { get; init; }
+
+    /// <summary>Method, layer and target, each by name, for logs; null without a model.</summary>
+    public ExplanationChoice? Choice { get; init; }
+
+    /// <summary>When the analysis started (<see cref="MonotonicClock"/>); the frame's capture time when not known.</summary>
+    public TimeSpan StartedAt { get; init; } = FrameCaptureTime;
 }
+
+/// <summary>What an analysis explained: the method, the layer (null for methods of the input), the target.</summary>
+public sealed record ExplanationChoice(string Method, string? Layer, string Target);
 
 /// <summary>A small single-channel map, row-major, values in [0, 1].</summary>
 public sealed record HeatmapImage(int Height, int Width, float[] Values)

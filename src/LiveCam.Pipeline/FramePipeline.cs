@@ -26,8 +26,9 @@ public static class FramePipeline
 {
     /// <summary>Runs until the frames complete, fail, or <paramref name="cancel"/> fires; the sink is disposed
     /// (finalised) on the display scheduler before this returns. Source errors are rethrown.</summary>
+    /// <param name="analysed">Told of every analysis as it finishes (a log), on the thread that made it; must return quickly.</param>
     public static async Task RunAsync(IObservable<Frame> frames, IAnalyser analyser, Func<IFrameSink> createSink,
-        PipelineSchedulers schedulers, TimingMode mode, PipelineMetrics metrics, CancellationToken cancel)
+        PipelineSchedulers schedulers, TimingMode mode, PipelineMetrics metrics, CancellationToken cancel, Action<Analysis>? analysed = null)
     {
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentNullException.ThrowIfNull(analyser);
@@ -40,8 +41,8 @@ public static class FramePipeline
         try
         {
             var run = mode == TimingMode.Live
-                ? RunLive(frames, analyser, sink, schedulers, metrics)
-                : RunExact(frames, analyser, sink, schedulers, metrics);
+                ? RunLive(frames, analyser, sink, schedulers, metrics, analysed)
+                : RunExact(frames, analyser, sink, schedulers, metrics, analysed);
             await WaitOrCancel(run, cancel).ConfigureAwait(false);
         }
         finally
@@ -56,18 +57,19 @@ public static class FramePipeline
         public IDisposable Subscriptions => subscriptions;
     }
 
-    static Running RunLive(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics)
+    static Running RunLive(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics, Action<Analysis>? analysed)
     {
         var hub = frames.Publish();
         Analysis? latest = null;
 
-        var analysed = hub
+        var analyses = hub
             .ObserveLatestFrameOn(schedulers.Analysis, _ => metrics.OnAnalysisSkipped())
             .Do(frame =>
             {
                 var analysis = analyser.Analyse(frame);
                 Volatile.Write(ref latest, analysis);
                 metrics.OnAnalysed(analysis);
+                analysed?.Invoke(analysis);
                 (sink as IAnalysisListener)?.OnAnalysis(analysis);
             });
         var shown = hub
@@ -78,20 +80,21 @@ public static class FramePipeline
                 metrics.OnShown(frame, MonotonicClock.Now);
             });
 
-        var analysisDone = Completion(analysed, out var analysisSubscription);
+        var analysisDone = Completion(analyses, out var analysisSubscription);
         var displayDone = Completion(shown, out var displaySubscription);
         var connection = hub.Connect();
         var all = Task.WhenAll(displayDone, analysisDone);
         return new Running(all, new CompositeDisposableList(connection, displaySubscription, analysisSubscription));
     }
 
-    static Running RunExact(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics)
+    static Running RunExact(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics, Action<Analysis>? analysed)
     {
         // Handled on the capture thread, which waits for both stages: the source slows down instead of dropping.
         var done = Completion(frames.Do(frame =>
         {
             var analysis = Invoke(schedulers.Analysis, () => analyser.Analyse(frame));
             metrics.OnAnalysed(analysis);
+            analysed?.Invoke(analysis);
             Invoke(schedulers.Display, () => { sink.Show(frame, analysis); return true; });
             metrics.OnShown(frame, MonotonicClock.Now);
         }), out var subscription);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Diagnostics;
 using OpenCvSharp;
 
@@ -77,6 +78,120 @@ public sealed class ProcessTests : IDisposable
         Assert.Contains("showing in a window", stdout.Result, StringComparison.Ordinal);
         Assert.Contains("renderer: ", stdout.Result, StringComparison.Ordinal);
         Assert.Contains("frames: 30 captured", stdout.Result, StringComparison.Ordinal);
+    }
+
+    /// <summary>What a recording folder holds after the process ended however it ended: every finished segment plays
+    /// and holds the frames the index lists, and every log line but the last is whole JSON, frames in order.</summary>
+    static (int Segments, int LogLines) CheckRecording(string dir)
+    {
+        var indexLines = File.Exists(Path.Combine(dir, "segments.jsonl")) ? File.ReadAllLines(Path.Combine(dir, "segments.jsonl")) : [];
+        var listed = new Dictionary<string, int>();
+        for (int i = 0; i < indexLines.Length; i++)
+        {
+            JsonElement entry;
+            try { entry = JsonDocument.Parse(indexLines[i]).RootElement; }
+            catch (JsonException) when (i == indexLines.Length - 1) { break; }  // killed while writing it
+            listed[entry.GetProperty("file").GetString()!] = entry.GetProperty("frames").GetArrayLength();
+        }
+        var finished = Directory.GetFiles(dir, "segment-*.mp4").Where(f => !f.EndsWith(".partial.mp4", StringComparison.Ordinal)).Order().ToList();
+        foreach (var file in finished)
+        {
+            using var capture = new VideoCapture(file);
+            Assert.True(capture.IsOpened(), $"{Path.GetFileName(file)} does not open");
+            int frames = 0;
+            using var image = new Mat();
+            while (capture.Read(image) && !image.Empty()) frames++;
+            // Killed between the rename and the index line, a segment is playable but not yet listed.
+            if (listed.TryGetValue(Path.GetFileName(file), out var expected)) Assert.Equal(expected, frames);
+            else Assert.Equal(finished[^1], file);
+            Assert.True(frames > 0, $"{Path.GetFileName(file)} is empty");
+        }
+        var log = File.Exists(Path.Combine(dir, "log.jsonl")) ? File.ReadAllText(Path.Combine(dir, "log.jsonl")).Split('\n') : [];
+        long previous = -1;
+        int whole = 0;
+        for (int i = 0; i < log.Length; i++)
+        {
+            if (log[i].Length == 0) continue;
+            JsonElement line;
+            try { line = JsonDocument.Parse(log[i]).RootElement; }
+            catch (JsonException) when (i == log.Length - 1) { break; }  // the line being written
+            long frame = line.GetProperty("frame").GetInt64();
+            Assert.True(frame > previous, $"log line {i}: frame {frame} after {previous}");
+            previous = frame;
+            whole++;
+        }
+        return (finished.Count, whole);
+    }
+
+    [SkippableFact]
+    public void A_recording_killed_at_any_moment_keeps_every_finished_segment_and_every_log_line_but_the_last()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "POSIX signals");
+        var random = new Random(Environment.TickCount);
+        for (int run = 0; run < 3; run++)
+        {
+            var dir = Path.Combine(_dir, $"killed-{run}");
+            using var process = Start($"run --source synthetic:160x120@30 --headless --record \"{dir}\" --segment-seconds 0.5");
+            using var started = new ManualResetEventSlim();
+            process.OutputDataReceived += (_, e) => { if (e.Data?.StartsWith("headless", StringComparison.Ordinal) == true) started.Set(); };
+            process.BeginOutputReadLine();
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginErrorReadLine();
+            Assert.True(started.Wait(TimeSpan.FromSeconds(60)), "the run did not start");
+            int after = random.Next(1500, 4000);
+            Thread.Sleep(after);
+            Signal(process, "KILL");
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the process did not die");
+            var (segments, lines) = CheckRecording(dir);
+            Assert.True(segments >= 1, $"killed after {after} ms: no finished segment");
+            Assert.True(lines >= 10, $"killed after {after} ms: {lines} log lines");
+        }
+    }
+
+    [SkippableFact]
+    public void A_disk_that_fills_during_a_recording_stops_it_with_one_message_and_the_run_goes_on()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "tmpfs");
+        var mount = Path.Combine(_dir, "small-disk");
+        Directory.CreateDirectory(mount);
+        using (var mounting = Process.Start(new ProcessStartInfo("mount", $"-t tmpfs -o size=48m tmpfs \"{mount}\"") { RedirectStandardError = true })!)
+        {
+            mounting.WaitForExit();
+            Skip.If(mounting.ExitCode != 0, $"cannot mount a tmpfs here (needs root): {mounting.StandardError.ReadToEnd().Trim()}");
+        }
+        try
+        {
+            var dir = Path.Combine(mount, "rec");
+            using var process = Start($"run --source synthetic:320x240@30 --headless --record \"{dir}\" --segment-seconds 0.5 --frames 240");
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            // Once a segment is finished, something else fills the disk.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!File.Exists(Path.Combine(dir, "segment-00001.mp4")) && DateTime.UtcNow < deadline && !process.HasExited) Thread.Sleep(50);
+            Assert.True(File.Exists(Path.Combine(dir, "segment-00001.mp4")), "no segment was finished");
+            using (var filler = new FileStream(Path.Combine(mount, "filler"), FileMode.Create))
+            {
+                var block = new byte[1 << 20];
+                try { while (true) filler.Write(block); }
+                catch (IOException) { }  // full
+            }
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "the run did not finish");
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, stderr.Result);
+            var stopped = stderr.Result.Split('\n').Where(l => l.Contains("recording stopped", StringComparison.Ordinal)).ToList();
+            Assert.Single(stopped);
+            Assert.DoesNotContain("   at ", stderr.Result, StringComparison.Ordinal);
+            Assert.Contains("frames: 240 captured", stdout.Result, StringComparison.Ordinal);
+            Assert.Contains("recording stopped early", stdout.Result, StringComparison.Ordinal);
+            var (segments, lines) = CheckRecording(dir);
+            Assert.True(segments >= 2, $"{segments} segments kept");
+            Assert.True(lines >= 10, $"{lines} log lines kept");
+        }
+        finally
+        {
+            using var unmounting = Process.Start("umount", $"\"{mount}\"")!;
+            unmounting.WaitForExit();
+        }
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

@@ -7,6 +7,7 @@ using LiveCam.Pipeline;
 using LiveCam.Pipeline.Analysers;
 using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Operators;
+using LiveCam.Pipeline.Recording;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Models;
 using LiveCam.Rendering;
@@ -22,6 +23,8 @@ internal static class RunCommand
         var source = new SourceOptions();
         var frames = new Option<long>("--frames", "-n") { Description = "stop after this many frames (0: until the source ends or Ctrl+C)" };
         var outFile = new Option<string?>("--out", "-o") { Description = "record the shown video to this file (.mp4, .avi, .mkv), or to a folder of PNGs (a path ending in /); headless runs always record, by default to ./livecam-<time>.mp4" };
+        var record = new Option<string?>("--record") { Description = "record to this folder: the shown video in segments that stay playable whatever happens after (kill, power cut), and log.jsonl, one line per analysed frame" };
+        var segmentSeconds = new Option<double>("--segment-seconds") { Description = "video seconds per recorded segment", DefaultValueFactory = _ => 10 };
         var headless = new Option<bool>("--headless") { Description = "no window, even when a display is present" };
         var timing = new Option<TimingMode>("--timing")
         {
@@ -36,6 +39,8 @@ internal static class RunCommand
         model.AddTo(command);
         command.Add(frames);
         command.Add(outFile);
+        command.Add(record);
+        command.Add(segmentSeconds);
         command.Add(headless);
         command.Add(timing);
         command.Add(renderer);
@@ -44,7 +49,9 @@ internal static class RunCommand
             try
             {
                 if (parsed.GetValue(frames) < 0) throw new UsageException("--frames must be 0 or more");
-                return Run(parsed, source, model, parsed.GetValue(frames), parsed.GetValue(outFile), parsed.GetValue(headless),
+                if (parsed.GetValue(segmentSeconds) <= 0) throw new UsageException("--segment-seconds must be more than 0");
+                var recording = parsed.GetValue(record) is { } dir ? new RecordingRequest(dir, parsed.GetValue(segmentSeconds)) : null;
+                return Run(parsed, source, model, parsed.GetValue(frames), parsed.GetValue(outFile), recording, parsed.GetValue(headless),
                     parsed.GetValue(timing), parsed.GetValue(renderer) ?? "auto", output, error);
             }
             catch (Exception e)
@@ -55,8 +62,10 @@ internal static class RunCommand
         return command;
     }
 
-    static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions, long maxFrames, string? outPath, bool forceHeadless,
-        TimingMode timing, string renderer, TextWriter output, TextWriter error)
+    internal sealed record RecordingRequest(string Folder, double SegmentSeconds);
+
+    static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions, long maxFrames, string? outPath, RecordingRequest? record,
+        bool forceHeadless, TimingMode timing, string renderer, TextWriter output, TextWriter error)
     {
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -69,7 +78,7 @@ internal static class RunCommand
             output.WriteLine(Cli.Format($"source: {info.Name} {info.Width}x{info.Height}{(info.Fps > 0 ? Cli.Format($" @ {info.Fps:0.##} fps") : "")}{(info.IsLive ? " (live)" : "")}"));
 
             bool window = !forceHeadless && Display.Available();
-            if (!window && outPath is null) outPath = Cli.Format($"livecam-{DateTime.Now:yyyyMMdd-HHmmss}.mp4");
+            if (!window && outPath is null && record is null) outPath = Cli.Format($"livecam-{DateTime.Now:yyyyMMdd-HHmmss}.mp4");
             double recordFps = frameSource.PaceFps > 0 ? frameSource.PaceFps : info.Fps > 0 ? info.Fps : 30;
 
             using var vision = modelOptions.WantsModel(parsed) ? modelOptions.LoadModel(parsed) : null;
@@ -80,6 +89,7 @@ internal static class RunCommand
             var choice = new RendererChoice(renderer, output);
             using var freeze = new FreezeGate();
             var logLock = new object();
+            SegmentedRecording? recording = null;
             void Log(string line)
             {
                 lock (logLock) output.WriteLine(line);
@@ -87,7 +97,7 @@ internal static class RunCommand
 
             // The render threads and the renderers live here, for the whole run; the sinks borrow them.
             using var windowThread = window ? new RenderThread("render-window", TimeSpan.FromMilliseconds(15)) : null;
-            using var offscreenThread = outPath is null ? null : new RenderThread("render-offscreen", TimeSpan.FromSeconds(1));
+            using var offscreenThread = outPath is null && record is null ? null : new RenderThread("render-offscreen", TimeSpan.FromSeconds(1));
             using var cpu = new CpuPictureRenderer();
             using var recordingRenderer = offscreenThread is null ? null : choice.Offscreen(offscreenThread, "recording", cpuOnSoftwareGl: true);
             // Recordings are encoded on their own thread, so drawing the next frame overlaps encoding the last one.
@@ -114,6 +124,14 @@ internal static class RunCommand
                             },
                             () => new WindowSink(options, cpu, composer, stop.Cancel)));
                     }
+                    if (record is not null)
+                    {
+                        var context = new RecordingContext(info.Name, vision?.Name, vision?.Weights, vision is null ? null : vision.Head.Json);
+                        var segmented = new SegmentedRecording(record.Folder, info.Width, info.Height, recordFps, record.SegmentSeconds,
+                            new FramePainter(recordingRenderer!, composer), context, line => error.WriteLine($"livecam: {line}"), encoderThread);
+                        sinks.Add(segmented);
+                        Volatile.Write(ref recording, segmented);
+                    }
                     if (outPath is not null)
                     {
                         var painter = new FramePainter(recordingRenderer!, composer);
@@ -133,6 +151,7 @@ internal static class RunCommand
             }
 
             if (outPath is not null) output.WriteLine($"recording to {Path.GetFullPath(outPath)}");
+            if (record is not null) output.WriteLine($"recording to {Path.GetFullPath(record.Folder)} (segments of {Cli.Format($"{record.SegmentSeconds:0.##}")} s and log.jsonl)");
 
             // Threads are chosen here and nowhere else: capture on its own long-running thread, display and
             // analysis on one dedicated thread each.
@@ -156,7 +175,8 @@ internal static class RunCommand
             bool interrupted = false;
             try
             {
-                FramePipeline.RunAsync(frames, analyser, CreateSink, new PipelineSchedulers(displayThread, analysisThread), timing, metrics, stop.Token)
+                FramePipeline.RunAsync(frames, analyser, CreateSink, new PipelineSchedulers(displayThread, analysisThread), timing, metrics, stop.Token,
+                        analysis => Volatile.Read(ref recording)?.OnAnalysed(analysis))
                     .GetAwaiter().GetResult();
                 interrupted = stop.IsCancellationRequested;
             }
@@ -171,6 +191,8 @@ internal static class RunCommand
                     ? $"saved {Path.GetFullPath(outPath)}"
                     : "nothing recorded: stopped before the first frame");
             }
+            if (recording is not null)
+                output.WriteLine($"recorded {recording.FinishedSegments} segment(s) and log.jsonl in {recording.Folder}{(recording.Stopped ? " (recording stopped early)" : "")}");
             if (interrupted) output.WriteLine("stopped");
             return Cli.Ok;
         }

@@ -118,9 +118,13 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         if (!ReferenceEquals(choice, _applied)) Apply(choice, _model.ExampleInput());
         var input = _model.Preprocess(frame.Pixels);
         var region = _model.InputRegion(frame.Width, frame.Height);
-        var analysis = new Analysis(frame.Sequence, frame.CaptureTime, MonotonicClock.Now, Name)
+        var started = MonotonicClock.Now;
+        var analysis = new Analysis(frame.Sequence, frame.CaptureTime, started, Name)
         {
             HeatmapRegion = new PixelRect(region.X, region.Y, region.Width, region.Height),
+            StartedAt = started,
+            Choice = new ExplanationChoice(choice.Method.Name, choice.Method.ExplainsLayer ? _layerInfo?.Name ?? LayerText(choice.Layer) : null,
+                choice.Target.Description),
         };
         if (_problem is null)
         {

@@ -17,6 +17,7 @@ public sealed class PassThroughAnalyser : IAnalyser
     public Analysis Analyse(Frame frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        return new Analysis(frame.Sequence, frame.CaptureTime, MonotonicClock.Now, Name);
+        var now = MonotonicClock.Now;
+        return new Analysis(frame.Sequence, frame.CaptureTime, now, Name) { StartedAt = now };
     }
 }

@@ -1,0 +1,243 @@
+using System.Globalization;
+using System.Reactive.Concurrency;
+using System.Text;
+using System.Text.Json;
+using LiveCam.Core;
+using LiveCam.Pipeline.Drawing;
+using LiveCam.Pipeline.Sinks;
+using OpenCvSharp;
+
+namespace LiveCam.Pipeline.Recording;
+
+/// <summary>
+/// <c>--record DIR</c>: the shown video in segments that each stay playable once finished, whatever happens after
+/// (a killed process, a power cut), and the analysis log beside them. A segment is written as
+/// <c>segment-NNNNN.partial.mp4</c> and becomes <c>segment-NNNNN.mp4</c> only when it is closed, read back and on the
+/// disk; <c>segments.jsonl</c> then lists the frames it holds. When the disk fills or the folder stops taking writes,
+/// recording stops with one message and the run goes on; what was finished stays as it was.
+/// </summary>
+public sealed class SegmentedRecording : IFrameSink
+{
+    /// <summary>Room kept free: a segment is not started, and recording stops, with less than this left.</summary>
+    public const long MinimumFreeBytes = 4 << 20;
+
+    readonly string _dir;
+    readonly int _width, _height;
+    readonly double _fps;
+    readonly int _framesPerSegment;
+    readonly IFramePainter _painter;
+    readonly IScheduler? _encoder;
+    readonly Action<string> _say;
+    readonly AnalysisLog _log;
+    readonly FileStream _index;
+    readonly object _gate = new();
+    readonly List<long> _frames = [];
+    VideoFileSink? _current;
+    string? _currentPartial;
+    long _largestSegment;
+    int _segments;
+    bool _stopped, _disposed;
+
+    /// <param name="segmentSeconds">Video seconds per segment.</param>
+    /// <param name="say">Where the one message about a stopped recording goes.</param>
+    /// <exception cref="SinkException">The folder cannot be made or written.</exception>
+    public SegmentedRecording(string dir, int width, int height, double fps, double segmentSeconds, IFramePainter painter,
+        RecordingContext context, Action<string> say, IScheduler? encoder = null)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
+        if (segmentSeconds <= 0) throw new ArgumentOutOfRangeException(nameof(segmentSeconds), "a segment lasts more than 0 s");
+        _dir = System.IO.Path.GetFullPath(dir);
+        _painter = painter ?? throw new ArgumentNullException(nameof(painter));
+        _say = say ?? throw new ArgumentNullException(nameof(say));
+        (_width, _height, _fps, _encoder) = (width, height, fps > 0 ? fps : 30, encoder);
+        _framesPerSegment = Math.Max(1, (int)Math.Round(segmentSeconds * _fps));
+        try
+        {
+            Directory.CreateDirectory(_dir);
+            _segments = Directory.GetFiles(_dir, "segment-*.mp4").Length;  // a second run into the same folder goes on numbering
+            _log = new AnalysisLog(System.IO.Path.Combine(_dir, "log.jsonl"), context);
+            _index = new FileStream(System.IO.Path.Combine(_dir, "segments.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log?.Dispose();
+            throw new SinkException($"cannot record to '{dir}': {e.Message}", e);
+        }
+    }
+
+    public string Folder => _dir;
+
+    /// <summary>Segments finished (closed, checked and on the disk) in this run.</summary>
+    public int FinishedSegments { get; private set; }
+
+    /// <summary>Whether recording stopped early (disk full, folder not writable).</summary>
+    public bool Stopped { get { lock (_gate) return _stopped; } }
+
+    public void Show(Frame frame, Analysis? analysis)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_stopped) return;
+            try
+            {
+                if (_current is null && !StartSegment()) return;
+                // Once a second, the room left: a disk that fills stops the recording before a segment breaks.
+                if (_frames.Count > 0 && _frames.Count % Math.Max(1, (int)_fps) == 0 && FreeBytes() < Reserve())
+                {
+                    Stop($"{_dir} is nearly full ({FreeBytes() >> 20} MB free)");
+                    return;
+                }
+                _current!.Show(frame, analysis);
+                _frames.Add(frame.Sequence);
+                if (_frames.Count >= _framesPerSegment) FinishSegment();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SinkException or OpenCVException)
+            {
+                Stop(e.Message);
+            }
+        }
+    }
+
+    /// <summary>Logs an analysis (any thread); a log that cannot be written stops the recording.</summary>
+    public void OnAnalysed(Analysis analysis)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        lock (_gate)
+        {
+            if (_stopped || _disposed) return;
+            try { _log.Write(analysis); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Stop($"the log could not be written: {e.Message}");
+            }
+        }
+    }
+
+    long FreeBytes()
+    {
+        try { return new DriveInfo(_dir).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return long.MaxValue; }
+    }
+
+    long Reserve() => Math.Max(MinimumFreeBytes, _largestSegment);
+
+    bool StartSegment()
+    {
+        if (FreeBytes() < Reserve())
+        {
+            Stop($"{_dir} is nearly full ({FreeBytes() >> 20} MB free)");
+            return false;
+        }
+        _currentPartial = System.IO.Path.Combine(_dir, Invariant($"segment-{_segments:00000}.partial.mp4"));
+        _current = new VideoFileSink(_currentPartial, _width, _height, _fps, _painter, _encoder);
+        _frames.Clear();
+        return true;
+    }
+
+    /// <summary>Closes the segment, reads it back, puts it on the disk and only then gives it its final name.</summary>
+    void FinishSegment()
+    {
+        var partial = _currentPartial!;
+        var frames = _frames.ToArray();
+        _current!.Dispose();
+        _current = null;
+        _frames.Clear();
+        if (frames.Length == 0) return;
+        int readable = ReadableFrames(partial);
+        if (readable != frames.Length)
+        {
+            TryDelete(partial);
+            throw new IOException(Invariant($"segment {_segments} could not be finished ({readable} of {frames.Length} frames readable; disk full?)"));
+        }
+        Fsync(partial);
+        var name = Invariant($"segment-{_segments:00000}.mp4");
+        File.Move(partial, System.IO.Path.Combine(_dir, name));
+        FsyncFolder(_dir);
+        _largestSegment = Math.Max(_largestSegment, new FileInfo(System.IO.Path.Combine(_dir, name)).Length);
+        var entry = new Dictionary<string, object?>
+        {
+            ["file"] = name,
+            ["fps"] = _fps,
+            ["first_frame"] = frames[0],
+            ["last_frame"] = frames[^1],
+            ["frames"] = frames,
+        };
+        _index.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry) + "\n"));
+        _index.Flush(flushToDisk: true);
+        _log.Sync();
+        _segments++;
+        FinishedSegments++;
+    }
+
+    static int ReadableFrames(string path)
+    {
+        using var capture = new VideoCapture(path);
+        return capture.IsOpened() ? (int)capture.Get(VideoCaptureProperties.FrameCount) : 0;
+    }
+
+    static void Fsync(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        file.Flush(flushToDisk: true);
+    }
+
+    /// <summary>The rename itself on the disk (POSIX: fsync of the folder).</summary>
+    static void FsyncFolder(string dir)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        int fd = Posix.open([.. Encoding.UTF8.GetBytes(dir), 0], 0);  // O_RDONLY
+        if (fd < 0) return;  // the rename still happened; only its durability is not forced
+        _ = Posix.fsync(fd);
+        _ = Posix.close(fd);
+    }
+
+    static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    void Stop(string reason)
+    {
+        if (_stopped) return;
+        _stopped = true;
+        try { _current?.Dispose(); }
+        catch (Exception e) when (e is IOException or OpenCVException) { }
+        _current = null;
+        // The segment being written when the disk filled is not one that can be trusted.
+        if (_currentPartial is not null) TryDelete(_currentPartial);
+        _say(Invariant($"recording stopped: {reason}; the run goes on ({FinishedSegments} segment(s) and the log kept in {_dir})"));
+    }
+
+    static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            if (!_stopped && _current is not null)
+            {
+                try { FinishSegment(); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or OpenCVException) { Stop(e.Message); }
+            }
+            _disposed = true;
+            _log.Dispose();
+            _index.Dispose();
+        }
+    }
+
+    static class Posix
+    {
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        public static extern int open(byte[] nulTerminatedPath, int flags);
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        public static extern int fsync(int fd);
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        public static extern int close(int fd);
+    }
+}
