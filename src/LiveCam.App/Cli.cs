@@ -29,6 +29,7 @@ public static class Cli
             RobustnessCommand.Create(output, error),
             MetricsCommand.Create(output, error),
             BenchCommand.Create(output, error),
+            ReplayCommand.Create(output, error),
         };
         var parsed = root.Parse(args);
         // Ctrl+C is handled by the run itself (it finalises its output); no forced exit after a timeout.

@@ -42,7 +42,8 @@ public sealed class SegmentedRecordingTests : IDisposable
             {
                 if (i % 2 == 0) recording.OnAnalysed(AnalysisOf(i));
                 using var frame = NumberedFrame(i);
-                recording.Show(frame, null);
+                // Shown with the analysis of the even frame before it (none for frame 0).
+                recording.Show(frame, i == 0 ? null : AnalysisOf((i - 1) / 2 * 2));
             }
             Assert.Equal(2, recording.FinishedSegments);
             // The third segment is being written: only its partial file exists.
@@ -63,6 +64,21 @@ public sealed class SegmentedRecordingTests : IDisposable
             Assert.Equal(frames.Count, (int)capture.Get(VideoCaptureProperties.FrameCount));
         }
         Assert.Equal(25, expected);
+        // Read back, each frame finds the log line of the analysis that was drawn over it.
+        var read = RecordingIndex.Read(_dir);
+        var pairs = read.Segments.SelectMany(g => g.Frames.Zip(g.AnalysedFrames)).ToList();
+        Assert.Equal(25, pairs.Count);
+        Assert.Null(read.AnalysisFor(pairs[0].Second));
+        foreach (var (frame, analysed) in pairs.Skip(1))
+        {
+            Assert.Equal((frame - 1) / 2 * 2, analysed);
+            Assert.Equal(analysed, read.AnalysisFor(analysed)!.Frame);
+            Assert.Equal(analysed, read.AnalysisFor(analysed)!.Outputs![0]);
+        }
+        Assert.Equal(10, read.FramesBefore("1.0"));
+        Assert.Equal(12, read.FramesBefore("1.25"));
+        Assert.Throws<ArgumentException>(() => read.FramesBefore("3"));
+        Assert.Throws<ArgumentException>(() => read.FramesBefore("soon"));
         var log = File.ReadAllLines(Path.Combine(_dir, "log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(13, log.Count);
         var line = log[3];

@@ -13,7 +13,7 @@ namespace LiveCam.Pipeline.Recording;
 /// <c>--record DIR</c>: the shown video in segments that each stay playable once finished, whatever happens after
 /// (a killed process, a power cut), and the analysis log beside them. A segment is written as
 /// <c>segment-NNNNN.partial.mp4</c> and becomes <c>segment-NNNNN.mp4</c> only when it is closed, read back and on the
-/// disk; <c>segments.jsonl</c> then lists the frames it holds. When the disk fills or the folder stops taking writes,
+/// disk; <c>segments.jsonl</c> then lists the frames it holds and the analysis shown with each. When the disk fills or the folder stops taking writes,
 /// recording stops with one message and the run goes on; what was finished stays as it was.
 /// </summary>
 public sealed class SegmentedRecording : IFrameSink
@@ -31,7 +31,7 @@ public sealed class SegmentedRecording : IFrameSink
     readonly AnalysisLog _log;
     readonly FileStream _index;
     readonly object _gate = new();
-    readonly List<long> _frames = [];
+    readonly List<long> _frames = [], _shownAnalyses = [];
     VideoFileSink? _current;
     string? _currentPartial;
     long _largestSegment;
@@ -91,6 +91,7 @@ public sealed class SegmentedRecording : IFrameSink
                 }
                 _current!.Show(frame, analysis);
                 _frames.Add(frame.Sequence);
+                _shownAnalyses.Add(analysis?.FrameSequence ?? -1);
                 if (_frames.Count >= _framesPerSegment) FinishSegment();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or SinkException or OpenCVException)
@@ -133,6 +134,7 @@ public sealed class SegmentedRecording : IFrameSink
         _currentPartial = System.IO.Path.Combine(_dir, Invariant($"segment-{_segments:00000}.partial.mp4"));
         _current = new VideoFileSink(_currentPartial, _width, _height, _fps, _painter, _encoder);
         _frames.Clear();
+        _shownAnalyses.Clear();
         return true;
     }
 
@@ -141,9 +143,11 @@ public sealed class SegmentedRecording : IFrameSink
     {
         var partial = _currentPartial!;
         var frames = _frames.ToArray();
+        var analyses = _shownAnalyses.ToArray();
         _current!.Dispose();
         _current = null;
         _frames.Clear();
+        _shownAnalyses.Clear();
         if (frames.Length == 0) return;
         int readable = ReadableFrames(partial);
         if (readable != frames.Length)
@@ -163,6 +167,8 @@ public sealed class SegmentedRecording : IFrameSink
             ["first_frame"] = frames[0],
             ["last_frame"] = frames[^1],
             ["frames"] = frames,
+            // With each frame, the frame whose analysis was drawn over it (-1: none yet): replay finds its log line.
+            ["analysed_frames"] = analyses,
         };
         _index.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry) + "\n"));
         _index.Flush(flushToDisk: true);
