@@ -29,7 +29,9 @@ public static class ModelCatalog
     /// <param name="name">A registered name, or the path of an ONNX file.</param>
     /// <param name="weights">A weight file; null for the shipped weights or a random initialisation.</param>
     /// <param name="onnx">How an ONNX model's input is made (<c>--input-size</c>, <c>--mean</c>, <c>--std</c>, <c>--bgr</c>).</param>
-    public static VisionModel Load(string name, string? weights, Device device, Onnx.OnnxInputOptions? onnx = null)
+    /// <param name="syntheticScene">The frames come from LiveCam's synthetic scene: without <paramref name="weights"/>,
+    /// a model with weights trained on it takes those.</param>
+    public static VisionModel Load(string name, string? weights, Device device, Onnx.OnnxInputOptions? onnx = null, bool syntheticScene = false)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(device);
@@ -42,6 +44,6 @@ public static class ModelCatalog
         var key = name.Trim().ToLowerInvariant();
         var descriptor = All.FirstOrDefault(d => d.Name == key)
             ?? throw new ModelLoadException($"unknown model '{name}'; models: {string.Join(", ", Names)}");
-        return descriptor.Load(weights, device);
+        return descriptor.Load(weights ?? (syntheticScene ? descriptor.WeightsForSyntheticScene : null), device);
     }
 }

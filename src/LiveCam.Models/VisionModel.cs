@@ -18,7 +18,12 @@ public sealed record ModelInput(int Width, int Height, Func<Mat, Device, Tensor>
 
 /// <summary>A model LiveCam knows by name: registered once in <see cref="ModelCatalog"/>.</summary>
 /// <param name="Load">Builds the network and loads weights (null: the shipped weights, or a random initialisation).</param>
-public sealed record ModelDescriptor(string Name, string Summary, Func<string?, Device, VisionModel> Load);
+public sealed record ModelDescriptor(string Name, string Summary, Func<string?, Device, VisionModel> Load)
+{
+    /// <summary>The weights to load, unless told otherwise, when the frames come from LiveCam's synthetic scene
+    /// (weights trained on it); null: the same as for any other source.</summary>
+    public string? WeightsForSyntheticScene { get; init; }
+}
 
 /// <summary>A loaded model: the network with everything needed to run it on camera frames, read its outputs and
 /// explain it. Made by a <see cref="ModelDescriptor"/>.</summary>

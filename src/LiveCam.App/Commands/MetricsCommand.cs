@@ -135,7 +135,8 @@ internal static class MetricsCommand
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
         if (jsonPath is not null) Cli.RequireFolderOf(jsonPath);
 
-        using var model = options.LoadModel(parsed);
+        bool synthetic = parsed.GetValue<string[]>("--images") is { Length: 1 } only && only[0].StartsWith("synthetic", StringComparison.OrdinalIgnoreCase);
+        using var model = options.LoadModel(parsed, synthetic);
         Target target;
         LayerSelector layer;
         try

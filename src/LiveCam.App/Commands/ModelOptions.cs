@@ -17,7 +17,7 @@ internal sealed class ModelOptions(string defaultModel)
 
     public Option<string?> Weights { get; } = new("--weights", "-w")
     {
-        Description = "weight file: PyTorch (torch.save of a state dict or a whole module, TorchVision's downloads), safetensors or TorchSharp; default: the shipped weights (robot) or an untrained network (TorchVision architectures)",
+        Description = "weight file: PyTorch (torch.save of a state dict or a whole module, TorchVision's downloads), safetensors or TorchSharp; for the robot also original (the paper's, its default) or synthetic (LiveCam's, its default on the synthetic scene); TorchVision architectures are untrained without it",
     };
 
     public Option<string?> Labels { get; } = new("--labels")
@@ -83,12 +83,13 @@ internal sealed class ModelOptions(string defaultModel)
 
     public bool WantsModel(ParseResult parsed) => !string.Equals(parsed.GetValue(Model), "none", StringComparison.OrdinalIgnoreCase);
 
-    public VisionModel LoadModel(ParseResult parsed)
+    /// <param name="syntheticScene">The frames come from the built-in synthetic scene (a model may have weights for it).</param>
+    public VisionModel LoadModel(ParseResult parsed, bool syntheticScene = false)
     {
         TorchSharp.torch.Device device;
         try { device = ComputeDevice.Select(parsed.GetValue(Device) ?? "auto"); }
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
-        var model = ModelCatalog.Load(parsed.GetValue(Model) ?? defaultModel, parsed.GetValue(Weights), device, OnnxInput(parsed));
+        var model = ModelCatalog.Load(parsed.GetValue(Model) ?? defaultModel, parsed.GetValue(Weights), device, OnnxInput(parsed), syntheticScene);
         try
         {
             if (parsed.GetValue(Fit) is { } fit)

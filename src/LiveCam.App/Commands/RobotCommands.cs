@@ -80,7 +80,8 @@ internal static class RobotCommands
         {
             try
             {
-                using var model = ModelCatalog.Load("robot", parsed.GetValue(weights), ComputeDevice.Select("auto"));
+                // Generated data: the synthetic scene's weights unless told otherwise.
+                using var model = ModelCatalog.Load("robot", parsed.GetValue(weights), ComputeDevice.Select("auto"), syntheticScene: true);
                 var data = RobotDataset.Generate(parsed.GetValue(samples), parsed.GetValue(seed));
                 var predictions = RobotEvaluation.Predict((LongRangePerceptionNet)model.Network, data, model.Device);
                 var auc = RobotEvaluation.Auc(predictions, data);

@@ -41,7 +41,8 @@ internal static class RobustnessCommand
             {
                 var dir = parsed.GetValue(outDir)!;
                 Directory.CreateDirectory(dir);
-                using var vision = model.LoadModel(parsed);
+                // Rendered cases come from the synthetic scene; images of your own are footage.
+                using var vision = model.LoadModel(parsed, syntheticScene: parsed.GetValue(images) is null);
                 if (vision.Head is not RobotHead) throw new UsageException("robustness tests the robot model (--model robot)");
                 var cases = parsed.GetValue(images) is { } folder ? FromImages(folder) : Rendered();
                 try

@@ -81,7 +81,7 @@ internal static class RunCommand
             if (!window && outPath is null && record is null) outPath = Cli.Format($"livecam-{DateTime.Now:yyyyMMdd-HHmmss}.mp4");
             double recordFps = frameSource.PaceFps > 0 ? frameSource.PaceFps : info.Fps > 0 ? info.Fps : 30;
 
-            using var vision = modelOptions.WantsModel(parsed) ? modelOptions.LoadModel(parsed) : null;
+            using var vision = modelOptions.WantsModel(parsed) ? modelOptions.LoadModel(parsed, sourceOptions.OpenedKind == SourceKind.Synthetic) : null;
             IAnalyser analyser = vision is null ? new PassThroughAnalyser() : CreateAnalyser(parsed, modelOptions, vision);
             output.WriteLine($"analysis: {analyser.Name}" + (vision is null ? "" : Cli.Format($" on {vision.Device.type.ToString().ToLowerInvariant()}, weights {vision.Weights}")));
             var metrics = new PipelineMetrics();

@@ -49,6 +49,9 @@ internal sealed class SourceOptions
         return SourceSpec.Parse("synthetic");
     }
 
+    /// <summary>The kind of the source <see cref="Open"/> opened last (after "auto" fell back, what it fell back to).</summary>
+    public SourceKind? OpenedKind { get; private set; }
+
     public CaptureSource Open(ParseResult parsed, TextWriter log, long maxFrames = 0, bool unpaced = false)
     {
         var text = parsed.GetValue(Source) ?? "auto";
@@ -88,6 +91,7 @@ internal sealed class SourceOptions
             if (spec.Kind == SourceKind.Webcam && (width > 0 || fps is > 0))
                 log.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"livecam: asked the camera for {(width > 0 ? $"{width}x{height}" : "its default size")}{(fps is > 0 ? $" @ {fps:0.##} fps" : "")}; it gives {info.Width}x{info.Height} @ {info.Fps:0.##} fps"));
+            OpenedKind = spec.Kind;
             return source;
         }
         catch (SourceOpenException) when (automatic && spec.Kind == SourceKind.Webcam)
@@ -96,6 +100,7 @@ internal sealed class SourceOptions
             log.WriteLine("livecam: the camera could not be opened; playing the built-in synthetic scene");
             var synthetic = new CaptureSource(SourceFactory.CreateReader(SourceSpec.Parse("synthetic"), seed), options);
             synthetic.Open();
+            OpenedKind = SourceKind.Synthetic;
             return synthetic;
         }
         catch
