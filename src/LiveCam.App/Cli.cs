@@ -20,6 +20,7 @@ public static class Cli
         var root = new RootCommand("LiveCam: see what a convolutional network sees, live.")
         {
             RunCommand.Create(output, error),
+            RunCommand.CreateRender(output, error),
             ProbeCommand.Create(output, error),
             ExplainCommand.Create(output, error),
             LayersCommand.Create(output, error),

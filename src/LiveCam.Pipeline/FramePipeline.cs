@@ -27,8 +27,11 @@ public static class FramePipeline
     /// <summary>Runs until the frames complete, fail, or <paramref name="cancel"/> fires; the sink is disposed
     /// (finalised) on the display scheduler before this returns. Source errors are rethrown.</summary>
     /// <param name="analysed">Told of every analysis as it finishes (a log), on the thread that made it; must return quickly.</param>
+    /// <param name="maxAnalysisFps">At most this many analyses a second (0: as many as the analyser keeps up with): frames
+    /// captured sooner after the last analysis started are not analysed, and show the last analysis.</param>
     public static async Task RunAsync(IObservable<Frame> frames, IAnalyser analyser, Func<IFrameSink> createSink,
-        PipelineSchedulers schedulers, TimingMode mode, PipelineMetrics metrics, CancellationToken cancel, Action<Analysis>? analysed = null)
+        PipelineSchedulers schedulers, TimingMode mode, PipelineMetrics metrics, CancellationToken cancel, Action<Analysis>? analysed = null,
+        double maxAnalysisFps = 0)
     {
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentNullException.ThrowIfNull(analyser);
@@ -36,13 +39,15 @@ public static class FramePipeline
         ArgumentNullException.ThrowIfNull(schedulers);
         ArgumentNullException.ThrowIfNull(metrics);
 
+        ArgumentOutOfRangeException.ThrowIfNegative(maxAnalysisFps);
+        var due = new AnalysisDue(maxAnalysisFps);
         // The sink lives on the display thread from creation to disposal (windows need that).
         var sink = await OnScheduler(schedulers.Display, createSink).ConfigureAwait(false);
         try
         {
             var run = mode == TimingMode.Live
-                ? RunLive(frames, analyser, sink, schedulers, metrics, analysed)
-                : RunExact(frames, analyser, sink, schedulers, metrics, analysed);
+                ? RunLive(frames, analyser, sink, schedulers, metrics, analysed, due)
+                : RunExact(frames, analyser, sink, schedulers, metrics, analysed, due);
             await WaitOrCancel(run, cancel).ConfigureAwait(false);
         }
         finally
@@ -57,15 +62,35 @@ public static class FramePipeline
         public IDisposable Subscriptions => subscriptions;
     }
 
-    static Running RunLive(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics, Action<Analysis>? analysed)
+    /// <summary>When the next analysis may start, for a capped analysis rate (a robot's shared CPU).</summary>
+    sealed class AnalysisDue(double maxFps)
+    {
+        readonly TimeSpan _period = maxFps > 0 ? TimeSpan.FromSeconds(1 / maxFps) : TimeSpan.Zero;
+        long _nextTicks = long.MinValue;
+
+        public bool Allows(Frame frame) => _period == TimeSpan.Zero || frame.CaptureTime.Ticks >= Interlocked.Read(ref _nextTicks);
+
+        // Counted from the analysed frame's capture, so the cap holds in capture time whatever the analysis costs.
+        public void Started(Frame frame) => Interlocked.Exchange(ref _nextTicks, (frame.CaptureTime + _period).Ticks);
+    }
+
+    static Running RunLive(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics,
+        Action<Analysis>? analysed, AnalysisDue due)
     {
         var hub = frames.Publish();
         Analysis? latest = null;
 
         var analyses = hub
+            .Where(frame =>
+            {
+                if (due.Allows(frame)) return true;
+                metrics.OnAnalysisSkipped();
+                return false;
+            })
             .ObserveLatestFrameOn(schedulers.Analysis, _ => metrics.OnAnalysisSkipped())
             .Do(frame =>
             {
+                due.Started(frame);
                 var analysis = analyser.Analyse(frame);
                 Volatile.Write(ref latest, analysis);
                 metrics.OnAnalysed(analysis);
@@ -87,14 +112,22 @@ public static class FramePipeline
         return new Running(all, new CompositeDisposableList(connection, displaySubscription, analysisSubscription));
     }
 
-    static Running RunExact(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics, Action<Analysis>? analysed)
+    static Running RunExact(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics,
+        Action<Analysis>? analysed, AnalysisDue due)
     {
+        Analysis? latest = null;
         // Handled on the capture thread, which waits for both stages: the source slows down instead of dropping.
         var done = Completion(frames.Do(frame =>
         {
-            var analysis = Invoke(schedulers.Analysis, () => analyser.Analyse(frame));
-            metrics.OnAnalysed(analysis);
-            analysed?.Invoke(analysis);
+            var analysis = latest;
+            if (due.Allows(frame))
+            {
+                due.Started(frame);
+                analysis = latest = Invoke(schedulers.Analysis, () => analyser.Analyse(frame));
+                metrics.OnAnalysed(analysis);
+                analysed?.Invoke(analysis);
+            }
+            else metrics.OnAnalysisSkipped();
             Invoke(schedulers.Display, () => { sink.Show(frame, analysis); return true; });
             metrics.OnShown(frame, MonotonicClock.Now);
         }), out var subscription);

@@ -64,6 +64,27 @@ public sealed class ProcessTests : IDisposable
     }
 
     [SkippableFact]
+    public void Ctrl_C_during_a_render_leaves_a_valid_shorter_video()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "POSIX signals");
+        var video = Path.Combine(_dir, "render.mp4");
+        using var process = Start($"render synthetic:160x120@30 --out \"{video}\"");
+        using var started = new ManualResetEventSlim();
+        process.OutputDataReceived += (_, e) => { if (e.Data?.StartsWith("headless", StringComparison.Ordinal) == true) started.Set(); };
+        process.BeginOutputReadLine();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(started.Wait(TimeSpan.FromSeconds(60)), "the render did not start");
+        Thread.Sleep(1500);
+        Signal(process, "INT");
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the render did not stop");
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, stderr.Result);
+        using var capture = new VideoCapture(video);
+        Assert.True(capture.IsOpened(), "the video was not finalised");
+        Assert.InRange((int)capture.Get(VideoCaptureProperties.FrameCount), 5, 100_000);
+    }
+
+    [SkippableFact]
     public void Under_Xvfb_the_run_opens_a_window_and_finishes()
     {
         using var xvfb = new LiveCam.Tests.Shared.XvfbDisplay();

@@ -50,3 +50,47 @@ public sealed class ReplayCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
+
+/// <summary><c>render</c>, <c>--analysis-fps</c> and <c>--threads</c> as a user runs them.</summary>
+public sealed class RenderCliTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("livecam-render-").FullName;
+
+    [Fact]
+    public void Render_analyses_and_writes_every_frame()
+    {
+        var video = Path.Combine(_dir, "out.mp4");
+        var (code, output, error) = CliRunner.Invoke("render", "synthetic:160x120@30", "--frames", "40", "--out", video, "--threads", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains("frames: 40 captured, 40 shown, 40 analysed, 0 dropped", output, StringComparison.Ordinal);
+        Assert.Contains("(1 thread)", output, StringComparison.Ordinal);
+        using var capture = new OpenCvSharp.VideoCapture(video);
+        Assert.Equal(40, (int)capture.Get(OpenCvSharp.VideoCaptureProperties.FrameCount));
+    }
+
+    [Fact]
+    public void Render_with_a_capped_analysis_rate_shows_every_frame_and_analyses_fewer()
+    {
+        var folder = Path.Combine(_dir, "pngs") + "/";
+        // Exact timing of an unpaced source: capture times are milliseconds apart, so a cap of 1 a second analyses the first only.
+        var (code, output, error) = CliRunner.Invoke("render", "synthetic:160x120@30", "--frames", "30", "--out", folder, "--analysis-fps", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains("at most 1 a second", output, StringComparison.Ordinal);
+        Assert.Contains("30 shown", output, StringComparison.Ordinal);
+        Assert.Matches(@"30 shown, [1-9] analysed", output);
+        Assert.Equal(30, Directory.GetFiles(folder, "*.png").Length);
+    }
+
+    [Theory]
+    [InlineData(new[] { "render", "synthetic" }, "render needs --out FILE or --record DIR")]
+    [InlineData(new[] { "render", "synthetic", "--out", "x.mp4", "--analysis-fps", "-1" }, "--analysis-fps must be")]
+    [InlineData(new[] { "run", "--threads", "-2" }, "--threads must be")]
+    public void Bad_options_are_one_line(string[] args, string message)
+    {
+        var (code, _, error) = CliRunner.Invoke(args);
+        Assert.NotEqual(0, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}

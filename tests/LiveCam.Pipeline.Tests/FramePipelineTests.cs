@@ -113,6 +113,43 @@ public sealed class FramePipelineTests : IDisposable
         Assert.Equal((120L, 120L, 0L), (metrics.Shown, metrics.Analysed, metrics.DisplayDropped));
     }
 
+    /// <summary>Frames captured every <paramref name="spacing"/>, by their capture times (disposed after each is handed on).</summary>
+    static IObservable<Frame> Timed(int count, TimeSpan spacing) => System.Reactive.Linq.Observable.Create<Frame>(observer =>
+    {
+        for (int i = 0; i < count; i++)
+        {
+            using var frame = new Frame(new Mat(8, 8, MatType.CV_8UC3, Scalar.Gray), i, spacing * i, "timed");
+            observer.OnNext(frame);
+        }
+        observer.OnCompleted();
+        return System.Reactive.Disposables.Disposable.Empty;
+    });
+
+    [Fact]
+    public async Task A_capped_analysis_rate_analyses_one_frame_per_period_of_capture_time_and_shows_the_rest_with_the_last()
+    {
+        var sink = new RecordingSink(TimeSpan.Zero);
+        var metrics = new PipelineMetrics();
+        await FramePipeline.RunAsync(Timed(100, TimeSpan.FromMilliseconds(10)), new SlowAnalyser(TimeSpan.Zero), () => sink, Schedulers,
+            TimingMode.Exact, metrics, CancellationToken.None, maxAnalysisFps: 20).WaitAsync(TimeSpan.FromMinutes(1));
+        // 20 a second of frames 10 ms apart: every fifth.
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => ((long)i, (long?)(i / 5 * 5))), sink.Shown);
+        Assert.Equal((100L, 20L, 80L), (metrics.Shown, metrics.Analysed, metrics.AnalysisSkipped));
+    }
+
+    [Fact]
+    public async Task Live_a_capped_analysis_rate_never_analyses_two_frames_closer_than_its_period()
+    {
+        var sink = new RecordingSink(TimeSpan.Zero);
+        var analysed = new ConcurrentQueue<Analysis>();
+        var metrics = new PipelineMetrics();
+        await FramePipeline.RunAsync(Timed(200, TimeSpan.FromMilliseconds(10)), new SlowAnalyser(TimeSpan.Zero), () => sink, Schedulers,
+            TimingMode.Live, metrics, CancellationToken.None, analysed.Enqueue, maxAnalysisFps: 10).WaitAsync(TimeSpan.FromMinutes(1));
+        var times = analysed.Select(a => a.FrameCaptureTime).ToList();
+        Assert.InRange(times.Count, 1, 20);
+        Assert.All(times.Zip(times.Skip(1)), p => Assert.True(p.Second - p.First >= TimeSpan.FromMilliseconds(100), $"{p.First} then {p.Second}"));
+    }
+
     [Fact]
     public async Task Stages_run_on_the_schedulers_the_composition_root_gave_and_the_sink_is_finalised_on_the_display_thread()
     {

@@ -17,7 +17,7 @@ internal static class BenchCommand
     {
         var frames = new Option<int>("--frames", "-n") { Description = "frames per measurement", DefaultValueFactory = _ => 300 };
         var size = new Option<string>("--size") { Description = "frame size, WIDTHxHEIGHT", DefaultValueFactory = _ => "640x480" };
-        var command = new Command("bench", "Benchmarks, as medians of one run: 'bench pipeline' (capture, hand-over, recording), 'bench explain' (each explanation method against a forward pass), 'bench render' (drawing the picture), 'bench live' (a live recording with a model, before and after the display was shielded from the analysis).");
+        var command = new Command("bench", "Benchmarks, as medians of one run: 'bench pipeline' (capture, hand-over, recording), 'bench explain' (each explanation method against a forward pass), 'bench render' (drawing the picture), 'bench live' (a live recording with a model, before and after the display was shielded from the analysis), 'bench onnx' (the ONNX import against ONNX Runtime), 'bench cpu' (the CPU share of a headless robot run).");
         var pipeline = new Command("pipeline", "Capture cost per frame (synthetic, video file) and the pipeline's own overhead.");
         pipeline.Add(frames);
         pipeline.Add(size);
@@ -26,6 +26,7 @@ internal static class BenchCommand
         command.Add(RenderBench.Create(output, error));
         command.Add(LiveBench.Create(output, error));
         command.Add(OnnxBench.Create(output, error));
+        command.Add(CpuBench.Create(output, error));
         pipeline.SetAction(parsed =>
         {
             try

@@ -18,41 +18,92 @@ namespace LiveCam.App.Commands;
 /// <summary><c>livecam run</c>: the composition root of the live pipeline.</summary>
 internal static class RunCommand
 {
+    /// <summary>The options <c>run</c> and <c>render</c> share.</summary>
+    sealed class RunOptions
+    {
+        public SourceOptions Source { get; } = new();
+        public Option<long> Frames { get; } = new("--frames", "-n") { Description = "stop after this many frames (0: until the source ends or Ctrl+C)" };
+        public Option<string?> Record { get; } = new("--record") { Description = "record to this folder: the shown video in segments that stay playable whatever happens after (kill, power cut), and log.jsonl, one line per analysed frame" };
+        public Option<double> SegmentSeconds { get; } = new("--segment-seconds") { Description = "video seconds per recorded segment", DefaultValueFactory = _ => 10 };
+        public Option<double> AnalysisFps { get; } = new("--analysis-fps") { Description = "analyse at most this many frames a second (0: as many as the CPU allows), for a robot's shared CPU" };
+        public Option<int> Threads { get; } = new("--threads") { Description = "CPU threads for the model (0: all cores for render and --timing exact, one fewer live)" };
+        // The robot model with its shipped weights is the default when they are there; "none" plays the video alone.
+        public ModelOptions Model { get; } = new(ModelCatalog.ShippedWeights(Models.Robot.RobotModel.OriginalWeights) is null ? "none" : "robot");
+        public Option<string> Renderer { get; } = RendererChoice.Option("how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu");
+
+        public void AddTo(Command command, bool withSourceOption)
+        {
+            if (withSourceOption) Source.AddTo(command);
+            else Source.AddTo(command, except: Source.Source);
+            Model.AddTo(command);
+            command.Add(Frames);
+            command.Add(Record);
+            command.Add(SegmentSeconds);
+            command.Add(AnalysisFps);
+            command.Add(Threads);
+            command.Add(Renderer);
+        }
+
+        public RunSettings Settings(ParseResult parsed, string? outPath, bool headless, TimingMode timing, bool render, string? sourceText)
+        {
+            if (parsed.GetValue(Frames) < 0) throw new UsageException("--frames must be 0 or more");
+            if (parsed.GetValue(SegmentSeconds) <= 0) throw new UsageException("--segment-seconds must be more than 0");
+            if (parsed.GetValue(AnalysisFps) < 0) throw new UsageException("--analysis-fps must be 0 (no limit) or more");
+            if (parsed.GetValue(Threads) < 0) throw new UsageException("--threads must be 0 (automatic) or more");
+            var recording = parsed.GetValue(Record) is { } dir ? new RecordingRequest(dir, parsed.GetValue(SegmentSeconds)) : null;
+            return new RunSettings(parsed.GetValue(Frames), outPath, recording, headless, timing, parsed.GetValue(Renderer) ?? "auto",
+                parsed.GetValue(AnalysisFps), parsed.GetValue(Threads), render, sourceText);
+        }
+    }
+
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var source = new SourceOptions();
-        var frames = new Option<long>("--frames", "-n") { Description = "stop after this many frames (0: until the source ends or Ctrl+C)" };
-        var outFile = new Option<string?>("--out", "-o") { Description = "record the shown video to this file (.mp4, .avi, .mkv), or to a folder of PNGs (a path ending in /); headless runs always record, by default to ./livecam-<time>.mp4" };
-        var record = new Option<string?>("--record") { Description = "record to this folder: the shown video in segments that stay playable whatever happens after (kill, power cut), and log.jsonl, one line per analysed frame" };
-        var segmentSeconds = new Option<double>("--segment-seconds") { Description = "video seconds per recorded segment", DefaultValueFactory = _ => 10 };
+        var options = new RunOptions();
+        var outFile = new Option<string?>("--out", "-o") { Description = "record the shown video to this file (.mp4, .avi, .mkv), or to a folder of PNGs (a path ending in /); headless runs always record, by default to ./livecam-<time>.mp4 (or only to --record)" };
         var headless = new Option<bool>("--headless") { Description = "no window, even when a display is present" };
         var timing = new Option<TimingMode>("--timing")
         {
             Description = "live: video at the source's rate, overlay as analyses arrive; exact: every frame waits for its own analysis",
             DefaultValueFactory = _ => TimingMode.Live,
         };
-        // The robot model with its shipped weights is the default when they are there; "none" plays the video alone.
-        var model = new ModelOptions(ModelCatalog.ShippedWeights(Models.Robot.RobotModel.ShippedWeights) is null ? "none" : "robot");
-        var renderer = RendererChoice.Option("how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu");
         var command = new Command("run", "Play a source live with the analysis overlay: in a window when a display exists, otherwise headless to a video file.");
-        source.AddTo(command);
-        model.AddTo(command);
-        command.Add(frames);
+        options.AddTo(command, withSourceOption: true);
         command.Add(outFile);
-        command.Add(record);
-        command.Add(segmentSeconds);
         command.Add(headless);
         command.Add(timing);
-        command.Add(renderer);
         command.SetAction(parsed =>
         {
             try
             {
-                if (parsed.GetValue(frames) < 0) throw new UsageException("--frames must be 0 or more");
-                if (parsed.GetValue(segmentSeconds) <= 0) throw new UsageException("--segment-seconds must be more than 0");
-                var recording = parsed.GetValue(record) is { } dir ? new RecordingRequest(dir, parsed.GetValue(segmentSeconds)) : null;
-                return Run(parsed, source, model, parsed.GetValue(frames), parsed.GetValue(outFile), recording, parsed.GetValue(headless),
-                    parsed.GetValue(timing), parsed.GetValue(renderer) ?? "auto", output, error);
+                var settings = options.Settings(parsed, parsed.GetValue(outFile), parsed.GetValue(headless), parsed.GetValue(timing), render: false, null);
+                return Run(parsed, options.Source, options.Model, settings, output, error);
+            }
+            catch (Exception e)
+            {
+                return Cli.Report(e, error);
+            }
+        });
+        return command;
+    }
+
+    /// <summary><c>livecam render SOURCE --out FILE</c>: every frame analysed and drawn, as fast as the machine goes,
+    /// with a progress bar; Ctrl+C leaves a valid, shorter output.</summary>
+    public static Command CreateRender(TextWriter output, TextWriter error)
+    {
+        var options = new RunOptions();
+        var source = new Argument<string>("SOURCE") { Description = "a video file, a folder or glob of images, a stream URL, synthetic[:WxH][@FPS]" };
+        var outFile = new Option<string?>("--out", "-o") { Description = "the rendered video (.mp4, .avi, .mkv) or a folder of PNGs (a path ending in /)" };
+        var command = new Command("render", "Render a source offline: every frame analysed and drawn into a video (or --record), with a progress bar.");
+        command.Add(source);
+        options.AddTo(command, withSourceOption: false);
+        command.Add(outFile);
+        command.SetAction(parsed =>
+        {
+            try
+            {
+                if (parsed.GetValue(outFile) is null && parsed.GetValue(options.Record) is null) throw new UsageException("render needs --out FILE or --record DIR");
+                var settings = options.Settings(parsed, parsed.GetValue(outFile), headless: true, TimingMode.Exact, render: true, parsed.GetValue(source));
+                return Run(parsed, options.Source, options.Model, settings, output, error);
             }
             catch (Exception e)
             {
@@ -64,16 +115,20 @@ internal static class RunCommand
 
     internal sealed record RecordingRequest(string Folder, double SegmentSeconds);
 
-    static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions, long maxFrames, string? outPath, RecordingRequest? record,
-        bool forceHeadless, TimingMode timing, string renderer, TextWriter output, TextWriter error)
+    /// <summary>How a run goes. <paramref name="Render"/>: unpaced, every frame, a progress bar.</summary>
+    internal sealed record RunSettings(long MaxFrames, string? OutPath, RecordingRequest? Record, bool ForceHeadless, TimingMode Timing,
+        string Renderer, double MaxAnalysisFps, int Threads, bool Render, string? SourceText);
+
+    static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions, RunSettings settings, TextWriter output, TextWriter error)
     {
+        var (maxFrames, outPath, record, forceHeadless, timing, renderer) = (settings.MaxFrames, settings.OutPath, settings.Record, settings.ForceHeadless, settings.Timing, settings.Renderer);
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
         Console.CancelKeyPress += onCancel;
         using var onTerm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         try
         {
-            using var frameSource = sourceOptions.Open(parsed, error, maxFrames);
+            using var frameSource = sourceOptions.Open(parsed, error, maxFrames, unpaced: settings.Render, sourceText: settings.SourceText);
             var info = frameSource.Info;
             output.WriteLine(Cli.Format($"source: {info.Name} {info.Width}x{info.Height}{(info.Fps > 0 ? Cli.Format($" @ {info.Fps:0.##} fps") : "")}{(info.IsLive ? " (live)" : "")}"));
 
@@ -83,7 +138,9 @@ internal static class RunCommand
 
             using var vision = modelOptions.WantsModel(parsed) ? modelOptions.LoadModel(parsed, sourceOptions.OpenedKind == SourceKind.Synthetic) : null;
             IAnalyser analyser = vision is null ? new PassThroughAnalyser() : CreateAnalyser(parsed, modelOptions, vision);
-            output.WriteLine($"analysis: {analyser.Name}" + (vision is null ? "" : Cli.Format($" on {vision.Device.type.ToString().ToLowerInvariant()}, weights {vision.Weights}")));
+            int threads = settings.Threads > 0 ? settings.Threads : AnalysisThreads(timing, Environment.ProcessorCount);
+            output.WriteLine($"analysis: {analyser.Name}" + (vision is null ? "" : Cli.Format($" on {vision.Device.type.ToString().ToLowerInvariant()} ({threads} thread{(threads == 1 ? "" : "s")}), weights {vision.Weights}"))
+                + (settings.MaxAnalysisFps > 0 ? Cli.Format($", at most {settings.MaxAnalysisFps:0.##} a second") : ""));
             var metrics = new PipelineMetrics();
             var composer = new PictureComposer(metrics, () => analyser.Name, vision?.Head);
             var choice = new RendererChoice(renderer, output);
@@ -167,21 +224,22 @@ internal static class RunCommand
             // Set on the analysis thread itself: with OpenMP the thread count is each thread's own setting.
             if (vision is not null)
             {
-                int threads = AnalysisThreads(timing, Environment.ProcessorCount);
                 analysisThread.Schedule(() => TorchSharp.torch.set_num_threads(threads));
             }
             var started = MonotonicClock.Now;
             var frames = freeze.Apply(frameSource.Frames(NewThreadScheduler.Default));
             bool interrupted = false;
+            using var progress = settings.Render ? new RenderProgress(metrics, maxFrames > 0 && (info.FrameCount <= 0 || maxFrames < info.FrameCount) ? maxFrames : info.FrameCount, error) : null;
             try
             {
                 FramePipeline.RunAsync(frames, analyser, CreateSink, new PipelineSchedulers(displayThread, analysisThread), timing, metrics, stop.Token,
-                        analysis => Volatile.Read(ref recording)?.OnAnalysed(analysis))
+                        analysis => Volatile.Read(ref recording)?.OnAnalysed(analysis), settings.MaxAnalysisFps)
                     .GetAwaiter().GetResult();
                 interrupted = stop.IsCancellationRequested;
             }
             finally
             {
+                progress?.Dispose();
                 var stats = frameSource.Stats;
                 output.WriteLine(metrics.Summary(stats.Captured, stats.Corrupt, stats.Reconnects, MonotonicClock.Now - started));
             }
@@ -199,6 +257,52 @@ internal static class RunCommand
         finally
         {
             Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    /// <summary>render's progress on stderr, twice a second: frames done of the total (when the source knows it), the
+    /// rate and the time left.</summary>
+    sealed class RenderProgress : IDisposable
+    {
+        readonly Timer _timer;
+        readonly TextWriter _error;
+        readonly bool _terminal;
+        readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        int _lastTenth = -1;
+
+        public RenderProgress(PipelineMetrics metrics, long total, TextWriter error)
+        {
+            _error = error;
+            _terminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
+            _timer = new Timer(_ => Report(metrics.Shown, total), null, 500, 500);
+        }
+
+        void Report(long done, long total)
+        {
+            double seconds = _clock.Elapsed.TotalSeconds, fps = seconds > 0 ? done / seconds : 0;
+            string eta = total > 0 && fps > 0 ? Cli.Format($", {(total - done) / fps:0} s left") : "";
+            double fraction = total > 0 ? Math.Min(1, done / (double)total) : 0;
+            lock (_error)
+            {
+                if (_terminal)
+                {
+                    int filled = (int)(fraction * 30);
+                    _error.Write(total > 0
+                        ? Cli.Format($"\r[{new string('#', filled)}{new string('.', 30 - filled)}] {done}/{total} frames, {fps:0.0} fps{eta}   ")
+                        : Cli.Format($"\r{done} frames, {fps:0.0} fps   "));
+                }
+                else if ((int)(fraction * 10) > _lastTenth || total <= 0 && done / 100 > _lastTenth)
+                {
+                    _lastTenth = total > 0 ? (int)(fraction * 10) : (int)(done / 100);
+                    _error.WriteLine(Cli.Format($"livecam render: {done}{(total > 0 ? $"/{total}" : "")} frames, {fps:0.0} fps{eta}"));
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _timer.Dispose();
+            if (_terminal) lock (_error) _error.WriteLine();
         }
     }
 

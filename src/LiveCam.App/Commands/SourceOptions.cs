@@ -30,10 +30,10 @@ internal sealed class SourceOptions
         Description = "use only this part of every frame, X,Y,W,H in pixels (the model and the display see it alone), e.g. 0,220,400,300 for the camera part of the seed's Thymio clips",
     };
 
-    public void AddTo(Command command)
+    public void AddTo(Command command, Option? except = null)
     {
         command.Add(Region);
-        command.Add(Source);
+        if (!ReferenceEquals(except, Source)) command.Add(Source);
         command.Add(Fps);
         command.Add(Loop);
         command.Add(Seed);
@@ -52,9 +52,10 @@ internal sealed class SourceOptions
     /// <summary>The kind of the source <see cref="Open"/> opened last (after "auto" fell back, what it fell back to).</summary>
     public SourceKind? OpenedKind { get; private set; }
 
-    public CaptureSource Open(ParseResult parsed, TextWriter log, long maxFrames = 0, bool unpaced = false)
+    /// <param name="sourceText">The source named another way (render's argument); null: <c>--source</c>.</param>
+    public CaptureSource Open(ParseResult parsed, TextWriter log, long maxFrames = 0, bool unpaced = false, string? sourceText = null)
     {
-        var text = parsed.GetValue(Source) ?? "auto";
+        var text = sourceText ?? parsed.GetValue(Source) ?? "auto";
         var spec = Resolve(text, log);
         double? fps = parsed.GetValue(Fps);
         if (fps is < 0) throw new UsageException("--fps must be 0 (as fast as possible) or more");

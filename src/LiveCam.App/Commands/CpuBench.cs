@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Reactive.Concurrency;
+using LiveCam.Capture;
+using LiveCam.Capture.Synthetic;
+using LiveCam.Explain.Layers;
+using LiveCam.Explain.Methods;
+using LiveCam.Models;
+using LiveCam.Pipeline;
+using LiveCam.Pipeline.Analysers;
+using LiveCam.Pipeline.Drawing;
+using LiveCam.Pipeline.Sinks;
+using LiveCam.Rendering;
+
+namespace LiveCam.App.Commands;
+
+/// <summary>
+/// <c>livecam bench cpu</c>: the share of the machine's CPU a headless, recorded 640x480 30 fps robot-model run takes
+/// (process CPU time over wall time, as <c>run</c> arranges threads), as it is, with <c>--analysis-fps 5</c> and with
+/// <c>--threads 1</c>, in one process.
+/// </summary>
+internal static class CpuBench
+{
+    sealed record Setting(string Name, double MaxAnalysisFps, int Threads);
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var frames = new Option<int>("--frames", "-n") { Description = "frames per setting (30 a second)", DefaultValueFactory = _ => 300 };
+        var command = new Command("cpu", "The CPU share of a headless 640x480 30 fps robot-model recording: as it is, with --analysis-fps 5, with --threads 1.");
+        command.Add(frames);
+        command.SetAction(parsed =>
+        {
+            try
+            {
+                int n = parsed.GetValue(frames);
+                if (n < 60) throw new UsageException("--frames must be at least 60");
+                using var vision = ModelCatalog.Load("robot", null, ComputeDevice.Select("cpu"), syntheticScene: true);
+                int cores = Environment.ProcessorCount;
+                output.WriteLine(Cli.Format($"LiveCam bench cpu: synthetic 640x480 @ 30 fps, robot gradcam, recorded headless (CPU drawing), {n} frames per setting, {cores} cores"));
+                var settings = new[]
+                {
+                    new Setting("as run does it", 0, 0),  // the analysis on one core fewer than the machine has
+                    new Setting("--analysis-fps 5", 5, 0),
+                    new Setting("--threads 1", 0, 1),
+                    new Setting("--analysis-fps 5 --threads 1", 5, 1),
+                };
+                double? first = null;
+                foreach (var setting in settings)
+                {
+                    var (coresUsed, analysisHz, shown) = Run(vision, setting, n);
+                    first ??= coresUsed;
+                    bool isDefault = setting.Threads > 0 && setting.Threads == RunCommand.AnalysisThreads(TimingMode.Live, cores);
+                    output.WriteLine(Cli.Format($"  {setting.Name + (isDefault ? " (= run's own here)" : ""),-30} {coresUsed:0.00} cores = {coresUsed / cores:P0} of the machine ({coresUsed / first.Value:0.00}x), analysis {analysisHz:0.0} Hz, {shown:P0} of frames shown"));
+                }
+                return Cli.Ok;
+            }
+            catch (Exception e)
+            {
+                return Cli.Report(e, error);
+            }
+        });
+        return command;
+    }
+
+    static (double Cores, double AnalysisHz, double Shown) Run(VisionModel vision, Setting setting, int n)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"livecam-bench-cpu-{Environment.ProcessId}.mp4");
+        try
+        {
+            var analyser = new ExplanationAnalyser(vision, MethodCatalog.Create("gradcam"), LayerSelector.Parse(vision.DefaultLayer), Explain.Targets.Target.Parse(vision.DefaultTarget));
+            var metrics = new PipelineMetrics();
+            using var renderer = new CpuPictureRenderer();
+            var painter = new FramePainter(renderer, new PictureComposer(metrics, () => analyser.Name, vision.Head));
+            using var source = new CaptureSource(new SyntheticSceneReader(640, 480, 30, seed: 3), new CaptureOptions { MaxFrames = n });
+            using var display = new EventLoopScheduler(start => new Thread(start) { Name = "display", IsBackground = true });
+            using var encoder = new EventLoopScheduler(start => new Thread(start) { Name = "encoder", IsBackground = true });
+            using var analysis = new EventLoopScheduler(start => new Thread(() =>
+            {
+                ThreadPriority.LowerCurrent();
+                start();
+            }) { Name = "analysis", IsBackground = true });
+            int threads = setting.Threads > 0 ? setting.Threads : RunCommand.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
+            analysis.Schedule(() => TorchSharp.torch.set_num_threads(threads));
+            using var process = Process.GetCurrentProcess();
+            var cpu0 = process.TotalProcessorTime;
+            var wall = Stopwatch.StartNew();
+            FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser,
+                () => new VideoFileSink(file, 640, 480, 30, painter, encoder),
+                new PipelineSchedulers(display, analysis), TimingMode.Live, metrics, CancellationToken.None, maxAnalysisFps: setting.MaxAnalysisFps).GetAwaiter().GetResult();
+            process.Refresh();
+            double seconds = wall.Elapsed.TotalSeconds;
+            return ((process.TotalProcessorTime - cpu0).TotalSeconds / seconds, metrics.Analysed / seconds, metrics.Shown / (double)source.Stats.Captured);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
