@@ -1,20 +1,37 @@
 #!/usr/bin/env bash
 # Checks the Linux system libraries LiveCam needs and installs the missing ones.
 # As root it runs apt-get; otherwise it prints the exact command and exits 1.
-# Usage: scripts/setup-linux.sh [--with-window-tests] [--with-torch-oracle]
+# Usage: scripts/setup-linux.sh [--with-window-tests] [--with-torch-oracle] [--with-stream-tests]
 #   --with-torch-oracle: also real PyTorch (Debian's python3-torch, python3-torchvision, python3-onnx), the judge some tests ask;
-#   best effort: where it cannot be installed those tests skip, saying why.
+#   --with-stream-tests: also ffmpeg (network streams: RTSP, RTMP, MPEG-TS, HLS) and GStreamer's RTSP server (a loopback
+#   camera for the tests); both best effort: where they cannot be installed those tests skip, saying why.
 set -euo pipefail
 
 [ "$(uname -s)" = Linux ] || exit 0
 
-want_xvfb=0 want_oracle=0
+want_xvfb=0 want_oracle=0 want_streams=0
 for arg in "$@"; do
   case "$arg" in
     --with-window-tests) want_xvfb=1 ;;
     --with-torch-oracle) want_oracle=1 ;;
+    --with-stream-tests) want_streams=1 ;;
   esac
 done
+
+install_streams() {
+  [ $want_streams = 1 ] || return 0
+  local pkgs="ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-base"
+  command -v ffmpeg >/dev/null && /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ]; then
+    echo "livecam setup: installing $pkgs (network streams, and a loopback RTSP camera for tests)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1; } \
+      || echo "livecam setup: could not install them; the stream tests will be skipped" >&2
+  else
+    echo "livecam setup: the stream tests will be skipped; to run them: sudo apt-get install -y $pkgs" >&2
+  fi
+  return 0
+}
 
 install_oracle() {
   [ $want_oracle = 1 ] || return 0
@@ -54,6 +71,7 @@ fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   install_oracle
+  install_streams
   exit 0
 fi
 
@@ -87,3 +105,4 @@ else
   exit 1
 fi
 install_oracle
+install_streams

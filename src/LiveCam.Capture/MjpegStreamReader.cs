@@ -242,6 +242,22 @@ public sealed class NetworkStreamReader(SourceSpec spec) : IFrameReader
                 throw;
             }
         }
+        // Other streams through the system's ffmpeg (OpenCV's own FFmpeg on Linux has no network protocols).
+        if (FfmpegStreamReader.Available())
+        {
+            var ffmpeg = new FfmpegStreamReader(spec.Path);
+            try
+            {
+                var info = ffmpeg.Open();
+                _inner = ffmpeg;
+                return info;
+            }
+            catch
+            {
+                ffmpeg.Dispose();
+                throw;
+            }
+        }
         var video = new VideoCaptureReader(spec);
         try
         {
@@ -253,8 +269,8 @@ public sealed class NetworkStreamReader(SourceSpec spec) : IFrameReader
         {
             video.Dispose();
             throw new SourceOpenException(http
-                ? $"cannot open stream '{spec.Path}': not an MJPEG stream, and this OpenCV build could not read it as video"
-                : $"{e.Message} (note: the OpenCV build in use may lack network protocols; MJPEG over HTTP always works)", e);
+                ? $"cannot open stream '{spec.Path}': not an MJPEG stream, and without ffmpeg installed (apt-get install ffmpeg) no other stream can be read"
+                : $"{e.Message} (network streams need ffmpeg: apt-get install ffmpeg; MJPEG over HTTP works without it)", e);
         }
     }
 
