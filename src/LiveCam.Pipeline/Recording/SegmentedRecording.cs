@@ -30,13 +30,18 @@ public sealed class SegmentedRecording : IFrameSink
     readonly Action<string> _say;
     readonly AnalysisLog _log;
     readonly FileStream _index;
-    readonly object _gate = new();
+    readonly object _gate = new();       // the segment being written (display thread) and the stop
+    readonly object _logGate = new();    // log.jsonl (analysis thread; synced when a segment is finished)
+    readonly object _indexGate = new();  // segments.jsonl and the counts (wherever segments are finished)
+    readonly ManualResetEventSlim _finished = new(initialState: true);
+    int _finishing;
+    string? _failure;
     readonly List<long> _frames = [], _shownAnalyses = [];
     VideoFileSink? _current;
     string? _currentPartial;
-    long _largestSegment;
+    long _largestSegment;  // Interlocked
     int _segments;
-    bool _stopped, _disposed;
+    bool _stopped, _disposed, _logClosed;
 
     /// <param name="segmentSeconds">Video seconds per segment.</param>
     /// <param name="say">Where the one message about a stopped recording goes.</param>
@@ -67,8 +72,10 @@ public sealed class SegmentedRecording : IFrameSink
 
     public string Folder => _dir;
 
+    int _finishedSegments;
+
     /// <summary>Segments finished (closed, checked and on the disk) in this run.</summary>
-    public int FinishedSegments { get; private set; }
+    public int FinishedSegments { get { lock (_indexGate) return _finishedSegments; } }
 
     /// <summary>Whether recording stopped early (disk full, folder not writable).</summary>
     public bool Stopped { get { lock (_gate) return _stopped; } }
@@ -80,6 +87,11 @@ public sealed class SegmentedRecording : IFrameSink
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_stopped) return;
+            if (Volatile.Read(ref _failure) is { } failure)
+            {
+                Stop(failure);
+                return;
+            }
             try
             {
                 if (_current is null && !StartSegment()) return;
@@ -105,13 +117,14 @@ public sealed class SegmentedRecording : IFrameSink
     public void OnAnalysed(Analysis analysis)
     {
         ArgumentNullException.ThrowIfNull(analysis);
-        lock (_gate)
+        lock (_logGate)
         {
-            if (_stopped || _disposed) return;
+            if (Volatile.Read(ref _stopped) || Volatile.Read(ref _failure) is not null || _logClosed) return;
             try { _log.Write(analysis); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Stop($"the log could not be written: {e.Message}");
+                // Stopped by the display thread at its next frame (it owns the segment being written).
+                Interlocked.CompareExchange(ref _failure, $"the log could not be written: {e.Message}", null);
             }
         }
     }
@@ -122,7 +135,7 @@ public sealed class SegmentedRecording : IFrameSink
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return long.MaxValue; }
     }
 
-    long Reserve() => Math.Max(MinimumFreeBytes, _largestSegment);
+    long Reserve() => Math.Max(MinimumFreeBytes, Interlocked.Read(ref _largestSegment));
 
     bool StartSegment()
     {
@@ -138,43 +151,78 @@ public sealed class SegmentedRecording : IFrameSink
         return true;
     }
 
-    /// <summary>Closes the segment, reads it back, puts it on the disk and only then gives it its final name.</summary>
+    /// <summary>Hands the segment over to be finished: on the encoder's thread when there is one (closing, reading
+    /// back and syncing take 10-80 ms, which the display must not wait for), in order.</summary>
     void FinishSegment()
     {
-        var partial = _currentPartial!;
+        var (sink, partial) = (_current!, _currentPartial!);
         var frames = _frames.ToArray();
         var analyses = _shownAnalyses.ToArray();
-        _current!.Dispose();
-        _current = null;
+        (_current, _currentPartial) = (null, null);
         _frames.Clear();
         _shownAnalyses.Clear();
-        if (frames.Length == 0) return;
-        int readable = ReadableFrames(partial);
-        if (readable != frames.Length)
+        int number = _segments++;
+        if (_encoder is null)
+        {
+            Complete(sink, partial, number, frames, analyses);
+            return;
+        }
+        if (Interlocked.Increment(ref _finishing) == 1) _finished.Reset();
+        _encoder.Schedule(() =>
+        {
+            try { Complete(sink, partial, number, frames, analyses); }
+            finally
+            {
+                if (Interlocked.Decrement(ref _finishing) == 0) _finished.Set();
+            }
+        });
+    }
+
+    /// <summary>Closes the segment, reads it back, puts it on the disk and only then gives it its final name and its
+    /// line in segments.jsonl. A failure is reported to the display thread, which stops the recording.</summary>
+    void Complete(VideoFileSink sink, string partial, int number, long[] frames, long[] analyses)
+    {
+        try
+        {
+            sink.Dispose();
+            if (frames.Length == 0)
+            {
+                TryDelete(partial);
+                return;
+            }
+            int readable = ReadableFrames(partial);
+            if (readable != frames.Length)
+                throw new IOException(Invariant($"segment {number} could not be finished ({readable} of {frames.Length} frames readable; disk full?)"));
+            Fsync(partial);
+            var name = Invariant($"segment-{number:00000}.mp4");
+            var final = System.IO.Path.Combine(_dir, name);
+            File.Move(partial, final);
+            FsyncFolder(_dir);
+            var entry = new Dictionary<string, object?>
+            {
+                ["file"] = name,
+                ["fps"] = _fps,
+                ["first_frame"] = frames[0],
+                ["last_frame"] = frames[^1],
+                ["frames"] = frames,
+                // With each frame, the frame whose analysis was drawn over it (-1: none yet): replay finds its log line.
+                ["analysed_frames"] = analyses,
+            };
+            lock (_indexGate)
+            {
+                _index.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry) + "\n"));
+                _index.Flush(flushToDisk: true);
+                _finishedSegments++;
+            }
+            long size = new FileInfo(final).Length;
+            if (size > Interlocked.Read(ref _largestSegment)) Interlocked.Exchange(ref _largestSegment, size);
+            lock (_logGate) if (!_logClosed) _log.Sync();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OpenCVException or SinkException)
         {
             TryDelete(partial);
-            throw new IOException(Invariant($"segment {_segments} could not be finished ({readable} of {frames.Length} frames readable; disk full?)"));
+            Interlocked.CompareExchange(ref _failure, e.Message, null);
         }
-        Fsync(partial);
-        var name = Invariant($"segment-{_segments:00000}.mp4");
-        File.Move(partial, System.IO.Path.Combine(_dir, name));
-        FsyncFolder(_dir);
-        _largestSegment = Math.Max(_largestSegment, new FileInfo(System.IO.Path.Combine(_dir, name)).Length);
-        var entry = new Dictionary<string, object?>
-        {
-            ["file"] = name,
-            ["fps"] = _fps,
-            ["first_frame"] = frames[0],
-            ["last_frame"] = frames[^1],
-            ["frames"] = frames,
-            // With each frame, the frame whose analysis was drawn over it (-1: none yet): replay finds its log line.
-            ["analysed_frames"] = analyses,
-        };
-        _index.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry) + "\n"));
-        _index.Flush(flushToDisk: true);
-        _log.Sync();
-        _segments++;
-        FinishedSegments++;
     }
 
     static int ReadableFrames(string path)
@@ -214,7 +262,7 @@ public sealed class SegmentedRecording : IFrameSink
         _current = null;
         // The segment being written when the disk filled is not one that can be trusted.
         if (_currentPartial is not null) TryDelete(_currentPartial);
-        _say(Invariant($"recording stopped: {reason}; the run goes on ({FinishedSegments} segment(s) and the log kept in {_dir})"));
+        _say(Invariant($"recording stopped: {reason}; the run goes on (the finished segments and the log are kept in {_dir})"));
     }
 
     static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
@@ -224,15 +272,22 @@ public sealed class SegmentedRecording : IFrameSink
         lock (_gate)
         {
             if (_disposed) return;
-            if (!_stopped && _current is not null)
-            {
-                try { FinishSegment(); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or OpenCVException) { Stop(e.Message); }
-            }
+            if (!_stopped && _current is not null) FinishSegment();
             _disposed = true;
-            _log.Dispose();
-            _index.Dispose();
         }
+        // Segments being finished on the encoder's thread are finished before the files close.
+        _finished.Wait();
+        lock (_gate)
+        {
+            if (!_stopped && Volatile.Read(ref _failure) is { } failure) Stop(failure);
+        }
+        lock (_logGate)
+        {
+            _logClosed = true;
+            _log.Dispose();
+        }
+        lock (_indexGate) _index.Dispose();
+        _finished.Dispose();
     }
 
     static class Posix
