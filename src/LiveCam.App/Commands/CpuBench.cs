@@ -1,16 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Reactive.Concurrency;
-using LiveCam.Capture;
-using LiveCam.Capture.Synthetic;
-using LiveCam.Explain.Layers;
-using LiveCam.Explain.Methods;
 using LiveCam.Models;
 using LiveCam.Pipeline;
-using LiveCam.Pipeline.Analysers;
-using LiveCam.Pipeline.Drawing;
-using LiveCam.Pipeline.Sinks;
-using LiveCam.Rendering;
 
 namespace LiveCam.App.Commands;
 
@@ -44,6 +35,8 @@ internal static class CpuBench
                     new Setting("--threads 1", 0, 1),
                     new Setting("--analysis-fps 5 --threads 1", 5, 1),
                 };
+                // Warm-up (JIT, allocator, encoder): otherwise the first setting pays for it.
+                BenchRecording.Run(vision, 640, 480, 30, seed: 3, 60, shielded: true, RunCommand.AnalysisThreads(TimingMode.Live, cores));
                 double? first = null;
                 foreach (var setting in settings)
                 {
@@ -64,36 +57,11 @@ internal static class CpuBench
 
     static (double Cores, double AnalysisHz, double Shown) Run(VisionModel vision, Setting setting, int n)
     {
-        var file = Path.Combine(Path.GetTempPath(), $"livecam-bench-cpu-{Environment.ProcessId}.mp4");
-        try
-        {
-            var analyser = new ExplanationAnalyser(vision, MethodCatalog.Create("gradcam"), LayerSelector.Parse(vision.DefaultLayer), Explain.Targets.Target.Parse(vision.DefaultTarget));
-            var metrics = new PipelineMetrics();
-            using var renderer = new CpuPictureRenderer();
-            var painter = new FramePainter(renderer, new PictureComposer(metrics, () => analyser.Name, vision.Head));
-            using var source = new CaptureSource(new SyntheticSceneReader(640, 480, 30, seed: 3), new CaptureOptions { MaxFrames = n });
-            using var display = new EventLoopScheduler(start => new Thread(start) { Name = "display", IsBackground = true });
-            using var encoder = new EventLoopScheduler(start => new Thread(start) { Name = "encoder", IsBackground = true });
-            using var analysis = new EventLoopScheduler(start => new Thread(() =>
-            {
-                ThreadPriority.LowerCurrent();
-                start();
-            }) { Name = "analysis", IsBackground = true });
-            int threads = setting.Threads > 0 ? setting.Threads : RunCommand.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
-            analysis.Schedule(() => TorchSharp.torch.set_num_threads(threads));
-            using var process = Process.GetCurrentProcess();
-            var cpu0 = process.TotalProcessorTime;
-            var wall = Stopwatch.StartNew();
-            FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser,
-                () => new VideoFileSink(file, 640, 480, 30, painter, encoder),
-                new PipelineSchedulers(display, analysis), TimingMode.Live, metrics, CancellationToken.None, maxAnalysisFps: setting.MaxAnalysisFps).GetAwaiter().GetResult();
-            process.Refresh();
-            double seconds = wall.Elapsed.TotalSeconds;
-            return ((process.TotalProcessorTime - cpu0).TotalSeconds / seconds, metrics.Analysed / seconds, metrics.Shown / (double)source.Stats.Captured);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        int threads = setting.Threads > 0 ? setting.Threads : RunCommand.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
+        using var process = Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
+        var (metrics, captured, seconds) = BenchRecording.Run(vision, 640, 480, 30, seed: 3, n, shielded: true, threads, setting.MaxAnalysisFps);
+        process.Refresh();
+        return ((process.TotalProcessorTime - cpu0).TotalSeconds / seconds, metrics.Analysed / seconds, metrics.Shown / (double)captured);
     }
 }

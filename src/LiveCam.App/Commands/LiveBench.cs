@@ -1,15 +1,7 @@
 using System.CommandLine;
-using System.Reactive.Concurrency;
 using LiveCam.Capture;
-using LiveCam.Capture.Synthetic;
-using LiveCam.Explain.Layers;
-using LiveCam.Explain.Methods;
 using LiveCam.Models;
 using LiveCam.Pipeline;
-using LiveCam.Pipeline.Analysers;
-using LiveCam.Pipeline.Drawing;
-using LiveCam.Pipeline.Sinks;
-using LiveCam.Rendering;
 
 namespace LiveCam.App.Commands;
 
@@ -62,33 +54,8 @@ internal static class LiveBench
 
     static (double Shown, double OverlayHz) Run(Arrangement arrangement, VisionModel vision, SourceSpec spec, int n)
     {
-        var file = Path.Combine(Path.GetTempPath(), $"livecam-bench-live-{Environment.ProcessId}.mp4");
-        try
-        {
-            var analyser = new ExplanationAnalyser(vision, MethodCatalog.Create("gradcam"), LayerSelector.Parse(vision.DefaultLayer), Explain.Targets.Target.Parse(vision.DefaultTarget));
-            var metrics = new PipelineMetrics();
-            using var renderer = new CpuPictureRenderer();
-            var painter = new FramePainter(renderer, new PictureComposer(metrics, () => analyser.Name, vision.Head));
-            using var source = new CaptureSource(new SyntheticSceneReader(spec.Width, spec.Height, spec.Fps, seed: 6), new CaptureOptions { MaxFrames = n });
-            using var display = new EventLoopScheduler(start => new Thread(start) { Name = "display", IsBackground = true });
-            using var encoder = new EventLoopScheduler(start => new Thread(start) { Name = "encoder", IsBackground = true });
-            using var analysis = new EventLoopScheduler(start => new Thread(() =>
-            {
-                if (!arrangement.Before) ThreadPriority.LowerCurrent();
-                start();
-            }) { Name = "analysis", IsBackground = true });
-            int threads = arrangement.Before ? Environment.ProcessorCount : RunCommand.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
-            analysis.Schedule(() => TorchSharp.torch.set_num_threads(threads));
-            var started = Core.MonotonicClock.Now;
-            FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser,
-                () => new VideoFileSink(file, spec.Width, spec.Height, spec.Fps, painter, arrangement.Before ? null : encoder),
-                new PipelineSchedulers(display, analysis), TimingMode.Live, metrics, CancellationToken.None).GetAwaiter().GetResult();
-            double seconds = (Core.MonotonicClock.Now - started).TotalSeconds;
-            return (metrics.Shown / (double)source.Stats.Captured, metrics.Analysed / seconds);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        int threads = arrangement.Before ? Environment.ProcessorCount : RunCommand.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
+        var (metrics, captured, seconds) = BenchRecording.Run(vision, spec.Width, spec.Height, spec.Fps, seed: 6, n, shielded: !arrangement.Before, threads);
+        return (metrics.Shown / (double)captured, metrics.Analysed / seconds);
     }
 }
