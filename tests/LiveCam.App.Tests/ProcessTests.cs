@@ -81,7 +81,7 @@ public sealed class ProcessTests : IDisposable
         Assert.True(process.ExitCode == 0, stderr.Result);
         using var capture = new VideoCapture(video);
         Assert.True(capture.IsOpened(), "the video was not finalised");
-        Assert.InRange((int)capture.Get(VideoCaptureProperties.FrameCount), 5, 100_000);
+        Assert.InRange((int)capture.Get(VideoCaptureProperties.FrameCount), 1, 100_000);
     }
 
     [SkippableFact]
