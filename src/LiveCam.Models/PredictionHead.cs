@@ -25,6 +25,9 @@ public interface IPredictionHead
     /// <summary>The predictions as plain values for JSON.</summary>
     IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs);
 
+    /// <summary>The predictions as labelled bars (a browser draws them): a value in [0, 1] and its text each.</summary>
+    IReadOnlyList<PredictionBar> Bars(IReadOnlyList<float> outputs) => [];
+
     /// <summary>The target after <paramref name="current"/> when a key steps by <paramref name="by"/>; null when it
     /// cannot step yet (the number of outputs is not known before the first analysis).</summary>
     /// <param name="lastExplained">The output the last explanation was of, when it was of one.</param>
@@ -37,3 +40,6 @@ public interface IPredictionHead
     /// <exception cref="ArgumentException">The outputs are not classes.</exception>
     IPredictionHead WithLabels(IReadOnlyList<string> labels);
 }
+
+/// <summary>One prediction as a bar: what it is, how full (0 to 1), and what it says.</summary>
+public sealed record PredictionBar(string Label, float Value, string Text);

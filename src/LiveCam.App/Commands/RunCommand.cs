@@ -61,6 +61,9 @@ internal static class RunCommand
         var options = new RunOptions();
         var outFile = new Option<string?>("--out", "-o") { Description = "record the shown video to this file (.mp4, .avi, .mkv), or to a folder of PNGs (a path ending in /); headless runs always record, by default to ./livecam-<time>.mp4 (or only to --record)" };
         var headless = new Option<bool>("--headless") { Description = "no window, even when a display is present" };
+        var serve = new Option<string?>("--serve") { Description = "also show the live view in a browser at [ADDRESS:]PORT (loopback unless an address is given; any other address needs a token)" };
+        var token = new Option<string?>("--token") { Description = "the token --serve asks for on a non-loopback address (default: one is generated and printed)" };
+        var maxViewers = new Option<int>("--max-viewers") { Description = "browsers watching at once (more get 503)", DefaultValueFactory = _ => 8 };
         var timing = new Option<TimingMode>("--timing")
         {
             Description = "live: video at the source's rate, overlay as analyses arrive; exact: every frame waits for its own analysis",
@@ -71,11 +74,15 @@ internal static class RunCommand
         command.Add(outFile);
         command.Add(headless);
         command.Add(timing);
+        command.Add(serve);
+        command.Add(token);
+        command.Add(maxViewers);
         command.SetAction(parsed =>
         {
             try
             {
-                var settings = options.Settings(parsed, parsed.GetValue(outFile), parsed.GetValue(headless), parsed.GetValue(timing), render: false, null);
+                var served = parsed.GetValue(serve) is { } address ? Serve.ServeOptions.Parse(address, parsed.GetValue(token), parsed.GetValue(maxViewers)) : null;
+                var settings = options.Settings(parsed, parsed.GetValue(outFile), parsed.GetValue(headless), parsed.GetValue(timing), render: false, null) with { Serve = served };
                 return Run(parsed, options.Source, options.Model, settings, output, error);
             }
             catch (Exception e)
@@ -117,7 +124,10 @@ internal static class RunCommand
 
     /// <summary>How a run goes. <paramref name="Render"/>: unpaced, every frame, a progress bar.</summary>
     internal sealed record RunSettings(long MaxFrames, string? OutPath, RecordingRequest? Record, bool ForceHeadless, TimingMode Timing,
-        string Renderer, double MaxAnalysisFps, int Threads, bool Render, string? SourceText);
+        string Renderer, double MaxAnalysisFps, int Threads, bool Render, string? SourceText)
+    {
+        public Serve.ServeOptions? Serve { get; init; }
+    }
 
     static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions, RunSettings settings, TextWriter output, TextWriter error)
     {
@@ -160,9 +170,29 @@ internal static class RunCommand
             // Recordings are encoded on their own thread, so drawing the next frame overlaps encoding the last one.
             using var encoderThread = new EventLoopScheduler(start => new Thread(start) { Name = "encoder", IsBackground = true });
 
+            // --serve: the browser's pictures are drawn and encoded on a thread of their own, only while someone watches.
+            using var webThread = settings.Serve is null ? null : new EventLoopScheduler(start => new Thread(start) { Name = "web-encoder", IsBackground = true });
+            using var webRenderer = settings.Serve is null ? null : new CpuPictureRenderer();
+            Serve.WebFeed? feed = null;
+            Serve.ServedControls? served = null;
+            if (settings.Serve is not null)
+            {
+                Serve.ServedControls? controls = null;
+                feed = new Serve.WebFeed(new FramePainter(webRenderer!, composer, () => controls?.View ?? new ViewOptions()), webThread!);
+                served = controls = new Serve.ServedControls(analyser as IExplanationControls, freeze, feed);
+            }
+            Analysis? latestAnalysis = null;
+            using var server = settings.Serve is null ? null : new Serve.LiveServer(settings.Serve, feed!, served!, metrics, vision, () => Volatile.Read(ref latestAnalysis));
+            if (server is not null)
+            {
+                try { output.WriteLine($"serving the live view at {server.StartAsync().GetAwaiter().GetResult()}"); }
+                catch (IOException e) { throw new UsageException($"--serve: cannot listen on {settings.Serve!.Address}:{settings.Serve.Port}: {e.Message}", e); }
+            }
+
             IFrameSink CreateSink()
             {
                 var sinks = new List<IFrameSink>();
+                if (feed is not null) sinks.Add(feed);
                 try
                 {
                     if (window)
@@ -233,7 +263,11 @@ internal static class RunCommand
             try
             {
                 FramePipeline.RunAsync(frames, analyser, CreateSink, new PipelineSchedulers(displayThread, analysisThread), timing, metrics, stop.Token,
-                        analysis => Volatile.Read(ref recording)?.OnAnalysed(analysis), settings.MaxAnalysisFps)
+                        analysis =>
+                        {
+                            Volatile.Write(ref latestAnalysis, analysis);
+                            Volatile.Read(ref recording)?.OnAnalysed(analysis);
+                        }, settings.MaxAnalysisFps)
                     .GetAwaiter().GetResult();
                 interrupted = stop.IsCancellationRequested;
             }

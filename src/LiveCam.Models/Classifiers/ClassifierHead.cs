@@ -40,6 +40,9 @@ public sealed class ClassifierHead(IReadOnlyList<string>? labels = null) : IPred
         return rows.Count == 0 ? null : new LabelsInset(rows);
     }
 
+    public IReadOnlyList<PredictionBar> Bars(IReadOnlyList<float> outputs) =>
+        Top(outputs, 5).Select(t => new PredictionBar(t.Label, t.Probability, string.Create(CultureInfo.InvariantCulture, $"{t.Probability:P0}"))).ToList();
+
     public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs) => new Dictionary<string, object?>
     {
         ["top"] = Top(outputs, 5).Select(t => new Dictionary<string, object?> { ["class"] = t.Index, ["label"] = t.Label, ["probability"] = t.Probability }).ToList(),

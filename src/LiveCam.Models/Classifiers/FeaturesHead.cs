@@ -29,6 +29,14 @@ public sealed class FeaturesHead : IPredictionHead
 
     public IInset? Inset(IReadOnlyList<float> outputs, int? explained) => null;
 
+    public IReadOnlyList<PredictionBar> Bars(IReadOnlyList<float> outputs)
+    {
+        var top = Strongest(outputs, 5).ToList();
+        float max = top.Count == 0 ? 1 : Math.Max(1e-6f, top[0].Value);
+        return top.Select(t => new PredictionBar(string.Create(CultureInfo.InvariantCulture, $"feature #{t.Index}"), Math.Clamp(t.Value / max, 0, 1),
+            string.Create(CultureInfo.InvariantCulture, $"{t.Value:0.00}"))).ToList();
+    }
+
     public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs) => new Dictionary<string, object?>
     {
         ["features"] = outputs.Count,

@@ -30,6 +30,13 @@ public sealed class RobotHead : IPredictionHead
 
     public IInset? Inset(IReadOnlyList<float> outputs, int? explained) => Read(outputs) is { } p ? new ProximityInset(p.Probability, p.FreeDistances()) : null;
 
+    /// <summary>Each sensor: how near its obstacle is (full at 0 cm, empty when free) and its free distance.</summary>
+    public IReadOnlyList<PredictionBar> Bars(IReadOnlyList<float> outputs) => Read(outputs) is { } p
+        ? RobotPrediction.SensorNames.Zip(p.FreeDistances()).Select(t => new PredictionBar(t.First,
+            t.Second is { } d ? 1 - d / (float)RobotPrediction.CalibratedDistances : 0,
+            t.Second is { } cm ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{cm} cm") : "free")).ToList()
+        : [];
+
     public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs)
     {
         var p = Read(outputs) ?? throw new ArgumentException($"the robot model has {LongRangePerceptionNet.Outputs} outputs, not {outputs.Count}", nameof(outputs));
