@@ -20,6 +20,7 @@ public sealed class FfmpegStreamReader : IFrameReader
     Stream? _frames;
     int _width, _height;
     byte[] _buffer = [];
+    bool _first;
 
     public FfmpegStreamReader(string url) => _url = url ?? throw new ArgumentNullException(nameof(url));
 
@@ -57,6 +58,7 @@ public sealed class FfmpegStreamReader : IFrameReader
         _ffmpeg.ErrorDataReceived += (_, _) => { };  // drained: a full stderr pipe would stall ffmpeg
         _ffmpeg.BeginErrorReadLine();
         _frames = _ffmpeg.StandardOutput.BaseStream;
+        _first = true;
         return new SourceInfo(_url, width, height, fps, -1, IsLive: true);
     }
 
@@ -76,7 +78,8 @@ public sealed class FfmpegStreamReader : IFrameReader
             var error = probe.StandardError.ReadToEndAsync();
             if (!probe.WaitForExit(TimeSpan.FromSeconds(15)))
             {
-                probe.Kill(entireProcessTree: true);
+                try { probe.Kill(entireProcessTree: true); }
+                catch (InvalidOperationException) { }  // it ended just now
                 throw new SourceOpenException($"cannot open stream '{_url}': no answer within 15 s");
             }
             var fields = output.Result.Trim().Split('\n')[0].Split(',');
@@ -102,7 +105,16 @@ public sealed class FfmpegStreamReader : IFrameReader
         image = null;
         if (_frames is null) return ReadStatus.Lost;
         int filled = 0;
-        using var stall = new CancellationTokenSource(StallTimeout);
+        // A pipe read cannot be cancelled: a stall ends ffmpeg, which ends the read. The first frame may wait for a
+        // camera's next key frame, so it gets longer.
+        var process = _ffmpeg;
+        using var stall = new CancellationTokenSource(_first ? StallTimeout * 3 : StallTimeout);
+        using var onStall = stall.Token.Register(() =>
+        {
+            try { process?.Kill(entireProcessTree: true); }
+            catch (InvalidOperationException) { }  // already gone
+        });
+        _first = false;
         try
         {
             while (filled < _buffer.Length)

@@ -77,6 +77,15 @@ public sealed class RtspStreamTests
             server = StartServer(port);
             Assert.True(enough.Wait(TimeSpan.FromSeconds(60)), $"{Interlocked.Read(ref frames)} frames; log: {string.Join(" | ", log)}");
             Assert.True(source.Stats.Reconnects >= 1, string.Join(" | ", log));
+            // The camera hangs with its connection open (its server paused): the stall ends the stream, which reconnects.
+            long before = Interlocked.Read(ref frames);
+            using (var stop = Process.Start("kill", $"-STOP {server.Id}")!) stop.WaitForExit();
+            Thread.Sleep(FfmpegStreamReader.StallTimeout + TimeSpan.FromSeconds(2));
+            using (var cont = Process.Start("kill", $"-CONT {server.Id}")!) cont.WaitForExit();
+            var resumed = Stopwatch.StartNew();
+            while (Interlocked.Read(ref frames) < before + 20 && resumed.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(50);
+            Assert.True(Interlocked.Read(ref frames) >= before + 20, $"no frames after the stall; log: {string.Join(" | ", log)}");
+            Assert.True(source.Stats.Reconnects >= 2, $"the stall was not noticed; log: {string.Join(" | ", log)}");
             Assert.True(brightest > 1, "the frames are black");
         }
         finally

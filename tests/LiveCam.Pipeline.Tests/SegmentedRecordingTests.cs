@@ -94,6 +94,18 @@ public sealed class SegmentedRecordingTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_that_holds_a_recording_is_not_recorded_into_again()
+    {
+        using (var first = new SegmentedRecording(_dir, 64, 48, 10, 1, new CopyPainter(), Context(), _ => { }))
+        {
+            using var frame = NumberedFrame(0);
+            first.Show(frame, null);
+        }
+        var e = Assert.Throws<Sinks.SinkException>(() => new SegmentedRecording(_dir, 64, 48, 10, 1, new CopyPainter(), Context(), _ => { }));
+        Assert.Contains("already holds a recording", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_folder_that_cannot_be_made_is_one_clear_error()
     {
         var file = Path.Combine(_dir, "a-file");

@@ -333,8 +333,12 @@ internal static class RunCommand
             }
         }
 
+        bool _disposed;
+
         public void Dispose()
         {
+            if (_disposed) return;
+            _disposed = true;
             _timer.Dispose();
             if (_terminal) lock (_error) _error.WriteLine();
         }

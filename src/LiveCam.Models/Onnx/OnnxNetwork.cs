@@ -151,7 +151,17 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                 values[node.Outputs[0]] = _taps[node.Outputs[0]].call(inputs[0] ?? throw new OnnxFormatException($"node {node.Name} (Relu) has no input"));
                 continue;
             }
-            if (packed is not null && node.OpType == "Conv" && TryPackedConvolution(packed, k, inputs, values, skipped)) continue;
+            if (packed is not null && node.OpType == "Conv")
+            {
+                try
+                {
+                    if (TryPackedConvolution(packed, k, inputs, values, skipped)) continue;
+                }
+                catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException))
+                {
+                    throw new OnnxFormatException($"node {node.Name} ({node.OpType}) failed: {e.Message.Split('\n')[0]}", e);
+                }
+            }
             Tensor[] results;
             try { results = OnnxOperators.Run(node, inputs); }
             catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException))

@@ -66,7 +66,11 @@ public sealed class RecordingIndex
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
             JsonElement element;
-            try { element = JsonDocument.Parse(line).RootElement; }
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                element = document.RootElement.Clone();
+            }
             catch (JsonException) { continue; }
             if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(path.EndsWith("log.jsonl", StringComparison.Ordinal) ? "frame" : "file", out _))
                 yield return element;

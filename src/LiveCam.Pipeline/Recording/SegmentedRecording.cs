@@ -33,8 +33,6 @@ public sealed class SegmentedRecording : IFrameSink
     readonly object _gate = new();       // the segment being written (display thread) and the stop
     readonly object _logGate = new();    // log.jsonl (analysis thread; synced when a segment is finished)
     readonly object _indexGate = new();  // segments.jsonl and the counts (wherever segments are finished)
-    readonly ManualResetEventSlim _finished = new(initialState: true);
-    int _finishing;
     string? _failure;
     readonly List<long> _frames = [], _shownAnalyses = [];
     VideoFileSink? _current;
@@ -59,7 +57,9 @@ public sealed class SegmentedRecording : IFrameSink
         try
         {
             Directory.CreateDirectory(_dir);
-            _segments = Directory.GetFiles(_dir, "segment-*.mp4").Length;  // a second run into the same folder goes on numbering
+            // One recording per folder: frame numbers start again with every run, so two runs' logs would mix.
+            if (File.Exists(System.IO.Path.Combine(_dir, "segments.jsonl")) || File.Exists(System.IO.Path.Combine(_dir, "log.jsonl")))
+                throw new SinkException($"cannot record to '{dir}': it already holds a recording; give a new folder");
             _log = new AnalysisLog(System.IO.Path.Combine(_dir, "log.jsonl"), context);
             _index = new FileStream(System.IO.Path.Combine(_dir, "segments.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read);
         }
@@ -167,15 +167,7 @@ public sealed class SegmentedRecording : IFrameSink
             Complete(sink, partial, number, frames, analyses);
             return;
         }
-        if (Interlocked.Increment(ref _finishing) == 1) _finished.Reset();
-        _encoder.Schedule(() =>
-        {
-            try { Complete(sink, partial, number, frames, analyses); }
-            finally
-            {
-                if (Interlocked.Decrement(ref _finishing) == 0) _finished.Set();
-            }
-        });
+        _encoder.Schedule(() => Complete(sink, partial, number, frames, analyses));
     }
 
     /// <summary>Closes the segment, reads it back, puts it on the disk and only then gives it its final name and its
@@ -275,8 +267,13 @@ public sealed class SegmentedRecording : IFrameSink
             if (!_stopped && _current is not null) FinishSegment();
             _disposed = true;
         }
-        // Segments being finished on the encoder's thread are finished before the files close.
-        _finished.Wait();
+        // Segments being finished on the encoder's thread are finished before the files close: it runs its work in order.
+        if (_encoder is not null)
+        {
+            using var drained = new ManualResetEventSlim();
+            _encoder.Schedule(drained.Set);
+            drained.Wait();
+        }
         lock (_gate)
         {
             if (!_stopped && Volatile.Read(ref _failure) is { } failure) Stop(failure);
@@ -287,7 +284,6 @@ public sealed class SegmentedRecording : IFrameSink
             _log.Dispose();
         }
         lock (_indexGate) _index.Dispose();
-        _finished.Dispose();
     }
 
     static class Posix
