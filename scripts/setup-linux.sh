@@ -3,8 +3,9 @@
 # As root it runs apt-get; otherwise it prints the exact command and exits 1.
 # Usage: scripts/setup-linux.sh [--with-window-tests] [--with-torch-oracle] [--with-stream-tests]
 #   --with-torch-oracle: also real PyTorch (Debian's python3-torch, python3-torchvision, python3-onnx), the judge some tests ask;
-#   --with-stream-tests: also ffmpeg (network streams: RTSP, RTMP, MPEG-TS, HLS) and GStreamer's RTSP server (a loopback
-#   camera for the tests); both best effort: where they cannot be installed those tests skip, saying why.
+#   --with-stream-tests: also ffmpeg (network streams: RTSP, RTMP, MPEG-TS, HLS), GStreamer's RTSP server (a loopback
+#   camera for the tests) and chromium (the browser view's test); both best effort: where they cannot be installed
+#   those tests skip, saying why.
 set -euo pipefail
 
 [ "$(uname -s)" = Linux ] || exit 0
@@ -20,10 +21,10 @@ done
 
 install_streams() {
   [ $want_streams = 1 ] || return 0
-  local pkgs="ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-base"
-  command -v ffmpeg >/dev/null && /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 && return 0
+  local pkgs="ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-base chromium"
+  command -v ffmpeg >/dev/null && [ -x /usr/bin/chromium ] && /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ]; then
-    echo "livecam setup: installing $pkgs (network streams, and a loopback RTSP camera for tests)" >&2
+    echo "livecam setup: installing $pkgs (network streams; a loopback RTSP camera and a browser for tests)" >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1 \
       || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1; } \
       || echo "livecam setup: could not install them; the stream tests will be skipped" >&2

@@ -177,6 +177,7 @@ internal sealed class LiveServer : IDisposable
             ["opacity"] = _controls.Opacity,
             ["frozen"] = _controls.Frozen,
             ["viewers"] = _feed.Viewers,
+            ["pictures_encoded"] = _feed.Encoded,
         };
     }
 
@@ -249,7 +250,7 @@ internal sealed class LiveServer : IDisposable
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <style>
           body { margin: 0; background: #111; color: #ddd; font: 15px system-ui, sans-serif; display: flex; flex-wrap: wrap; gap: 16px; padding: 16px; }
-          #video { max-width: 100%; border: 1px solid #333; background: #000; }
+          #video { width: min(100%, 640px); min-width: 320px; height: auto; align-self: flex-start; border: 1px solid #333; background: #000; }
           #side { min-width: 280px; flex: 1; }
           h1 { font-size: 18px; margin: 0 0 8px; } .muted { color: #999; }
           .bar { margin: 6px 0; } .bar .track { background: #333; height: 14px; border-radius: 3px; overflow: hidden; }
