@@ -95,6 +95,60 @@ public sealed class RtspStreamTests
         }
     }
 
+    /// <summary>HLS over HTTP (not MJPEG, so it goes to ffmpeg): a playlist ffmpeg wrote, served by a plain HTTP server.</summary>
+    [SkippableFact]
+    public void An_hls_stream_over_http_plays_through_ffmpeg()
+    {
+        Skip.If(!FfmpegStreamReader.Available(), "needs ffmpeg");
+        var dir = Directory.CreateTempSubdirectory("livecam-hls-").FullName;
+        try
+        {
+            using (var make = Process.Start(new ProcessStartInfo("ffmpeg", $"-v error -f lavfi -i testsrc=size=160x120:rate=15 -t 4 -c:v mpeg2video -f hls -hls_time 1 -hls_playlist_type vod \"{Path.Combine(dir, "live.m3u8")}\"")
+                { RedirectStandardError = true, UseShellExecute = false })!)
+            {
+                make.WaitForExit();
+                Assert.True(make.ExitCode == 0, make.StandardError.ReadToEnd());
+            }
+            int port = FreePort();
+            using var http = new HttpListener();
+            http.Prefixes.Add($"http://127.0.0.1:{port}/");
+            http.Start();
+            var serving = Task.Run(async () =>
+            {
+                while (http.IsListening)
+                {
+                    HttpListenerContext context;
+                    try { context = await http.GetContextAsync(); }
+                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
+                    var file = Path.Combine(dir, Path.GetFileName(context.Request.Url!.AbsolutePath));
+                    if (File.Exists(file))
+                    {
+                        context.Response.ContentType = file.EndsWith(".m3u8", StringComparison.Ordinal) ? "application/vnd.apple.mpegurl" : "video/mp2t";
+                        var bytes = await File.ReadAllBytesAsync(file);
+                        await context.Response.OutputStream.WriteAsync(bytes);
+                    }
+                    else context.Response.StatusCode = 404;
+                    context.Response.Close();
+                }
+            });
+            using var source = new CaptureSource(new NetworkStreamReader(SourceSpec.Parse($"http://127.0.0.1:{port}/live.m3u8")),
+                new CaptureOptions { MaxReconnectAttempts = 1, ReconnectDelay = TimeSpan.FromMilliseconds(100) });
+            var info = source.Open();
+            Assert.Equal((160, 120), (info.Width, info.Height));
+            long frames = 0;
+            using var done = new ManualResetEventSlim();
+            using var subscription = source.Frames(NewThreadScheduler.Default).Subscribe(_ => Interlocked.Increment(ref frames), _ => done.Set(), done.Set);
+            var deadline = Stopwatch.StartNew();
+            while (Interlocked.Read(ref frames) < 45 && deadline.Elapsed < TimeSpan.FromSeconds(60) && !done.IsSet) Thread.Sleep(50);
+            Assert.True(Interlocked.Read(ref frames) >= 45, $"{Interlocked.Read(ref frames)} of the playlist's 60 frames");
+            http.Stop();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [SkippableFact]
     public void A_stream_nobody_serves_is_one_clear_error()
     {

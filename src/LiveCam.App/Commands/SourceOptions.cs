@@ -49,6 +49,18 @@ internal sealed class SourceOptions
         return SourceSpec.Parse("synthetic");
     }
 
+    /// <summary>The reader cut to <c>--roi</c> when one is given (it owns the reader from then on).</summary>
+    IFrameReader WithRegion(ParseResult parsed, IFrameReader reader)
+    {
+        if (parsed.GetValue(Region) is not { } region) return reader;
+        try { return new RegionReader(reader, RegionReader.Parse(region)); }
+        catch (ArgumentException e)
+        {
+            reader.Dispose();
+            throw new UsageException(e.Message, e);
+        }
+    }
+
     /// <summary>The kind of the source <see cref="Open"/> opened last (after "auto" fell back, what it fell back to).</summary>
     public SourceKind? OpenedKind { get; private set; }
 
@@ -74,16 +86,7 @@ internal sealed class SourceOptions
             Log = log.WriteLine,
         };
         int seed = parsed.GetValue(Seed);
-        IFrameReader reader = SourceFactory.CreateReader(spec, seed, fps is > 0 ? fps.Value : CaptureOptions.DefaultImageFps, width, height, fps ?? 0);
-        if (parsed.GetValue(Region) is { } region)
-        {
-            try { reader = new RegionReader(reader, RegionReader.Parse(region)); }
-            catch (ArgumentException e)
-            {
-                reader.Dispose();
-                throw new UsageException(e.Message, e);
-            }
-        }
+        var reader = WithRegion(parsed, SourceFactory.CreateReader(spec, seed, fps is > 0 ? fps.Value : CaptureOptions.DefaultImageFps, width, height, fps ?? 0));
         var source = new CaptureSource(reader, options);
         bool automatic = text.Equals("auto", StringComparison.OrdinalIgnoreCase);
         try
@@ -99,7 +102,7 @@ internal sealed class SourceOptions
         {
             source.Dispose();
             log.WriteLine("livecam: the camera could not be opened; playing the built-in synthetic scene");
-            var synthetic = new CaptureSource(SourceFactory.CreateReader(SourceSpec.Parse("synthetic"), seed), options);
+            var synthetic = new CaptureSource(WithRegion(parsed, SourceFactory.CreateReader(SourceSpec.Parse("synthetic"), seed)), options);
             synthetic.Open();
             OpenedKind = SourceKind.Synthetic;
             return synthetic;
