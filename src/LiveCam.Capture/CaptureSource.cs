@@ -97,7 +97,9 @@ public sealed class CaptureSource : IDisposable
                 {
                     case ReadStatus.Frame:
                         var captured = MonotonicClock.Now;
-                        var frame = new Frame(image!, emitted++, captured, info.Name);
+                        // A file's (or image list's) own clock: its frame number over its rate.
+                        TimeSpan? media = !info.IsLive && info.Fps > 0 ? TimeSpan.FromSeconds(emitted / info.Fps) : null;
+                        var frame = new Frame(image!, emitted++, captured, info.Name, media);
                         Stats.OnCaptured();
                         // Keep the schedule; after a stall of more than a period, start it afresh instead of bursting.
                         if (period > TimeSpan.Zero)

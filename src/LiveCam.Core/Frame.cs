@@ -21,18 +21,20 @@ public sealed class Frame : IDisposable
     int _disposed;
 
     /// <summary>Takes ownership of <paramref name="pixels"/>.</summary>
-    public Frame(Mat pixels, long sequence, TimeSpan captureTime, string sourceName)
-        : this(new PixelBuffer(pixels), sequence, captureTime, sourceName)
+    /// <param name="mediaTime">Where the frame sits in a recorded medium (a file's frame number over its rate); null for live sources.</param>
+    public Frame(Mat pixels, long sequence, TimeSpan captureTime, string sourceName, TimeSpan? mediaTime = null)
+        : this(new PixelBuffer(pixels), sequence, captureTime, sourceName, mediaTime)
     {
         ArgumentNullException.ThrowIfNull(pixels);
     }
 
-    Frame(PixelBuffer buffer, long sequence, TimeSpan captureTime, string sourceName)
+    Frame(PixelBuffer buffer, long sequence, TimeSpan captureTime, string sourceName, TimeSpan? mediaTime)
     {
         _buffer = buffer;
         Sequence = sequence;
         CaptureTime = captureTime;
         SourceName = sourceName;
+        MediaTime = mediaTime;
     }
 
     /// <summary>BGR pixels, 8 bits per channel. Read only: other handles may be reading them.</summary>
@@ -46,6 +48,10 @@ public sealed class Frame : IDisposable
 
     public string SourceName { get; }
 
+    /// <summary>The frame's time in its medium (files, image lists at their rate); null for live sources. Read as fast as
+    /// the machine goes, a file's frames are captured milliseconds apart; this is when they happen in the video.</summary>
+    public TimeSpan? MediaTime { get; }
+
     public int Width => _buffer.Mat.Width;
     public int Height => _buffer.Mat.Height;
 
@@ -57,16 +63,16 @@ public sealed class Frame : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         _buffer.AddRef();
-        return new Frame(_buffer, Sequence, CaptureTime, SourceName);
+        return new Frame(_buffer, Sequence, CaptureTime, SourceName, MediaTime);
     }
 
     /// <summary>A new handle on the same pixels under another identity (a frozen picture standing in for newer
     /// frames), owned by the caller.</summary>
-    public Frame Reissue(long sequence, TimeSpan captureTime)
+    public Frame Reissue(long sequence, TimeSpan captureTime, TimeSpan? mediaTime = null)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         _buffer.AddRef();
-        return new Frame(_buffer, sequence, captureTime, SourceName);
+        return new Frame(_buffer, sequence, captureTime, SourceName, mediaTime);
     }
 
     public void Dispose()

@@ -28,7 +28,7 @@ public static class FramePipeline
     /// (finalised) on the display scheduler before this returns. Source errors are rethrown.</summary>
     /// <param name="analysed">Told of every analysis as it finishes (a log), on the thread that made it; must return quickly.</param>
     /// <param name="maxAnalysisFps">At most this many analyses a second (0: as many as the analyser keeps up with): frames
-    /// captured sooner after the last analysis started are not analysed, and show the last analysis.</param>
+    /// sooner after the last analysed one (in a file's own time, else capture time) are not analysed, and show the last analysis.</param>
     public static async Task RunAsync(IObservable<Frame> frames, IAnalyser analyser, Func<IFrameSink> createSink,
         PipelineSchedulers schedulers, TimingMode mode, PipelineMetrics metrics, CancellationToken cancel, Action<Analysis>? analysed = null,
         double maxAnalysisFps = 0)
@@ -68,10 +68,13 @@ public static class FramePipeline
         readonly TimeSpan _period = maxFps > 0 ? TimeSpan.FromSeconds(1 / maxFps) : TimeSpan.Zero;
         long _nextTicks = long.MinValue;
 
-        public bool Allows(Frame frame) => _period == TimeSpan.Zero || frame.CaptureTime.Ticks >= Interlocked.Read(ref _nextTicks);
+        public bool Allows(Frame frame) => _period == TimeSpan.Zero || Time(frame).Ticks >= Interlocked.Read(ref _nextTicks);
 
-        // Counted from the analysed frame's capture, so the cap holds in capture time whatever the analysis costs.
-        public void Started(Frame frame) => Interlocked.Exchange(ref _nextTicks, (frame.CaptureTime + _period).Ticks);
+        // Counted from the analysed frame's time, so the cap holds whatever the analysis costs: a file's own time (a
+        // render analyses the same frames on any machine), else the capture time.
+        public void Started(Frame frame) => Interlocked.Exchange(ref _nextTicks, (Time(frame) + _period).Ticks);
+
+        static TimeSpan Time(Frame frame) => frame.MediaTime ?? frame.CaptureTime;
     }
 
     static Running RunLive(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics,

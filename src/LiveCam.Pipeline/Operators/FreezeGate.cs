@@ -51,7 +51,7 @@ public sealed class FreezeGate : IDisposable
             frame =>
             {
                 Frame? standIn;
-                lock (_gate) standIn = _held?.Reissue(frame.Sequence, frame.CaptureTime);
+                lock (_gate) standIn = _held?.Reissue(frame.Sequence, frame.CaptureTime, frame.MediaTime);
                 if (standIn is null)
                 {
                     observer.OnNext(frame);
