@@ -149,7 +149,7 @@ internal static class MetricsCommand
         var metrics = new Faithfulness(model.Network, model.Traits, steps);
         var rows = methods.Select(m => new Row(m.Name, m, [], [])).Append(new Row(Random, null, [], [])).ToList();
         var used = new List<string>();
-        var progress = new ProgressBar(error, inputs.Count * rows.Count);
+        var progress = new ProgressBar(error, inputs.Count * rows.Count, "metrics");
 
         for (int i = 0; i < inputs.Count; i++)
         {
@@ -238,35 +238,5 @@ internal static class MetricsCommand
         var t = tensor(map.Normalised, [1, 1, map.Height, map.Width]);
         if (map.Height == height && map.Width == width) return t[0, 0];
         return nn.functional.interpolate(t, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)[0, 0];
-    }
-}
-
-/// <summary>A progress bar on stderr: redrawn in place on a terminal, a line per tenth otherwise (logs, CI).</summary>
-internal sealed class ProgressBar(TextWriter error, int total)
-{
-    readonly bool _terminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
-    readonly Stopwatch _clock = Stopwatch.StartNew();
-    int _done, _lastTenth;
-
-    public void Advance(int by, string what)
-    {
-        _done = Math.Min(total, _done + by);
-        double fraction = total == 0 ? 1 : (double)_done / total;
-        var eta = _done == 0 ? "" : Cli.Format($", {_clock.Elapsed.TotalSeconds * (total - _done) / _done:0} s left");
-        if (_terminal)
-        {
-            int filled = (int)(fraction * 30);
-            error.Write(Cli.Format($"\r[{new string('#', filled)}{new string('.', 30 - filled)}] {_done}/{total}{eta}  {what,-40}"));
-        }
-        else if ((int)(fraction * 10) > _lastTenth)
-        {
-            _lastTenth = (int)(fraction * 10);
-            error.WriteLine(Cli.Format($"livecam metrics: {_done}/{total} ({fraction:P0}){eta}"));
-        }
-    }
-
-    public void Done()
-    {
-        if (_terminal) error.WriteLine();
     }
 }

@@ -294,53 +294,32 @@ internal static class RunCommand
         }
     }
 
-    /// <summary>render's progress on stderr, twice a second: frames done of the total (when the source knows it), the
-    /// rate and the time left.</summary>
+    /// <summary>render's progress, twice a second: frames done of the total (when the source knows it), the rate and
+    /// the time left.</summary>
     sealed class RenderProgress : IDisposable
     {
         readonly Timer _timer;
-        readonly TextWriter _error;
-        readonly bool _terminal;
+        readonly ProgressBar _bar;
         readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
-        int _lastTenth = -1;
+        bool _disposed;
 
         public RenderProgress(PipelineMetrics metrics, long total, TextWriter error)
         {
-            _error = error;
-            _terminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
-            _timer = new Timer(_ => Report(metrics.Shown, total), null, 500, 500);
-        }
-
-        void Report(long done, long total)
-        {
-            double seconds = _clock.Elapsed.TotalSeconds, fps = seconds > 0 ? done / seconds : 0;
-            string eta = total > 0 && fps > 0 ? Cli.Format($", {(total - done) / fps:0} s left") : "";
-            double fraction = total > 0 ? Math.Min(1, done / (double)total) : 0;
-            lock (_error)
+            _bar = new ProgressBar(error, total, "render");
+            _timer = new Timer(_ =>
             {
-                if (_terminal)
-                {
-                    int filled = (int)(fraction * 30);
-                    _error.Write(total > 0
-                        ? Cli.Format($"\r[{new string('#', filled)}{new string('.', 30 - filled)}] {done}/{total} frames, {fps:0.0} fps{eta}   ")
-                        : Cli.Format($"\r{done} frames, {fps:0.0} fps   "));
-                }
-                else if ((int)(fraction * 10) > _lastTenth || total <= 0 && done / 100 > _lastTenth)
-                {
-                    _lastTenth = total > 0 ? (int)(fraction * 10) : (int)(done / 100);
-                    _error.WriteLine(Cli.Format($"livecam render: {done}{(total > 0 ? $"/{total}" : "")} frames, {fps:0.0} fps{eta}"));
-                }
-            }
+                long done = metrics.Shown;
+                _bar.Report(done, Cli.Format($"{done / Math.Max(1e-3, _clock.Elapsed.TotalSeconds):0.0} fps"));
+            }, null, 500, 500);
         }
-
-        bool _disposed;
 
         public void Dispose()
         {
             if (_disposed) return;
             _disposed = true;
-            _timer.Dispose();
-            if (_terminal) lock (_error) _error.WriteLine();
+            using (var stopped = new ManualResetEvent(false))
+                if (_timer.Dispose(stopped)) stopped.WaitOne();  // no report after the last line
+            _bar.Done();
         }
     }
 
