@@ -93,6 +93,12 @@ public static class FramePipeline
             .ObserveLatestFrameOn(schedulers.Analysis, _ => metrics.OnAnalysisSkipped())
             .Do(frame =>
             {
+                // Checked again where the analysis starts: a frame may have passed the filter before the last one started.
+                if (!due.Allows(frame))
+                {
+                    metrics.OnAnalysisSkipped();
+                    return;
+                }
                 due.Started(frame);
                 var analysis = analyser.Analyse(frame);
                 Volatile.Write(ref latest, analysis);
