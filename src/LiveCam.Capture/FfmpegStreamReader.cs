@@ -19,7 +19,6 @@ public sealed class FfmpegStreamReader : IFrameReader
     Process? _ffmpeg;
     Stream? _frames;
     int _width, _height;
-    byte[] _buffer = [];
     bool _first;
 
     public FfmpegStreamReader(string url) => _url = url ?? throw new ArgumentNullException(nameof(url));
@@ -41,7 +40,6 @@ public sealed class FfmpegStreamReader : IFrameReader
         Stop();
         var (width, height, fps) = Probe();
         (_width, _height) = (width, height);
-        _buffer = new byte[checked(width * height * 3)];
         var info = new ProcessStartInfo("ffmpeg")
         {
             RedirectStandardOutput = true,
@@ -104,7 +102,9 @@ public sealed class FfmpegStreamReader : IFrameReader
     {
         image = null;
         if (_frames is null) return ReadStatus.Lost;
-        int filled = 0;
+        // Read straight into the new picture's pixels: no second copy of every frame.
+        var picture = new Mat(_height, _width, MatType.CV_8UC3);
+        int size = _width * _height * 3, filled = 0;
         // A pipe read cannot be cancelled: a stall ends ffmpeg, which ends the read. The first frame may wait for a
         // camera's next key frame, so it gets longer.
         var process = _ffmpeg;
@@ -117,21 +117,21 @@ public sealed class FfmpegStreamReader : IFrameReader
         _first = false;
         try
         {
-            while (filled < _buffer.Length)
+            while (filled < size)
             {
-                int n = _frames.ReadAsync(_buffer.AsMemory(filled), stall.Token).AsTask().GetAwaiter().GetResult();
+                int n = _frames.Read(picture.AsSpan<byte>()[filled..size]);
                 if (n == 0) break;
                 filled += n;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException) { filled = -1; }
-        if (filled != _buffer.Length)
+        if (filled != size)
         {
+            picture.Dispose();
             Stop();
             return ReadStatus.Lost;
         }
-        image = new Mat(_height, _width, MatType.CV_8UC3);
-        System.Runtime.InteropServices.Marshal.Copy(_buffer, 0, image.Data, _buffer.Length);
+        image = picture;
         return ReadStatus.Frame;
     }
 

@@ -46,7 +46,8 @@ internal static class MetricsCommand
                 var inputs = Inputs(parsed.GetValue(images)!, parsed.GetValue(frames), error);
                 try
                 {
-                    return Run(parsed, model, inputs, parsed.GetValue(methods)!, parsed.GetValue(steps), parsed.GetValue(json), output, error);
+                    bool syntheticScene = parsed.GetValue(images) is { Length: 1 } only && only[0].StartsWith("synthetic", StringComparison.OrdinalIgnoreCase);
+                    return Run(parsed, model, inputs, syntheticScene, parsed.GetValue(methods)!, parsed.GetValue(steps), parsed.GetValue(json), output, error);
                 }
                 finally
                 {
@@ -126,7 +127,7 @@ internal static class MetricsCommand
         return inputs;
     }
 
-    static int Run(ParseResult parsed, ModelOptions options, List<(string Name, Mat Image)> inputs, string methodList, int steps, string? jsonPath, TextWriter output, TextWriter error)
+    static int Run(ParseResult parsed, ModelOptions options, List<(string Name, Mat Image)> inputs, bool syntheticScene, string methodList, int steps, string? jsonPath, TextWriter output, TextWriter error)
     {
         if (steps < 2) throw new UsageException("--steps must be at least 2");
         var names = methodList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -135,8 +136,7 @@ internal static class MetricsCommand
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
         if (jsonPath is not null) Cli.RequireFolderOf(jsonPath);
 
-        bool synthetic = parsed.GetValue<string[]>("--images") is { Length: 1 } only && only[0].StartsWith("synthetic", StringComparison.OrdinalIgnoreCase);
-        using var model = options.LoadModel(parsed, synthetic);
+        using var model = options.LoadModel(parsed, syntheticScene);
         Target target;
         LayerSelector layer;
         try

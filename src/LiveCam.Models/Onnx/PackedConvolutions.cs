@@ -48,6 +48,8 @@ internal sealed class PackedConvolutions : IDisposable
     // Per convolution, its weights packed for each input shape seen, up to four (one image, a many-pass method's
     // batches, its last smaller batch); others are packed for the call. Never evicted: another thread may be using one.
     readonly Dictionary<string, List<(long[] Shape, Tensor Weight)>> _packed = [];
+    // A convolution without a bias gets zeros, made once (the kernel takes a bias).
+    readonly Dictionary<string, Tensor> _zeroBiases = [];
 
     /// <summary>The convolution of <paramref name="x"/> (float32, CPU, [N, C, H, W]) then the epilogue; the weight packed
     /// once per <paramref name="key"/> and input shape. The residual is added before the ReLU.</summary>
@@ -56,8 +58,7 @@ internal sealed class PackedConvolutions : IDisposable
         var kernels = _kernels;
         var (packed, owned) = Packed(key, x.shape, weight, c);
         using var forThisCall = owned ? packed : null;
-        using var zeroBias = bias is null ? zeros(weight.shape[0]) : null;
-        var b = bias ?? zeroBias!;
+        var b = bias ?? ZeroBias(key, weight.shape[0]);
         object[] geometry = [c.Pads[0], c.Pads[1], c.Strides[0], c.Strides[1], c.Dilations[0], c.Dilations[1], c.Groups];
         return epilogue switch
         {
@@ -85,12 +86,26 @@ internal sealed class PackedConvolutions : IDisposable
         }
     }
 
+    Tensor ZeroBias(string key, long channels)
+    {
+        lock (_zeroBiases)
+        {
+            if (!_zeroBiases.TryGetValue(key, out var zero)) _zeroBiases[key] = zero = zeros(channels).DetachFromDisposeScope();
+            return zero;
+        }
+    }
+
     public void Dispose()
     {
         lock (_packed)
         {
             foreach (var (_, w) in _packed.Values.SelectMany(s => s)) w.Dispose();
             _packed.Clear();
+        }
+        lock (_zeroBiases)
+        {
+            foreach (var zero in _zeroBiases.Values) zero.Dispose();
+            _zeroBiases.Clear();
         }
     }
 

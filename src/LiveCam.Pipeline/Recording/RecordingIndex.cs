@@ -31,7 +31,7 @@ public sealed class RecordingIndex
         var index = System.IO.Path.Combine(dir, "segments.jsonl");
         if (!File.Exists(index)) throw new IOException($"'{folder}' is not a recording: it has no segments.jsonl (made by run --record)");
         var segments = new List<RecordedSegment>();
-        foreach (var entry in WholeLines(index))
+        foreach (var entry in WholeLines(index, "file"))
         {
             var file = System.IO.Path.Combine(dir, System.IO.Path.GetFileName(entry.GetProperty("file").GetString() ?? ""));
             if (!File.Exists(file)) continue;
@@ -44,7 +44,7 @@ public sealed class RecordingIndex
         var logPath = System.IO.Path.Combine(dir, "log.jsonl");
         if (File.Exists(logPath))
         {
-            foreach (var line in WholeLines(logPath))
+            foreach (var line in WholeLines(logPath, "frame"))
             {
                 static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
                 static double Number(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
@@ -60,7 +60,8 @@ public sealed class RecordingIndex
         return new RecordingIndex(dir, segments, log);
     }
 
-    static IEnumerable<JsonElement> WholeLines(string path)
+    /// <summary>The file's lines that are whole JSON objects with <paramref name="required"/>.</summary>
+    static IEnumerable<JsonElement> WholeLines(string path, string required)
     {
         foreach (var line in File.ReadLines(path))
         {
@@ -72,7 +73,7 @@ public sealed class RecordingIndex
                 element = document.RootElement.Clone();
             }
             catch (JsonException) { continue; }
-            if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(path.EndsWith("log.jsonl", StringComparison.Ordinal) ? "frame" : "file", out _))
+            if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(required, out _))
                 yield return element;
         }
     }

@@ -34,7 +34,8 @@ public sealed class SegmentedRecording : IFrameSink
     readonly object _logGate = new();    // log.jsonl (analysis thread; synced when a segment is finished)
     readonly object _indexGate = new();  // segments.jsonl and the counts (wherever segments are finished)
     string? _failure;
-    readonly List<long> _frames = [], _shownAnalyses = [];
+    // The segment's frames, each with the frame whose analysis was drawn over it (-1: none yet).
+    readonly List<(long Frame, long Analysed)> _shown = [];
     VideoFileSink? _current;
     string? _currentPartial;
     long _largestSegment;  // Interlocked
@@ -96,15 +97,14 @@ public sealed class SegmentedRecording : IFrameSink
             {
                 if (_current is null && !StartSegment()) return;
                 // Once a second, the room left: a disk that fills stops the recording before a segment breaks.
-                if (_frames.Count > 0 && _frames.Count % Math.Max(1, (int)_fps) == 0 && FreeBytes() < Reserve())
+                if (_shown.Count > 0 && _shown.Count % Math.Max(1, (int)_fps) == 0 && FreeBytes() < Reserve())
                 {
                     Stop($"{_dir} is nearly full ({FreeBytes() >> 20} MB free)");
                     return;
                 }
                 _current!.Show(frame, analysis);
-                _frames.Add(frame.Sequence);
-                _shownAnalyses.Add(analysis?.FrameSequence ?? -1);
-                if (_frames.Count >= _framesPerSegment) FinishSegment();
+                _shown.Add((frame.Sequence, analysis?.FrameSequence ?? -1));
+                if (_shown.Count >= _framesPerSegment) FinishSegment();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or SinkException or OpenCVException)
             {
@@ -146,8 +146,7 @@ public sealed class SegmentedRecording : IFrameSink
         }
         _currentPartial = System.IO.Path.Combine(_dir, Invariant($"segment-{_segments:00000}.partial.mp4"));
         _current = new VideoFileSink(_currentPartial, _width, _height, _fps, _painter, _encoder);
-        _frames.Clear();
-        _shownAnalyses.Clear();
+        _shown.Clear();
         return true;
     }
 
@@ -156,11 +155,10 @@ public sealed class SegmentedRecording : IFrameSink
     void FinishSegment()
     {
         var (sink, partial) = (_current!, _currentPartial!);
-        var frames = _frames.ToArray();
-        var analyses = _shownAnalyses.ToArray();
+        var frames = _shown.Select(s => s.Frame).ToArray();
+        var analyses = _shown.Select(s => s.Analysed).ToArray();
         (_current, _currentPartial) = (null, null);
-        _frames.Clear();
-        _shownAnalyses.Clear();
+        _shown.Clear();
         int number = _segments++;
         if (_encoder is null)
         {
