@@ -30,6 +30,7 @@ public sealed record ModelDescriptor(string Name, string Summary, Func<string?, 
 public sealed class VisionModel : IDisposable
 {
     readonly ModelInput _input;
+    bool _handedOn;
 
     /// <param name="network">Owned: disposed with the model.</param>
     /// <param name="defaultLayer">The layer CAM methods explain unless told otherwise.</param>
@@ -76,9 +77,11 @@ public sealed class VisionModel : IDisposable
     /// <summary>How frames are fitted to the input (<c>--fit</c>).</summary>
     public FrameFit Fit { get; set; }
 
-    /// <summary>[1, 3, H, W] on the model's device, from a BGR image of any size, fitted as <see cref="Fit"/> says.</summary>
+    /// <summary>[1, 3, H, W] on the model's device, from a BGR image of any size, fitted as <see cref="Fit"/> says.
+    /// An analysis begins here: a network updated while it runs takes its newest weights now.</summary>
     public Tensor Preprocess(Mat bgr)
     {
+        (Network as Teach.IUpdatedWhileRunning)?.TakeNewest();
         using var fitted = FrameFitting.Fit(bgr, InputWidth, InputHeight, Fit, _input.CropFraction, _input.PadColour, _input.Interpolation);
         return _input.Normalise(fitted, Device);
     }
@@ -89,7 +92,29 @@ public sealed class VisionModel : IDisposable
     /// <summary>A blank input of the model's size, for tracing.</summary>
     public Tensor ExampleInput() => zeros(1, 3, InputHeight, InputWidth, device: Device);
 
-    public void Dispose() => Network.Dispose();
+    /// <summary>This model with its network inside another (a taught head on top), same input and layers. The network
+    /// moves to the returned model, which owns it; this one is spent (disposing it does nothing).</summary>
+    /// <param name="wrap">Makes the new network around this one's; must not dispose it.</param>
+    public VisionModel HandOn(Func<nn.Module<Tensor, Tensor>, nn.Module<Tensor, Tensor>> wrap, IPredictionHead head, string weights, string defaultMethod,
+        Func<string, string> modulePathInside)
+    {
+        ArgumentNullException.ThrowIfNull(wrap);
+        ArgumentNullException.ThrowIfNull(modulePathInside);
+        ObjectDisposedException.ThrowIf(_handedOn, this);
+        var network = wrap(Network);
+        _handedOn = true;
+        return new VisionModel(Name, network, Device, _input, head, DefaultLayer, weights)
+        {
+            DefaultMethod = defaultMethod,
+            FunctionalReluOutputs = FunctionalReluOutputs.Select(modulePathInside).ToList(),
+            Fit = Fit,
+        };
+    }
+
+    public void Dispose()
+    {
+        if (!_handedOn) Network.Dispose();
+    }
 }
 
 /// <summary>A model or weight file that cannot be used; the message is one line for the user.</summary>

@@ -27,6 +27,7 @@ internal static class BenchCommand
         command.Add(LiveBench.Create(output, error));
         command.Add(OnnxBench.Create(output, error));
         command.Add(CpuBench.Create(output, error));
+        command.Add(TeachBench.Create(output, error));
         pipeline.SetAction(parsed =>
         {
             try

@@ -9,6 +9,8 @@ namespace LiveCam.App.Commands;
 /// <summary>The options that choose a model and what to explain.</summary>
 internal sealed class ModelOptions(string defaultModel)
 {
+    bool _withHead;
+
     public Option<string> Model { get; } = new("--model", "-m")
     {
         Description = $"the network: {string.Join(", ", ModelCatalog.Names)}" + (defaultModel == "none" ? ", or none" : ""),
@@ -23,6 +25,11 @@ internal sealed class ModelOptions(string defaultModel)
     public Option<string?> Labels { get; } = new("--labels")
     {
         Description = "class names for a classifier: a text file with one label per line, in output order",
+    };
+
+    public Option<string?> Head { get; } = new("--head")
+    {
+        Description = "a head taught on the model's features (livecam teach): the model then classifies the taught classes",
     };
 
     public Option<string> Method { get; } = new("--method")
@@ -63,12 +70,14 @@ internal sealed class ModelOptions(string defaultModel)
     public Option<string?> Std { get; } = new("--std") { Description = "an ONNX model's per-channel standard deviation, r,g,b (default ImageNet's 0.229,0.224,0.225)" };
     public Option<bool> Bgr { get; } = new("--bgr") { Description = "an ONNX model that takes blue, green, red (mean and std then in that order too)" };
 
-    public void AddTo(Command command, bool withExplanation = true)
+    public void AddTo(Command command, bool withExplanation = true, bool withHead = true)
     {
         command.Add(Model);
         command.Add(Weights);
         command.Add(Device);
         command.Add(Labels);
+        _withHead = withHead;
+        if (withHead) command.Add(Head);
         command.Add(Fit);
         command.Add(InputSize);
         command.Add(Mean);
@@ -98,7 +107,7 @@ internal sealed class ModelOptions(string defaultModel)
                 catch (ArgumentException e) { throw new UsageException(e.Message, e); }
             }
             if (parsed.GetValue(Labels) is { } labels) UseLabels(labels, model);
-            return model;
+            return _withHead && parsed.GetValue(Head) is { } head ? Models.Teach.TaughtModel.Attach(model, Models.Teach.TaughtHead.Load(head)) : model;
         }
         catch
         {

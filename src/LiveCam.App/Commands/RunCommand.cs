@@ -18,8 +18,8 @@ namespace LiveCam.App.Commands;
 /// <summary><c>livecam run</c>: the composition root of the live pipeline.</summary>
 internal static class RunCommand
 {
-    /// <summary>The options <c>run</c> and <c>render</c> share.</summary>
-    sealed class RunOptions
+    /// <summary>The options <c>run</c>, <c>render</c> and <c>teach</c> share.</summary>
+    internal sealed class RunOptions(string? defaultModel = null)
     {
         public SourceOptions Source { get; } = new();
         public Option<long> Frames { get; } = new("--frames", "-n") { Description = "stop after this many frames (0: until the source ends or Ctrl+C)" };
@@ -28,14 +28,14 @@ internal static class RunCommand
         public Option<double> AnalysisFps { get; } = new("--analysis-fps") { Description = "analyse at most this many frames a second (0: as many as the CPU allows), for a robot's shared CPU" };
         public Option<int> Threads { get; } = new("--threads") { Description = "CPU threads for the model (0: all cores for render and --timing exact, one fewer live)" };
         // The robot model with its shipped weights is the default when they are there; "none" plays the video alone.
-        public ModelOptions Model { get; } = new(ModelCatalog.ShippedWeights(Models.Robot.RobotModel.OriginalWeights) is null ? "none" : "robot");
+        public ModelOptions Model { get; } = new(defaultModel ?? (ModelCatalog.ShippedWeights(Models.Robot.RobotModel.OriginalWeights) is null ? "none" : "robot"));
         public Option<string> Renderer { get; } = RendererChoice.Option("how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu");
 
-        public void AddTo(Command command, bool withSourceOption)
+        public void AddTo(Command command, bool withSourceOption, bool withHead = true)
         {
             if (withSourceOption) Source.AddTo(command);
             else Source.AddTo(command, except: Source.Source);
-            Model.AddTo(command);
+            Model.AddTo(command, withHead: withHead);
             command.Add(Frames);
             command.Add(Record);
             command.Add(SegmentSeconds);
@@ -127,9 +127,11 @@ internal static class RunCommand
         string Renderer, double MaxAnalysisFps, int Threads, bool Render, string? SourceText)
     {
         public Serve.ServeOptions? Serve { get; init; }
+        /// <summary>A mode that changes the model and adds keys and HUD lines (teach); null for none.</summary>
+        public ILiveMode? Mode { get; init; }
     }
 
-    static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions, RunSettings settings, TextWriter output, TextWriter error)
+    internal static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions, RunSettings settings, TextWriter output, TextWriter error)
     {
         var (maxFrames, outPath, record, forceHeadless, timing, renderer) = (settings.MaxFrames, settings.OutPath, settings.Record, settings.ForceHeadless, settings.Timing, settings.Renderer);
         using var stop = new CancellationTokenSource();
@@ -146,7 +148,8 @@ internal static class RunCommand
             if (!window && outPath is null && record is null) outPath = Cli.Format($"livecam-{DateTime.Now:yyyyMMdd-HHmmss}.mp4");
             double recordFps = frameSource.PaceFps > 0 ? frameSource.PaceFps : info.Fps > 0 ? info.Fps : 30;
 
-            using var vision = modelOptions.WantsModel(parsed) ? modelOptions.LoadModel(parsed, sourceOptions.OpenedKind == SourceKind.Synthetic) : null;
+            using var vision = LoadModel(parsed, modelOptions, settings.Mode, sourceOptions.OpenedKind == SourceKind.Synthetic);
+            if (settings.Mode is { } mode) output.WriteLine(mode.Describe());
             IAnalyser analyser = vision is null ? new PassThroughAnalyser() : CreateAnalyser(parsed, modelOptions, vision);
             int threads = settings.Threads > 0 ? settings.Threads : AnalysisThreads(timing, Environment.ProcessorCount);
             output.WriteLine($"analysis: {analyser.Name}" + (vision is null ? "" : Cli.Format($" on {vision.Device.type.ToString().ToLowerInvariant()} ({threads} thread{(threads == 1 ? "" : "s")}), weights {vision.Weights}"))
@@ -201,6 +204,7 @@ internal static class RunCommand
                         {
                             Width = info.Width, Height = info.Height, RecordFps = recordFps,
                             Explanation = analyser as IExplanationControls, Freeze = freeze, Log = Log,
+                            ModeKeys = settings.Mode is null ? null : settings.Mode.Keys, ModeHud = settings.Mode is null ? null : settings.Mode.Hud,
                         };
                         sinks.Add(choice.Choose<IFrameSink>("renderer: OpenCV window, drawn on the CPU",
                             () =>
@@ -321,6 +325,15 @@ internal static class RunCommand
                 if (_timer.Dispose(stopped)) stopped.WaitOne();  // no report after the last line
             _bar.Done();
         }
+    }
+
+    static VisionModel? LoadModel(ParseResult parsed, ModelOptions options, ILiveMode? mode, bool syntheticScene)
+    {
+        if (!options.WantsModel(parsed)) return mode is null ? null : throw new UsageException("this mode needs a model (--model)");
+        var model = options.LoadModel(parsed, syntheticScene);
+        if (mode is null) return model;
+        try { return mode.Prepare(model); }
+        finally { model.Dispose(); }  // spent when the mode took it; released when it failed
     }
 
     /// <summary>Torch's threads for the analysis: all cores in exact mode, one fewer than the machine has when live.</summary>

@@ -30,6 +30,11 @@ public sealed record WindowOptions
     public bool Visible { get; init; } = true;
     /// <summary>How the view starts.</summary>
     public ViewOptions View { get; init; } = new();
+    /// <summary>A mode's own keys (teach: 1 to 9, 0), given the frame on screen when a key is pressed (null before the
+    /// first); they join the key table and its help. Called on the window's thread.</summary>
+    public Func<Func<Frame?>, IEnumerable<Window.KeyBinding>>? ModeKeys { get; init; }
+    /// <summary>A mode's own HUD lines (what teach has learnt), read for every picture on the window's thread.</summary>
+    public Func<IEnumerable<HudLine>>? ModeHud { get; init; }
 }
 
 /// <summary>

@@ -71,6 +71,7 @@ public sealed class LiveView : IFramePainter, IDisposable
             KeyTable.Bind("r", "record on / off", ('R', () => Notice(_recorder.Toggle(OnScreen)))),
             KeyTable.Bind("h", "HUD on / off", ('H', () => Change(v => v with { ShowHud = !v.ShowHud }))),
         };
+        if (_options.ModeKeys is { } modeKeys) bindings.AddRange(modeKeys(() => OnScreen));
         if (toggleFullscreen is not null) bindings.Add(KeyTable.Bind("f", "fullscreen", ('F', toggleFullscreen)));
         bindings.Add(KeyTable.Bind("?", "this help", ('/', () => _help = !_help), (KeyF1, () => _help = !_help)));
         bindings.Add(KeyTable.Bind("q / Esc", "quit", ('Q', Stop), (KeyEscape, Stop)));
@@ -114,6 +115,8 @@ public sealed class LiveView : IFramePainter, IDisposable
             $"{o.Colormap.ToString().ToLowerInvariant()} {o.Mode.ToString().ToLowerInvariant()} {o.Opacity:0.00}{(View.ShowOverlay ? "" : " (overlay off)")}"), 1));
         segments.Add(new HudSegment("? keys", 2));
         yield return HudText.Spaced(HudText.State, [.. segments]);
+        if (_options.ModeHud is { } modeHud)
+            foreach (var line in modeHud()) yield return line;
         if (_notice is not null && MonotonicClock.Now < _noticeUntil) yield return new HudLine(_notice, HudText.Notice);
     }
 
