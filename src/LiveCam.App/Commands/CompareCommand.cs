@@ -39,7 +39,7 @@ internal static class CompareCommand
         };
         var cell = new Option<string>("--cell") { Description = "each cell's size, WIDTHxHEIGHT: every image is scaled to fit it (keeping its shape) and explained at that size", DefaultValueFactory = _ => "400x300" };
         var transpose = new Option<bool>("--transpose") { Description = "swap rows and columns" };
-        var outPath = new Option<string>("--out", "-o") { Description = "the grid to write: .png (or .jpg)", Required = true };
+        var outPath = new Option<string>("--out", "-o") { Description = "the grid to write: .png, or .jpg (quality 90) for a smaller file", Required = true };
         var renderer = RendererChoice.Option("how the cells are drawn: auto (the live view's OpenGL renderer, headless; OpenCV when there is no OpenGL), gl, cpu");
         var command = new Command("compare", "A grid of explanations: every image x model x method x layer x target, each cell drawn as explain draws it (the heatmap, "
             + "the HUD, the model's predictions), rows and columns labelled. Lists with more than one entry vary: the last of them "
@@ -132,7 +132,7 @@ internal static class CompareCommand
                     var clock = Stopwatch.StartNew();
                     // One model in memory at a time.
                     using var model = options.LoadModel(parsed, models[m].Name, models[m].Weights);
-                    modelLabels[m] = [model.Name, $"weights: {model.Weights}"];
+                    modelLabels[m] = [model.Name, .. Wrapped($"weights: {model.Weights}")];
                     var explainer = model.CreateExplainer();
                     double loaded = clock.Elapsed.TotalSeconds;
                     for (int i = 0; i < images.Count; i++)
@@ -166,7 +166,9 @@ internal static class CompareCommand
             };
             var grid = new ComparisonGrid(axes, request.Cell.Width, request.Cell.Height, request.Transpose);
             using var picture = grid.Draw(e => cells[Key(e[ModelAxis], e[ImageAxis], e[MethodAxis], e[LayerAxis], e[TargetAxis])]);
-            if (!Cv2.ImWrite(request.Out, picture)) throw new UsageException($"cannot write '{request.Out}'");
+            // JPEG at quality 90: a figure small enough to keep in a repository.
+            var quality = new ImageEncodingParam(ImwriteFlags.JpegQuality, 90);
+            if (!Cv2.ImWrite(request.Out, picture, quality)) throw new UsageException($"cannot write '{request.Out}'");
             string Names(IReadOnlyList<int> a) => a.Count == 0 ? "-" : string.Join(" x ", a.Select(k => axes[k].Name));
             output.WriteLine(Cli.Format($"wrote {Path.GetFullPath(request.Out)}: {grid.Rows} rows ({Names(grid.RowAxes)}) x {grid.Columns} columns ({Names(grid.ColumnAxes)}) of {grid.CellWidth}x{grid.CellHeight} cells; label bands left {grid.Left} px, top {grid.Top} px; {cells.Count} cells in {total.Elapsed.TotalSeconds:0.0} s"));
             return Cli.Ok;
@@ -218,6 +220,9 @@ internal static class CompareCommand
             return text;
         }
     }
+
+    /// <summary>A label's parenthesised details on a line of their own, so the row labels' band stays narrow.</summary>
+    static string[] Wrapped(string label) => label.IndexOf(" (", StringComparison.Ordinal) is > 0 and var at ? [label[..at], label[(at + 1)..]] : [label];
 
     /// <summary>An image scaled to fit the cell, keeping its shape.</summary>
     static Mat FitToCell(string path, (int Width, int Height) cell)

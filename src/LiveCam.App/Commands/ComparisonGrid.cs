@@ -25,7 +25,7 @@ internal sealed class ComparisonGrid
     readonly IReadOnlyList<ComparisonAxis> _axes;
     readonly List<IReadOnlyList<string>> _rowLabels = [], _columnLabels = [];
     readonly string _title;
-    readonly float _scale, _pad;
+    readonly float _scale, _pad, _titleGap;
     readonly GlyphAtlas _font = GlyphAtlas.Shared;
 
     public ComparisonGrid(IReadOnlyList<ComparisonAxis> axes, int cellWidth, int cellHeight, bool transpose)
@@ -41,7 +41,7 @@ internal sealed class ComparisonGrid
         for (int c = 0; c < Columns; c++) _columnLabels.Add(LabelOf(ColumnAxes, c));
         _title = string.Join(HudLine.Separator + HudLine.Separator, Enumerable.Range(0, axes.Count)
             .Where(a => axes[a].Count == 1 && axes[a].Given)
-            .Select(a => $"{axes[a].Name}: {string.Join(", ", axes[a].Labels[0])}"));
+            .Select(a => $"{axes[a].Name}: {string.Join(HudLine.Separator, axes[a].Labels[0])}"));
 
         // Labels a little larger than the cells' HUD, which scales the same way.
         _scale = Math.Max(0.6f, PictureLayout.TextScale(cellWidth, cellHeight) * 1.1f);
@@ -49,8 +49,9 @@ internal sealed class ComparisonGrid
         float lineHeight = _font.LineHeight(_scale);
         float widest = _rowLabels.SelectMany(l => l).Select(t => _font.TextWidth(t, _scale)).DefaultIfEmpty(0).Max();
         Left = RowAxes.Count == 0 ? 0 : (int)MathF.Ceiling(Math.Min(widest, cellWidth) + 2 * _pad);
-        int lines = (_title.Length > 0 ? 1 : 0) + _columnLabels.Select(l => l.Count).DefaultIfEmpty(0).Max();
-        Top = lines == 0 ? 0 : (int)MathF.Ceiling(lines * lineHeight + 2 * _pad);
+        int titleLines = _title.Length > 0 ? 1 : 0, columnLines = _columnLabels.Select(l => l.Count).DefaultIfEmpty(0).Max();
+        _titleGap = titleLines > 0 && columnLines > 0 ? MathF.Round(0.4f * lineHeight) : 0;
+        Top = titleLines + columnLines == 0 ? 0 : (int)MathF.Ceiling((titleLines + columnLines) * lineHeight + _titleGap + 2 * _pad);
         Width = Left + Gap + Columns * (CellWidth + Gap);
         Height = Top + Gap + Rows * (CellHeight + Gap);
     }
@@ -67,10 +68,6 @@ internal sealed class ComparisonGrid
     public int Top { get; }
     public int Width { get; }
     public int Height { get; }
-
-    public IReadOnlyList<IReadOnlyList<string>> RowLabels => _rowLabels;
-    public IReadOnlyList<IReadOnlyList<string>> ColumnLabels => _columnLabels;
-    public string Title => _title;
 
     /// <summary>The entry of each axis that cell (row, column) shows.</summary>
     public int[] EntriesAt(int row, int column)
@@ -102,7 +99,7 @@ internal sealed class ComparisonGrid
             if (_title.Length > 0)
             {
                 quads.Text(HudLine.Shorten(_font, _title, _scale, Width - 2 * _pad), _pad, y0, _scale, s_title);
-                y0 += lineHeight;
+                y0 += lineHeight + _titleGap;
             }
             for (int c = 0; c < Columns; c++)
             {
