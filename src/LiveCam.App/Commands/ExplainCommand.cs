@@ -66,7 +66,6 @@ internal static class ExplainCommand
         try { set = explainer.Explain(input, method, target, layer); }
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
 
-        var region = model.InputRegion(image.Width, image.Height);
         var panels = new List<Mat>();
         try
         {
@@ -74,19 +73,9 @@ internal static class ExplainCommand
             using var painter = new RendererChoice(renderer, output).Offscreen(thread, "pictures", cpuOnSoftwareGl: false);
             foreach (var e in set.Items)
             {
-                var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "explain")
-                {
-                    Heatmap = new HeatmapImage(e.Map.Height, e.Map.Width, e.Map.Normalised),
-                    HeatmapRegion = new PixelRect(region.X, region.Y, region.Width, region.Height),
-                    Outputs = set.OutputsOf(e.Sample).ToArray(),
-                    ExplainedOutput = e.ClassIndex,
-                };
-                var hud = new List<HudLine> { HudText.FromDescription($"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : "")), new($"target: {e.Target}") };
-                var outputs = analysis.Outputs;
-                if (model.Head.Line(outputs, e.ClassIndex) is { } p) hud.Add(p);
                 var panel = new Mat();
                 panels.Add(panel);
-                painter.Render(PictureComposer.Still(image, analysis, new ViewOptions(), hud, model.Head.Inset(outputs, e.ClassIndex)), panel);
+                painter.Render(Still(model, image, set, e), panel);
             }
             using var sheet = new Mat();
             Cv2.HConcat(panels.ToArray(), sheet);
@@ -106,6 +95,24 @@ internal static class ExplainCommand
         foreach (var e in set.Items)
             output.WriteLine(Cli.Format($"{e.Method} target {e.Target}: {e.Map.Height}x{e.Map.Width} map, max {e.Map.Max:G4} at {e.Map.ArgMax()}"));
         return Cli.Ok;
+    }
+
+    /// <summary>The picture of one explanation (<c>compare</c> draws its cells with it too): the image with the heatmap over
+    /// the part the model sees, the HUD naming model, method, layer and target, and the model's prediction line and inset.</summary>
+    internal static Picture Still(VisionModel model, Mat image, ExplanationSet set, Explanation e)
+    {
+        var region = model.InputRegion(image.Width, image.Height);
+        var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "explain")
+        {
+            Heatmap = new HeatmapImage(e.Map.Height, e.Map.Width, e.Map.Normalised),
+            HeatmapRegion = new PixelRect(region.X, region.Y, region.Width, region.Height),
+            Outputs = set.OutputsOf(e.Sample).ToArray(),
+            ExplainedOutput = e.ClassIndex,
+        };
+        var hud = new List<HudLine> { HudText.FromDescription($"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : "")), new($"target: {e.Target}") };
+        var outputs = analysis.Outputs;
+        if (model.Head.Line(outputs, e.ClassIndex) is { } p) hud.Add(p);
+        return PictureComposer.Still(image, analysis, new ViewOptions(), hud, model.Head.Inset(outputs, e.ClassIndex));
     }
 
     static readonly JsonSerializerOptions s_json = new() { WriteIndented = false };

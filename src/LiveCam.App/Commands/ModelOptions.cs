@@ -74,6 +74,18 @@ internal sealed class ModelOptions(string defaultModel)
     {
         command.Add(Model);
         command.Add(Weights);
+        AddLoadingTo(command, withHead);
+        if (!withExplanation) return;
+        command.Add(Method);
+        command.Add(Layer);
+        command.Add(Target);
+        command.Add(Smooth);
+    }
+
+    /// <summary>The options that say how any model is loaded, not which one: <c>compare</c> names its models itself.</summary>
+    public void AddLoadingTo(Command command, bool withHead = true)
+    {
+        ArgumentNullException.ThrowIfNull(command);
         command.Add(Device);
         command.Add(Labels);
         _withHead = withHead;
@@ -83,11 +95,6 @@ internal sealed class ModelOptions(string defaultModel)
         command.Add(Mean);
         command.Add(Std);
         command.Add(Bgr);
-        if (!withExplanation) return;
-        command.Add(Method);
-        command.Add(Layer);
-        command.Add(Target);
-        command.Add(Smooth);
     }
 
     public bool WantsModel(ParseResult parsed) => !string.Equals(parsed.GetValue(Model), "none", StringComparison.OrdinalIgnoreCase);
@@ -95,10 +102,23 @@ internal sealed class ModelOptions(string defaultModel)
     /// <param name="syntheticScene">The frames come from the built-in synthetic scene (a model may have weights for it).</param>
     public VisionModel LoadModel(ParseResult parsed, bool syntheticScene = false)
     {
+        ArgumentNullException.ThrowIfNull(parsed);
+        return LoadModel(parsed, parsed.GetValue(Model) ?? defaultModel, parsed.GetValue(Weights), syntheticScene);
+    }
+
+    /// <summary>The model <paramref name="name"/> (a catalog name or an ONNX path) with <paramref name="weights"/>, loaded as
+    /// the other options say (device, --fit, --labels, an ONNX model's input). Every command loads its models here,
+    /// <c>compare</c> each of its list.</summary>
+    /// <param name="weights">A weight file; null for the shipped weights or a random initialisation.</param>
+    /// <param name="syntheticScene">The frames come from the built-in synthetic scene (a model may have weights for it).</param>
+    public VisionModel LoadModel(ParseResult parsed, string name, string? weights, bool syntheticScene = false)
+    {
+        ArgumentNullException.ThrowIfNull(parsed);
+        ArgumentNullException.ThrowIfNull(name);
         TorchSharp.torch.Device device;
         try { device = ComputeDevice.Select(parsed.GetValue(Device) ?? "auto"); }
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
-        var model = ModelCatalog.Load(parsed.GetValue(Model) ?? defaultModel, parsed.GetValue(Weights), device, OnnxInput(parsed), syntheticScene);
+        var model = ModelCatalog.Load(name, weights, device, OnnxInput(parsed), syntheticScene);
         try
         {
             if (parsed.GetValue(Fit) is { } fit)
@@ -158,17 +178,25 @@ internal sealed class ModelOptions(string defaultModel)
         model.UseLabels(labels);
     }
 
+    /// <summary>The method <paramref name="name"/>, smoothed as --smooth says.</summary>
+    /// <exception cref="ArgumentException">No such method.</exception>
+    public ExplanationMethod CreateMethod(ParseResult parsed, string name)
+    {
+        ArgumentNullException.ThrowIfNull(parsed);
+        var method = MethodCatalog.Create(name);
+        return parsed.GetValue(Smooth) switch
+        {
+            null or "none" => method,
+            "aug" => new AugmentationSmoothing(method),
+            var other => throw new UsageException($"--smooth {other}: expected none or aug"),
+        };
+    }
+
     public (ExplanationMethod Method, LayerSelector Layer, Target Target) Explanation(ParseResult parsed, VisionModel model)
     {
         try
         {
-            var method = MethodCatalog.Create(parsed.GetValue(Method) ?? model.DefaultMethod);
-            method = parsed.GetValue(Smooth) switch
-            {
-                null or "none" => method,
-                "aug" => new AugmentationSmoothing(method),
-                var other => throw new UsageException($"--smooth {other}: expected none or aug"),
-            };
+            var method = CreateMethod(parsed, parsed.GetValue(Method) ?? model.DefaultMethod);
             var layer = LayerSelector.Parse(parsed.GetValue(Layer) ?? model.DefaultLayer);
             var target = Explain.Targets.Target.Parse(parsed.GetValue(Target) ?? model.DefaultTarget);
             return (method, layer, target);
