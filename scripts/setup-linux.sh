@@ -68,6 +68,7 @@ need_lib libglfw.so.3       "libglfw3"                   # the window
 if [ $want_xvfb = 1 ]; then
   command -v Xvfb >/dev/null || missing+=("xvfb")
   command -v xauth >/dev/null || missing+=("xauth")
+  command -v xdotool >/dev/null || missing+=("xdotool")   # key presses for the live teach test
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

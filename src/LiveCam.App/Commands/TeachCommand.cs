@@ -71,7 +71,10 @@ internal static class TeachCommand
         var classNames = ClassNames(names, start);
         // The teacher's own thread, chosen here at the composition root.
         using var teacherThread = new EventLoopScheduler(s => new Thread(s) { Name = "teacher", IsBackground = true });
-        using var mode = new TeachMode(() => options.Model.LoadModel(parsed), classNames, start, views, teacherThread);
+        using var mode = new TeachMode(() => options.Model.LoadModel(parsed), classNames, start, views, teacherThread, line =>
+        {
+            lock (output) output.WriteLine(line);
+        });
         var settings = options.Settings(parsed, null, headless: false, Pipeline.TimingMode.Live, render: false, null) with { Mode = mode };
         int code = RunCommand.Run(parsed, options.Source, options.Model, settings, output, error);
         if (headPath is not null && mode.Finish() is { IsTrained: true } taught)

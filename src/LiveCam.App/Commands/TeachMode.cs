@@ -22,6 +22,7 @@ internal sealed class TeachMode : ILiveMode
     readonly TaughtHead? _start;
     readonly int _views;
     readonly IScheduler _thread;
+    readonly Action<string> _log;
     HeadTeacher? _teacher;      // teacher thread only, after Prepare
     TaughtNetwork? _network;
     TaughtHead? _head;
@@ -31,8 +32,10 @@ internal sealed class TeachMode : ILiveMode
     /// <param name="loadFeatures">Loads another instance of the network of features, for the teacher's thread.</param>
     /// <param name="start">A saved head to go on teaching from.</param>
     /// <param name="thread">Where examples are made and heads trained (borrowed).</param>
-    public TeachMode(Func<VisionModel> loadFeatures, IReadOnlyList<string> classNames, TaughtHead? start, int views, IScheduler thread)
+    /// <param name="log">A line for the terminal when an example is learnt (from the teacher's thread).</param>
+    public TeachMode(Func<VisionModel> loadFeatures, IReadOnlyList<string> classNames, TaughtHead? start, int views, IScheduler thread, Action<string> log)
     {
+        _log = log ?? throw new ArgumentNullException(nameof(log));
         _loadFeatures = loadFeatures ?? throw new ArgumentNullException(nameof(loadFeatures));
         _names = classNames ?? throw new ArgumentNullException(nameof(classNames));
         _start = start;
@@ -81,12 +84,14 @@ internal sealed class TeachMode : ILiveMode
     {
         if (frame is null || _teacher is null) return;
         var image = frame.Pixels.Clone();  // the teacher's copy: the frame goes on to the next stage
+        long sequence = frame.Sequence;
         Interlocked.Increment(ref _pending);
         _status = $"teach: learning {_names[classIndex]}...";
         _thread.Schedule(() =>
         {
             try { _teacher.Add(classIndex, image); }
             finally { image.Dispose(); }
+            _log(string.Create(CultureInfo.InvariantCulture, $"teach: learnt {_names[classIndex]} from frame {sequence} ({_views} views)"));
             TrainWhenIdle();
         });
     }
@@ -98,6 +103,7 @@ internal sealed class TeachMode : ILiveMode
         _thread.Schedule(() =>
         {
             _teacher.Clear();
+            _log("teach: forgot every example");
             TrainWhenIdle();
         });
     }
