@@ -30,7 +30,15 @@ public sealed record Analysis(long FrameSequence, TimeSpan FrameCaptureTime, Tim
 
     /// <summary>When the analysis started (<see cref="MonotonicClock"/>); the frame's capture time when not known.</summary>
     public TimeSpan StartedAt { get; init; } = FrameCaptureTime;
+
+    /// <summary>A second explanation of the same frame, shown beside the first; null when there is none.</summary>
+    public SideExplanation? Side { get; init; }
 }
+
+/// <summary>A second explanation of the same frame (another method, layer or class), and what tells the two apart.</summary>
+/// <param name="Heatmap">Null when it could not be made (its label says why).</param>
+/// <param name="Region">The part of the frame it covers; null = the whole frame.</param>
+public sealed record SideExplanation(HeatmapImage? Heatmap, PixelRect? Region, string LeftLabel, string RightLabel, int? ExplainedOutput);
 
 /// <summary>What an analysis explained: the method, the layer (null for methods of the input), the target.</summary>
 public sealed record ExplanationChoice(string Method, string? Layer, string Target);

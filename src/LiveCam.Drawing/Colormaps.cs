@@ -16,6 +16,14 @@ public static class Colormaps
     /// <summary>RGB floats in [0, 1]: <see cref="All"/>.Length rows of 256 entries, row-major.</summary>
     public static float[] Table => s_table.Value;
 
+    /// <summary>The map's colours in words: the strongest values', the weakest's (for a legend).</summary>
+    public static (string High, string Low) Words(Colormap map) => map switch
+    {
+        Colormap.Viridis => ("yellow", "purple"),
+        Colormap.Inferno => ("bright yellow", "dark"),
+        _ => ("red", "blue"),
+    };
+
     public static ColormapTypes OpenCvType(Colormap map) => map switch
     {
         Colormap.Turbo => ColormapTypes.Turbo,

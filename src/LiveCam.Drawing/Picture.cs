@@ -36,7 +36,25 @@ public sealed record Picture
 
     /// <summary>The help, drawn on an opaque panel over everything else; null hides it.</summary>
     public IReadOnlyList<HelpRow>? Help { get; init; }
+
+    /// <summary>Text size against the usual for this target (a booth's screen read from across the room: 2).</summary>
+    public float TextScale { get; init; } = 1;
+
+    /// <summary>One sentence in a band along the bottom (what the colours mean); null for none.</summary>
+    public string? Caption { get; init; }
+
+    /// <summary>A second explanation of the same frame: the frame is drawn twice side by side, this map over the right
+    /// one; null draws the frame once.</summary>
+    public SidePanel? Side { get; init; }
 }
+
+/// <summary>The right half of a side-by-side picture: its heatmap over the same frame, and what each half shows.</summary>
+/// <param name="Heatmap">The right half's explanation; null shows the frame alone there.</param>
+/// <param name="HeatmapRegion">The part of the frame it covers; null = all of it.</param>
+public sealed record SidePanel(HeatmapImage? Heatmap, PixelRect? HeatmapRegion, string LeftLabel, string RightLabel);
+
+/// <summary>Where one copy of the frame is drawn in the target, and the explanation over it.</summary>
+public readonly record struct Panel(float X, float Y, float Width, float Height, HeatmapImage? Heatmap, PixelRect? HeatmapRegion);
 
 /// <summary>Draws <see cref="Picture"/>s at the video's own size. One back end per implementation (OpenGL, CPU).</summary>
 public interface IPictureRenderer : IDisposable

@@ -30,6 +30,31 @@ public static class PictureLayout
         return ((targetWidth - w) / 2, (targetHeight - h) / 2, w, h);
     }
 
+    /// <summary>Where the frame is drawn: once, letterboxed to the target; side by side, twice, each letterboxed to its
+    /// half, the right one with the side's heatmap.</summary>
+    public static IReadOnlyList<Panel> Panels(Picture picture, int targetWidth, int targetHeight)
+    {
+        ArgumentNullException.ThrowIfNull(picture);
+        int fw = picture.Video.Width, fh = picture.Video.Height;
+        if (picture.Side is not { } side)
+        {
+            var (x, y, w, h) = Letterbox(fw, fh, targetWidth, targetHeight);
+            return [new Panel(x, y, w, h, picture.Heatmap, picture.HeatmapRegion)];
+        }
+        int half = targetWidth / 2;
+        var (lx, ly, lw, lh) = Letterbox(fw, fh, half, targetHeight);
+        var (rx, ry, rw, rh) = Letterbox(fw, fh, targetWidth - half, targetHeight);
+        return [new Panel(MathF.Round(lx), MathF.Round(ly), MathF.Round(lw), MathF.Round(lh), picture.Heatmap, picture.HeatmapRegion),
+            new Panel(half + MathF.Round(rx), MathF.Round(ry), MathF.Round(rw), MathF.Round(rh), side.Heatmap, side.HeatmapRegion)];
+    }
+
+    /// <summary>The text scale a picture is drawn with in a target of this size.</summary>
+    public static float TextScale(Picture picture, int targetWidth, int targetHeight)
+    {
+        ArgumentNullException.ThrowIfNull(picture);
+        return TextScale(targetWidth, targetHeight) * Math.Clamp(picture.TextScale, 0.25f, 4f);
+    }
+
     /// <summary>Margin from the target's edges, in pixels.</summary>
     public static float Margin(float scale) => MathF.Round(Math.Max(3, 6 * scale));
 
@@ -38,22 +63,59 @@ public static class PictureLayout
     {
         ArgumentNullException.ThrowIfNull(picture);
         ArgumentNullException.ThrowIfNull(quads);
-        float scale = TextScale(width, height), margin = Margin(scale);
-        AddModelRegion(picture, width, height, scale, quads);
+        float scale = TextScale(picture, width, height), margin = Margin(scale);
+        var panels = Panels(picture, width, height);
+        foreach (var panel in panels) AddModelRegion(picture, panel, scale, quads);
+        float captionTop = picture.Caption is { Length: > 0 } caption ? AddCaption(caption, width, height, scale, quads) : height;
+        if (picture.Side is { } side)
+        {
+            AddPanelLabel(side.LeftLabel, panels[0], scale, quads);
+            AddPanelLabel(side.RightLabel, panels[1], scale, quads);
+        }
         var hudBand = (Right: 0f, Bottom: 0f);
         if (picture.Hud is { Count: > 0 } hud) hudBand = AddHud(hud, width, height, scale, margin, quads);
-        if (picture.Inset is { } inset) AddInset(inset, picture.InsetCorner, width, height, margin, scale, hudBand, quads);
-        if (picture.Help is { Count: > 0 } help) AddHelp(help, width, height, scale, quads);
+        // Above the caption's band, when there is one.
+        if (picture.Inset is { } inset) AddInset(inset, picture.InsetCorner, width, (int)captionTop, margin, scale, hudBand, quads);
+        if (picture.Help is { Count: > 0 } help) AddHelp(help, width, height, Math.Min(scale, TextScale(width, height)), quads);
+    }
+
+    public static readonly Rgba CaptionBand = new(0, 0, 0, 0.7f), PanelLabelBand = new(0, 0, 0, 0.6f);
+
+    /// <summary>The caption: one sentence centred in a band along the bottom, its text shrunk to fit the width.</summary>
+    /// <returns>The top of the band.</returns>
+    static float AddCaption(string caption, int width, int height, float scale, QuadList quads)
+    {
+        var font = quads.Font;
+        float pad = HudPad(scale) * 2;
+        float s = Math.Min(scale, (width - 2 * pad) / Math.Max(1, font.TextWidth(caption, 1)));
+        float line = font.LineHeight(s), top = height - line - 2 * pad;
+        quads.Rectangle(0, top, width, line + 2 * pad, CaptionBand);
+        quads.Text(caption, MathF.Round((width - font.TextWidth(caption, s)) / 2), top + pad, s, Rgba.White);
+        return top;
+    }
+
+    /// <summary>What a side-by-side half shows, centred at its top (clear of the caption and the inset at the bottom).</summary>
+    static void AddPanelLabel(string label, Panel panel, float scale, QuadList quads)
+    {
+        if (label.Length == 0) return;
+        var font = quads.Font;
+        float pad = HudPad(scale);
+        float s = Math.Min(scale, (panel.Width - 2 * pad) / Math.Max(1, font.TextWidth(label, 1)));
+        float textWidth = font.TextWidth(label, s), line = font.LineHeight(s);
+        float y = panel.Y + Margin(scale);
+        float x = MathF.Round(panel.X + (panel.Width - textWidth) / 2 - pad);
+        quads.Rectangle(x, y, textWidth + 2 * pad, line + 2 * pad, PanelLabelBand);
+        quads.Text(label, x + pad, y + pad, s, Rgba.White);
     }
 
     /// <summary>An outline around the part of the frame the model sees, when that is less than the whole frame (a
     /// centre crop): what is outside it is not explained.</summary>
-    static void AddModelRegion(Picture picture, int width, int height, float scale, QuadList quads)
+    static void AddModelRegion(Picture picture, Panel panel, float scale, QuadList quads)
     {
-        if (picture.HeatmapRegion is not { } r) return;
+        if (panel.HeatmapRegion is not { } r) return;
         int fw = picture.Video.Width, fh = picture.Video.Height;
         if (r.X <= 0 && r.Y <= 0 && r.X + r.Width >= fw && r.Y + r.Height >= fh) return;  // all of the frame (or more: padded)
-        var (x, y, w, h) = Letterbox(fw, fh, width, height);
+        var (x, y, w, h) = (panel.X, panel.Y, panel.Width, panel.Height);
         float sx = w / fw, sy = h / fh;
         float x0 = x + Math.Max(0, r.X) * sx, y0 = y + Math.Max(0, r.Y) * sy;
         float x1 = x + Math.Min(fw, r.X + r.Width) * sx, y1 = y + Math.Min(fh, r.Y + r.Height) * sy;

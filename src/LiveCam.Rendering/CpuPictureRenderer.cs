@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using LiveCam.Core;
 using LiveCam.Drawing;
 using OpenCvSharp;
 
@@ -24,20 +25,39 @@ public sealed class CpuPictureRenderer : IPictureRenderer
         ArgumentNullException.ThrowIfNull(into);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (picture.Video.Type() != MatType.CV_8UC3) throw new ArgumentException($"expected BGR 8-bit video, got {picture.Video.Type()}", nameof(picture));
-        picture.Video.CopyTo(into);
-        BlendHeatmap(picture, into);
+        if (picture.Side is null)
+        {
+            picture.Video.CopyTo(into);
+            if (picture.Heatmap is { } map) BlendHeatmap(picture.Overlay, map, picture.HeatmapRegion, new Rect(0, 0, into.Width, into.Height), 1, into);
+        }
+        else
+        {
+            // Side by side: the frame twice at the video's size, each copy scaled into its half with its own heatmap.
+            into.Create(picture.Video.Rows, picture.Video.Cols, MatType.CV_8UC3);
+            into.SetTo(Scalar.Black);
+            foreach (var panel in PictureLayout.Panels(picture, into.Width, into.Height))
+            {
+                var place = new Rect((int)panel.X, (int)panel.Y, (int)panel.Width, (int)panel.Height);
+                if (place.Width <= 0 || place.Height <= 0) continue;
+                using (var part = new Mat(into, place))
+                    Cv2.Resize(picture.Video, part, place.Size, interpolation: InterpolationFlags.Linear);
+                if (panel.Heatmap is { } heat) BlendHeatmap(picture.Overlay, heat, panel.HeatmapRegion, place, panel.Width / picture.Video.Width, into);
+            }
+        }
         _quads.Clear();
         PictureLayout.Build(picture, into.Width, into.Height, _quads);
         QuadRasteriser.Draw(_quads, into);
     }
 
-    void BlendHeatmap(Picture picture, Mat canvas)
+    /// <param name="bounds">Where the frame is in the canvas.</param>
+    /// <param name="scale">The frame's scale there (1: drawn at its own size).</param>
+    void BlendHeatmap(OverlayOptions options, HeatmapImage map, PixelRect? heatRegion, Rect bounds, float scale, Mat canvas)
     {
-        var options = picture.Overlay;
-        if (picture.Heatmap is not { } map || options.Mode == OverlayMode.VideoOnly) return;
-        var bounds = new Rect(0, 0, canvas.Width, canvas.Height);
+        if (options.Mode == OverlayMode.VideoOnly) return;
         // The model's input may reach past the frame (a padded fit): the map is sized to all of it, the frame's part kept.
-        var full = picture.HeatmapRegion is { } r ? new Rect(r.X, r.Y, r.Width, r.Height) : bounds;
+        var full = heatRegion is { } r
+            ? new Rect(bounds.X + (int)MathF.Round(r.X * scale), bounds.Y + (int)MathF.Round(r.Y * scale), (int)MathF.Round(r.Width * scale), (int)MathF.Round(r.Height * scale))
+            : bounds;
         var region = full & bounds;
         if (region.Width <= 0 || region.Height <= 0 || full.Width <= 0 || full.Height <= 0) return;
 

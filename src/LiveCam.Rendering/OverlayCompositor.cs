@@ -40,39 +40,45 @@ public sealed class OverlayCompositor : IDisposable
         var frame = picture.Video;
         var options = picture.Overlay;
         _video.UploadBgr(frame);
-        var heat = picture.Heatmap;
-        if (heat is not null) _heat.UploadFloat(heat.Values, heat.Width, heat.Height);
-
-        var (x, y, w, h) = PictureLayout.Letterbox(frame.Width, frame.Height, targetWidth, targetHeight);
-        var region = picture.HeatmapRegion ?? new PixelRect(0, 0, frame.Width, frame.Height);
+        var panels = PictureLayout.Panels(picture, targetWidth, targetHeight);
         _program.Use();
         _gl.ActiveTexture(TextureUnit.Texture0);
         _gl.BindTexture(TextureTarget.Texture2D, _video.Handle);
         _program.Set("video", 0);
-        _gl.ActiveTexture(TextureUnit.Texture1);
-        _gl.BindTexture(TextureTarget.Texture2D, _heat.Handle);
-        _program.Set("heat", 1);
         _gl.ActiveTexture(TextureUnit.Texture2);
         _gl.BindTexture(TextureTarget.Texture2D, _colormaps.Handle);
         _program.Set("colormaps", 2);
-        _program.Set("viewport", x, y, w, h);
-        _program.Set("heatRegion", region.X / (float)frame.Width, region.Y / (float)frame.Height, region.Width / (float)frame.Width, region.Height / (float)frame.Height);
         _program.Set("target", targetWidth, targetHeight);
         _program.Set("flipY", flipY ? 1 : 0);
-        _program.Set("hasHeat", heat is null ? 0 : 1);
         _program.Set("mode", (int)options.Mode);
         _program.Set("colormap", (int)options.Colormap);
         _program.Set("opacity", options.Opacity);
         _program.Set("threshold", options.Threshold);
-        _program.Set("exactVideo", w == frame.Width && h == frame.Height && x == MathF.Floor(x) && y == MathF.Floor(y) ? 1 : 0);
-        // Only the letterbox bars need clearing: the quad covers the rest.
-        if (x > 0 || y > 0 || w < targetWidth || h < targetHeight)
+        // Only the letterbox bars need clearing: the quads cover the rest.
+        float covered = panels.Sum(p => p.Width * p.Height);
+        if (covered < targetWidth * (float)targetHeight)
         {
             _gl.ClearColor(0, 0, 0, 1);
             _gl.Clear(ClearBufferMask.ColorBufferBit);
         }
         _gl.BindVertexArray(_quad.Handle);
-        _gl.DrawArrays(PrimitiveType.TriangleStrip, 0, 4);
+        // Side by side: the same frame twice, each copy with its own heatmap (uploaded between the two draws).
+        foreach (var panel in panels)
+        {
+            var (x, y, w, h) = (panel.X, panel.Y, panel.Width, panel.Height);
+            var heat = panel.Heatmap;
+            // Uploading binds the texture to the active unit: unit 1, the heatmap's, so the colormaps stay bound to 2.
+            _gl.ActiveTexture(TextureUnit.Texture1);
+            if (heat is not null) _heat.UploadFloat(heat.Values, heat.Width, heat.Height);
+            var region = panel.HeatmapRegion ?? new PixelRect(0, 0, frame.Width, frame.Height);
+            _gl.BindTexture(TextureTarget.Texture2D, _heat.Handle);
+            _program.Set("heat", 1);
+            _program.Set("viewport", x, y, w, h);
+            _program.Set("heatRegion", region.X / (float)frame.Width, region.Y / (float)frame.Height, region.Width / (float)frame.Width, region.Height / (float)frame.Height);
+            _program.Set("hasHeat", heat is null ? 0 : 1);
+            _program.Set("exactVideo", w == frame.Width && h == frame.Height && x == MathF.Floor(x) && y == MathF.Floor(y) ? 1 : 0);
+            _gl.DrawArrays(PrimitiveType.TriangleStrip, 0, 4);
+        }
         var error = _gl.GetError();
         if (error != GLEnum.NoError) throw new InvalidOperationException($"OpenGL error {error} while compositing");
     }

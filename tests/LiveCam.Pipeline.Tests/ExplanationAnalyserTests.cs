@@ -39,10 +39,67 @@ public class ExplanationAnalyserTests
     }
 
     [Fact]
+    public void Side_by_side_explains_the_same_frame_a_second_way_as_the_explainer_would_alone()
+    {
+        using var model = RandomRobot();
+        var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("encoder.6"), Target.Sum());
+        using var scene = new SyntheticScene(160, 120, 30, seed: 2);
+        using var frame = new Frame(scene.Render(5), 5, TimeSpan.FromSeconds(1), "test");
+        Assert.Null(analyser.Analyse(frame).Side);
+
+        float[] Alone(string method, string layer, Target target)
+        {
+            using var scope = NewDisposeScope();
+            return model.CreateExplainer().Explain(model.Preprocess(frame.Pixels), MethodCatalog.Create(method), target, LayerSelector.Parse(layer)).Items[0].Map.Normalised;
+        }
+
+        analyser.SetSideBySide(SideBySide.Methods);
+        Assert.Equal(SideBySide.Methods, analyser.SideBySide);
+        var methods = analyser.Analyse(frame);
+        Assert.Equal(("gradcam", "eigencam"), (methods.Side!.LeftLabel, methods.Side.RightLabel));
+        Assert.Equal(Alone("gradcam", "encoder.6", Target.Sum()), methods.Heatmap!.Values);
+        Assert.Equal(Alone("eigencam", "encoder.6", Target.Sum()), methods.Side.Heatmap!.Values);
+
+        analyser.SetSideBySide(SideBySide.Layers);
+        var layers = analyser.Analyse(frame);
+        var shallower = analyser.SteppableLayers[analyser.SteppableLayers.ToList().IndexOf("encoder.6") - 1];
+        Assert.Equal(("encoder.6", shallower), (layers.Side!.LeftLabel, layers.Side.RightLabel));
+        Assert.Equal(Alone("gradcam", shallower, Target.Sum()), layers.Side.Heatmap!.Values);
+
+        // The robot's outputs are not classes: the other side explains the next target its head steps to.
+        analyser.SetSideBySide(SideBySide.Targets);
+        var targets = analyser.Analyse(frame);
+        var next = RobotHead.Instance.StepTarget(Target.Sum(), +1, 325, null)!;
+        Assert.Equal(next.Description, targets.Side!.RightLabel);
+        Assert.Equal(Alone("gradcam", "encoder.6", next), targets.Side.Heatmap!.Values);
+
+        analyser.SetSideBySide(SideBySide.Off);
+        Assert.Null(analyser.Analyse(frame).Side);
+    }
+
+    [Fact]
+    public void Side_by_side_classes_explain_the_second_most_probable_class_beside_the_first()
+    {
+        manual_seed(4);
+        using var model = new VisionModel("resnet18", TorchVisionArchitectures.Find("resnet18")!.Build(), CPU,
+            new ModelInput(64, 64, (image, device) => ImageNetPreprocessing.Normalise(image, device)), new ClassifierHead(), "layer4", "random");
+        var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("layer4"), Target.Parse("top"));
+        analyser.SetSideBySide(SideBySide.Targets);
+        using var scene = new SyntheticScene(96, 64, 30, seed: 6);
+        using var frame = new Frame(scene.Render(1), 1, TimeSpan.Zero, "test");
+        var analysis = analyser.Analyse(frame);
+        var order = analysis.Outputs!.Select((v, i) => (v, i)).OrderByDescending(t => t.v).Select(t => t.i).ToList();
+        Assert.Equal(order[0], analysis.ExplainedOutput);
+        Assert.Equal(order[1], analysis.Side!.ExplainedOutput);
+        Assert.Equal(($"output {order[0]}", $"output {order[1]}"), (analysis.Side.LeftLabel, analysis.Side.RightLabel));
+    }
+
+    [Fact]
     public void Five_hundred_frames_leak_no_tensors_no_hooks_and_no_pixels()
     {
         using var model = RandomRobot();
         var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("encoder.6"), Target.Sum());
+        analyser.SetSideBySide(SideBySide.Methods);  // two explanations a frame
         using var scene = new SyntheticScene(160, 120, 30, seed: 3);
         using (var first = new Frame(scene.Render(0), 0, TimeSpan.Zero, "test")) analyser.Analyse(first);
         long tensors = DisposeScopeManager.Statistics.ThreadTotalLiveCount;

@@ -83,6 +83,14 @@ public sealed class GlWindowSinkTests : IDisposable
         public void StepLayer(int by) => Calls.Add($"layer {by}");
         public void StepTarget(int by) => Calls.Add($"target {by}");
         public void ResetTarget() => Calls.Add("target reset");
+        public void SetMethod(string name) => Calls.Add($"method {name}");
+        public void SetSideBySide(Analysers.SideBySide side)
+        {
+            Calls.Add($"side {side}");
+            SideBySide = side;
+        }
+        public Analysers.SideBySide SideBySide { get; private set; }
+        public string Method => "gradcam";
     }
 
     [SkippableFact]
@@ -174,7 +182,7 @@ public sealed class GlWindowSinkTests : IDisposable
         using (var frame = new Frame(new Mat(300, 400, MatType.CV_8UC3, new Scalar(40, 160, 220)), 1, TimeSpan.Zero, "/data/clips/thymio_clip_1.avi"))
             sink.Show(frame, analysis);
         Assert.Contains(sink.Help, row => row.Keys == "i" && row.Does == "inset corner");
-        Assert.Equal(16, sink.Help.Count);
+        Assert.Equal(17, sink.Help.Count);
         sink.PressKey('/');
         var (withHud, error) = sink.Screenshot();
         sink.PressKey('H');

@@ -139,6 +139,60 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.True(Cv2.Norm(a, video, NormTypes.INF) > 0);
     }
 
+    /// <summary>A booth's picture: the frame twice side by side, each copy with its own heatmap, the halves' labels, the
+    /// caption and text twice the usual size.</summary>
+    [SkippableFact]
+    public void Side_by_side_with_a_caption_and_big_text_is_drawn_alike_and_each_half_shows_its_own_map()
+    {
+        using var context = HeadlessGl.Context();
+        using var gl = new GlPictureRenderer(context);
+        using var cpu = new CpuPictureRenderer();
+        using var video = Scene(320, 240);
+        var right = new HeatmapImage(7, 9, Enumerable.Range(0, 63).Select(i => 1 - (i * 17 % 63) / 62f).ToArray());
+        var picture = Sample(video, new OverlayOptions { Opacity = 0.6f }) with
+        {
+            Side = new SidePanel(right, new PixelRect(40, 0, 240, 240), "gradcam", "eigencam"),
+            Caption = "Red shows what made the network say \"cat\"; blue, what it ignores.",
+            TextScale = 2,
+            Inset = null,
+        };
+        using var a = new Mat();
+        using var b = new Mat();
+        gl.Render(picture, a);
+        cpu.Render(picture, b);
+        Assert.Equal((320, 240), (a.Width, a.Height));
+        Assert.Equal((320, 240), (b.Width, b.Height));
+        var mask = TextMask(picture, 320, 240);
+        var (x, y) = (Bytes(a), Bytes(b));
+        int off = 0, pixels = 0;
+        for (int row = 0; row < 240; row++)
+            for (int col = 0; col < 320; col++)
+            {
+                if (mask[row, col]) continue;
+                pixels++;
+                int o = (row * 320 + col) * 3;
+                if (Enumerable.Range(0, 3).Max(c => Math.Abs(x[o + c] - y[o + c])) > 6) off++;
+            }
+        output.WriteLine($"side by side: {off} of {pixels} pixels outside text differ by more than 6/255 ({context.Renderer})");
+        Assert.True(off <= pixels / 500, $"side by side: {off} of {pixels} pixels outside text differ by more than 6/255");
+
+        // Each half is the frame at half size with its own map: the halves differ where the maps differ, and the plain
+        // frame (no maps) differs from both.
+        var plain = picture with { Heatmap = null, Side = picture.Side! with { Heatmap = null }, Hud = null, Caption = null };
+        using var bare = new Mat();
+        cpu.Render(plain, bare);
+        var panels = PictureLayout.Panels(picture, 320, 240);
+        Assert.Equal(2, panels.Count);
+        Assert.Equal((0f, 160f, 160f), (panels[0].X, panels[1].X, panels[0].Width));
+        using var leftHalf = new Mat(b, new Rect(0, 115, 160, 55));
+        using var rightHalf = new Mat(b, new Rect(160, 115, 160, 55));
+        using var bareLeft = new Mat(bare, new Rect(0, 115, 160, 55));
+        using var bareRight = new Mat(bare, new Rect(160, 115, 160, 55));
+        Assert.Equal(0, Cv2.Norm(bareLeft, bareRight, NormTypes.INF));   // the same frame twice
+        Assert.True(Cv2.Norm(leftHalf, rightHalf, NormTypes.L1) > 50_000, "the two halves show the same map");
+        Assert.True(Cv2.Norm(leftHalf, bareLeft, NormTypes.L1) > 50_000 && Cv2.Norm(rightHalf, bareRight, NormTypes.L1) > 50_000);
+    }
+
     [SkippableFact]
     public void A_returned_picture_is_the_callers_a_later_render_or_disposing_the_renderer_does_not_touch_it()
     {

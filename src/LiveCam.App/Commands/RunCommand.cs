@@ -64,6 +64,8 @@ internal static class RunCommand
         var serve = new Option<string?>("--serve") { Description = "also show the live view in a browser at [ADDRESS:]PORT (loopback unless an address is given; any other address needs a token)" };
         var token = new Option<string?>("--token") { Description = "the token --serve asks for on a non-loopback address (default: one is generated and printed)" };
         var maxViewers = new Option<int>("--max-viewers") { Description = "browsers watching at once (more get 503)", DefaultValueFactory = _ => 8 };
+        var booth = new Option<bool>("--booth") { Description = "a demo booth: fullscreen, big text, a sentence saying what the colours mean, and a tour of methods and side-by-side views when nobody touches a key" };
+        var attractAfter = new Option<double>("--attract-after") { Description = "with --booth: seconds without a key press before the tour starts", DefaultValueFactory = _ => 30 };
         var timing = new Option<TimingMode>("--timing")
         {
             Description = "live: video at the source's rate, overlay as analyses arrive; exact: every frame waits for its own analysis",
@@ -77,12 +79,21 @@ internal static class RunCommand
         command.Add(serve);
         command.Add(token);
         command.Add(maxViewers);
+        command.Add(booth);
+        command.Add(attractAfter);
         command.SetAction(parsed =>
         {
             try
             {
                 var served = parsed.GetValue(serve) is { } address ? Serve.ServeOptions.Parse(address, parsed.GetValue(token), parsed.GetValue(maxViewers)) : null;
-                var settings = options.Settings(parsed, parsed.GetValue(outFile), parsed.GetValue(headless), parsed.GetValue(timing), render: false, null) with { Serve = served };
+                if (parsed.GetValue(attractAfter) <= 0) throw new UsageException("--attract-after must be more than 0 seconds");
+                if (parsed.GetValue(booth) && (parsed.GetValue(headless) || !Display.Available()))
+                    throw new UsageException("--booth needs a window (no display here, or --headless)");
+                var settings = options.Settings(parsed, parsed.GetValue(outFile), parsed.GetValue(headless), parsed.GetValue(timing), render: false, null) with
+                {
+                    Serve = served,
+                    BoothAttractAfter = parsed.GetValue(booth) ? TimeSpan.FromSeconds(parsed.GetValue(attractAfter)) : null,
+                };
                 return Run(parsed, options.Source, options.Model, settings, output, error);
             }
             catch (Exception e)
@@ -129,6 +140,8 @@ internal static class RunCommand
         public Serve.ServeOptions? Serve { get; init; }
         /// <summary>A mode that changes the model and adds keys and HUD lines (teach); null for none.</summary>
         public ILiveMode? Mode { get; init; }
+        /// <summary>A demo booth (fullscreen, big text, the colours' legend, the attract loop after this idle time); null for none.</summary>
+        public TimeSpan? BoothAttractAfter { get; init; }
     }
 
     internal static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions, RunSettings settings, TextWriter output, TextWriter error)
@@ -205,7 +218,18 @@ internal static class RunCommand
                             Width = info.Width, Height = info.Height, RecordFps = recordFps,
                             Explanation = analyser as IExplanationControls, Freeze = freeze, Log = Log,
                             ModeKeys = settings.Mode is null ? null : settings.Mode.Keys, ModeHud = settings.Mode is null ? null : settings.Mode.Hud,
+                            // A live camera that stops sending (unplugged) is said so until it is back.
+                            StallNotice = info.IsLive && timing == TimingMode.Live ? TimeSpan.FromSeconds(2) : null,
                         };
+                        if (settings.BoothAttractAfter is { } attract)
+                        {
+                            options = options with
+                            {
+                                Fullscreen = true,
+                                View = new ViewOptions { TextScale = 2, Legend = true },
+                                Attract = new Pipeline.Sinks.Window.AttractLoop(attract, TimeSpan.FromSeconds(8)),
+                            };
+                        }
                         sinks.Add(choice.Choose<IFrameSink>("renderer: OpenCV window, drawn on the CPU",
                             () =>
                             {

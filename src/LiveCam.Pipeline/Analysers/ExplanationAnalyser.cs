@@ -22,6 +22,27 @@ public interface IExplanationControls
     void StepTarget(int by);
     /// <summary>Back to the model's usual target (its head's: top-1 for classifiers, all outputs for the robot).</summary>
     void ResetTarget();
+    /// <summary>The method of <see cref="MethodCatalog.Names"/> called <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">No method has that name.</exception>
+    void SetMethod(string name);
+    /// <summary>What the second explanation beside the first differs in; <see cref="SideBySide.Off"/> for none.</summary>
+    void SetSideBySide(SideBySide side);
+    /// <summary>The side-by-side view now (any thread).</summary>
+    SideBySide SideBySide { get; }
+    /// <summary>The method now (any thread).</summary>
+    string Method { get; }
+}
+
+/// <summary>Two explanations of the same frame at once, differing in one thing.</summary>
+public enum SideBySide
+{
+    Off,
+    /// <summary>Another method (Grad-CAM beside Eigen-CAM, or the current method beside Grad-CAM).</summary>
+    Methods,
+    /// <summary>The layer before the current one (a shallower view).</summary>
+    Layers,
+    /// <summary>Another class: the second most probable (a classifier), the next output (others).</summary>
+    Targets,
 }
 
 /// <summary>
@@ -32,7 +53,10 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
 {
     /// <summary>Method, layer and target; <paramref name="Interactive"/> when chosen by a key rather than at start,
     /// so a choice that does not apply to this model is reported in the HUD instead of ending the run.</summary>
-    sealed record Choice(ExplanationMethod Method, LayerSelector Layer, Target Target, bool Interactive);
+    sealed record Choice(ExplanationMethod Method, LayerSelector Layer, Target Target, bool Interactive)
+    {
+        public SideBySide Side { get; init; }
+    }
 
     readonly VisionModel _model;
     readonly Explainer _explainer;
@@ -134,6 +158,7 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
                 var first = set.Items[0];
                 _outputCount = set.Outputs.Length;
                 if (first.ClassIndex is { } explained) _lastExplained = explained;
+                var side = choice.Side == SideBySide.Off ? null : ExplainBeside(input, choice, first, set.Outputs, analysis.HeatmapRegion);
                 return analysis with
                 {
                     CompletedAt = MonotonicClock.Now,
@@ -141,6 +166,7 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
                     Outputs = set.Outputs,
                     ExplainedOutput = first.ClassIndex,
                     Description = Volatile.Read(ref _description),
+                    Side = side,
                 };
             }
             catch (Exception e) when (choice.Interactive && e is ArgumentException or InvalidOperationException)
@@ -157,6 +183,51 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         // The explanation does not apply (say, CAM on a head without global pooling): the predictions still show.
         return analysis with { CompletedAt = MonotonicClock.Now, Outputs = Predict(input), Description = Volatile.Read(ref _description) };
     }
+
+    /// <summary>The second explanation of a side-by-side view: the same frame, one thing changed.</summary>
+    SideExplanation ExplainBeside(Tensor input, Choice choice, Explanation first, float[] outputs, PixelRect? region)
+    {
+        var method = choice.Method;
+        var layer = choice.Layer;
+        var target = choice.Target;
+        string left, right;
+        switch (choice.Side)
+        {
+            case SideBySide.Methods:
+                method = MethodCatalog.Create(method.Name == "gradcam" ? "eigencam" : "gradcam");
+                (left, right) = (choice.Method.Name, method.Name);
+                break;
+            case SideBySide.Layers:
+                var current = _layerInfo?.Name;
+                int i = current is null ? -1 : _layers.IndexOf(current);
+                var other = i > 0 ? _layers[i - 1] : _layers.Count > 1 ? _layers[Math.Min(i + 1, _layers.Count - 1)] : null;
+                if (other is null || !method.ExplainsLayer) return new SideExplanation(null, region, current ?? "input", $"{method.Name} explains no layer", null);
+                layer = new LayerSelector.ByName(other);
+                (left, right) = (current ?? LayerText(choice.Layer), other);
+                break;
+            default:
+                int? explained = first.ClassIndex;
+                var next = _model.Head.OutputsAreClassLogits && outputs.Length > 1
+                    ? Target.Class(Enumerable.Range(0, outputs.Length).Where(k => k != explained).MaxBy(k => outputs[k]))
+                    : _model.Head.StepTarget(choice.Target, +1, outputs.Length, explained);
+                if (next is null) return new SideExplanation(null, region, TargetText(choice.Target, explained), "no other target", null);
+                target = next;
+                (left, right) = (TargetText(choice.Target, explained), TargetText(next, next.ClassIndex));
+                break;
+        }
+        try
+        {
+            var e = _explainer.Explain(input, method, target, layer).Items[0];
+            return new SideExplanation(new HeatmapImage(e.Map.Height, e.Map.Width, e.Map.Normalised), region, left, right, e.ClassIndex);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return new SideExplanation(null, region, left, $"{right}: not available here", null);
+        }
+    }
+
+    string TargetText(Target target, int? explained) =>
+        explained is { } k ? _model.Head.Label(k) ?? $"output {k}" : target.Description;
 
     float[] Predict(Tensor input)
     {
@@ -195,6 +266,14 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         : null);
 
     public void ResetTarget() => Change(c => c with { Target = Target.Parse(_model.DefaultTarget) });
+
+    public void SetMethod(string name) => Change(c => c with { Method = MethodCatalog.Create(name) });
+
+    public void SetSideBySide(SideBySide side) => Change(c => c.Side == side ? null : c with { Side = side });
+
+    public SideBySide SideBySide => Volatile.Read(ref _choice).Side;
+
+    public string Method => Volatile.Read(ref _choice).Method.Name;
 
     static int Mod(int a, int n) => ((a % n) + n) % n;
 }

@@ -29,8 +29,22 @@ public sealed class PictureComposer(PipelineMetrics metrics, Func<string> descri
             if (extraHud is not null) hud.AddRange(extraHud);
         }
         var inset = analysis?.Outputs is { Count: > 0 } outputs ? head?.Inset(outputs, analysis.ExplainedOutput) : null;
-        return Still(frame.Pixels, analysis, view, hud, inset, help);
+        return Still(frame.Pixels, analysis, view, hud, inset, help) with { Caption = view.Legend ? Legend(analysis, view) : null };
     }
+
+    /// <summary>One plain sentence saying what the colours mean, naming the class the map explains when it is one.</summary>
+    string? Legend(Analysis? analysis, ViewOptions view)
+    {
+        if (analysis?.Heatmap is null || !view.ShowOverlay) return null;
+        var (high, low) = Colormaps.Words(view.Overlay.Colormap);
+        if (analysis.Side is not null) return $"One picture, two explanations. {Capital(high)}: what counts most; {low}: what is ignored.";
+        var label = analysis.ExplainedOutput is { } k ? head?.Label(k) : null;
+        return label is null
+            ? $"{Capital(high)} shows where the network looks most; {low}, what it ignores."
+            : $"{Capital(high)} shows what made the network say \"{label}\"; {low}, what it ignores.";
+    }
+
+    static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 
     /// <summary>A picture of <paramref name="image"/> with this analysis's heatmap, the given HUD lines and inset (stills:
     /// <c>explain</c>, PNG sheets).</summary>
@@ -48,6 +62,10 @@ public sealed class PictureComposer(PipelineMetrics metrics, Func<string> descri
             Inset = view.ShowHud ? inset : null,
             InsetCorner = view.InsetCorner,
             Help = help,
+            TextScale = view.TextScale,
+            Side = analysis?.Side is { } side
+                ? new SidePanel(view.ShowOverlay ? side.Heatmap : null, side.Region, side.LeftLabel, side.RightLabel)
+                : null,
         };
     }
 }

@@ -12,4 +12,8 @@ public sealed record ViewOptions
     /// <summary>Whether the HUD text and the model's inset are drawn.</summary>
     public bool ShowHud { get; init; } = true;
     public Corner InsetCorner { get; init; } = Corner.BottomRight;
+    /// <summary>Text size against the usual (2 at a booth, read from across the room).</summary>
+    public float TextScale { get; init; } = 1;
+    /// <summary>Whether a sentence along the bottom says what the colours mean.</summary>
+    public bool Legend { get; init; }
 }

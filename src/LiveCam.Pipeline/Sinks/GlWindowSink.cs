@@ -35,6 +35,14 @@ public sealed record WindowOptions
     public Func<Func<Frame?>, IEnumerable<Window.KeyBinding>>? ModeKeys { get; init; }
     /// <summary>A mode's own HUD lines (what teach has learnt), read for every picture on the window's thread.</summary>
     public Func<IEnumerable<HudLine>>? ModeHud { get; init; }
+    /// <summary>Start in fullscreen.</summary>
+    public bool Fullscreen { get; init; }
+    /// <summary>Say so when no new frame has come for this long (a live camera unplugged); null never.</summary>
+    public TimeSpan? StallNotice { get; init; }
+    /// <summary>A demo booth's attract loop; null for none.</summary>
+    public Window.AttractLoop? Attract { get; init; }
+    /// <summary>The clock the view's timed behaviour reads (tests give their own).</summary>
+    public Func<TimeSpan> Clock { get; init; } = () => MonotonicClock.Now;
 }
 
 /// <summary>
@@ -72,6 +80,7 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
                 _renderer = new GlPictureRenderer(_window);
                 _view = new LiveView(options, composer, (picture, into) => _renderer.Render(picture, into), requestStop, _window.ToggleFullscreen);
                 _window.KeyPressed += OnKey;
+                if (options.Fullscreen) _window.ToggleFullscreen();
                 Renderer = _window.Renderer;
             });
         }
@@ -150,7 +159,8 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
             _view.AnalysisOnScreen = arrived;
             _dirty = true;
         }
-        if (_dirty && _view!.OnScreen is { } onScreen) Present(onScreen, _view.AnalysisOnScreen);
+        if (_view!.Tick()) _dirty = true;  // a time-driven change: the attract loop's next step, a stall notice
+        if (_dirty && _view.OnScreen is { } onScreen) Present(onScreen, _view.AnalysisOnScreen);
     }
 
     void PollEvents()
@@ -171,7 +181,7 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
 
     void OnKey(int key)
     {
-        if (_view is not null && _view.Keys.Press(key)) _dirty = true;
+        if (_view is not null && _view.Press(key)) _dirty = true;
     }
 
     void ReleaseGl()

@@ -35,6 +35,7 @@ public sealed class WindowSink : IFrameSink
             throw new SinkException($"cannot open a window: {e.ErrMsg}", e);
         }
         _view = new LiveView(options, composer, renderer.Render, requestStop, ToggleFullscreen);
+        if (options.Fullscreen) ToggleFullscreen();
     }
 
     public void Show(Frame frame, Analysis? analysis)
@@ -44,7 +45,7 @@ public sealed class WindowSink : IFrameSink
         _renderer.Render(_view.ScreenPicture(frame, analysis), _canvas);
         Cv2.ImShow(_title, _canvas);
         _view.Shown(frame, analysis);
-        if (KeyCode(Cv2.WaitKeyEx(1)) is { } key) _view.Keys.Press(key);
+        if (KeyCode(Cv2.WaitKeyEx(1)) is { } key) _view.Press(key);
         // The window counts as closed only once it has been seen mapped: it may appear a few frames late.
         bool visible = Cv2.GetWindowProperty(_title, WindowPropertyFlags.Visible) >= 1;
         _seenVisible |= visible;

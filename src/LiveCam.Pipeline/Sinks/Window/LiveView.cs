@@ -1,5 +1,6 @@
 using System.Globalization;
 using LiveCam.Core;
+using LiveCam.Pipeline.Analysers;
 using LiveCam.Pipeline.Drawing;
 using LiveCam.Rendering;
 using LiveCam.Drawing;
@@ -24,6 +25,8 @@ public sealed class LiveView : IFramePainter, IDisposable
     readonly Recorder _recorder;
     readonly SnapshotWriter _snapshots;
     bool _help, _stopRequested, _snapshot;
+    TimeSpan _lastShown;
+    int? _stalledShown;
     string? _notice;
     TimeSpan _noticeUntil;
 
@@ -61,6 +64,7 @@ public sealed class LiveView : IFramePainter, IDisposable
             KeyTable.Bind("down / up", "layer deeper / shallower", (KeyDown, () => x?.StepLayer(+1)), (KeyUp, () => x?.StepLayer(-1))),
             KeyTable.Bind(". / ,", "target next / previous", ('.', () => x?.StepTarget(+1)), (',', () => x?.StepTarget(-1))),
             KeyTable.Bind("t", "target top-1 (robot: all outputs)", ('T', () => x?.ResetTarget())),
+            KeyTable.Bind("b", "side by side: two methods / layers / classes / off", ('B', () => x?.SetSideBySide((SideBySide)(((int)x.SideBySide + 1) % 4)))),
             KeyTable.Bind("space", "freeze frame on / off", (' ', ToggleFreeze)),
             KeyTable.Bind("o", "overlay on / off", ('O', () => Change(v => v with { ShowOverlay = !v.ShowOverlay }))),
             KeyTable.Bind("+ / -", "opacity", ('=', () => Opacity(0.1f)), (KeypadPlus, () => Opacity(0.1f)), ('-', () => Opacity(-0.1f)), (KeypadMinus, () => Opacity(-0.1f))),
@@ -78,11 +82,44 @@ public sealed class LiveView : IFramePainter, IDisposable
         return bindings;
     }
 
+    /// <summary>A key was pressed: it runs its action; during a booth's attract loop it ends the loop instead (quit still
+    /// quits). True when something changed.</summary>
+    public bool Press(int key)
+    {
+        if (_options.Attract is { } attract && attract.Input(_options.Clock(), _options.Explanation) && key is not ('Q' or KeyEscape)) return true;
+        return Keys.Press(key);
+    }
+
+    /// <summary>Time-driven changes, called while the window waits: the attract loop's steps, the notice of a stalled
+    /// source appearing and counting seconds. True when the picture must be drawn again.</summary>
+    public bool Tick()
+    {
+        var now = _options.Clock();
+        bool changed = _options.Attract?.Tick(now, _options.Explanation) == true;
+        var stalled = StalledSeconds(now);
+        if (stalled != _stalledShown)
+        {
+            _stalledShown = stalled;
+            changed = true;
+        }
+        return changed;
+    }
+
+    /// <summary>Whole seconds without a new frame, past the stall notice's delay; null when frames come (or are frozen).</summary>
+    int? StalledSeconds(TimeSpan now)
+    {
+        if (_options.StallNotice is not { } after || _lastShown == TimeSpan.Zero || _options.Freeze?.IsFrozen == true) return null;
+        var waited = now - _lastShown;
+        return waited >= after ? (int)waited.TotalSeconds : null;
+    }
+
     /// <summary>The frame is now on screen: the view keeps a handle on it, takes the snapshot asked for, records it.</summary>
     public void Shown(Frame frame, Analysis? analysis)
     {
         ArgumentNullException.ThrowIfNull(frame);
         var handle = frame.Share();
+        _lastShown = _options.Clock();
+        _stalledShown = null;
         OnScreen?.Dispose();
         OnScreen = handle;
         AnalysisOnScreen = analysis;
@@ -109,6 +146,9 @@ public sealed class LiveView : IFramePainter, IDisposable
     {
         var o = View.Overlay;
         var segments = new List<HudSegment>();
+        if (StalledSeconds(_options.Clock()) is { } stalled)
+            yield return new HudLine(string.Create(CultureInfo.InvariantCulture, $"No picture from the camera for {stalled} s: waiting for it to come back..."), HudText.Notice);
+        if (_options.Attract?.Running == true) yield return new HudLine("Demo: press any key to take over", HudText.Notice);
         if (_options.Freeze?.IsFrozen == true) segments.Add(new HudSegment("FROZEN"));
         if (_recorder.Path is { } recording) segments.Add(new HudSegment($"REC {Path.GetFileName(recording)}"));
         segments.Add(new HudSegment(string.Create(CultureInfo.InvariantCulture,
