@@ -94,6 +94,11 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
 
     public string Renderer { get; private set; } = "";
 
+    /// <summary>Pictures drawn on screen so far: each frame shown, and each redraw between frames (a late analysis,
+    /// a key, the attract loop's step, a stalled source's notice). For tests and support.</summary>
+    public long Presented => Interlocked.Read(ref _presented);
+    long _presented;
+
     /// <summary>The help's rows, as the window draws them: the key table's.</summary>
     public IReadOnlyList<HelpRow> Help => _thread.Invoke(() => _view!.Keys.Help);
 
@@ -177,6 +182,7 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
         _window.BindDefaultFramebuffer();
         _renderer!.Draw(_view!.ScreenPicture(frame, analysis), w, h, flipY: true);
         _window.SwapBuffers();
+        Interlocked.Increment(ref _presented);
     }
 
     void OnKey(int key)
