@@ -120,6 +120,8 @@ internal static class CompareCommand
         {
             foreach (var path in request.Images) images.Add(FitToCell(path, request.Cell));
             var modelLabels = new IReadOnlyList<string>[models.Count];
+            // A class index's name when every model agrees on it (one model with labels, a taught head).
+            var classNames = new Dictionary<int, string?>();
             int sizeX = request.Methods?.Count ?? 1, sizeL = request.Layers?.Count ?? 1, sizeT = request.Targets?.Count ?? 1;
             int Key(int m, int i, int x, int l, int t) => (((m * images.Count + i) * sizeX + x) * sizeL + l) * sizeT + t;
 
@@ -133,6 +135,9 @@ internal static class CompareCommand
                     // One model in memory at a time.
                     using var model = options.LoadModel(parsed, models[m].Name, models[m].Weights);
                     modelLabels[m] = [model.Name, .. Wrapped($"weights: {model.Weights}")];
+                    foreach (var t in request.Targets ?? [])
+                        if (int.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out int k))
+                            classNames[k] = m == 0 || classNames.GetValueOrDefault(k) == model.Head.Label(k) ? model.Head.Label(k) : null;
                     var explainer = model.CreateExplainer();
                     double loaded = clock.Elapsed.TotalSeconds;
                     for (int i = 0; i < images.Count; i++)
@@ -162,7 +167,8 @@ internal static class CompareCommand
                 new("image", request.Images.Select(p => (IReadOnlyList<string>)[Path.GetFileName(p)]).ToList()),
                 Axis("method", request.Methods, m => m),
                 Axis("layer", request.Layers, l => $"@ {l}"),
-                Axis("target", request.Targets, t => $"target: {t}"),
+                Axis("target", request.Targets, t => int.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out int k) && classNames.GetValueOrDefault(k) is { } name
+                    ? $"target: {t} ({name})" : $"target: {t}"),
             };
             var grid = new ComparisonGrid(axes, request.Cell.Width, request.Cell.Height, request.Transpose);
             using var picture = grid.Draw(e => cells[Key(e[ModelAxis], e[ImageAxis], e[MethodAxis], e[LayerAxis], e[TargetAxis])]);
