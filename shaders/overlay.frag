@@ -10,6 +10,8 @@ uniform int mode;             // 0 blend, 1 heatmap only, 2 video only, 3 intere
 uniform int colormap;         // row of the colormap table: 0 jet, 1 turbo, 2 viridis, 3 inferno
 uniform float opacity;
 uniform float threshold;
+uniform sampler2D dream;      // a DeepDream of the frame (BGR bytes as RGB), shown in place of the video over the heat region
+uniform int hasDream;
 uniform int exactVideo;       // 1 when frame pixels map 1:1 onto target pixels: fetched, not filtered (cheaper on software GL)
 
 in vec2 uv;                   // frame coordinates (video.vert)
@@ -29,6 +31,8 @@ vec3 colourOf(float t)
 void main()
 {
     vec3 rgb = exactVideo == 1 ? texelFetch(video, ivec2(uv * vec2(textureSize(video, 0))), 0).bgr : texture(video, uv).bgr;
+    bool inRegion = all(greaterThanEqual(hv, vec2(0.0))) && all(lessThanEqual(hv, vec2(1.0)));
+    if (hasDream == 1 && inRegion) rgb = texture(dream, hv).bgr;
     float h = -1.0;
     if (hasHeat == 1 && mode != 2 && all(greaterThanEqual(hv, vec2(0.0))) && all(lessThanEqual(hv, vec2(1.0))))
         h = texture(heat, hv).r;

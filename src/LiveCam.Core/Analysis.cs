@@ -33,7 +33,14 @@ public sealed record Analysis(long FrameSequence, TimeSpan FrameCaptureTime, Tim
 
     /// <summary>A second explanation of the same frame, shown beside the first; null when there is none.</summary>
     public SideExplanation? Side { get; init; }
+
+    /// <summary>What the network wants to see in this frame (DeepDream), shown in place of the part the model sees
+    /// (<see cref="HeatmapRegion"/>); null when not dreaming.</summary>
+    public BgrImage? Dream { get; init; }
 }
+
+/// <summary>A small colour image: BGR bytes, row-major, no padding. Immutable once made.</summary>
+public sealed record BgrImage(int Height, int Width, byte[] Pixels);
 
 /// <summary>A second explanation of the same frame (another method, layer or class), and what tells the two apart.</summary>
 /// <param name="Heatmap">Null when it could not be made (its label says why).</param>

@@ -37,6 +37,10 @@ public sealed record Picture
     /// <summary>The help, drawn on an opaque panel over everything else; null hides it.</summary>
     public IReadOnlyList<HelpRow>? Help { get; init; }
 
+    /// <summary>An image drawn in place of the video over <see cref="HeatmapRegion"/> (a DeepDream of the frame), stretched
+    /// to it; null for none. With it no heatmap is drawn.</summary>
+    public BgrImage? Dream { get; init; }
+
     /// <summary>Text size against the usual for this target (a booth's screen read from across the room: 2).</summary>
     public float TextScale { get; init; } = 1;
 

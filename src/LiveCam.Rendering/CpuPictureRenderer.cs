@@ -28,7 +28,8 @@ public sealed class CpuPictureRenderer : IPictureRenderer
         if (picture.Side is null)
         {
             picture.Video.CopyTo(into);
-            if (picture.Heatmap is { } map) BlendHeatmap(picture.Overlay, map, picture.HeatmapRegion, new Rect(0, 0, into.Width, into.Height), 1, into);
+            if (picture.Dream is { } dream) DrawDream(dream, picture.HeatmapRegion, into);
+            else if (picture.Heatmap is { } map) BlendHeatmap(picture.Overlay, map, picture.HeatmapRegion, new Rect(0, 0, into.Width, into.Height), 1, into);
         }
         else
         {
@@ -47,6 +48,21 @@ public sealed class CpuPictureRenderer : IPictureRenderer
         _quads.Clear();
         PictureLayout.Build(picture, into.Width, into.Height, _quads);
         QuadRasteriser.Draw(_quads, into);
+    }
+
+    /// <summary>The dream stretched over the region (bilinear at pixel centres, as the GPU samples it), the frame's part kept.</summary>
+    static void DrawDream(BgrImage dream, PixelRect? heatRegion, Mat canvas)
+    {
+        var bounds = new Rect(0, 0, canvas.Width, canvas.Height);
+        var full = heatRegion is { } r ? new Rect(r.X, r.Y, r.Width, r.Height) : bounds;
+        var region = full & bounds;
+        if (region.Width <= 0 || region.Height <= 0) return;
+        using var small = Mat.FromPixelData(dream.Height, dream.Width, MatType.CV_8UC3, dream.Pixels);
+        using var large = new Mat();
+        Cv2.Resize(small, large, new Size(full.Width, full.Height), interpolation: InterpolationFlags.Linear);
+        using var visible = new Mat(large, new Rect(region.X - full.X, region.Y - full.Y, region.Width, region.Height));
+        using var into = new Mat(canvas, region);
+        visible.CopyTo(into);
     }
 
     /// <param name="bounds">Where the frame is in the canvas.</param>

@@ -17,7 +17,7 @@ public sealed class OverlayCompositor : IDisposable
     readonly GL _gl;
     readonly GlShaderProgram _program;
     readonly GlEmptyVertexArray _quad;
-    readonly GlTexture _video, _heat, _colormaps;
+    readonly GlTexture _video, _heat, _colormaps, _dream;
 
     /// <param name="shaderDirectory">Where video.vert and overlay.frag are (shaders/ next to the app).</param>
     public OverlayCompositor(GL gl, string? shaderDirectory = null)
@@ -29,6 +29,7 @@ public sealed class OverlayCompositor : IDisposable
         _video = new GlTexture(gl, TextureMinFilter.Linear);
         _heat = new GlTexture(gl, TextureMinFilter.Linear);
         _colormaps = new GlTexture(gl, TextureMinFilter.Linear);
+        _dream = new GlTexture(gl, TextureMinFilter.Linear);
         _colormaps.UploadRgbFloat(Colormaps.Table, 256, Colormaps.All.Length);
     }
 
@@ -54,6 +55,11 @@ public sealed class OverlayCompositor : IDisposable
         _program.Set("colormap", (int)options.Colormap);
         _program.Set("opacity", options.Opacity);
         _program.Set("threshold", options.Threshold);
+        _gl.ActiveTexture(TextureUnit.Texture3);
+        if (picture.Dream is { } dream) _dream.UploadBgr(dream.Pixels, dream.Width, dream.Height);
+        _gl.BindTexture(TextureTarget.Texture2D, _dream.Handle);
+        _program.Set("dream", 3);
+        _program.Set("hasDream", picture.Dream is null ? 0 : 1);
         // Only the letterbox bars need clearing: the quads cover the rest.
         float covered = panels.Sum(p => p.Width * p.Height);
         if (covered < targetWidth * (float)targetHeight)
@@ -66,7 +72,7 @@ public sealed class OverlayCompositor : IDisposable
         foreach (var panel in panels)
         {
             var (x, y, w, h) = (panel.X, panel.Y, panel.Width, panel.Height);
-            var heat = panel.Heatmap;
+            var heat = picture.Dream is null ? panel.Heatmap : null;  // a dream is shown instead of the heatmap
             // Uploading binds the texture to the active unit: unit 1, the heatmap's, so the colormaps stay bound to 2.
             _gl.ActiveTexture(TextureUnit.Texture1);
             if (heat is not null) _heat.UploadFloat(heat.Values, heat.Width, heat.Height);
@@ -86,6 +92,7 @@ public sealed class OverlayCompositor : IDisposable
     public void Dispose()
     {
         _colormaps.Dispose();
+        _dream.Dispose();
         _heat.Dispose();
         _video.Dispose();
         _quad.Dispose();

@@ -193,6 +193,39 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.True(Cv2.Norm(leftHalf, bareLeft, NormTypes.L1) > 50_000 && Cv2.Norm(rightHalf, bareRight, NormTypes.L1) > 50_000);
     }
 
+    /// <summary>A DeepDream of the frame is drawn in place of the video over the model's region, alike by both back ends.</summary>
+    [SkippableFact]
+    public void A_dream_replaces_the_models_region_alike_in_both_back_ends()
+    {
+        using var context = HeadlessGl.Context();
+        using var gl = new GlPictureRenderer(context);
+        using var cpu = new CpuPictureRenderer();
+        using var video = Scene(320, 240);
+        var pixels = new byte[16 * 20 * 3];
+        for (int i = 0; i < 16 * 20; i++) (pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]) = ((byte)(i * 7), (byte)(255 - i), (byte)(i % 20 * 12));
+        var picture = Sample(video, new OverlayOptions()) with { Dream = new BgrImage(16, 20, pixels), Hud = null, Inset = null };
+        using var a = new Mat();
+        using var b = new Mat();
+        gl.Render(picture, a);
+        cpu.Render(picture, b);
+        using var difference = new Mat();
+        Cv2.Absdiff(a, b, difference);
+        using var grey = difference.CvtColor(ColorConversionCodes.BGR2GRAY);
+        int off = Cv2.CountNonZero(grey.Threshold(4, 255, ThresholdTypes.Binary));
+        output.WriteLine($"dream: {off} pixels differ by more than 4/255 ({context.Renderer})");
+        Assert.True(off <= 320 * 240 / 1000, $"the back ends draw the dream differently: {off} pixels");
+        // Inside the region: the dream (its first row is dark blue-green), not the video; outside: the video itself.
+        var region = picture.HeatmapRegion!.Value;
+        using var inside = new Mat(b, new Rect(region.X + 2, region.Y + 2, 4, 4));
+        var mean = inside.Mean();
+        var corner = (pixels[0], pixels[1], pixels[2]);
+        Assert.True(Math.Abs(mean.Val0 - corner.Item1) + Math.Abs(mean.Val1 - corner.Item2) + Math.Abs(mean.Val2 - corner.Item3) < 40,
+            $"the region does not show the dream: {mean} against {corner}");
+        using var outside = new Mat(b, new Rect(0, 0, region.X, 240));
+        using var videoOutside = new Mat(video, new Rect(0, 0, region.X, 240));
+        Assert.Equal(0, Cv2.Norm(outside, videoOutside, NormTypes.INF));
+    }
+
     [SkippableFact]
     public void A_returned_picture_is_the_callers_a_later_render_or_disposing_the_renderer_does_not_touch_it()
     {

@@ -55,7 +55,8 @@ public sealed class PictureComposer(PipelineMetrics metrics, Func<string> descri
         return new Picture
         {
             Video = image,
-            Heatmap = view.ShowOverlay ? analysis?.Heatmap : null,
+            Heatmap = view.ShowOverlay && analysis?.Dream is null ? analysis?.Heatmap : null,
+            Dream = view.ShowOverlay ? analysis?.Dream : null,
             HeatmapRegion = analysis?.HeatmapRegion,
             Overlay = view.Overlay,
             Hud = view.ShowHud ? hud : null,

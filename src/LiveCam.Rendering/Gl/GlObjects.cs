@@ -71,6 +71,25 @@ public sealed class GlTexture : GlObject
     }
 
     /// <summary>Uploads a single-channel float map at its own resolution (the GPU upsamples it).</summary>
+    /// <summary>BGR bytes, row-major without padding, as an RGB texture (swizzled in the shader, as video is).</summary>
+    public unsafe void UploadBgr(byte[] pixels, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        if (pixels.Length != width * height * 3) throw new ArgumentException($"{pixels.Length} bytes for {width}x{height} BGR");
+        Gl.BindTexture(TextureTarget.Texture2D, Handle);
+        Gl.PixelStore(PixelStoreParameter.UnpackAlignment, 1);
+        Gl.PixelStore(PixelStoreParameter.UnpackRowLength, 0);
+        fixed (byte* data = pixels)
+        {
+            if (Width != width || Height != height)
+            {
+                (Width, Height) = (width, height);
+                Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.Rgb8, (uint)width, (uint)height, 0, PixelFormat.Rgb, PixelType.UnsignedByte, data);
+            }
+            else Gl.TexSubImage2D(TextureTarget.Texture2D, 0, 0, 0, (uint)width, (uint)height, PixelFormat.Rgb, PixelType.UnsignedByte, data);
+        }
+    }
+
     public unsafe void UploadFloat(float[] values, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(values);
