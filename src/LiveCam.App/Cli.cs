@@ -23,6 +23,7 @@ public static class Cli
             RunCommand.CreateRender(output, error),
             ProbeCommand.Create(output, error),
             ExplainCommand.Create(output, error),
+            DreamCommand.Create(output, error),
             LayersCommand.Create(output, error),
             ModelsCommand.Create(output, error),
             RobotCommands.Train(output, error),
