@@ -16,7 +16,7 @@ internal static class DreamCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new ModelOptions("resnet18-imagenet");
-        var image = new Option<string?>("--image", "-i") { Description = "the image to start from (fitted to the model's input as --fit says); a class model starts from the mean image without it" };
+        var image = new Option<string?>("--image", "-i") { Description = "the image to start from (fitted to the model's input as --fit says); a class model starts from the mean image (with faint noise) without it" };
         var layer = new Option<string?>("--layer", "-l") { Description = "DeepDream: the layer whose activations are amplified (layer3, features.11, index:N, an ONNX tensor name; several with commas)" };
         var klass = new Option<int?>("--class", "-c") { Description = "class model instead: the output index whose raw score (a logit, a sensor reading, a feature unit) is raised" };
         var outPng = new Option<string>("--out", "-o") { Description = "the PNG to write, at the model's input size", Required = true };
@@ -72,8 +72,17 @@ internal static class DreamCommand
 
         using var model = options.LoadModel(parsed);
         using var scope = NewDisposeScope();
-        var start = picture is null ? model.ExampleInput() : model.Preprocess(picture);
         bool dream = r.Layer is not null;
+        Tensor start;
+        if (picture is not null) start = model.Preprocess(picture);
+        else
+        {
+            // The mean image (zeros in the model's units) with faint noise: an output that a ReLU shuts at exactly the
+            // mean image (most of resnet18-imagenet's pooled features) would have no gradient there.
+            var zero = model.ExampleInput();
+            var generator = new TorchSharp.torch.Generator(0);
+            start = model.InputRange.Project(zero + 0.1 * model.InputRange.Extent(zero) * randn(zero.shape, generator: generator).to(zero.device));
+        }
         var settings = new AscentSettings(
             Steps: r.Steps ?? (dream ? 20 : 200),
             StepSize: r.StepSize ?? (dream ? 0.01f : 0.005f),
