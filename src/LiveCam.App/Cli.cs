@@ -24,6 +24,7 @@ public static class Cli
             ProbeCommand.Create(output, error),
             ExplainCommand.Create(output, error),
             CompareCommand.Create(output, error),
+            DreamCommand.Create(output, error),
             LayersCommand.Create(output, error),
             ModelsCommand.Create(output, error),
             RobotCommands.Train(output, error),

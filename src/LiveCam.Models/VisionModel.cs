@@ -1,4 +1,5 @@
 using LiveCam.Explain;
+using LiveCam.Explain.Visualisations;
 using OpenCvSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,6 +15,13 @@ public sealed record ModelInput(int Width, int Height, Func<Mat, Device, Tensor>
     /// <summary>The bars' colour when a frame is padded (the training data's mean, so the bars read as "nothing").</summary>
     public OpenCvSharp.Scalar PadColour { get; init; } = new(128, 128, 128);
     public InterpolationFlags Interpolation { get; init; } = InterpolationFlags.Area;
+
+    /// <summary>The inverse of <see cref="Normalise"/>: a BGR 8-bit image from [1, 3, H, W] (values out of range clamped);
+    /// null where the model does not say.</summary>
+    public Func<Tensor, Mat>? Denormalise { get; init; }
+
+    /// <summary>The values the normalised input can take (pixels 0..255 in the model's units); null where the model does not say.</summary>
+    public InputRange? Range { get; init; }
 }
 
 /// <summary>A model LiveCam knows by name: registered once in <see cref="ModelCatalog"/>.</summary>
@@ -84,6 +92,20 @@ public sealed class VisionModel : IDisposable
         (Network as Teach.IUpdatedWhileRunning)?.TakeNewest();
         using var fitted = FrameFitting.Fit(bgr, InputWidth, InputHeight, Fit, _input.CropFraction, _input.PadColour, _input.Interpolation);
         return _input.Normalise(fitted, Device);
+    }
+
+    /// <summary>The values the input can take, in its normalised units (for images made by gradient ascent).</summary>
+    /// <exception cref="InvalidOperationException">The model does not say.</exception>
+    public InputRange InputRange => _input.Range ?? throw new InvalidOperationException($"{Name} does not say what values its input takes");
+
+    /// <summary>A BGR 8-bit image (a new Mat the caller owns) from an input [1, 3, H, W] in the model's normalised units: the
+    /// inverse of <see cref="Preprocess"/> after the fit.</summary>
+    /// <exception cref="InvalidOperationException">The model does not say how.</exception>
+    public Mat ToImage(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var denormalise = _input.Denormalise ?? throw new InvalidOperationException($"{Name} does not say how its input becomes an image");
+        return denormalise(input);
     }
 
     /// <summary>The part of a <paramref name="width"/> x <paramref name="height"/> image the model sees (past its edges when padded).</summary>

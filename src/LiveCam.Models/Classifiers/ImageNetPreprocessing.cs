@@ -18,7 +18,33 @@ public sealed record ImageNetPreprocessing(int Crop = 224, int Resize = 256)
     public ModelInput Input => new(Crop, Crop, Normalise, FrameFit.Crop, Crop / (double)Resize)
     {
         PadColour = new Scalar(s_mean[2] * 255, s_mean[1] * 255, s_mean[0] * 255),
+        Range = Range(),
+        Denormalise = x => Denormalise(x),
     };
+
+    /// <summary>Where pixels 0..255 land once normalised, per channel in the tensor's order (see <see cref="Normalise(Mat, Device, float[], float[], bool)"/>).</summary>
+    public static Explain.Visualisations.InputRange Range(float[]? mean = null, float[]? std = null)
+    {
+        mean ??= s_mean;
+        std ??= s_std;
+        return Explain.Visualisations.InputRange.PerChannel(
+            [.. mean.Zip(std, (m, s) => -m / s)],
+            [.. mean.Zip(std, (m, s) => (1 - m) / s)]);
+    }
+
+    /// <summary>The inverse of <see cref="Normalise(Mat, Device, float[], float[], bool)"/>: a BGR 8-bit image from [1, 3, H, W].</summary>
+    public static Mat Denormalise(Tensor input, float[]? mean = null, float[]? std = null, bool bgr = false)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        mean ??= s_mean;
+        std ??= s_std;
+        using var scope = NewDisposeScope();
+        var x = input.detach().cpu().to_type(ScalarType.Float32);
+        var m = tensor(mean).reshape(1, 3, 1, 1);
+        var s = tensor(std).reshape(1, 3, 1, 1);
+        var pixels = (x * s + m) * 255;
+        return TensorImage.FromBgr255(bgr ? pixels : pixels.flip(1));
+    }
 
     /// <summary>[1, 3, H, W]: RGB in [0, 1] normalised by <paramref name="mean"/> and <paramref name="std"/> (ImageNet's by
     /// default), or BGR with <paramref name="bgr"/>; from a BGR image already of the input's size.</summary>

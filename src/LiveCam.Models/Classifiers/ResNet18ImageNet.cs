@@ -40,7 +40,11 @@ public static class ResNet18ImageNet
         try
         {
             net.to(device);
-            var input = new ModelInput(Size, Size, (image, d) => ToTensor(image, mean, d), FrameFit.Crop);
+            var input = new ModelInput(Size, Size, (image, d) => ToTensor(image, mean, d), FrameFit.Crop)
+            {
+                Range = Explain.Visualisations.InputRange.PerPixel([.. mean.Select(m => -m)], [.. mean.Select(m => 255 - m)], 3, Size, Size),
+                Denormalise = x => ToImage(x, mean),
+            };
             return new VisionModel(Descriptor.Name, net, device, input, FeaturesHead.Instance, net.DefaultLayer(), "ImageNet (ML.NET ResNet18 featurizer)")
             {
                 DefaultMethod = "eigencam",
@@ -51,6 +55,17 @@ public static class ResNet18ImageNet
             net.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The inverse of <see cref="ToTensor"/>: the mean image added back (resized bilinearly to another size).</summary>
+    static Mat ToImage(Tensor input, float[] mean)
+    {
+        using var scope = NewDisposeScope();
+        var x = input.detach().cpu().to_type(ScalarType.Float32);
+        var m = tensor(mean, [1, 3, Size, Size]);
+        if (x.shape[2] != Size || x.shape[3] != Size)
+            m = nn.functional.interpolate(m, size: [x.shape[2], x.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false);
+        return TensorImage.FromBgr255(x + m);
     }
 
     static Tensor ToTensor(Mat bgr, float[] mean, Device device)

@@ -72,6 +72,8 @@ public static class OnnxModel
                 Width = width,
                 Height = height,
                 Normalise = (image, d) => ImageNetPreprocessing.Normalise(image, d, mean, std, bgr),
+                Range = ImageNetPreprocessing.Range(mean, std),
+                Denormalise = x => ImageNetPreprocessing.Denormalise(x, mean, std, bgr),
             };
             network.to(device);
             return new VisionModel(Path.GetFileName(path), network, device, input, new ClassifierHead(), network.DefaultLayer(), Path.GetFileName(path));

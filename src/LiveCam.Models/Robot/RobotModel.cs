@@ -34,7 +34,12 @@ public static class RobotModel
             throw;
         }
         return new VisionModel("robot", net, device,
-            new ModelInput(LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight, RobotPreprocessing.ToTensor) { Interpolation = OpenCvSharp.InterpolationFlags.Linear },
+            new ModelInput(LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight, RobotPreprocessing.ToTensor)
+            {
+                Interpolation = OpenCvSharp.InterpolationFlags.Linear,
+                Range = Explain.Visualisations.InputRange.Standardised,
+                Denormalise = RobotPreprocessing.ToImage,
+            },
             RobotHead.Instance, "encoder.6", Path.GetFileName(path));
     }) { WeightsForSyntheticScene = "synthetic" };
 

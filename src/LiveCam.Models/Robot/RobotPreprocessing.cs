@@ -46,6 +46,22 @@ public static class RobotPreprocessing
                 destination[c * plane + i] = (float)((bytes[i * 3 + c] - mean) * scale);
     }
 
+    /// <summary>
+    /// An image from a standardised tensor [1, 3, H, W] (BGR): its lowest value becomes 0 and its highest 255. The
+    /// original's mean and contrast are gone, but standardising undoes any scale and offset, so the model sees this
+    /// image as it saw the tensor (up to rounding to bytes). A flat tensor becomes mid grey.
+    /// </summary>
+    public static Mat ToImage(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var scope = NewDisposeScope();
+        var x = input.detach().cpu().to_type(ScalarType.Float32);
+        var low = x.min();
+        var range = x.max() - low;
+        var pixels = range.item<float>() > 1e-6f ? (x - low) / range * 255 : full_like(x, 128);
+        return TensorImage.FromBgr255(pixels);
+    }
+
     /// <summary>A [1, 3, 64, 80] float tensor on <paramref name="device"/> from a BGR image of any size.</summary>
     public static Tensor ToTensor(Mat bgr, Device? device = null)
     {
