@@ -78,6 +78,55 @@ public class ExplanationAnalyserTests
     }
 
     [Fact]
+    public void Dreaming_shows_what_the_layer_wants_to_see_building_up_over_frames_and_leaves_nothing_behind()
+    {
+        using var model = ModelCatalog.Load("robot", "synthetic", CPU);
+        var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("encoder.3"), Target.Sum());
+        using var scene = new SyntheticScene(160, 120, 30, seed: 8);
+        using var still = scene.Render(4);
+        Frame Next(int i) => new(still.Clone(), i, TimeSpan.Zero, "test");
+        using (var first = Next(0)) analyser.Analyse(first);
+        long tensors = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        analyser.SetDreaming(true);
+        Assert.True(analyser.Dreaming);
+        // The model's view of the frame, as an image: what a dream starts from.
+        byte[] plain;
+        using (var scope = NewDisposeScope())
+        using (var image = model.ToImage(model.Preprocess(still)))
+        {
+            plain = new byte[image.Width * image.Height * 3];
+            System.Runtime.InteropServices.Marshal.Copy(image.Data, plain, 0, plain.Length);
+        }
+        double Distance(BgrImage dream) => dream.Pixels.Zip(plain, (a, b) => Math.Abs(a - b)).Average();
+        var distances = new List<double>();
+        for (int i = 1; i <= 6; i++)
+        {
+            using var frame = Next(i);
+            var analysis = analyser.Analyse(frame);
+            var dream = Assert.IsType<BgrImage>(analysis.Dream);
+            Assert.Equal((model.InputHeight, model.InputWidth), (dream.Height, dream.Width));
+            Assert.Null(analysis.Heatmap);
+            Assert.StartsWith("deepdream @ encoder.3", analysis.Description, StringComparison.Ordinal);
+            distances.Add(Distance(dream));
+        }
+        // Each frame's steps start from the last dream blended with the frame: the same frame drifts further from itself
+        // than one frame's steps take it (then settles, as the frame pulls it back by half each time).
+        Assert.True(distances[0] > 0.5, $"the first dream is the frame itself ({distances[0]:0.00} levels apart)");
+        Assert.True(distances.Skip(1).All(d => d > distances[0] * 1.05), $"the dream does not build up: {string.Join(", ", distances.Select(d => d.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))}");
+
+        analyser.SetDreaming(false);
+        using (var frame = Next(7))
+        {
+            var back = analyser.Analyse(frame);
+            Assert.Null(back.Dream);
+            Assert.NotNull(back.Heatmap);
+        }
+        Assert.Equal(tensors, DisposeScopeManager.Statistics.ThreadTotalLiveCount);  // the kept dream is released
+        Assert.Equal(0, HookSet.LiveHooks);
+    }
+
+    [Fact]
     public void Side_by_side_classes_explain_the_second_most_probable_class_beside_the_first()
     {
         manual_seed(4);

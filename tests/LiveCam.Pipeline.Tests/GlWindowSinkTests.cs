@@ -91,6 +91,8 @@ public sealed class GlWindowSinkTests : IDisposable
         }
         public Analysers.SideBySide SideBySide { get; private set; }
         public string Method => "gradcam";
+        public bool Dreaming => false;
+        public void SetDreaming(bool dreaming) => Calls.Add($"dream {dreaming}");
     }
 
     [SkippableFact]
@@ -182,7 +184,7 @@ public sealed class GlWindowSinkTests : IDisposable
         using (var frame = new Frame(new Mat(300, 400, MatType.CV_8UC3, new Scalar(40, 160, 220)), 1, TimeSpan.Zero, "/data/clips/thymio_clip_1.avi"))
             sink.Show(frame, analysis);
         Assert.Contains(sink.Help, row => row.Keys == "i" && row.Does == "inset corner");
-        Assert.Equal(17, sink.Help.Count);
+        Assert.Equal(18, sink.Help.Count);
         sink.PressKey('/');
         var (withHud, error) = sink.Screenshot();
         sink.PressKey('H');

@@ -30,6 +30,8 @@ public sealed class LiveViewTests : IDisposable
         public void ResetTarget() => Steps.Add("reset");
         public void SetMethod(string name) => Method = name;
         public void SetSideBySide(Analysers.SideBySide side) => SideBySide = side;
+        public bool Dreaming { get; private set; }
+        public void SetDreaming(bool dreaming) => Dreaming = dreaming;
     }
 
     [Fact]

@@ -31,6 +31,10 @@ public interface IExplanationControls
     SideBySide SideBySide { get; }
     /// <summary>The method now (any thread).</summary>
     string Method { get; }
+    /// <summary>DeepDream on the frames instead of explanations: what the current layer wants to see, built up over frames.</summary>
+    void SetDreaming(bool dreaming);
+    /// <summary>Whether it dreams now (any thread).</summary>
+    bool Dreaming { get; }
 }
 
 /// <summary>Two explanations of the same frame at once, differing in one thing.</summary>
@@ -56,6 +60,7 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     sealed record Choice(ExplanationMethod Method, LayerSelector Layer, Target Target, bool Interactive)
     {
         public SideBySide Side { get; init; }
+        public bool Dream { get; init; }
     }
 
     readonly VisionModel _model;
@@ -68,6 +73,12 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     string? _problem;
     string _description = "";
     volatile int _outputCount, _lastExplained = -1;
+    // Analysis thread only: the dreamer for the layer dreamt at, and the last dreamed input (built on frame after frame).
+    Explain.Visualisations.DeepDream? _dreamer;
+    Tensor? _dreamed;
+
+    /// <summary>DeepDream steps per analysed frame; the dream builds up over frames.</summary>
+    public const int DreamStepsPerFrame = 2;
 
     public ExplanationAnalyser(VisionModel model, ExplanationMethod method, LayerSelector layer, Target target)
     {
@@ -150,6 +161,8 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
             Choice = new ExplanationChoice(choice.Method.Name, choice.Method.ExplainsLayer ? _layerInfo?.Name ?? LayerText(choice.Layer) : null,
                 choice.Target.Description),
         };
+        if (!choice.Dream) ForgetDream();
+        else if (_problem is null) return Dream(input, analysis, choice);
         if (_problem is null)
         {
             try
@@ -182,6 +195,51 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         }
         // The explanation does not apply (say, CAM on a head without global pooling): the predictions still show.
         return analysis with { CompletedAt = MonotonicClock.Now, Outputs = Predict(input), Description = Volatile.Read(ref _description) };
+    }
+
+    /// <summary>DeepDream (Mordvintsev et al. 2015) at the explained layer: a few steps of gradient ascent on the frame
+    /// blended with the last dream, so the dream builds up over frames and follows the camera.</summary>
+    Analysis Dream(Tensor input, Analysis analysis, Choice choice)
+    {
+        var layer = _layerInfo?.Name ?? _explainer.ResolveLayer(input, choice.Layer).Name;
+        try
+        {
+            if (_dreamer?.Layer is not LayerSelector.ByName dreamt || dreamt.Name != layer)
+            {
+                ForgetDream();
+                _dreamer = new Explain.Visualisations.DeepDream(_explainer, new LayerSelector.ByName(layer), _model.InputRange);
+            }
+            var start = _dreamed is null || !_dreamed.shape.SequenceEqual(input.shape) ? input : 0.5f * _dreamed + 0.5f * input;
+            var dreamed = _dreamer.Steps(start, DreamStepsPerFrame);
+            _dreamed?.Dispose();
+            _dreamed = dreamed.detach().DetachFromDisposeScope();
+            using var image = _model.ToImage(dreamed);
+            var pixels = new byte[image.Width * image.Height * 3];
+            using (var continuous = image.IsContinuous() ? null : image.Clone())
+                System.Runtime.InteropServices.Marshal.Copy((continuous ?? image).Data, pixels, 0, pixels.Length);
+            Volatile.Write(ref _description, $"deepdream @ {layer}: what the layer wants to see, {DreamStepsPerFrame} steps a frame");
+            return analysis with
+            {
+                CompletedAt = MonotonicClock.Now,
+                Dream = new BgrImage(image.Height, image.Width, pixels),
+                Description = Volatile.Read(ref _description),
+                Choice = new ExplanationChoice("deepdream", layer, "layer"),
+            };
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            ForgetDream();
+            _problem = $"deepdream: {e.Message}";
+            Describe(choice);
+            return analysis with { CompletedAt = MonotonicClock.Now, Outputs = Predict(input), Description = Volatile.Read(ref _description) };
+        }
+    }
+
+    void ForgetDream()
+    {
+        _dreamed?.Dispose();
+        _dreamed = null;
+        _dreamer = null;
     }
 
     /// <summary>The second explanation of a side-by-side view: the same frame, one thing changed.</summary>
@@ -274,6 +332,10 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     public SideBySide SideBySide => Volatile.Read(ref _choice).Side;
 
     public string Method => Volatile.Read(ref _choice).Method.Name;
+
+    public void SetDreaming(bool dreaming) => Change(c => c.Dream == dreaming ? null : c with { Dream = dreaming });
+
+    public bool Dreaming => Volatile.Read(ref _choice).Dream;
 
     static int Mod(int a, int n) => ((a % n) + n) % n;
 }

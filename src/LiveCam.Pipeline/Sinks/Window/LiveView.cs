@@ -65,6 +65,7 @@ public sealed class LiveView : IFramePainter, IDisposable
             KeyTable.Bind(". / ,", "target next / previous", ('.', () => x?.StepTarget(+1)), (',', () => x?.StepTarget(-1))),
             KeyTable.Bind("t", "target top-1 (robot: all outputs)", ('T', () => x?.ResetTarget())),
             KeyTable.Bind("b", "side by side: two methods / layers / classes / off", ('B', () => x?.SetSideBySide((SideBySide)(((int)x.SideBySide + 1) % 4)))),
+            KeyTable.Bind("d", "DeepDream on / off: what the layer wants to see", ('D', () => x?.SetDreaming(!x.Dreaming))),
             KeyTable.Bind("space", "freeze frame on / off", (' ', ToggleFreeze)),
             KeyTable.Bind("o", "overlay on / off", ('O', () => Change(v => v with { ShowOverlay = !v.ShowOverlay }))),
             KeyTable.Bind("+ / -", "opacity", ('=', () => Opacity(0.1f)), (KeypadPlus, () => Opacity(0.1f)), ('-', () => Opacity(-0.1f)), (KeypadMinus, () => Opacity(-0.1f))),
