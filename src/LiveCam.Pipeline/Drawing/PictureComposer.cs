@@ -35,6 +35,7 @@ public sealed class PictureComposer(PipelineMetrics metrics, Func<string> descri
     /// <summary>One plain sentence saying what the colours mean, naming the class the map explains when it is one.</summary>
     string? Legend(Analysis? analysis, ViewOptions view)
     {
+        if (analysis is { Dream: not null } && view.ShowOverlay) return "Dreaming: the network paints into the picture what this layer looks for.";
         if (analysis?.Heatmap is null || !view.ShowOverlay) return null;
         var (high, low) = Colormaps.Words(view.Overlay.Colormap);
         if (analysis.Side is not null) return $"One picture, two explanations. {Capital(high)}: what counts most; {low}: what is ignored.";
