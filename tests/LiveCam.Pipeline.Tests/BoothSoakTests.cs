@@ -76,7 +76,7 @@ public sealed class BoothSoakTests(ITestOutputHelper output) : IDisposable
                 // Warmed up: every method of the tour has run, side by side and alone.
                 if (i == 600)
                 {
-                    rssWarm = ResidentBytes();
+                    rssWarm = RendererSoakTests.ResidentBytes();
                     glWarm = GlObject.Live;
                     tensorsWarm = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
                 }
@@ -86,7 +86,7 @@ public sealed class BoothSoakTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(Silk.NET.OpenGL.GLEnum.NoError, error);
             Assert.Equal(glWarm, GlObject.Live);
             Assert.Equal(tensorsWarm, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
-            long growth = ResidentBytes() - rssWarm;
+            long growth = RendererSoakTests.ResidentBytes() - rssWarm;
             output.WriteLine($"{Frames} frames, {sideBySide} analyses side by side; GL objects {GlObject.Live}; resident memory +{growth / 1024} KB after warm-up");
             Assert.True(sideBySide > 0 && sideBySide < Frames / 3, $"the tour showed side by side in {sideBySide} of {Frames / 3} analyses");
             Assert.True(growth < 48 << 20, $"resident memory grew by {growth >> 20} MB over {Frames - 600} frames");
@@ -94,14 +94,5 @@ public sealed class BoothSoakTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(glBefore, GlObject.Live);
         Assert.Equal(pixelsBefore, Frame.LivePixelBuffers);
         Assert.Equal(0, HookSet.LiveHooks);
-    }
-
-    static long ResidentBytes()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        if (File.Exists("/proc/self/statm"))
-            return long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
-        return Environment.WorkingSet;
     }
 }

@@ -98,7 +98,7 @@ public class RendererSoakTests(ITestOutputHelper output)
     }
 
     /// <summary>Resident set size, from /proc on Linux (what the OS charges the process, native memory included).</summary>
-    static long ResidentBytes()
+    internal static long ResidentBytes()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
