@@ -29,13 +29,10 @@ public sealed class TaughtClassesHead(Func<TaughtHead?> current) : IPredictionHe
         return new HudLine(HowToTeach(_current()));
     }
 
-    /// <summary>What to do next, in one line, with the examples each class has.</summary>
-    public static string HowToTeach(TaughtHead? head)
-    {
-        var taught = head is null ? [] : head.Classes.Zip(head.Examples, (c, n) => string.Create(CultureInfo.InvariantCulture, $"{c}: {n}")).ToList();
-        var next = taught.Count == 0 ? "show me a thing and press 1, then another and press 2" : "show me another thing and press its number key";
-        return taught.Count == 0 ? $"teach: {next}" : $"teach: {next} ({string.Join(", ", taught)})";
-    }
+    /// <summary>What to do next, in one line (how many examples each class has is the teaching mode's to say).</summary>
+    public static string HowToTeach(TaughtHead? head) => head is null || head.Classes.Count == 0
+        ? "teach: show me a thing and press 1, then another and press 2"
+        : $"teach: now show me something other than {head.Classes[0]} and press its number key";
 
     public IInset? Inset(IReadOnlyList<float> outputs, int? explained) => Classifier(outputs)?.Inset(outputs, explained);
 
