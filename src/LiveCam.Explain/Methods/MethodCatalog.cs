@@ -12,6 +12,8 @@ public static class MethodCatalog
     {
         ArgumentNullException.ThrowIfNull(name);
         var n = name.Trim().ToLowerInvariant();
+        // A method's own name gives it back: test-time augmentation (--smooth aug) names itself "<inner>+aug".
+        if (n.EndsWith("+aug", StringComparison.Ordinal)) return new AugmentationSmoothing(Create(n[..^"+aug".Length]));
         if (n.StartsWith("smoothgrad:", StringComparison.Ordinal))
         {
             return Create(n["smoothgrad:".Length..]) is InputGradientMethod inner and not SmoothGrad
