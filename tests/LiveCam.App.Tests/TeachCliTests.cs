@@ -205,6 +205,19 @@ public sealed class TeachCliTests : IDisposable
         return output.Trim();
     }
 
+    [SkippableFact]
+    public void A_saved_head_of_another_network_is_refused_before_live_teaching_starts()
+    {
+        using var xvfb = new LiveCam.Tests.Shared.XvfbDisplay();
+        Skip.If(xvfb.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
+        var head = Path.Combine(_dir, "imagenet.json");
+        File.WriteAllText(head, "{\"format\":\"livecam-taught-head/1\",\"model\":\"resnet18-imagenet\",\"features\":512,\"classes\":[\"a\",\"b\"],"
+            + "\"examples\":[1,1],\"weight\":[" + string.Join(",", Enumerable.Repeat("0", 1024)) + "],\"bias\":[0,0]}");
+        var (code, _, stderr) = Invoke("teach", "--model", "robot", "--head", head, "--source", "synthetic:160x120", "--frames", "5");
+        Assert.Equal(2, code);
+        Assert.Equal("livecam: the head was taught on resnet18-imagenet, not robot (use --model resnet18-imagenet)", stderr.Trim());
+    }
+
     [Fact]
     public void Live_teaching_needs_a_window()
     {

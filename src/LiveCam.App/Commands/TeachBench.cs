@@ -84,7 +84,7 @@ internal static class TeachBench
             var head = teacher.Train(out var trainTime);
             output.WriteLine(Cli.Format($"taught on {trainScenes.Count * views} views: features {featureTime.TotalSeconds:0.0} s ({featureTime.TotalMilliseconds / (trainScenes.Count * views):0} ms a view), training {trainTime.TotalMilliseconds:0} ms"));
 
-            var explained = ModelCatalog.Load(modelName, null, CPU);
+            using var explained = ModelCatalog.Load(modelName, null, CPU);  // spent once the head is attached
             explained.Fit = FrameFit.Stretch;
             using var model = TaughtModel.Attach(explained, head);
             var explainer = model.CreateExplainer();

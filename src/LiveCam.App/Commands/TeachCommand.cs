@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reactive.Concurrency;
+using LiveCam.Capture;
 using LiveCam.Models;
 using LiveCam.Models.Teach;
 using OpenCvSharp;
@@ -71,7 +72,7 @@ internal static class TeachCommand
         var classNames = ClassNames(names, start);
         // The teacher's own thread, chosen here at the composition root.
         using var teacherThread = new EventLoopScheduler(s => new Thread(s) { Name = "teacher", IsBackground = true });
-        using var mode = new TeachMode(() => options.Model.LoadModel(parsed), classNames, start, views, teacherThread, line =>
+        using var mode = new TeachMode(() => options.Model.LoadModel(parsed, options.Source.OpenedKind == SourceKind.Synthetic), classNames, start, views, teacherThread, line =>
         {
             lock (output) output.WriteLine(line);
         });

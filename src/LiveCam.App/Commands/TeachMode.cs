@@ -48,23 +48,27 @@ internal sealed class TeachMode : ILiveMode
     public VisionModel Prepare(VisionModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var teacher = new HeadTeacher(_loadFeatures(), _names) { Views = _views };
+        // A saved head must fit this network (checked here, before its examples are taken up).
+        var taught = TaughtModel.Attach(model, _start);
+        HeadTeacher? teacher = null;
         try
         {
+            teacher = new HeadTeacher(_loadFeatures(), _names) { Views = _views };
             if (_start is not null) teacher.Remember(_start);
+            _network = (TaughtNetwork)taught.Network;
+            _head = teacher.Train();
+            _network.Offer(_head);
+            _status = Status(_head, null);
+            _teacher = teacher;
+            return taught;
         }
-        catch (ArgumentException e)
+        catch (Exception e)
         {
-            teacher.Dispose();
-            throw new UsageException(e.Message, e);
+            teacher?.Dispose();
+            taught.Dispose();
+            if (e is ArgumentException) throw new UsageException(e.Message, e);
+            throw;
         }
-        var taught = TaughtModel.Attach(model, null);
-        _network = (TaughtNetwork)taught.Network;
-        _teacher = teacher;
-        _head = teacher.Train();
-        _network.Offer(_head);
-        _status = Status(_head, null);
-        return taught;
     }
 
     public IEnumerable<KeyBinding> Keys(Func<Frame?> onScreen)
@@ -87,35 +91,46 @@ internal sealed class TeachMode : ILiveMode
         long sequence = frame.Sequence;
         Interlocked.Increment(ref _pending);
         _status = $"teach: learning {_names[classIndex]}...";
-        _thread.Schedule(() =>
+        _thread.Schedule(() => Safely(() =>
         {
             try { _teacher.Add(classIndex, image); }
             finally { image.Dispose(); }
             _log(string.Create(CultureInfo.InvariantCulture, $"teach: learnt {_names[classIndex]} from frame {sequence} ({_views} views)"));
-            TrainWhenIdle();
-        });
+        }));
     }
 
     void Forget()
     {
         if (_teacher is null) return;
         Interlocked.Increment(ref _pending);
-        _thread.Schedule(() =>
+        _thread.Schedule(() => Safely(() =>
         {
             _teacher.Clear();
             _log("teach: forgot every example");
-            TrainWhenIdle();
-        });
+        }));
     }
 
-    /// <summary>Trains once the examples asked for so far are in (a burst of key presses trains once).</summary>
-    void TrainWhenIdle()
+    /// <summary>Runs one piece of the teacher's work, then trains once the examples asked for so far are in (a burst of
+    /// key presses trains once). A failure is one line and the run goes on with the head it had.</summary>
+    void Safely(Action work)
     {
+        try { work(); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log($"teach: could not learn that ({e.GetType().Name}: {e.Message.Split('\n')[0]})");
+        }
         if (Interlocked.Decrement(ref _pending) > 0) return;
-        var head = _teacher!.Train(out var took);
-        Volatile.Write(ref _head, head);
-        _network!.Offer(head);
-        _status = Status(head, took);
+        try
+        {
+            var head = _teacher!.Train(out var took);
+            Volatile.Write(ref _head, head);
+            _network!.Offer(head);
+            _status = Status(head, took);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log($"teach: could not train ({e.GetType().Name}: {e.Message.Split('\n')[0]})");
+        }
     }
 
     string Status(TaughtHead head, TimeSpan? took)

@@ -201,9 +201,10 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     /// blended with the last dream, so the dream builds up over frames and follows the camera.</summary>
     Analysis Dream(Tensor input, Analysis analysis, Choice choice)
     {
-        var layer = _layerInfo?.Name ?? _explainer.ResolveLayer(input, choice.Layer).Name;
+        string layer = "";
         try
         {
+            layer = _layerInfo?.Name ?? _explainer.ResolveLayer(input, choice.Layer).Name;
             if (_dreamer?.Layer is not LayerSelector.ByName dreamt || dreamt.Name != layer)
             {
                 ForgetDream();

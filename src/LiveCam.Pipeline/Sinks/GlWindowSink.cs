@@ -145,6 +145,7 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
         {
             _shownAt = MonotonicClock.Now;
             PollEvents();
+            _view!.Tick();  // the attract loop steps however fast frames come
             Present(frame, analysis);
             _view!.Shown(frame, analysis);
         });

@@ -42,6 +42,7 @@ public sealed class WindowSink : IFrameSink
     {
         ArgumentNullException.ThrowIfNull(frame);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        _view.Tick();  // the attract loop's steps (this window draws only when a frame comes)
         _renderer.Render(_view.ScreenPicture(frame, analysis), _canvas);
         Cv2.ImShow(_title, _canvas);
         _view.Shown(frame, analysis);
