@@ -18,6 +18,8 @@ import torch
 import torch.nn as nn
 import torchvision
 
+from robot_net import RobotNet
+
 arch, out = sys.argv[1], sys.argv[2]
 torch.manual_seed(0)
 STEPS, STEP_SIZE, L2 = 5, 0.01, 0.05
@@ -40,18 +42,7 @@ if arch == "resnet18":
         return torch.max(torch.min(x, high.to(x.dtype)), low.to(x.dtype))
     x32 = project(torch.randn(1, 3, h, w))
 else:
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = nn.Sequential(
-                nn.Conv2d(3, 10, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(10, 10, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(10, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
-            self.decoder = nn.Sequential(nn.Dropout(0.2), nn.Linear(640, 256), nn.ReLU(), nn.Linear(256, 325), nn.Sigmoid())
-
-        def forward(self, x):
-            return self.decoder(self.encoder(x).flatten(1))
-    net = Net()
+    net = RobotNet()
     h, w, layer_name, target, dtype = 64, 80, "encoder.3", 100, torch.float64
     extent = torch.tensor(4.0, dtype=dtype)
 

@@ -14,6 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
+from robot_net import RobotNet
+
 arch, out = sys.argv[1], sys.argv[2]
 slow = len(sys.argv) > 3 and sys.argv[3] == "slow"
 # Methods of hundreds of passes on the big networks run only in the slow run (ReferenceParityTests.Heavy says the same).
@@ -26,19 +28,7 @@ torch.manual_seed(0)
 
 
 def robot():
-    # ../shared/reference/long-range-perception.md
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = nn.Sequential(
-                nn.Conv2d(3, 10, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(10, 10, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(10, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
-            self.decoder = nn.Sequential(nn.Dropout(0.2), nn.Linear(640, 256), nn.ReLU(), nn.Linear(256, 325), nn.Sigmoid())
-
-        def forward(self, x):
-            return self.decoder(self.encoder(x).flatten(1))
-    return Net(), (64, 80), "encoder.6", False
+    return RobotNet(), (64, 80), "encoder.6", False
 
 
 def classifier(build, size, layer):
