@@ -13,7 +13,7 @@ namespace LiveCam.Rendering;
 /// </summary>
 public sealed class CpuPictureRenderer : IPictureRenderer
 {
-    readonly Mat _small = new(), _resized = new(), _large = new(), _bytes = new(), _colour = new(), _maskFloat = new(), _mask = new(), _blended = new();
+    readonly Mat _small = new(), _resized = new(), _dream = new(), _large = new(), _bytes = new(), _colour = new(), _maskFloat = new(), _mask = new(), _blended = new();
     readonly QuadList _quads = new(GlyphAtlas.Shared);
     bool _disposed;
 
@@ -51,16 +51,15 @@ public sealed class CpuPictureRenderer : IPictureRenderer
     }
 
     /// <summary>The dream stretched over the region (bilinear at pixel centres, as the GPU samples it), the frame's part kept.</summary>
-    static void DrawDream(BgrImage dream, PixelRect? heatRegion, Mat canvas)
+    void DrawDream(BgrImage dream, PixelRect? heatRegion, Mat canvas)
     {
         var bounds = new Rect(0, 0, canvas.Width, canvas.Height);
         var full = heatRegion is { } r ? new Rect(r.X, r.Y, r.Width, r.Height) : bounds;
         var region = full & bounds;
         if (region.Width <= 0 || region.Height <= 0) return;
-        using var small = Mat.FromPixelData(dream.Height, dream.Width, MatType.CV_8UC3, dream.Pixels);
-        using var large = new Mat();
-        Cv2.Resize(small, large, new Size(full.Width, full.Height), interpolation: InterpolationFlags.Linear);
-        using var visible = new Mat(large, new Rect(region.X - full.X, region.Y - full.Y, region.Width, region.Height));
+        using (var small = Mat.FromPixelData(dream.Height, dream.Width, MatType.CV_8UC3, dream.Pixels))
+            Cv2.Resize(small, _dream, new Size(full.Width, full.Height), interpolation: InterpolationFlags.Linear);
+        using var visible = new Mat(_dream, new Rect(region.X - full.X, region.Y - full.Y, region.Width, region.Height));
         using var into = new Mat(canvas, region);
         visible.CopyTo(into);
     }
@@ -111,6 +110,7 @@ public sealed class CpuPictureRenderer : IPictureRenderer
         _disposed = true;
         _small.Dispose();
         _resized.Dispose();
+        _dream.Dispose();
         _large.Dispose();
         _bytes.Dispose();
         _colour.Dispose();

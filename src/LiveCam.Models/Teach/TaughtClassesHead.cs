@@ -14,9 +14,17 @@ public sealed class TaughtClassesHead(Func<TaughtHead?> current) : IPredictionHe
 {
     readonly Func<TaughtHead?> _current = current ?? throw new ArgumentNullException(nameof(current));
 
+    sealed record Labelled(TaughtHead Head, ClassifierHead Classifier);
+    Labelled? _labelled;  // the classifier of the last head asked about: made once per head, not per picture
+
     /// <summary>The classifier for outputs made by the current head, when they are its classes.</summary>
-    ClassifierHead? Classifier(IReadOnlyList<float>? outputs) =>
-        _current() is { IsTrained: true } head && (outputs is null || outputs.Count == head.Classes.Count) ? new ClassifierHead(head.Classes) : null;
+    ClassifierHead? Classifier(IReadOnlyList<float>? outputs)
+    {
+        if (_current() is not { IsTrained: true } head || (outputs is not null && outputs.Count != head.Classes.Count)) return null;
+        var labelled = Volatile.Read(ref _labelled);
+        if (labelled is null || !ReferenceEquals(labelled.Head, head)) Volatile.Write(ref _labelled, labelled = new Labelled(head, new ClassifierHead(head.Classes)));
+        return labelled.Classifier;
+    }
 
     public string DefaultTarget => "top";
 
