@@ -25,8 +25,10 @@ public sealed class OnnxImportTests : IDisposable
     int Size() => int.Parse(File.ReadAllText(Path.Combine(_dir, "meta.txt")).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Residual sums (resnet18), concatenation (googlenet), depthwise convolutions with squeeze-excite and
-    /// hard-swish (mobilenet_v3_small), and a small net with batch norm, dilation, groups, ceil-mode pooling and softmax.</summary>
+    /// hard-swish (mobilenet_v3_small), a small net with batch norm, dilation, groups, ceil-mode pooling and softmax, and
+    /// residuals that are still read after their sum (shared), all without gradients (packed, fused convolutions).</summary>
     [SkippableTheory]
+    [InlineData("shared")]
     [InlineData("tiny")]
     [InlineData("zoo")]
     [InlineData("resnet18")]

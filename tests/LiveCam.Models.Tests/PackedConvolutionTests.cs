@@ -82,6 +82,36 @@ public sealed class PackedConvolutionTests : IDisposable
         Assert.True(Worst(untouched, packed.Output) > 1e-3, "halving a layer's output did not change the network's output");
     }
 
+    /// <summary>Each residual block's input is its residual (the max pool's output, then each ReLU after a sum), which
+    /// the block's sum may be written over. A hook that keeps one, as Grad-CAM keeps its layer's activations, must still
+    /// hold what the layer computed once the pass is over.</summary>
+    [Fact]
+    public void A_residual_a_hook_keeps_is_not_written_over_by_its_sum()
+    {
+        var layers = new Explainer(_model.Network).Layers(_model.ExampleInput());
+        string[] residuals =
+        [
+            layers.First(l => l.Type == "MaxPool").Name,
+            .. layers.Zip(layers.Skip(1)).Where(p => p.First.Type == "Add" && p.Second.Type == "Relu").Select(p => p.Second.Name).SkipLast(1),
+        ];
+        Assert.True(residuals.Length >= 8, $"{residuals.Length} residuals found");
+        Dictionary<string, float[]> Kept(bool packed)
+        {
+            using var scope = NewDisposeScope();
+            var kept = new Dictionary<string, Tensor>();
+            using var hooks = new HookSet();
+            foreach (var name in residuals)
+                hooks.AddForwardHook(ModuleTree.Find(_model.Network, name), (_, _, output) => kept[name] = output);
+            using var grad = packed ? no_grad() : enable_grad();
+            _model.Network.call(_input);
+            return kept.ToDictionary(k => k.Key, k => k.Value.flatten().data<float>().ToArray());
+        }
+        var plain = Kept(packed: false);
+        var packed = Kept(packed: true);
+        foreach (var name in residuals)
+            Assert.True(Worst(plain[name], packed[name]) <= 1e-5, $"{name}: the kept residual changed by {Worst(plain[name], packed[name]):G3} of its scale");
+    }
+
     public void Dispose()
     {
         _input.Dispose();

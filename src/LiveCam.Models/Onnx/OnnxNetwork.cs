@@ -206,8 +206,10 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             if (fusion.Residual is null || values.TryGetValue(fusion.Residual, out residual)
                 && residual.dtype == ScalarType.Float32 && residual.shape.SequenceEqual(OutputShape(padded, weight, c)))
             {
-                values[fusion.Relu.Outputs[0]] = packed.Run(node.Outputs[0], padded, weight, bias, c,
-                    residual is null ? ConvolutionEpilogue.Relu : ConvolutionEpilogue.AddRelu, residual);
+                var epilogue = residual is null ? ConvolutionEpilogue.Relu
+                    : fusion.ResidualWritable && !Watched(fusion.Residual!) && IsChannelsLast(residual) ? ConvolutionEpilogue.AddReluInPlace
+                    : ConvolutionEpilogue.AddRelu;
+                values[fusion.Relu.Outputs[0]] = packed.Run(node.Outputs[0], padded, weight, bias, c, epilogue, residual);
                 skipped[fusion.ReluIndex] = true;
                 if (fusion.AddIndex is { } add) skipped[add] = true;
                 return true;
@@ -227,8 +229,15 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     ];
 
     /// <summary>A convolution whose output only a ReLU reads, or only an Add whose sum only a ReLU reads (a residual
-    /// block's end): computable in one pass when nothing hooks the values in between.</summary>
-    sealed record ConvolutionFusion(OnnxNode Relu, int ReluIndex, OnnxNode? Add, int? AddIndex, string? Residual);
+    /// block's end): computable in one pass when nothing hooks the values in between. The sum may be written over the
+    /// residual when that is a tensor of the pass's own that nothing reads after the convolution.</summary>
+    sealed record ConvolutionFusion(OnnxNode Relu, int ReluIndex, OnnxNode? Add, int? AddIndex, string? Residual, bool ResidualWritable);
+
+    // Operators whose output is a new tensor, never a view of their input or of a constant.
+    static readonly HashSet<string> NewTensorOperators = ["Conv", "Relu", "Add", "MaxPool", "AveragePool", "BatchNormalization"];
+
+    static bool IsChannelsLast(Tensor t) =>
+        t.dim() == 4 && t.stride().SequenceEqual([t.shape[1] * t.shape[2] * t.shape[3], 1, t.shape[3] * t.shape[1], t.shape[1]]);
 
     static Dictionary<int, ConvolutionFusion> PlanFusions(OnnxGraph graph)
     {
@@ -236,8 +245,14 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         for (int k = 0; k < graph.Nodes.Count; k++)
             foreach (var i in graph.Nodes[k].Inputs.Where(i => i.Length > 0).Distinct())
                 (readers.TryGetValue(i, out var list) ? list : readers[i] = []).Add(k);
+        var producers = new Dictionary<string, int>();
+        for (int k = 0; k < graph.Nodes.Count; k++)
+            foreach (var o in graph.Nodes[k].Outputs) producers[o] = k;
         var outputs = graph.Outputs.Select(o => o.Name).ToHashSet();
         int? OnlyReader(string value) => !outputs.Contains(value) && readers.TryGetValue(value, out var r) && r.Count == 1 ? r[0] : null;
+        bool Writable(string residual, int conv, int add) =>
+            !outputs.Contains(residual) && producers.TryGetValue(residual, out var p) && NewTensorOperators.Contains(graph.Nodes[p].OpType)
+            && readers[residual].All(r => r == add || r < conv);
         var fusions = new Dictionary<int, ConvolutionFusion>();
         for (int k = 0; k < graph.Nodes.Count; k++)
         {
@@ -245,10 +260,13 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             if (conv.OpType != "Conv" || conv.Outputs.Length != 1 || OnlyReader(conv.Outputs[0]) is not { } next) continue;
             var reader = graph.Nodes[next];
             if (reader.OpType == "Relu")
-                fusions[k] = new ConvolutionFusion(reader, next, null, null, null);
+                fusions[k] = new ConvolutionFusion(reader, next, null, null, null, false);
             else if (reader.OpType == "Add" && reader.Inputs.Length == 2 && reader.Inputs[0] != reader.Inputs[1]
                 && OnlyReader(reader.Outputs[0]) is { } relu && graph.Nodes[relu].OpType == "Relu")
-                fusions[k] = new ConvolutionFusion(graph.Nodes[relu], relu, reader, next, reader.Inputs[0] == conv.Outputs[0] ? reader.Inputs[1] : reader.Inputs[0]);
+            {
+                var residual = reader.Inputs[0] == conv.Outputs[0] ? reader.Inputs[1] : reader.Inputs[0];
+                fusions[k] = new ConvolutionFusion(graph.Nodes[relu], relu, reader, next, residual, Writable(residual, k, next));
+            }
         }
         return fusions;
     }

@@ -7,8 +7,10 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace LiveCam.Models.Onnx;
 
-/// <summary>What a packed convolution computes after the convolution itself, in the same pass over its output.</summary>
-internal enum ConvolutionEpilogue { None, Relu, AddRelu }
+/// <summary>What a packed convolution computes after the convolution itself, in the same pass over its output.
+/// <see cref="AddReluInPlace"/> writes the result over the residual it adds, as ONNX Runtime does (no copy of the
+/// residual into a new output): only for a residual nothing reads or watches afterwards.</summary>
+internal enum ConvolutionEpilogue { None, Relu, AddRelu, AddReluInPlace }
 
 /// <summary>
 /// Inference-only convolutions as PyTorch's own freezing passes run them on the CPU: weights reordered once into
@@ -36,6 +38,8 @@ internal sealed class PackedConvolutions : IDisposable
             return ops.mkldnn._convolution_pointwise(x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "relu", annotate(List[Optional[number]], []), None)
           def conv_add_relu(self: __torch__.Kernels, x: Tensor, other: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
             return ops.mkldnn._convolution_pointwise(x, other, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "add", 1.0, "relu", annotate(List[Optional[number]], []), None)
+          def conv_add_relu_in_place(self: __torch__.Kernels, x: Tensor, other: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise_(other, x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "add", 1.0, "relu", annotate(List[Optional[number]], []), None)
 
         """;
 
@@ -65,6 +69,8 @@ internal sealed class PackedConvolutions : IDisposable
             ConvolutionEpilogue.None => (Tensor)kernels.invoke("conv", [x, packed, b, .. geometry]),
             ConvolutionEpilogue.Relu => (Tensor)kernels.invoke("conv_relu", [x, packed, b, .. geometry]),
             ConvolutionEpilogue.AddRelu => (Tensor)kernels.invoke("conv_add_relu",
+                [x, residual ?? throw new ArgumentNullException(nameof(residual)), packed, b, .. geometry]),
+            ConvolutionEpilogue.AddReluInPlace => (Tensor)kernels.invoke("conv_add_relu_in_place",
                 [x, residual ?? throw new ArgumentNullException(nameof(residual)), packed, b, .. geometry]),
             _ => throw new ArgumentOutOfRangeException(nameof(epilogue)),
         };
@@ -129,7 +135,7 @@ internal sealed class PackedConvolutions : IDisposable
         return null;
     }
 
-    /// <summary>Each kernel against conv2d (+ ReLU, + sum) on a small channels-last problem with padding, stride and groups.</summary>
+    /// <summary>Each kernel against conv2d (+ ReLU, + sum, + sum written over the residual) on a small channels-last problem with padding, stride and groups.</summary>
     static bool Probe(jit.ScriptModule kernels)
     {
         using var scope = NewDisposeScope();
@@ -143,9 +149,12 @@ internal sealed class PackedConvolutions : IDisposable
         var residual = ChannelsLast(randn(reference.shape, generator: generator));
         using var probe = new PackedConvolutions(kernels);
         bool Close(Tensor expected, Tensor actual) => actual.shape.SequenceEqual(expected.shape) && (actual - expected).abs().max().item<float>() <= 1e-4f;
+        var overwritten = residual.clone();
         return Close(reference, probe.Run("probe", x, w, b, c, ConvolutionEpilogue.None, null))
             && Close(reference.relu(), probe.Run("probe", x, w, b, c, ConvolutionEpilogue.Relu, null))
-            && Close((reference + residual).relu(), probe.Run("probe", x, w, b, c, ConvolutionEpilogue.AddRelu, residual));
+            && Close((reference + residual).relu(), probe.Run("probe", x, w, b, c, ConvolutionEpilogue.AddRelu, residual))
+            && Close((reference + residual).relu(), probe.Run("probe", x, w, b, c, ConvolutionEpilogue.AddReluInPlace, overwritten))
+            && Close((reference + residual).relu(), overwritten);
     }
 
     PackedConvolutions(jit.ScriptModule kernels) => _kernels = kernels;

@@ -4,7 +4,9 @@ usage: onnx_oracle.py NET OUT_DIR
 NET: resnet18 (residual sums), mobilenet_v3_small (depthwise convolutions, squeeze-excite, hard-swish),
      googlenet (concatenation, asymmetric pooling), tiny (a small CNN with a softmax head),
      zoo (the rest of the operators: resize, pad, slice, split, transpose, reshape from shapes, gather, squeeze,
-     reduce-mean, matmul, transposed convolution, PReLU, clip, sigmoid, tanh, sub, div, global max pooling).
+     reduce-mean, matmul, transposed convolution, PReLU, clip, sigmoid, tanh, sub, div, global max pooling),
+     shared (residual sums whose residual is the graph input, is read again after the sum, or is the sum's own
+     convolution's input: none of them may be overwritten by a sum written in place).
 writes OUT_DIR/model.onnx, OUT_DIR/input.f32, OUT_DIR/output.f32 and OUT_DIR/meta.txt ("SIZE OUTPUTS").
 """
 import sys
@@ -42,7 +44,30 @@ class Zoo(torch.nn.Module):
         return self.head(z)
 
 
-if net == "zoo":
+class Shared(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c0 = torch.nn.Conv2d(3, 3, 3, padding=1)
+        self.c1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.c2 = torch.nn.Conv2d(8, 8, 3, padding=1)
+        self.c3 = torch.nn.Conv2d(8, 8, 1)
+        self.c4 = torch.nn.Conv2d(8, 8, 3, padding=1)
+        self.c5 = torch.nn.Conv2d(8, 8, 3, padding=1)
+
+    def forward(self, x):
+        r = torch.relu(self.c0(x) + x)        # the residual is the graph input
+        a = torch.relu(self.c1(r))
+        b = torch.relu(self.c2(a) + a)        # a is read again below, after this sum
+        c = self.c3(a)
+        d = torch.relu(self.c4(b) + b)        # b is read by nothing after: may be overwritten
+        e = torch.relu(self.c5(d) + d)        # d is the convolution's own input until it has run
+        return torch.cat([e, c], 1).mean(dim=(2, 3))
+
+
+if net == "shared":
+    model = Shared()
+    size = 24
+elif net == "zoo":
     model = Zoo()
     size = 32
 elif net == "tiny":
