@@ -58,7 +58,9 @@ public static class Cli
         int code;
         switch (e)
         {
-            case SourceOpenException or SinkException or FormatException or UsageException or Models.ModelLoadException or Pipeline.Analysers.ExplanationUnavailableException:
+            // A model file that loads but fails in a pass (Models.Onnx.OnnxFormatException) is bad input too.
+            case SourceOpenException or SinkException or FormatException or UsageException or Models.ModelLoadException or Models.Onnx.OnnxFormatException
+                or Pipeline.Analysers.ExplanationUnavailableException:
                 error.WriteLine($"livecam: {e.Message}");
                 code = BadInput;
                 break;

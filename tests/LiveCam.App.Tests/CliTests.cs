@@ -96,6 +96,17 @@ public sealed class CliTests : IDisposable
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>A model file that loads but cannot run (its weights do not fit its input) is the file's fault: bad
+    /// input, one line, not an unexpected error.</summary>
+    [Fact]
+    public void A_model_file_failing_in_its_first_pass_is_bad_input()
+    {
+        using var error = new StringWriter();
+        var failure = new LiveCam.Models.Onnx.OnnxFormatException("node conv (Conv): its input has shape [1, 3, 16, 16]; its weights [8, 3, 3, 3] in 2 group(s) read 6 channels");
+        Assert.Equal(2, Cli.Report(failure, error));
+        Assert.Equal($"livecam: {failure.Message}{Environment.NewLine}", error.ToString());
+    }
+
     [Fact]
     public void Help_lists_the_commands_and_run_options()
     {

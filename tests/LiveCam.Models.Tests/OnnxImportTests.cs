@@ -119,6 +119,40 @@ public sealed class OnnxImportTests : IDisposable
         Assert.True(rejected > 300, $"only {rejected} of 3,000 mutated files were refused");
     }
 
+    /// <summary>Window attributes no convolution or pooling can have are refused at load, naming the node, instead of
+    /// dividing by zero or sizing a huge output in the first pass.</summary>
+    [SkippableTheory]
+    [InlineData("Conv strides 0 0", "node conv (Conv): strides [0, 0] must lie in 1..65536")]
+    [InlineData("Conv dilations -2 1", "node conv (Conv): dilations [-2, 1] must lie in 1..65536")]
+    [InlineData("Conv pads 100000 1 1 1", "node conv (Conv): pads [100000, 1, 1, 1] must lie in 0..65536")]
+    [InlineData("Conv group 0", "node conv (Conv): group 0 must be at least 1")]
+    [InlineData("Conv group 3", "node conv (Conv): group 3 does not divide its 8 output channels")]
+    [InlineData("MaxPool strides 0 2", "node pool (MaxPool): strides [0, 2] must lie in 1..65536")]
+    [InlineData("MaxPool kernel_shape 0 3", "node pool (MaxPool): kernel_shape [0, 3] must lie in 1..65536")]
+    public void Impossible_windows_are_refused_at_load_naming_the_node(string change, string expected)
+    {
+        Skip.If(PyTorchOracle.MissingOnnx is not null, PyTorchOracle.MissingOnnx);
+        PyTorchOracle.Script("onnx_hostile.py", [_dir, "hostile", .. change.Split(' ')]);
+        var e = Assert.Throws<ModelLoadException>(() => ModelCatalog.Load(Path.Combine(_dir, "hostile.onnx"), null, CPU));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Groups that divide the weights but not the input's channels load, and the first pass says why it cannot
+    /// run, with and without gradients (the packed path).</summary>
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Weights_that_do_not_fit_the_input_name_both_shapes(bool gradients)
+    {
+        Skip.If(PyTorchOracle.MissingOnnx is not null, PyTorchOracle.MissingOnnx);
+        PyTorchOracle.Script("onnx_hostile.py", _dir, "hostile", "Conv", "group", "2");
+        using var model = ModelCatalog.Load(Path.Combine(_dir, "hostile.onnx"), null, CPU);
+        using var scope = NewDisposeScope();
+        using var grad = gradients ? enable_grad() : no_grad();
+        var e = Assert.Throws<OnnxFormatException>(() => model.Network.call(zeros(1, 3, 16, 16)));
+        Assert.Equal("node conv (Conv): its input has shape [1, 3, 16, 16]; its weights [8, 3, 3, 3] in 2 group(s) read 6 channels", e.Message);
+    }
+
     [SkippableFact]
     public void A_graph_with_operators_it_does_not_run_names_them_all_at_once()
     {

@@ -57,6 +57,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             made.UnionWith(node.Outputs);
         }
         if (!made.Contains(_output)) throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
+        foreach (var node in graph.Nodes) CheckWindows(node, graph);
         var parameters = new ParameterDict();
         var parameterNames = new HashSet<string>();
         foreach (var (name, t) in graph.Initializers)
@@ -90,6 +91,32 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         }
         foreach (var c in _constants.Values.Where(c => c is not Parameter)) c.DetachFromDisposeScope();
         _fusions = PlanFusions(graph);
+    }
+
+    // Larger strides, dilations, kernels or pads are no image network's; refused before any allocation they would size.
+    const long MaxWindow = 1 << 16;
+
+    /// <summary>A convolution's or pooling's window as libtorch can run it: strides, dilations and kernel sizes from 1,
+    /// pads from 0, none absurd; groups from 1, dividing the weights' output channels. A file that says otherwise is
+    /// refused at load, naming the node, rather than failing (or dividing by zero) in the first pass.</summary>
+    static void CheckWindows(OnnxNode node, OnnxGraph graph)
+    {
+        if (node.OpType is not ("Conv" or "ConvTranspose" or "MaxPool" or "AveragePool")) return;
+        void Within(string attribute, long min)
+        {
+            if (node.Attributes.TryGetValue(attribute, out var a) && a.Ints is { } values && values.Any(v => v < min || v > MaxWindow))
+                throw new OnnxFormatException($"node {node.Name} ({node.OpType}): {attribute} [{string.Join(", ", values)}] must lie in {min}..{MaxWindow}");
+        }
+        Within("strides", 1);
+        Within("dilations", 1);
+        Within("kernel_shape", 1);
+        Within("pads", 0);
+        Within("output_padding", 0);
+        if (!node.Attributes.TryGetValue("group", out var g)) return;
+        if (g.I < 1) throw new OnnxFormatException($"node {node.Name} ({node.OpType}): group {g.I} must be at least 1");
+        if (node.OpType == "Conv" && node.Inputs.Length > 1 && graph.Initializers.TryGetValue(node.Inputs[1], out var w)
+            && w.Dims.Length > 0 && w.Dims[0] % g.I != 0)
+            throw new OnnxFormatException($"node {node.Name} (Conv): group {g.I} does not divide its {w.Dims[0]} output channels");
     }
 
     /// <summary>Whether forward passes without gradients run packed, fused oneDNN convolutions on this machine.</summary>
@@ -159,14 +186,14 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                 }
                 catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException))
                 {
-                    throw new OnnxFormatException($"node {node.Name} ({node.OpType}) failed: {e.Message.Split('\n')[0]}", e);
+                    throw new OnnxFormatException($"node {node.Name} ({node.OpType}) failed: {Reason(e)}", e);
                 }
             }
             Tensor[] results;
             try { results = OnnxOperators.Run(node, inputs); }
             catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException))
             {
-                throw new OnnxFormatException($"node {node.Name} ({node.OpType}) failed: {e.Message.Split('\n')[0]}", e);
+                throw new OnnxFormatException($"node {node.Name} ({node.OpType}) failed: {Reason(e)}", e);
             }
             for (int i = 0; i < results.Length && i < node.Outputs.Length; i++)
             {
@@ -175,6 +202,15 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             }
         }
         return values.TryGetValue(_output, out var output) ? output : throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
+    }
+
+    /// <summary>libtorch's reason in one line: an error raised inside TorchScript (the packed kernels) opens with a
+    /// traceback, and its reason is the line naming the RuntimeError.</summary>
+    static string Reason(Exception e)
+    {
+        var lines = e.Message.Split('\n');
+        var raised = lines.FirstOrDefault(l => l.StartsWith("RuntimeError: ", StringComparison.Ordinal));
+        return (raised?["RuntimeError: ".Length..] ?? lines[0]).Trim();
     }
 
     PackedConvolutions? Packed()
@@ -221,12 +257,17 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
 
     bool Watched(string output) => ModuleHooks.Watched(_taps[output]);
 
-    static long[] OutputShape(Tensor x, Tensor weight, Convolution c) =>
-    [
-        x.shape[0], weight.shape[0],
-        (x.shape[2] + 2 * c.Pads[0] - c.Dilations[0] * (weight.shape[2] - 1) - 1) / c.Strides[0] + 1,
-        (x.shape[3] + 2 * c.Pads[1] - c.Dilations[1] * (weight.shape[3] - 1) - 1) / c.Strides[1] + 1,
-    ];
+    // Each .shape is a native call that allocates: read once.
+    static long[] OutputShape(Tensor x, Tensor weight, Convolution c)
+    {
+        long[] input = x.shape, kernel = weight.shape;
+        return
+        [
+            input[0], kernel[0],
+            (input[2] + 2 * c.Pads[0] - c.Dilations[0] * (kernel[2] - 1) - 1) / c.Strides[0] + 1,
+            (input[3] + 2 * c.Pads[1] - c.Dilations[1] * (kernel[3] - 1) - 1) / c.Strides[1] + 1,
+        ];
+    }
 
     /// <summary>A convolution whose output only a ReLU reads, or only an Add whose sum only a ReLU reads (a residual
     /// block's end): computable in one pass when nothing hooks the values in between. The sum may be written over the
@@ -236,8 +277,11 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     // Operators whose output is a new tensor, never a view of their input or of a constant.
     static readonly HashSet<string> NewTensorOperators = ["Conv", "Relu", "Add", "MaxPool", "AveragePool", "BatchNormalization"];
 
-    static bool IsChannelsLast(Tensor t) =>
-        t.dim() == 4 && t.stride().SequenceEqual([t.shape[1] * t.shape[2] * t.shape[3], 1, t.shape[3] * t.shape[1], t.shape[1]]);
+    static bool IsChannelsLast(Tensor t)
+    {
+        var shape = t.shape;
+        return shape.Length == 4 && t.stride().SequenceEqual([shape[1] * shape[2] * shape[3], 1, shape[3] * shape[1], shape[1]]);
+    }
 
     static Dictionary<int, ConvolutionFusion> PlanFusions(OnnxGraph graph)
     {

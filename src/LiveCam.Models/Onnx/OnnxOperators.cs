@@ -247,8 +247,12 @@ internal static class OnnxOperators
         var dilations = a.TryGetValue("dilations", out var d) && d.Ints is { } di ? di : [1, 1];
         var given = a.TryGetValue("pads", out var p) ? p.Ints : null;
         var autoPad = a.TryGetValue("auto_pad", out var ap) && ap.S is { } aps ? aps : "NOTSET";
-        var padded = Pads(input, [weight.shape[2], weight.shape[3]], strides, dilations, given, autoPad, 0, out var pads);
-        convolution = new Convolution(strides, pads, dilations, a.TryGetValue("group", out var g) ? g.I : 1);
+        var kernel = weight.shape;
+        long groups = a.TryGetValue("group", out var g) ? g.I : 1;
+        if (input.dim() != 4 || input.shape[1] != kernel[1] * groups)
+            throw new OnnxFormatException($"node {node.Name} (Conv): its input has shape [{string.Join(", ", input.shape)}]; its weights [{string.Join(", ", kernel)}] in {groups} group(s) read {kernel[1] * groups} channels");
+        var padded = Pads(input, [kernel[2], kernel[3]], strides, dilations, given, autoPad, 0, out var pads);
+        convolution = new Convolution(strides, pads, dilations, groups);
         return padded;
     }
 
@@ -257,11 +261,12 @@ internal static class OnnxOperators
     static Tensor Pads(Tensor x, long[] kernel, long[] strides, long[] dilations, long[]? given, string autoPad, float fill, out long[] pads)
     {
         long[] begin = [0, 0], end = [0, 0];
+        var shape = x.shape;
         if (autoPad is "SAME_UPPER" or "SAME_LOWER")
         {
             for (int i = 0; i < 2; i++)
             {
-                long size = x.shape[2 + i], output = (size + strides[i] - 1) / strides[i];
+                long size = shape[2 + i], output = (size + strides[i] - 1) / strides[i];
                 long total = Math.Max(0, (output - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - size);
                 begin[i] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
                 end[i] = total - begin[i];
@@ -274,7 +279,7 @@ internal static class OnnxOperators
         }
         // Padding both sides by the begin amounts gives the same windows whenever it gives as many of them: the end
         // padding past the last window is never read (ML.NET's and CNTK's exports pad [1, 1, 0, 0] that way).
-        if (begin.Select((b, i) => Windows(x.shape[2 + i], kernel[i], strides[i], dilations[i], b, b) == Windows(x.shape[2 + i], kernel[i], strides[i], dilations[i], b, end[i])).All(same => same))
+        if (begin.Select((b, i) => Windows(shape[2 + i], kernel[i], strides[i], dilations[i], b, b) == Windows(shape[2 + i], kernel[i], strides[i], dilations[i], b, end[i])).All(same => same))
         {
             pads = begin;
             return x;
