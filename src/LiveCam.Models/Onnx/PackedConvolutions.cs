@@ -63,7 +63,10 @@ internal sealed class PackedConvolutions : IDisposable
         var (packed, owned) = Packed(key, x.shape, weight, c);
         using var forThisCall = owned ? packed : null;
         var b = bias ?? ZeroBias(key, weight.shape[0]);
-        object[] geometry = [c.Pads[0], c.Pads[1], c.Strides[0], c.Strides[1], c.Dilations[0], c.Dilations[1], c.Groups];
+        // As Int32: TorchSharp hands those to TorchScript as they are, but makes a native Scalar (with a finalizer) of
+        // every Int64. The import bounds each of these far below int.MaxValue.
+        object[] geometry = [checked((int)c.Pads[0]), checked((int)c.Pads[1]), checked((int)c.Strides[0]), checked((int)c.Strides[1]),
+            checked((int)c.Dilations[0]), checked((int)c.Dilations[1]), checked((int)c.Groups)];
         return epilogue switch
         {
             ConvolutionEpilogue.None => (Tensor)kernels.invoke("conv", [x, packed, b, .. geometry]),
