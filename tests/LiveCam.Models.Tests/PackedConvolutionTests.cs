@@ -48,6 +48,26 @@ public sealed class PackedConvolutionTests : IDisposable
         Assert.True(Worst(plain, packed) <= 1e-5, $"packed differs from plain by {Worst(plain, packed):G3} of the outputs' scale");
     }
 
+    /// <summary>The many-pass methods (Score-CAM, occlusion, RISE) run batches: packed weights for that shape, and every
+    /// residual sum written in place, must give each image what it gets alone on the plain path.</summary>
+    [Fact]
+    public void Without_gradients_a_batch_computes_what_the_plain_path_computes_for_each_image()
+    {
+        using var scope = NewDisposeScope();
+        var batch = cat([_input, _input.flip(3), _input * 0.5f]);
+        float[] Outputs(bool packed)
+        {
+            using var grad = packed ? no_grad() : enable_grad();
+            return _model.Network.call(batch).flatten().data<float>().ToArray();
+        }
+        var plain = Outputs(packed: false);
+        var packed = Outputs(packed: true);
+        Assert.True(Worst(plain, packed) <= 1e-5, $"packed differs from plain by {Worst(plain, packed):G3} of the outputs' scale");
+        // The images differ, so a batch mixed up inside the pass would show.
+        int n = plain.Length / 3;
+        Assert.True(Worst(plain[..n], plain[n..(2 * n)]) > 1e-3, "the flipped image gave the same features");
+    }
+
     /// <summary>A convolution whose output only a ReLU reads, one whose output only a residual sum reads, that sum, and
     /// the ReLU after it: each is a value fusing would skip, so a hook there must turn fusing off where it looks.</summary>
     [Theory]
