@@ -8,14 +8,7 @@ public sealed class DreamCliTests : IDisposable
 
     static (int Code, string Out, string Err) Invoke(params string[] args) => CliRunner.Invoke(args);
 
-    string Image()
-    {
-        var path = Path.Combine(_dir, "scene.png");
-        using var image = new Mat(240, 320, MatType.CV_8UC3, new Scalar(128, 128, 128));
-        Cv2.Rectangle(image, new Rect(200, 60, 60, 60), new Scalar(30, 30, 220), -1);
-        Cv2.ImWrite(path, image);
-        return path;
-    }
+    string Image() => CliRunner.SceneImage(_dir);
 
     [Theory]
     [InlineData("resnet18", "layer2", 224, 224)]

@@ -9,14 +9,7 @@ public sealed class ExplainCliTests : IDisposable
 
     static (int Code, string Out, string Err) Invoke(params string[] args) => CliRunner.Invoke(args);
 
-    string Image()
-    {
-        var path = Path.Combine(_dir, "scene.png");
-        using var image = new Mat(240, 320, MatType.CV_8UC3, new Scalar(128, 128, 128));
-        Cv2.Rectangle(image, new Rect(200, 60, 60, 60), new Scalar(30, 30, 220), -1);
-        Cv2.ImWrite(path, image);
-        return path;
-    }
+    string Image() => CliRunner.SceneImage(_dir);
 
     [Fact]
     public void Explain_writes_the_overlay_png_and_a_json_with_layer_target_raw_heatmap_and_outputs()
