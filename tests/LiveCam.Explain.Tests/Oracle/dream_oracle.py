@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torchvision
 
-from robot_net import RobotNet
+from oracle_nets import RobotNet, randomise_batch_norms
 
 arch, out = sys.argv[1], sys.argv[2]
 torch.manual_seed(0)
@@ -26,12 +26,7 @@ STEPS, STEP_SIZE, L2 = 5, 0.01, 0.05
 
 if arch == "resnet18":
     net = torchvision.models.resnet18()
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.2, 0.2)
-            m.running_var.uniform_(0.5, 1.5)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.2, 0.2)
+    randomise_batch_norms(net)
     h, w, layer_name, target, dtype = 64, 64, "layer2", 3, torch.float32
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)

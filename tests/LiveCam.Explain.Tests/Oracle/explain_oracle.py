@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-from robot_net import RobotNet
+from oracle_nets import RobotNet, randomise_batch_norms
 
 arch, out = sys.argv[1], sys.argv[2]
 slow = len(sys.argv) > 3 and sys.argv[3] == "slow"
@@ -33,13 +33,7 @@ def robot():
 
 def classifier(build, size, layer):
     net = build()
-    # Untrained batch norms are identities in evaluation; random statistics make them count.
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.2, 0.2)
-            m.running_var.uniform_(0.5, 1.5)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.2, 0.2)
+    randomise_batch_norms(net)
     return net, (size, size), layer, True
 
 
