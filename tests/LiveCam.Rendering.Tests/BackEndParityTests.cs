@@ -118,6 +118,16 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         }
     }
 
+    /// <summary>How many pixels of two pictures differ by more than <paramref name="threshold"/>/255 in grey.</summary>
+    static int PixelsApart(Mat a, Mat b, int threshold)
+    {
+        using var difference = new Mat();
+        Cv2.Absdiff(a, b, difference);
+        using var grey = difference.CvtColor(ColorConversionCodes.BGR2GRAY);
+        using var over = grey.Threshold(threshold, 255, ThresholdTypes.Binary);
+        return Cv2.CountNonZero(over);
+    }
+
     /// <summary>A padded fit: the model's input reaches past the frame, so only the frame's part of the map is drawn.</summary>
     [SkippableFact]
     public void A_heatmap_region_reaching_past_the_frame_is_drawn_alike()
@@ -131,10 +141,7 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         using var b = new Mat();
         gl.Render(picture, a);
         cpu.Render(picture, b);
-        using var difference = new Mat();
-        Cv2.Absdiff(a, b, difference);
-        using var grey = difference.CvtColor(ColorConversionCodes.BGR2GRAY);
-        Assert.True(Cv2.CountNonZero(grey.Threshold(4, 255, ThresholdTypes.Binary)) <= 320 * 240 / 2000, "the back ends differ on a padded region");
+        Assert.True(PixelsApart(a, b, 4) <= 320 * 240 / 2000, "the back ends differ on a padded region");
         // The map's top row lies above the frame: the frame's first row shows the map a sixth of the way down, not its top.
         Assert.True(Cv2.Norm(a, video, NormTypes.INF) > 0);
     }
@@ -208,10 +215,7 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         using var b = new Mat();
         gl.Render(picture, a);
         cpu.Render(picture, b);
-        using var difference = new Mat();
-        Cv2.Absdiff(a, b, difference);
-        using var grey = difference.CvtColor(ColorConversionCodes.BGR2GRAY);
-        int off = Cv2.CountNonZero(grey.Threshold(4, 255, ThresholdTypes.Binary));
+        int off = PixelsApart(a, b, 4);
         output.WriteLine($"dream: {off} pixels differ by more than 4/255 ({context.Renderer})");
         Assert.True(off <= 320 * 240 / 1000, $"the back ends draw the dream differently: {off} pixels");
         // Inside the region: the dream (its first row is dark blue-green), not the video; outside: the video itself.
