@@ -72,7 +72,7 @@ internal static class OnnxOperators
                 var strides = Ints("strides") ?? [1, 1];
                 var dilations = Ints("dilations") ?? [1, 1];
                 bool ceil = Int("ceil_mode", 0) != 0;
-                var input = Pads(In(0), kernel, strides, dilations, Ints("pads"), Str("auto_pad", "NOTSET"), node.OpType == "MaxPool" ? float.NegativeInfinity : 0, out var pads);
+                var input = Pads(In(0), In(0).shape, kernel, strides, dilations, Ints("pads"), Str("auto_pad", "NOTSET"), node.OpType == "MaxPool" ? float.NegativeInfinity : 0, out var pads);
                 if (node.OpType == "MaxPool") return [F.max_pool2d(input, kernel, strides, pads, dilations, ceil)];
                 return [F.avg_pool2d(input, kernel, strides, pads, ceil, count_include_pad: Int("count_include_pad", 0) != 0)];
             }
@@ -249,19 +249,19 @@ internal static class OnnxOperators
         var autoPad = a.TryGetValue("auto_pad", out var ap) && ap.S is { } aps ? aps : "NOTSET";
         var kernel = weight.shape;
         long groups = a.TryGetValue("group", out var g) ? g.I : 1;
-        if (input.dim() != 4 || input.shape[1] != kernel[1] * groups)
-            throw new OnnxFormatException($"node {node.Name} (Conv): its input has shape [{string.Join(", ", input.shape)}]; its weights [{string.Join(", ", kernel)}] in {groups} group(s) read {kernel[1] * groups} channels");
-        var padded = Pads(input, [kernel[2], kernel[3]], strides, dilations, given, autoPad, 0, out var pads);
+        var shape = input.shape;
+        if (shape.Length != 4 || shape[1] != kernel[1] * groups)
+            throw new OnnxFormatException($"node {node.Name} (Conv): its input has shape [{string.Join(", ", shape)}]; its weights [{string.Join(", ", kernel)}] in {groups} group(s) read {kernel[1] * groups} channels");
+        var padded = Pads(input, shape, [kernel[2], kernel[3]], strides, dilations, given, autoPad, 0, out var pads);
         convolution = new Convolution(strides, pads, dilations, groups);
         return padded;
     }
 
     /// <summary>ONNX padding (begin and end per axis, or auto_pad) as a symmetric padding the call takes, padding the
     /// input itself only where the two sides differ in a way that changes the windows.</summary>
-    static Tensor Pads(Tensor x, long[] kernel, long[] strides, long[] dilations, long[]? given, string autoPad, float fill, out long[] pads)
+    static Tensor Pads(Tensor x, long[] shape, long[] kernel, long[] strides, long[] dilations, long[]? given, string autoPad, float fill, out long[] pads)
     {
         long[] begin = [0, 0], end = [0, 0];
-        var shape = x.shape;
         if (autoPad is "SAME_UPPER" or "SAME_LOWER")
         {
             for (int i = 0; i < 2; i++)
