@@ -34,6 +34,7 @@ public static class Cli
             BenchCommand.Create(output, error),
             ReplayCommand.Create(output, error),
             TeachCommand.Create(output, error),
+            DoctorCommand.Create(output, error),
         };
         var parsed = root.Parse(args);
         // Ctrl+C is handled by the run itself (it finalises its output); no forced exit after a timeout.

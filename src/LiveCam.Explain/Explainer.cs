@@ -19,6 +19,9 @@ namespace LiveCam.Explain;
 /// </code></example>
 public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? traits = null)
 {
+    // Before any network runs, the CPU kernels are checked (and corrected where the processor misleads them).
+    static Explainer() => Kernels.CpuKernels.EnsureChecked();
+
     readonly Dictionary<string, IReadOnlyList<LayerInfo>> _traces = [];
     readonly Dictionary<string, LayerInfo> _containers = [];
 

@@ -10,6 +10,8 @@ public static class ComputeDevice
     public static torch.Device Select(string request = "auto")
     {
         ArgumentNullException.ThrowIfNull(request);
+        // Before any network runs, the CPU kernels are checked (and corrected where this processor misleads them).
+        Explain.Kernels.CpuKernels.EnsureChecked();
         var r = request.Trim().ToLowerInvariant();
         if (r == "auto") return torch.cuda.is_available() ? torch.CUDA : torch.CPU;
         if (r == "cpu") return torch.CPU;

@@ -1,5 +1,6 @@
 using System.Text;
 using LiveCam.Explain.Layers;
+using LiveCam.Explain.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -186,14 +187,14 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                 }
                 catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException))
                 {
-                    throw new OnnxFormatException($"node {node.Name} ({node.OpType}) failed: {Reason(e)}", e);
+                    throw new OnnxFormatException($"node {node.Name} ({node.OpType}) failed: {LibTorchError.Reason(e)}", e);
                 }
             }
             Tensor[] results;
             try { results = OnnxOperators.Run(node, inputs); }
             catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException))
             {
-                throw new OnnxFormatException($"node {node.Name} ({node.OpType}) failed: {Reason(e)}", e);
+                throw new OnnxFormatException($"node {node.Name} ({node.OpType}) failed: {LibTorchError.Reason(e)}", e);
             }
             for (int i = 0; i < results.Length && i < node.Outputs.Length; i++)
             {
@@ -202,15 +203,6 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             }
         }
         return values.TryGetValue(_output, out var output) ? output : throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
-    }
-
-    /// <summary>libtorch's reason in one line: an error raised inside TorchScript (the packed kernels) opens with a
-    /// traceback, and its reason is the line naming the RuntimeError.</summary>
-    static string Reason(Exception e)
-    {
-        var lines = e.Message.Split('\n');
-        var raised = lines.FirstOrDefault(l => l.StartsWith("RuntimeError: ", StringComparison.Ordinal));
-        return (raised?["RuntimeError: ".Length..] ?? lines[0]).Trim();
     }
 
     PackedConvolutions? Packed()
@@ -245,10 +237,13 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                 var epilogue = residual is null ? ConvolutionEpilogue.Relu
                     : fusion.ResidualWritable && !Watched(fusion.Residual!) && IsChannelsLast(residual) ? ConvolutionEpilogue.AddReluInPlace
                     : ConvolutionEpilogue.AddRelu;
-                values[fusion.Relu.Outputs[0]] = packed.Run(node.Outputs[0], padded, weight, bias, c, epilogue, residual);
-                skipped[fusion.ReluIndex] = true;
-                if (fusion.AddIndex is { } add) skipped[add] = true;
-                return true;
+                if (PackedConvolutions.Supports(epilogue, weight.shape[0]))
+                {
+                    values[fusion.Relu.Outputs[0]] = packed.Run(node.Outputs[0], padded, weight, bias, c, epilogue, residual);
+                    skipped[fusion.ReluIndex] = true;
+                    if (fusion.AddIndex is { } add) skipped[add] = true;
+                    return true;
+                }
             }
         }
         values[node.Outputs[0]] = _taps[node.Outputs[0]].call(packed.Run(node.Outputs[0], padded, weight, bias, c, ConvolutionEpilogue.None, null));

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Text;
+using LiveCam.Explain.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -18,7 +19,8 @@ internal enum ConvolutionEpilogue { None, Relu, AddRelu, AddReluInPlace }
 /// following ReLU, or residual sum and ReLU, computed in the same pass (<c>torch.ops.mkldnn._convolution_pointwise</c>).
 /// TorchSharp binds neither op, so both are reached through a TorchScript module written here and compiled by libtorch
 /// at load. They have no gradient: used only where none is taken. Where libtorch lacks them (built without oneDNN),
-/// or they disagree with <c>conv2d</c> on a probe, <see cref="Available"/> is false and nothing uses them.
+/// or they disagree with float64 on the start-up check's problems (see <see cref="CpuKernels"/>), <see cref="Available"/>
+/// is false and nothing uses them.
 /// </summary>
 internal sealed class PackedConvolutions : IDisposable
 {
@@ -45,7 +47,7 @@ internal sealed class PackedConvolutions : IDisposable
 
     static readonly Lazy<jit.ScriptModule?> s_kernels = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Whether this libtorch runs packed convolutions (and they agreed with <c>conv2d</c> on a probe).</summary>
+    /// <summary>Whether this libtorch runs packed convolutions (and they agreed with float64 on the start-up probes).</summary>
     public static bool Available => s_kernels.Value is not null;
 
     readonly jit.ScriptModule _kernels;
@@ -120,6 +122,8 @@ internal sealed class PackedConvolutions : IDisposable
 
     static jit.ScriptModule? Load()
     {
+        // They are oneDNN's: only after the start-up check, and not where it turned oneDNN off.
+        if (!CpuKernels.EnsureChecked().OneDnn) return null;
         jit.ScriptModule? kernels = null;
         try
         {
@@ -138,34 +142,64 @@ internal sealed class PackedConvolutions : IDisposable
         return null;
     }
 
-    /// <summary>Each kernel against conv2d (+ ReLU, + sum, + sum written over the residual) on a small channels-last problem with padding, stride and groups.</summary>
+    /// <summary>Each kernel (plain, + ReLU, + sum and ReLU, the sum written over the residual) against float64 on the
+    /// start-up check's problems, channels-last as the import runs them; each result goes into the kernel report.</summary>
     static bool Probe(jit.ScriptModule kernels)
+    {
+        using var probe = new PackedConvolutions(kernels);
+        var families = Enum.GetValues<ConvolutionEpilogue>().Select(epilogue => new KernelFamily(
+            $"packed convolution{epilogue switch
+            {
+                ConvolutionEpilogue.Relu => " + ReLU",
+                ConvolutionEpilogue.AddRelu => " + sum + ReLU",
+                ConvolutionEpilogue.AddReluInPlace => " + sum + ReLU, in place",
+                _ => "",
+            }} (ONNX import, no gradients)",
+            KernelFamilies.Probes.Where(g => Supports(epilogue, g.OutChannels))
+                .Select(g => (g.ToString(), (Func<double>)(() => Error(probe, g, epilogue)))).ToList()));
+        var passed = true;
+        foreach (var family in families)
+        {
+            var result = family.Run();
+            CpuKernels.Record(result);
+            passed &= result.Passed;
+        }
+        return passed;
+    }
+
+    /// <summary>oneDNN cannot add a residual of one channel into a new output ("could not create a memory").</summary>
+    public static bool Supports(ConvolutionEpilogue epilogue, long outChannels) => epilogue != ConvolutionEpilogue.AddRelu || outChannels > 1;
+
+    static double Error(PackedConvolutions probe, ConvolutionGeometry g, ConvolutionEpilogue epilogue)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var generator = new Generator(7);
-        var x = ChannelsLast(randn([2, 8, 9, 7], generator: generator));
-        var w = ChannelsLast(randn([6, 4, 3, 3], generator: generator));
-        var b = randn([6], generator: generator);
-        var c = new Convolution([2, 1], [1, 1], [1, 1], 2);
-        var reference = F.conv2d(x, w, b, c.Strides, c.Pads, c.Dilations, c.Groups);
-        var residual = ChannelsLast(randn(reference.shape, generator: generator));
-        using var probe = new PackedConvolutions(kernels);
-        bool Close(Tensor expected, Tensor actual) => actual.shape.SequenceEqual(expected.shape) && (actual - expected).abs().max().item<float>() <= 1e-4f;
-        var overwritten = residual.clone();
-        return Close(reference, probe.Run("probe", x, w, b, c, ConvolutionEpilogue.None, null))
-            && Close(reference.relu(), probe.Run("probe", x, w, b, c, ConvolutionEpilogue.Relu, null))
-            && Close((reference + residual).relu(), probe.Run("probe", x, w, b, c, ConvolutionEpilogue.AddRelu, residual))
-            && Close((reference + residual).relu(), probe.Run("probe", x, w, b, c, ConvolutionEpilogue.AddReluInPlace, overwritten))
-            && Close((reference + residual).relu(), overwritten);
+        var (x, w, b) = g.Tensors(seed: 5);
+        var reference = g.Convolve(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64));
+        var residual = randn(reference.shape, generator: new Generator(6));
+        // The import pads asymmetric windows before the convolution, as here.
+        var input = KernelFamilies.ChannelsLast(g.SymmetricPads ? x : F.pad(x, [g.PadLeft, g.PadRight, g.PadTop, g.PadBottom]));
+        long[] pads = g.SymmetricPads ? [g.PadTop, g.PadLeft] : [0, 0];
+        var c = new Convolution([g.Stride, g.Stride], pads, [g.Dilation, g.Dilation], g.Groups);
+        var key = $"probe {g} {epilogue}";
+        var overwritten = KernelFamilies.ChannelsLast(residual.clone());
+        var actual = probe.Run(key, input, KernelFamilies.ChannelsLast(w), b, c, epilogue,
+            epilogue == ConvolutionEpilogue.AddReluInPlace ? overwritten : KernelFamilies.ChannelsLast(residual));
+        var expected = epilogue switch
+        {
+            ConvolutionEpilogue.None => reference,
+            ConvolutionEpilogue.Relu => reference.relu(),
+            _ => (reference + residual.to(ScalarType.Float64)).relu(),
+        };
+        var error = KernelFamily.RelativeError(actual, expected);
+        // In place, the residual itself must now hold the result.
+        return epilogue == ConvolutionEpilogue.AddReluInPlace ? Math.Max(error, KernelFamily.RelativeError(overwritten, expected)) : error;
     }
 
     PackedConvolutions(jit.ScriptModule kernels) => _kernels = kernels;
 
     /// <summary>A cache of packed weights, or null where packed convolutions are not available.</summary>
     public static PackedConvolutions? Create() => s_kernels.Value is { } kernels ? new PackedConvolutions(kernels) : null;
-
-    static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     /// <summary>A TorchScript archive as torch.jit.save lays it out: the module's pickled state (a Kernels object with
     /// its training flag), its code, no constants, format version 3.</summary>
