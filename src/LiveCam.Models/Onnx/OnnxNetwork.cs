@@ -231,13 +231,14 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             && (fusion.Add is null || !Watched(fusion.Add.Outputs[0])))
         {
             Tensor? residual = null;
+            var output = OutputShape(padded, weight, c);
             if (fusion.Residual is null || values.TryGetValue(fusion.Residual, out residual)
-                && residual.dtype == ScalarType.Float32 && residual.shape.SequenceEqual(OutputShape(padded, weight, c)))
+                && residual.dtype == ScalarType.Float32 && residual.shape.SequenceEqual(output))
             {
                 var epilogue = residual is null ? ConvolutionEpilogue.Relu
                     : fusion.ResidualWritable && !Watched(fusion.Residual!) && IsChannelsLast(residual) ? ConvolutionEpilogue.AddReluInPlace
                     : ConvolutionEpilogue.AddRelu;
-                if (PackedConvolutions.Supports(epilogue, weight.shape[0]))
+                if (PackedConvolutions.Supports(epilogue, weight.shape[1] * c.Groups, output[1], output[2] * output[3]))
                 {
                     values[fusion.Relu.Outputs[0]] = packed.Run(node.Outputs[0], padded, weight, bias, c, epilogue, residual);
                     skipped[fusion.ReluIndex] = true;
