@@ -13,6 +13,8 @@ namespace LiveCam.Explain.Tests;
 
 /// <summary>DeepDream and class model visualisation: against the same formulas on real PyTorch (Oracle/dream_oracle.py),
 /// and what must hold whatever the weights: the objective rises, the image stays in range, nothing is left behind.</summary>
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public sealed class DreamTests
 {
     static long LiveTensors => DisposeScopeManager.Statistics.ThreadTotalLiveCount;

@@ -5,6 +5,8 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Explain.Tests;
 
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public sealed class FaithfulnessTests
 {
     [Fact]

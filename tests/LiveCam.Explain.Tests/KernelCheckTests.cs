@@ -7,6 +7,8 @@ namespace LiveCam.Explain.Tests;
 /// <summary>The start-up check of the CPU kernels: it passes where the kernels are right, catches one that is not,
 /// and its way into oneDNN (symbol table, the CPU object, the oneDNN switch) finds what it looks for on this machine.
 /// The check on a processor with the fault is run for real, in a process of its own, by the app's doctor tests.</summary>
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public class KernelCheckTests
 {
     [Fact]

@@ -7,6 +7,8 @@ using static LiveCam.Explain.Tests.TestModels;
 
 namespace LiveCam.Explain.Tests;
 
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public class MethodCorrectnessTests
 {
     public static TheoryData<string> AllMethods => new(MethodCatalog.Names);

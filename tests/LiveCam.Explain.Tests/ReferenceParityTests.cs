@@ -14,6 +14,8 @@ namespace LiveCam.Explain.Tests;
 /// (Oracle/explain_oracle.py), on the same weights (written by PyTorch) and the same input: the raw maps, after
 /// max-normalisation, within 1e-5. ResNet-18 has ReLUs applied as functions, VGG-16 in-place ReLU modules in a
 /// Sequential, the robot net plain ReLU modules and a regression target.</summary>
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public sealed class ReferenceParityTests(ReferenceParityTests.Oracles oracles) : IClassFixture<ReferenceParityTests.Oracles>
 {
     const double Tolerance = 1e-5;

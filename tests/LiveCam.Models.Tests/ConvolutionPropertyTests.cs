@@ -12,6 +12,8 @@ namespace LiveCam.Models.Tests;
 /// libtorch's own kernels and by PyTorch. Channel counts no vector width divides, every group form, kernels 1 to 7,
 /// strides 1 to 3, dilations 1 and 2, asymmetric pads, odd image sizes, batches 1 and 3.
 /// </summary>
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public class ConvolutionPropertyTests
 {
     static readonly int[] Channels = [1, 3, 7, 8, 10, 16, 17, 64, 1000, 1001];

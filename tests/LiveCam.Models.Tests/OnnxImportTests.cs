@@ -10,6 +10,8 @@ namespace LiveCam.Models.Tests;
 
 /// <summary>ONNX files exported by real PyTorch (torch.onnx.export at test time) run in TorchSharp with PyTorch's outputs,
 /// and explain like the PyTorch model; hostile files end in one clear error.</summary>
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public sealed class OnnxImportTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-onnx-").FullName;

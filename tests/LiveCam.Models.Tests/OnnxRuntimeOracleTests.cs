@@ -7,6 +7,8 @@ using static TorchSharp.torch;
 namespace LiveCam.Models.Tests;
 
 /// <summary>ONNX Runtime, the reference implementation, as the judge of LiveCam's ONNX import.</summary>
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public sealed class OnnxRuntimeOracleTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-ort-").FullName;

@@ -9,6 +9,8 @@ namespace LiveCam.Models.Tests;
 
 /// <summary>Without gradients the ONNX import runs its convolutions packed and fused with the ReLU or residual sum after
 /// them; it must compute what the plain path computes, and every hook must see and change what it would there.</summary>
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public sealed class PackedConvolutionTests : IDisposable
 {
     readonly VisionModel _model = ModelCatalog.Load("resnet18-imagenet", null, CPU);

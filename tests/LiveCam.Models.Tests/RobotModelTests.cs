@@ -4,6 +4,8 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Models.Tests;
 
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public class RobotModelTests
 {
     [Fact]

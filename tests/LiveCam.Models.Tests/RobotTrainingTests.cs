@@ -6,6 +6,8 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Models.Tests;
 
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public class RobotTrainingTests
 {
     static int Cell(int d, int s) => d * 5 + s;

@@ -7,6 +7,8 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Models.Tests;
 
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public sealed class RobotWeightsTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-weights-").FullName;

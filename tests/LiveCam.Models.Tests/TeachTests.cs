@@ -10,6 +10,8 @@ namespace LiveCam.Models.Tests;
 
 /// <summary>A head taught on a network's features: what it computes (PyTorch judges), how it is taught, saved and
 /// attached, and how a live head changes between analyses.</summary>
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public sealed class TeachTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-teach-").FullName;

@@ -5,6 +5,8 @@ using static TorchSharp.torch;
 namespace LiveCam.Models.Tests;
 
 /// <summary>Weight files written by real PyTorch load into LiveCam's TorchVision networks and give PyTorch's outputs.</summary>
+// Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
+[Trait("Category", "Numeric")]
 public sealed class TorchVisionCheckpointTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-torchvision-").FullName;
