@@ -61,7 +61,7 @@ public static class Cli
         {
             // A model file that loads but fails in a pass (Models.Onnx.OnnxFormatException) is bad input too.
             case SourceOpenException or SinkException or FormatException or UsageException or Models.ModelLoadException or Models.Onnx.OnnxFormatException
-                or Pipeline.Analysers.ExplanationUnavailableException:
+                or Pipeline.Analysers.ExplanationUnavailableException or Core.NotFiniteException:
                 error.WriteLine($"livecam: {e.Message}");
                 code = BadInput;
                 break;

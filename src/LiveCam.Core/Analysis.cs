@@ -25,6 +25,9 @@ public sealed record Analysis(long FrameSequence, TimeSpan FrameCaptureTime, Tim
     /// <summary>Method, layer and target, for the HUD.</summary>
     public string? Description { get; init; }
 
+    /// <summary>Why this analysis shows no explanation and no predictions ("analysis gave NaN"), shown in their place.</summary>
+    public string? Problem { get; init; }
+
     /// <summary>Method, layer and target, each by name, for logs; null without a model.</summary>
     public ExplanationChoice? Choice { get; init; }
 

@@ -100,3 +100,16 @@ public sealed class DoctorTests : IDisposable
         }
     }
 }
+
+/// <summary>A computation that gave NaN ends the command with its one line and exit code 2.</summary>
+public class NotFiniteExitTests
+{
+    [Fact]
+    public void NaN_is_bad_input_said_in_one_line()
+    {
+        using var error = new StringWriter();
+        var code = Cli.Report(new Core.NotFiniteException("training: the loss became NaN at epoch 1, batch 3 of 3; nothing was saved"), error);
+        Assert.Equal(Cli.BadInput, code);
+        Assert.Equal("livecam: training: the loss became NaN at epoch 1, batch 3 of 3; nothing was saved" + Environment.NewLine, error.ToString());
+    }
+}

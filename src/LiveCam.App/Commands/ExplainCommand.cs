@@ -89,7 +89,7 @@ internal static class ExplainCommand
 
         if (jsonPath is not null)
         {
-            File.WriteAllText(jsonPath, JsonSerializer.Serialize(Report(model, set), s_json));
+            File.WriteAllText(jsonPath, FiniteJson.Serialize(Report(model, set), $"the explanation for {jsonPath}", s_json));
             output.WriteLine($"wrote {Path.GetFullPath(jsonPath)}");
         }
         foreach (var e in set.Items)

@@ -1,3 +1,4 @@
+using LiveCam.Core;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
@@ -227,7 +228,7 @@ internal static class MetricsCommand
                     per_image = r.Scores,
                 }),
             };
-            File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, s_json));
+            File.WriteAllText(jsonPath, FiniteJson.Serialize(report, $"the metrics for {jsonPath}", s_json));
         }
         return Cli.Ok;
     }

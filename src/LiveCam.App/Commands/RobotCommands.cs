@@ -1,3 +1,4 @@
+using LiveCam.Core;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -89,7 +90,7 @@ internal static class RobotCommands
                 output.WriteLine(Cli.Format($"mean AUC, distances 0..10 cm, all sensors: {RobotEvaluation.MeanAuc(auc, 10):0.000}; 0..30 cm: {RobotEvaluation.MeanAuc(auc, 30):0.000} ({model.Weights}, {data.Count} images, seed {parsed.GetValue(seed)})"));
                 if (parsed.GetValue(json) is { } j)
                 {
-                    File.WriteAllText(j, JsonSerializer.Serialize(new { auc, weights = model.Weights, samples = data.Count, seed = parsed.GetValue(seed) }));
+                    File.WriteAllText(j, FiniteJson.Serialize(new { auc, weights = model.Weights, samples = data.Count, seed = parsed.GetValue(seed) }, $"the evaluation for {j}"));
                     output.WriteLine($"wrote {Path.GetFullPath(j)}");
                 }
                 if (parsed.GetValue(png) is { } p)

@@ -134,7 +134,7 @@ internal static class RobustnessCommand
             var png = Path.Combine(dir, "robustness.png");
             if (!Cv2.ImWrite(png, sheet)) throw new UsageException($"cannot write '{png}'");
             var json = Path.Combine(dir, "robustness.json");
-            File.WriteAllText(json, JsonSerializer.Serialize(new { model = vision.Name, weights = vision.Weights, method = method.Name, layer = vision.DefaultLayer, target = "all outputs", cases = report }));
+            File.WriteAllText(json, FiniteJson.Serialize(new { model = vision.Name, weights = vision.Weights, method = method.Name, layer = vision.DefaultLayer, target = "all outputs", cases = report }, $"the robustness sheet for {json}"));
             output.WriteLine($"wrote {Path.GetFullPath(png)} and {Path.GetFullPath(json)}");
         }
         finally

@@ -1,3 +1,4 @@
+using LiveCam.Core;
 using System.Diagnostics;
 using LiveCam.Explain.Engine;
 using OpenCvSharp;
@@ -142,6 +143,7 @@ public static class SoftmaxRegression
     const double LearningRate = 0.05, WeightDecay = 1e-4;
 
     /// <returns>Weight [classes x features] row-major and bias [classes].</returns>
+    /// <exception cref="NotFiniteException">The loss stopped being finite (NaN features, say).</exception>
     public static (float[] Weight, float[] Bias) Fit(IReadOnlyList<float[]> features, IReadOnlyList<int> labels, int classes)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -173,6 +175,9 @@ public static class SoftmaxRegression
             using var stepScope = NewDisposeScope();
             optimiser.zero_grad();
             var loss = nn.functional.cross_entropy(nn.functional.linear(x, weight, bias), y, classWeight) + WeightDecay * weight.pow(2).sum();
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+                throw new NotFiniteException($"teaching: the loss became {NotFiniteException.Kind(value)} at step {step + 1} of {Steps}; nothing was saved");
             loss.backward();
             optimiser.step();
         }

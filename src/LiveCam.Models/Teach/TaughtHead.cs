@@ -1,3 +1,4 @@
+using LiveCam.Core;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -47,9 +48,12 @@ public sealed record TaughtHead(string Model, int FeatureCount, IReadOnlyList<st
     }
 
     /// <summary>Writes the head as JSON, whole or not at all (a new file renamed over the old).</summary>
+    /// <exception cref="NotFiniteException">The weights or a remembered example hold NaN or infinity (nothing written).</exception>
     public void Save(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Weight.Concat(Bias).Concat(Memory.SelectMany(m => m.Features)).FirstOrDefault(v => !float.IsFinite(v)) is var bad && !float.IsFinite(bad))
+            throw new NotFiniteException($"the taught head for {path} holds {NotFiniteException.Kind(bad)}: not written");
         var json = new JsonObject
         {
             ["format"] = Format,

@@ -169,6 +169,9 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
             {
                 var set = _explainer.Explain(input, choice.Method, choice.Target, choice.Layer);
                 var first = set.Items[0];
+                // NaN or infinity would draw as an empty map and print as garbage: say so instead.
+                if ((NotFinite(set.Outputs) ?? NotFinite(first.Map.Values)) is { } kind)
+                    return analysis with { CompletedAt = MonotonicClock.Now, Problem = $"analysis gave {kind}", Description = Volatile.Read(ref _description) };
                 _outputCount = set.Outputs.Length;
                 if (first.ClassIndex is { } explained) _lastExplained = explained;
                 var side = choice.Side == SideBySide.Off ? null : ExplainBeside(input, choice, first, set.Outputs, analysis.HeatmapRegion);
@@ -195,6 +198,13 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         }
         // The explanation does not apply (say, CAM on a head without global pooling): the predictions still show.
         return analysis with { CompletedAt = MonotonicClock.Now, Outputs = Predict(input), Description = Volatile.Read(ref _description) };
+    }
+
+    static string? NotFinite(IReadOnlyList<float> values)
+    {
+        foreach (var v in values)
+            if (!float.IsFinite(v)) return NotFiniteException.Kind(v);
+        return null;
     }
 
     /// <summary>DeepDream (Mordvintsev et al. 2015) at the explained layer: a few steps of gradient ascent on the frame

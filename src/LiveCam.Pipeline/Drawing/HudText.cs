@@ -34,6 +34,8 @@ public static partial class HudText
                 new HudSegment(string.Create(c, $"analysis {metrics.AnalysisRate.PerSecond(now):0.0} fps"), 1)),
             analysis?.Description is { } description ? FromDescription(description) : new HudLine(analysis is null ? $"{analyser}: waiting" : analyser, Explanation),
         };
+        if (analysis?.Problem is { } problem)
+            lines[1] = lines[1] with { Segments = [new HudSegment(problem + HudLine.Separator), .. lines[1].Segments.Select(s => s with { Drop = Math.Max(s.Drop, 1) })] };
         // A slow method (Score-CAM, RISE, occlusion) leaves the overlay behind the video, which keeps its full rate: its
         // age then belongs with what it explains, where it is the last thing to go.
         if (analysis is not null && frame.CaptureTime - analysis.FrameCaptureTime is var age && age >= StaleOverlay)

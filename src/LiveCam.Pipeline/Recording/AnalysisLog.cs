@@ -19,7 +19,6 @@ public sealed class AnalysisLog : IDisposable
 {
     static readonly JsonSerializerOptions s_json = new()
     {
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Converters = { new FiveDigitFloats() },
     };
@@ -31,8 +30,8 @@ public sealed class AnalysisLog : IDisposable
 
         public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options)
         {
-            if (float.IsFinite(value)) writer.WriteRawValue(value.ToString("G5", CultureInfo.InvariantCulture), skipInputValidation: true);
-            else writer.WriteStringValue(value.ToString(CultureInfo.InvariantCulture));
+            if (!float.IsFinite(value)) throw new NotFiniteException($"a log line would hold {NotFiniteException.Kind(value)}");
+            writer.WriteRawValue(value.ToString("G5", CultureInfo.InvariantCulture), skipInputValidation: true);
         }
     }
 
@@ -57,6 +56,8 @@ public sealed class AnalysisLog : IDisposable
     {
         ArgumentNullException.ThrowIfNull(analysis);
         var capturedUtc = _utcAtOpen + (analysis.FrameCaptureTime - _monotonicAtOpen);
+        // Only finite numbers are written: a line with NaN says so instead.
+        bool finite = analysis.Outputs is null || analysis.Outputs.All(float.IsFinite);
         var line = new Dictionary<string, object?>
         {
             ["frame"] = analysis.FrameSequence,
@@ -68,8 +69,9 @@ public sealed class AnalysisLog : IDisposable
             ["method"] = analysis.Choice?.Method,
             ["layer"] = analysis.Choice?.Layer,
             ["target"] = analysis.Choice?.Target,
-            ["predictions"] = analysis.Outputs is { } outputs && _context.Predictions is { } read ? Predictions(read, outputs) : null,
-            ["outputs"] = analysis.Outputs,
+            ["predictions"] = finite && analysis.Outputs is { } outputs && _context.Predictions is { } read ? Predictions(read, outputs) : null,
+            ["outputs"] = finite ? analysis.Outputs : null,
+            ["problem"] = analysis.Problem ?? (finite ? null : "analysis gave NaN or infinity"),
             ["analysis_ms"] = Math.Round((analysis.CompletedAt - analysis.StartedAt).TotalMilliseconds, 2),
             ["latency_ms"] = Math.Round(analysis.Latency.TotalMilliseconds, 2),
         };

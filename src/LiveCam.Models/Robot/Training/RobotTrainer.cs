@@ -1,3 +1,4 @@
+using LiveCam.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,6 +15,7 @@ public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int Steps
 /// </summary>
 public static class RobotTrainer
 {
+    /// <exception cref="NotFiniteException">The loss stopped being finite (the message names the epoch and batch).</exception>
     public static void Train(LongRangePerceptionNet net, RobotDataset data, int epochs, int seed, Device device,
         Action<TrainingProgress>? progress = null, int batchSize = 64, double learningRate = 2e-4)
     {
@@ -39,10 +41,13 @@ public static class RobotTrainer
                 (x, y) = Augment(x, y, generator);
                 var prediction = net.call(Standardise(x));
                 var loss = MaskedMse(prediction, y);
+                double value = loss.item<float>();
+                // Before the step: the weights stay as they were, and nothing holding NaN is saved.
+                if (!double.IsFinite(value))
+                    throw new NotFiniteException($"training: the loss became {NotFiniteException.Kind(value)} at epoch {epoch + 1}, batch {step + 1} of {steps}; nothing was saved");
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
-                double value = loss.item<float>();
                 running = step == 0 ? value : 0.98 * running + 0.02 * value;
                 progress?.Invoke(new TrainingProgress(epoch + 1, epochs, step + 1, steps, running, started.Elapsed));
             }
