@@ -9,16 +9,31 @@ public sealed class ProcessTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-proc-").FullName;
 
-    static Process Start(string arguments, IDictionary<string, string?>? environment = null)
+    readonly List<Process> _started = [];
+
+    Process Start(string arguments, IDictionary<string, string?>? environment = null)
     {
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "livecam.dll")}\" {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var app = $"\"{Path.Combine(AppContext.BaseDirectory, "livecam.dll")}\" {arguments}";
+        // A test run started as a background job inherits SIGINT ignored, and a child cannot undo that from a shell:
+        // Ctrl+C would then test nothing. Python puts the default action back before it becomes the app.
+        var info = SigIntIgnored() && File.Exists("/usr/bin/python3")
+            ? new ProcessStartInfo("/usr/bin/python3",
+                $"-c \"import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp('dotnet', ['dotnet'] + sys.argv[1:])\" {app}")
+            : new ProcessStartInfo("dotnet", app);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
         foreach (var (k, v) in environment ?? new Dictionary<string, string?>()) info.Environment[k] = v;
-        return Process.Start(info)!;
+        var process = Process.Start(info)!;
+        _started.Add(process);
+        return process;
+    }
+
+    /// <summary>Whether this process was started with SIGINT ignored (bit 2 of SigIgn in /proc/self/status).</summary>
+    static bool SigIntIgnored()
+    {
+        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal)) : null;
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 2) != 0;
     }
 
     static void Signal(Process process, string signal)
@@ -223,5 +238,15 @@ public sealed class ProcessTests : IDisposable
         }
     }
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        // A run a failed test left going would load the machine for every test after it.
+        foreach (var process in _started)
+        {
+            try { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+            catch (InvalidOperationException) { }
+            process.Dispose();
+        }
+        Directory.Delete(_dir, recursive: true);
+    }
 }
