@@ -72,41 +72,28 @@ public class ConvolutionPropertyTests
             using var noGrad = no_grad();
             var (x, w, b) = g.Tensors(seed: i);
             var reference = g.Convolve(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64));
-            void Expect(string path, Tensor actual, Tensor expected)
+            void Record(string path, double error)
             {
                 paths++;
-                var error = KernelFamily.RelativeError(actual, expected);
                 if (!(error <= Tolerance)) failures.Add($"{path} on {g}: {error:E2} of scale");
             }
+            void Expect(string path, Tensor actual, Tensor expected) => Record(path, KernelFamily.RelativeError(actual, expected));
             if (pytorch is not null) Expect("float64 against PyTorch's", reference, tensor(pytorch[i]).reshape(reference.shape));
             Expect("plain NCHW", g.Convolve(x, w, b), reference);
             Expect("channels-last", g.Convolve(KernelFamilies.ChannelsLast(x), KernelFamilies.ChannelsLast(w), b), reference);
             if (packed is null) continue;
-            var input = KernelFamilies.ChannelsLast(g.SymmetricPads ? x : nn.functional.pad(x, [g.PadLeft, g.PadRight, g.PadTop, g.PadBottom]));
-            long[] pads = g.SymmetricPads ? [g.PadTop, g.PadLeft] : [0, 0];
-            var c = new Convolution([g.Stride, g.Stride], pads, [g.Dilation, g.Dilation], g.Groups);
-            var residual = randn(reference.shape, generator: new Generator((ulong)i));
-            var summed = (reference + residual.to(ScalarType.Float64)).relu();
             foreach (var epilogue in Enum.GetValues<ConvolutionEpilogue>())
             {
                 if (!PackedConvolutions.Supports(epilogue, g.InChannels, g.OutChannels, g.Output.Height * g.Output.Width)) continue;
-                var overwritten = KernelFamilies.ChannelsLast(residual.clone());
-                var other = epilogue == ConvolutionEpilogue.AddReluInPlace ? overwritten : KernelFamilies.ChannelsLast(residual);
-                Tensor y;
-                try { y = packed.Run($"case {i}", input, KernelFamilies.ChannelsLast(w), b, c, epilogue, other); }
+                double error, residualError;
+                try { (error, residualError) = PackedConvolutions.Check(packed, $"case {i}", g, epilogue, seed: i); }
                 catch (System.Runtime.InteropServices.ExternalException e)
                 {
                     failures.Add($"packed {epilogue} on {g}: {LibTorchError.Reason(e)}");
                     continue;
                 }
-                var expected = epilogue switch
-                {
-                    ConvolutionEpilogue.None => reference,
-                    ConvolutionEpilogue.Relu => reference.relu(),
-                    _ => summed,
-                };
-                Expect($"packed {epilogue}", y, expected);
-                if (epilogue == ConvolutionEpilogue.AddReluInPlace) Expect("packed sum in place (the residual)", overwritten, summed);
+                Record($"packed {epilogue}", error);
+                if (epilogue == ConvolutionEpilogue.AddReluInPlace) Record("packed sum in place (the residual)", residualError);
             }
         }
         Assert.True(failures.Count == 0, $"{failures.Count} of {paths} paths wrong:\n{string.Join('\n', failures.Take(20))}");

@@ -231,14 +231,14 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             && (fusion.Add is null || !Watched(fusion.Add.Outputs[0])))
         {
             Tensor? residual = null;
-            var output = OutputShape(padded, weight, c);
+            var (inputShape, output) = Shapes(padded, weight, c);
             if (fusion.Residual is null || values.TryGetValue(fusion.Residual, out residual)
                 && residual.dtype == ScalarType.Float32 && residual.shape.SequenceEqual(output))
             {
                 var epilogue = residual is null ? ConvolutionEpilogue.Relu
                     : fusion.ResidualWritable && !Watched(fusion.Residual!) && IsChannelsLast(residual) ? ConvolutionEpilogue.AddReluInPlace
                     : ConvolutionEpilogue.AddRelu;
-                if (PackedConvolutions.Supports(epilogue, weight.shape[1] * c.Groups, output[1], output[2] * output[3]))
+                if (PackedConvolutions.Supports(epilogue, inputShape[1], output[1], output[2] * output[3]))
                 {
                     values[fusion.Relu.Outputs[0]] = packed.Run(node.Outputs[0], padded, weight, bias, c, epilogue, residual);
                     skipped[fusion.ReluIndex] = true;
@@ -254,15 +254,15 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     bool Watched(string output) => ModuleHooks.Watched(_taps[output]);
 
     // Each .shape is a native call that allocates: read once.
-    static long[] OutputShape(Tensor x, Tensor weight, Convolution c)
+    static (long[] Input, long[] Output) Shapes(Tensor x, Tensor weight, Convolution c)
     {
         long[] input = x.shape, kernel = weight.shape;
-        return
+        return (input,
         [
             input[0], kernel[0],
             (input[2] + 2 * c.Pads[0] - c.Dilations[0] * (kernel[2] - 1) - 1) / c.Strides[0] + 1,
             (input[3] + 2 * c.Pads[1] - c.Dilations[1] * (kernel[3] - 1) - 1) / c.Strides[1] + 1,
-        ];
+        ]);
     }
 
     /// <summary>A convolution whose output only a ReLU reads, or only an Add whose sum only a ReLU reads (a residual

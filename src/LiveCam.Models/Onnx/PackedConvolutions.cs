@@ -170,23 +170,29 @@ internal sealed class PackedConvolutions : IDisposable
     /// <summary>oneDNN cannot add a residual into a new output ("could not create a memory") where the input's or the
     /// output's layout is ambiguous (one channel, or one pixel: channels-last and NCHW are then the same strides) and
     /// libtorch takes it for NCHW while the residual is channels-last. Found by the convolution property test.</summary>
-    public static bool Supports(ConvolutionEpilogue epilogue, long inChannels, long outChannels, long outPixels) =>
+    internal static bool Supports(ConvolutionEpilogue epilogue, long inChannels, long outChannels, long outPixels) =>
         epilogue != ConvolutionEpilogue.AddRelu || (inChannels > 1 && outChannels > 1 && outPixels > 1);
 
     static double Error(PackedConvolutions probe, ConvolutionGeometry g, ConvolutionEpilogue epilogue)
     {
+        var (error, residualError) = Check(probe, $"probe {g} {epilogue}", g, epilogue, seed: 5);
+        return Math.Max(error, residualError);
+    }
+
+    /// <summary>One problem through a packed kernel as the import runs it (asymmetric pads applied first, channels-last),
+    /// against float64: the output's error and, written in place, the residual's (0 otherwise).</summary>
+    internal static (double Error, double ResidualError) Check(PackedConvolutions packed, string key, ConvolutionGeometry g, ConvolutionEpilogue epilogue, long seed)
+    {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (x, w, b) = g.Tensors(seed: 5);
+        var (x, w, b) = g.Tensors(seed);
         var reference = g.Convolve(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64));
-        var residual = randn(reference.shape, generator: new Generator(6));
-        // The import pads asymmetric windows before the convolution, as here.
+        var residual = randn(reference.shape, generator: new Generator((ulong)seed + 1));
         var input = KernelFamilies.ChannelsLast(g.SymmetricPads ? x : F.pad(x, [g.PadLeft, g.PadRight, g.PadTop, g.PadBottom]));
         long[] pads = g.SymmetricPads ? [g.PadTop, g.PadLeft] : [0, 0];
         var c = new Convolution([g.Stride, g.Stride], pads, [g.Dilation, g.Dilation], g.Groups);
-        var key = $"probe {g} {epilogue}";
         var overwritten = KernelFamilies.ChannelsLast(residual.clone());
-        var actual = probe.Run(key, input, KernelFamilies.ChannelsLast(w), b, c, epilogue,
+        var actual = packed.Run(key, input, KernelFamilies.ChannelsLast(w), b, c, epilogue,
             epilogue == ConvolutionEpilogue.AddReluInPlace ? overwritten : KernelFamilies.ChannelsLast(residual));
         var expected = epilogue switch
         {
@@ -194,9 +200,9 @@ internal sealed class PackedConvolutions : IDisposable
             ConvolutionEpilogue.Relu => reference.relu(),
             _ => (reference + residual.to(ScalarType.Float64)).relu(),
         };
-        var error = KernelFamily.RelativeError(actual, expected);
         // In place, the residual itself must now hold the result.
-        return epilogue == ConvolutionEpilogue.AddReluInPlace ? Math.Max(error, KernelFamily.RelativeError(overwritten, expected)) : error;
+        return (KernelFamily.RelativeError(actual, expected),
+            epilogue == ConvolutionEpilogue.AddReluInPlace ? KernelFamily.RelativeError(overwritten, expected) : 0);
     }
 
     PackedConvolutions(jit.ScriptModule kernels) => _kernels = kernels;
