@@ -80,8 +80,8 @@ public class KernelCheckTests
         var sizes = OneDnnCpuCaches.Locate();
         Assert.NotEqual(IntPtr.Zero, sizes);
         var held = OneDnnCpuCaches.Read(sizes);
-        // Where the processor misleads oneDNN, the check has corrected its sizes to plausible ones.
-        if (predicted.Value.Implausible) Assert.False(held.Implausible, held.ToString());
+        // Where the processor misleads oneDNN (or is made to, LIVECAM_SIMULATE_CPU), the check has corrected its sizes.
+        if (CpuKernels.EnsureChecked().CacheRepair is not null) Assert.False(held.Implausible, held.ToString());
         else Assert.Equal(predicted.Value, held);
     }
 
