@@ -50,9 +50,12 @@ install_oracle() {
 
 # "what must be loadable" -> "Debian/Ubuntu package(s) that provide it" (t64 names on newer releases).
 missing=()
+# Read once, then searched: 'ldconfig -p | grep -q' under pipefail fails at random when the library is there (grep
+# stops at the first match and ldconfig dies of SIGPIPE), and a present library was then reported missing.
+libraries=$(ldconfig -p 2>/dev/null || true)
 need_lib() { # soname, package candidates...
   local so=$1; shift
-  ldconfig -p 2>/dev/null | grep -q "[[:space:]]$so[[:space:]]" && return 0
+  grep -q "[[:space:]]$so[[:space:]]" <<<"$libraries" && return 0
   missing+=("$*")
 }
 need_lib libgtk-3.so.0      "libgtk-3-0 libgtk-3-0t64"   # OpenCvSharpExtern links GTK3 (highgui)
