@@ -102,5 +102,43 @@ else
   failed=$((failed + 1))
 fi
 
+# The launcher as a normal user, as people run it: a login PATH without sbin, the built app in a folder they can read.
+# Twenty starts with every library present must all start; with a library the loader cannot find, one line naming the
+# install to run and exit code 1. Only where this runs as root and can make a user.
+if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null && command -v runuser >/dev/null; then
+  user=livecam-ci
+  id "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash "$user" >/dev/null 2>&1
+  app=$(mktemp -d)
+  chmod 755 "$app"
+  mkdir -p "$app/artifacts/bin/LiveCam.App"
+  cp -a livecam global.json scripts "$app/"
+  cp -al artifacts/bin/LiveCam.App/release "$app/artifacts/bin/LiveCam.App/" 2>/dev/null \
+    || cp -a artifacts/bin/LiveCam.App/release "$app/artifacts/bin/LiveCam.App/"
+  touch "$app/artifacts/.livecam-release-build"
+  as_user() { runuser -u "$user" -- env -i HOME="$(getent passwd "$user" | cut -d: -f6)" PATH="$1" DOTNET_CLI_TELEMETRY_OPTOUT=1 \
+    DOTNET_NOLOGO=1 "$app/livecam" --help; }
+  started=0
+  for i in $(seq 1 20); do
+    as_user /usr/local/bin:/usr/bin:/bin >"$app/help.out" 2>"$app/help.err" && grep -c "^Usage:" "$app/help.out" >/dev/null && started=$((started + 1))
+  done
+  if [ "$started" -eq 20 ]; then
+    echo "launcher as a normal user: 20 of 20 starts: passed"; passed=$((passed + 1))
+  else
+    echo "launcher as a normal user: FAILED, $started of 20 starts" >&2; cat "$app/help.err" >&2; failed=$((failed + 1))
+  fi
+  # A loader cache without GLFW, as where libglfw3 is not installed.
+  mkdir "$app/fake"
+  printf '#!/bin/sh\n%s -p | grep -v libglfw\n' "$(command -v ldconfig || echo /sbin/ldconfig)" >"$app/fake/ldconfig"
+  chmod 755 "$app/fake" "$app/fake/ldconfig"
+  as_user "$app/fake:/usr/local/bin:/usr/bin:/bin" >"$app/help.out" 2>"$app/help.err"
+  code=$?
+  if [ "$code" -eq 1 ] && [ "$(wc -l <"$app/help.err")" -eq 1 ] && grep -c "sudo apt-get install -y libglfw3" "$app/help.err" >/dev/null; then
+    echo "launcher as a normal user without GLFW: one line, exit 1: passed"; passed=$((passed + 1))
+  else
+    echo "launcher as a normal user without GLFW: FAILED (exit $code)" >&2; cat "$app/help.err" >&2; failed=$((failed + 1))
+  fi
+  rm -rf "$app"
+fi
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

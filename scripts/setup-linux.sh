@@ -52,7 +52,9 @@ install_oracle() {
 missing=()
 # Read once, then searched: 'ldconfig -p | grep -q' under pipefail fails at random when the library is there (grep
 # stops at the first match and ldconfig dies of SIGPIPE), and a present library was then reported missing.
-libraries=$(ldconfig -p 2>/dev/null || true)
+# A normal user's PATH has no sbin, where Debian keeps ldconfig.
+ldconfig=$(command -v ldconfig || { [ -x /sbin/ldconfig ] && echo /sbin/ldconfig; } || echo /usr/sbin/ldconfig)
+libraries=$("$ldconfig" -p 2>/dev/null || true)
 need_lib() { # soname, package candidates...
   local so=$1; shift
   grep -q "[[:space:]]$so[[:space:]]" <<<"$libraries" && return 0
