@@ -47,7 +47,8 @@ public sealed partial record SourceSpec(SourceKind Kind, string Text)
         if (t.StartsWith("/dev/video", StringComparison.Ordinal))
             return new SourceSpec(SourceKind.Webcam, t) { Path = t };
 
-        if (t.Equals("synthetic", StringComparison.OrdinalIgnoreCase) || t.StartsWith("synthetic:", StringComparison.OrdinalIgnoreCase))
+        if (t.Equals("synthetic", StringComparison.OrdinalIgnoreCase) || t.StartsWith("synthetic:", StringComparison.OrdinalIgnoreCase)
+            || t.StartsWith("synthetic@", StringComparison.OrdinalIgnoreCase))
             return ParseSynthetic(t);
 
         if (s_streamSchemes.Any(s => t.StartsWith(s, StringComparison.OrdinalIgnoreCase)))
@@ -64,15 +65,17 @@ public sealed partial record SourceSpec(SourceKind Kind, string Text)
         var m = SyntheticPattern().Match(t);
         if (!m.Success)
             throw new FormatException($"'{t}': expected synthetic[:WIDTHxHEIGHT][@FPS], e.g. synthetic:640x480@30");
-        int w = m.Groups["w"].Success ? int.Parse(m.Groups["w"].Value, CultureInfo.InvariantCulture) : DefaultSyntheticWidth;
-        int h = m.Groups["h"].Success ? int.Parse(m.Groups["h"].Value, CultureInfo.InvariantCulture) : DefaultSyntheticHeight;
+        // Digits beyond int's range read as too large, not as an overflow.
+        static int Dimension(Group g, int fallback) =>
+            !g.Success ? fallback : int.TryParse(g.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : int.MaxValue;
+        int w = Dimension(m.Groups["w"], DefaultSyntheticWidth), h = Dimension(m.Groups["h"], DefaultSyntheticHeight);
         double fps = m.Groups["fps"].Success ? double.Parse(m.Groups["fps"].Value, CultureInfo.InvariantCulture) : DefaultSyntheticFps;
         if (w < 16 || h < 16 || w > 7680 || h > 4320) throw new FormatException($"'{t}': size must be between 16x16 and 7680x4320");
         if (fps <= 0 || fps > 1000) throw new FormatException($"'{t}': fps must be in (0, 1000]");
         return new SourceSpec(SourceKind.Synthetic, t) { Width = w, Height = h, Fps = fps };
     }
 
-    [GeneratedRegex(@"^synthetic(:((?<w>\d+)x(?<h>\d+))?(@(?<fps>\d+(\.\d+)?))?)?$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^synthetic(:((?<w>\d+)x(?<h>\d+))?)?(@(?<fps>\d+(\.\d+)?))?$", RegexOptions.IgnoreCase)]
     private static partial Regex SyntheticPattern();
 
     public override string ToString() => Text;

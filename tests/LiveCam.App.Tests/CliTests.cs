@@ -76,6 +76,11 @@ public sealed class CliTests : IDisposable
         { ["run", "--source", "synthetic", "--headless", "--out", "/nonexistent/out.mp4"], "does not exist" },
         { ["run", "--source", "synthetic", "--headless", "--fps", "-3"], "--fps" },
         { ["probe", "--source", "EMPTYDIR"], "no images" },
+        { ["run", "--source", "synthetic", "--headless", "--fps", "NaN"], "--fps" },
+        { ["run", "--source", "synthetic", "--headless", "--record", "REC", "--segment-seconds", "NaN"], "--segment-seconds" },
+        { ["run", "--source", "synthetic", "--headless", "--analysis-fps", "NaN"], "--analysis-fps" },
+        { ["run", "--source", "synthetic", "--headless", "--threads", "100000"], "--threads" },
+        { ["run", "--source", "synthetic:99999999999x480", "--headless"], "size must be" },
     };
 
     [Theory]
@@ -86,7 +91,7 @@ public sealed class CliTests : IDisposable
         File.WriteAllBytes(garbage, Enumerable.Range(0, 3000).Select(i => (byte)(i * 7)).ToArray());
         var empty = Path.Combine(_dir, "empty");
         Directory.CreateDirectory(empty);
-        args = args.Select(a => a == "GARBAGE" ? garbage : a == "EMPTYDIR" ? empty : a).ToArray();
+        args = args.Select(a => a == "GARBAGE" ? garbage : a == "EMPTYDIR" ? empty : a == "REC" ? Path.Combine(_dir, "rec") : a).ToArray();
 
         var (code, _, stderr) = Invoke(args);
         Assert.Equal(2, code);

@@ -41,6 +41,9 @@ public class SourceSpecTests
         Assert.Equal((320, 240, 12.5), (s.Width, s.Height, s.Fps));
         var r = SourceSpec.Parse("synthetic:@15");
         Assert.Equal((640, 480, 15.0), (r.Width, r.Height, r.Fps));
+        // The form --help shows.
+        var h = SourceSpec.Parse("synthetic@30");
+        Assert.Equal((SourceKind.Synthetic, 640, 480, 30.0), (h.Kind, h.Width, h.Height, h.Fps));
     }
 
     [Theory]

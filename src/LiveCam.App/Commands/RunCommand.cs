@@ -47,9 +47,11 @@ internal static class RunCommand
         public RunSettings Settings(ParseResult parsed, string? outPath, bool headless, TimingMode timing, bool render, string? sourceText)
         {
             if (parsed.GetValue(Frames) < 0) throw new UsageException("--frames must be 0 or more");
-            if (parsed.GetValue(SegmentSeconds) <= 0) throw new UsageException("--segment-seconds must be more than 0");
-            if (parsed.GetValue(AnalysisFps) < 0) throw new UsageException("--analysis-fps must be 0 (no limit) or more");
-            if (parsed.GetValue(Threads) < 0) throw new UsageException("--threads must be 0 (automatic) or more");
+            // Written so that NaN fails each check too (every comparison with NaN is false).
+            if (!(parsed.GetValue(SegmentSeconds) is > 0 and < 86400)) throw new UsageException("--segment-seconds must be more than 0 and under a day");
+            if (!(parsed.GetValue(AnalysisFps) is >= 0 and <= 1000)) throw new UsageException("--analysis-fps must be 0 (no limit) to 1000");
+            if (parsed.GetValue(Threads) is < 0 or > 1024 || parsed.GetValue(Threads) > Environment.ProcessorCount)
+                throw new UsageException($"--threads must be 0 (automatic) to {Environment.ProcessorCount}, the cores this machine has");
             var recording = parsed.GetValue(Record) is { } dir ? new RecordingRequest(dir, parsed.GetValue(SegmentSeconds)) : null;
             return new RunSettings(parsed.GetValue(Frames), outPath, recording, headless, timing, parsed.GetValue(Renderer) ?? "auto",
                 parsed.GetValue(AnalysisFps), parsed.GetValue(Threads), render, sourceText);

@@ -70,7 +70,7 @@ internal sealed class SourceOptions
         var text = sourceText ?? parsed.GetValue(Source) ?? "auto";
         var spec = Resolve(text, log);
         double? fps = parsed.GetValue(Fps);
-        if (fps is < 0) throw new UsageException("--fps must be 0 (as fast as possible) or more");
+        if (fps is not null && !(fps is >= 0 and <= 1000)) throw new UsageException("--fps must be 0 (as fast as possible) to 1000");
         int width = 0, height = 0;
         if (parsed.GetValue(Size) is { } size)
         {
