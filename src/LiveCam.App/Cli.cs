@@ -65,6 +65,11 @@ public static class Cli
                 error.WriteLine($"livecam: {e.Message}");
                 code = BadInput;
                 break;
+            // A file that cannot be read or written (a folder, /proc, no permission, a full disk): its message names it.
+            case IOException or UnauthorizedAccessException:
+                error.WriteLine($"livecam: {e.Message}");
+                code = BadInput;
+                break;
             default:
                 error.WriteLine($"livecam: unexpected error: {e.GetType().Name}: {e.Message}");
                 code = Failure;
@@ -75,6 +80,16 @@ public static class Cli
     }
 
     internal static string Format(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Fails before any work when <paramref name="path"/> cannot take an image: its folder is missing, it is a
+    /// folder itself, or OpenCV has no writer for its extension.</summary>
+    internal static void RequireImageFile(string path)
+    {
+        RequireFolderOf(path);
+        if (Directory.Exists(path)) throw new UsageException($"cannot write '{path}': it is a folder; name an image file in it");
+        if (!OpenCvSharp.Cv2.HaveImageWriter(path))
+            throw new UsageException($"cannot write '{path}': no image format has the extension '{Path.GetExtension(path)}' (use .png or .jpg)");
+    }
 
     /// <summary>Fails before any work when the folder a file is to be written in does not exist.</summary>
     internal static void RequireFolderOf(string path)

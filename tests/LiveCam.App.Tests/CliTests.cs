@@ -134,3 +134,69 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
+
+/// <summary>Hostile and careless inputs that used to end in "unexpected error": each is one line naming what was
+/// wrong, exit code 2.</summary>
+public sealed class HostileInputTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("livecam-hostile-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    static string Safetensors(string dir, string name, string header, int dataBytes = 16)
+    {
+        var path = Path.Combine(dir, name + ".safetensors");
+        var json = System.Text.Encoding.UTF8.GetBytes(header);
+        using var file = File.Create(path);
+        file.Write(BitConverter.GetBytes((ulong)json.Length));
+        file.Write(json);
+        file.Write(new byte[dataBytes]);
+        return path;
+    }
+
+    public static TheoryData<string, string> Headers => new()
+    {
+        { "no-dtype", """{"w": {"shape": [2, 2], "data_offsets": [0, 16]}}""" },
+        { "dtype-number", """{"w": {"dtype": 5, "shape": [2, 2], "data_offsets": [0, 16]}}""" },
+        { "one-offset", """{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0]}}""" },
+        { "offsets-past-end", """{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 4000000000]}}""" },
+        { "shape-not-data", """{"w": {"dtype": "F32", "shape": [100000, 100000], "data_offsets": [0, 16]}}""" },
+        { "root-array", """[1, 2, 3]""" },
+        { "broken-json", """{"w": {"dtype": "F32", "shape": [2, """ },
+    };
+
+    [Theory]
+    [MemberData(nameof(Headers))]
+    public void A_malformed_safetensors_header_is_one_line_naming_the_file(string name, string header)
+    {
+        var weights = Safetensors(_dir, name, header);
+        var (code, _, error) = CliRunner.Invoke("explain", "--model", "robot", "--weights", weights,
+            "--image", CliRunner.SceneImage(_dir), "--out", Path.Combine(_dir, "e.png"));
+        Assert.Equal(Cli.BadInput, code);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("livecam: ", line, StringComparison.Ordinal);
+        Assert.Contains(name, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected", line, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Outputs_that_cannot_be_written_are_one_line_each()
+    {
+        Skip.IfNot(Directory.Exists("/proc"), "needs /proc");
+        var scene = CliRunner.SceneImage(_dir);
+        foreach (var (args, expected) in new (string[], string)[]
+        {
+            (["explain", "--model", "robot", "--image", scene, "--out", Path.Combine(_dir, "e.png"), "--json", "/proc/x.json"], "/proc/x.json"),
+            (["explain", "--model", "robot", "--image", scene, "--out", _dir], "it is a folder"),
+            (["explain", "--model", "robot", "--image", scene, "--out", Path.Combine(_dir, "e.xyz")], "'.xyz'"),
+            (["run", "--source", "synthetic:160x120", "--headless", "--frames", "3", "--out", Path.Combine(_dir, "o.mp4"), "--serve", "1.2.3.4:8080"], "--serve"),
+        })
+        {
+            var (code, _, error) = CliRunner.Invoke(args);
+            Assert.True(code == Cli.BadInput, $"{string.Join(' ', args)}: exit {code}: {error}");
+            var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("livecam:", StringComparison.Ordinal));
+            Assert.Contains(expected, line, StringComparison.Ordinal);
+            Assert.DoesNotContain("unexpected", line, StringComparison.Ordinal);
+        }
+    }
+}

@@ -182,7 +182,7 @@ public sealed class TeachCliTests : IDisposable
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
         process.WaitForExit();
-        Assert.True(process.ExitCode == 0, stderr.Result);
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; stderr: {stderr.Result}; stdout: {stdout}");
         Assert.Contains("saved the head (near, far)", stdout.ToString(), StringComparison.Ordinal);
         using var doc = JsonDocument.Parse(File.ReadAllText(head));
         // Every example learnt was in the head saved on quit: 2 views of each frame (at least 2 and 3 frames).

@@ -99,9 +99,7 @@ internal static class CompareCommand
     {
         // Everything that can be checked without a model is checked before the first one loads; nothing is written
         // unless every model loads.
-        Cli.RequireFolderOf(request.Out);
-        if (Path.GetExtension(request.Out).ToLowerInvariant() is not (".png" or ".jpg" or ".jpeg"))
-            throw new UsageException($"cannot write '{request.Out}': expected a .png or .jpg file");
+        Cli.RequireImageFile(request.Out);
         var models = request.Models.Select(ModelEntry).ToList();
         try
         {

@@ -68,7 +68,7 @@ internal static class DreamCommand
             }
         }
         using var _ = picture;
-        Cli.RequireFolderOf(r.Out);
+        Cli.RequireImageFile(r.Out);
 
         using var model = options.LoadModel(parsed);
         using var scope = NewDisposeScope();

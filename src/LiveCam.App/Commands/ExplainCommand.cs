@@ -50,7 +50,7 @@ internal static class ExplainCommand
         if (!File.Exists(imagePath)) throw new UsageException($"cannot read '{imagePath}': no such file");
         using var image = Cv2.ImRead(imagePath, ImreadModes.Color);
         if (image.Empty()) throw new UsageException($"cannot read '{imagePath}': not an image OpenCV can decode");
-        Cli.RequireFolderOf(outPath);
+        Cli.RequireImageFile(outPath);
         if (jsonPath is not null) Cli.RequireFolderOf(jsonPath);
 
         using var model = options.LoadModel(parsed);

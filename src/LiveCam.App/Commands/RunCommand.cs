@@ -204,7 +204,10 @@ internal static class RunCommand
             if (server is not null)
             {
                 try { output.WriteLine($"serving the live view at {server.StartAsync().GetAwaiter().GetResult()}"); }
-                catch (IOException e) { throw new UsageException($"--serve: cannot listen on {settings.Serve!.Address}:{settings.Serve.Port}: {e.Message}", e); }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+                {
+                    throw new UsageException($"--serve: cannot listen on {settings.Serve!.Address}:{settings.Serve.Port}: {e.Message}", e);
+                }
             }
 
             IFrameSink CreateSink()

@@ -133,29 +133,42 @@ public static class TorchFileReader
     {
         using var reader = new BinaryReader(file, System.Text.Encoding.UTF8, leaveOpen: true);
         long headerLength = reader.ReadInt64();
+        if (headerLength <= 0 || headerLength > file.Length - 8) throw new InvalidDataException("not a safetensors file");
         var header = reader.ReadBytes(checked((int)headerLength));
         if (header.Length != headerLength || header.Length == 0 || header[0] != '{') throw new InvalidDataException("not a safetensors file");
         long dataStart = 8 + headerLength;
-        using var doc = JsonDocument.Parse(header);
         var result = new Dictionary<string, TensorData>();
-        foreach (var p in doc.RootElement.EnumerateObject())
+        try
         {
-            if (p.Name == "__metadata__") continue;
-            var dtype = p.Value.GetProperty("dtype").GetString();
-            var shape = p.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            var offsets = p.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            var type = dtype switch
+            using var doc = JsonDocument.Parse(header);
+            foreach (var p in doc.RootElement.EnumerateObject())
             {
-                "F32" => "FloatStorage", "F64" => "DoubleStorage", "F16" => "HalfStorage", "BF16" => "BFloat16Storage",
-                "I64" => "LongStorage", "I32" => "IntStorage", "U8" => "ByteStorage", "BOOL" => "BoolStorage",
-                _ => throw new InvalidDataException($"tensor {p.Name}: dtype {dtype} is not supported"),
-            };
-            file.Position = dataStart + offsets[0];
-            var bytes = reader.ReadBytes(checked((int)(offsets[1] - offsets[0])));
-            if (bytes.Length != offsets[1] - offsets[0]) throw new EndOfStreamException();
-            long count = shape.Aggregate(1L, (a, b) => a * b);
-            var storage = new Storage(type, p.Name, count) { Bytes = bytes };
-            result[p.Name] = Materialise(new TensorRef(storage, 0, shape, ContiguousStride(shape)), p.Name);
+                if (p.Name == "__metadata__") continue;
+                var dtype = p.Value.GetProperty("dtype").GetString();
+                var shape = p.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+                var offsets = p.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+                var (type, size) = dtype switch
+                {
+                    "F32" => ("FloatStorage", 4), "F64" => ("DoubleStorage", 8), "F16" => ("HalfStorage", 2), "BF16" => ("BFloat16Storage", 2),
+                    "I64" => ("LongStorage", 8), "I32" => ("IntStorage", 4), "U8" => ("ByteStorage", 1), "BOOL" => ("BoolStorage", 1),
+                    _ => throw new InvalidDataException($"tensor {p.Name}: dtype {dtype} is not supported"),
+                };
+                // Checked against the file before anything is read or allocated.
+                if (shape.Any(d => d < 0)) throw new InvalidDataException($"tensor {p.Name}: a negative dimension");
+                long count = shape.Aggregate(1L, (a, b) => checked(a * b));
+                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || dataStart + offsets[1] > file.Length
+                    || offsets[1] - offsets[0] != checked(count * size))
+                    throw new InvalidDataException($"tensor {p.Name}: its data_offsets do not hold {string.Join('x', shape)} {dtype} values in this file");
+                file.Position = dataStart + offsets[0];
+                var bytes = reader.ReadBytes(checked((int)(offsets[1] - offsets[0])));
+                if (bytes.Length != offsets[1] - offsets[0]) throw new EndOfStreamException();
+                var storage = new Storage(type, p.Name, count) { Bytes = bytes };
+                result[p.Name] = Materialise(new TensorRef(storage, 0, shape, ContiguousStride(shape)), p.Name);
+            }
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        {
+            throw new InvalidDataException($"a malformed safetensors header ({e.Message.Split('\n')[0].TrimEnd('.')})", e);
         }
         return result;
     }
