@@ -164,6 +164,16 @@ public sealed class OnnxImportTests : IDisposable
         Assert.Contains("unsupported ONNX operators: Einsum, LSTM", e.Message, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void A_graph_whose_input_is_200000_pixels_a_side_is_refused_before_any_image_that_size_is_made()
+    {
+        Skip.If(PyTorchOracle.MissingOnnx is not null, PyTorchOracle.MissingOnnx);
+        var path = Path.Combine(_dir, "huge.onnx");
+        PyTorchOracle.Script("onnx_huge_input.py", path);
+        var e = Assert.Throws<ModelLoadException>(() => ModelCatalog.Load(path, null, CPU));
+        Assert.Equal($"cannot load '{path}': its input is 200000x200000; LiveCam takes at most 4096x4096", e.Message);
+    }
+
     [Fact]
     public void A_file_that_claims_a_huge_tensor_is_refused_before_anything_is_allocated()
     {

@@ -59,6 +59,9 @@ public static class OnnxModel
             var dims = network.Input.Dims;
             if (dims is { Length: 4 } && dims[1] is not (-1 or 3)) throw new ModelLoadException($"cannot load '{path}': its input has {dims[1]} channels; an image model has 3");
             // The graph's fixed size wins; a symbolic one takes the options' or ImageNet's 224.
+            // --input-size takes 8 to 4096 a side; a graph declaring more is refused before any image that size is made.
+            if (dims is { Length: 4 } && (dims[2] > 4096 || dims[3] > 4096))
+                throw new ModelLoadException($"cannot load '{path}': its input is {dims[3]}x{dims[2]}; LiveCam takes at most 4096x4096");
             int height = dims is { Length: 4 } && dims[2] > 0 ? (int)dims[2] : options.Height ?? 224;
             int width = dims is { Length: 4 } && dims[3] > 0 ? (int)dims[3] : options.Width ?? 224;
             if (options.Width is { } w && options.Height is { } h && (w, h) != (width, height))
