@@ -180,6 +180,25 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [SkippableFact]
+    public void A_labels_file_without_end_is_refused_and_labels_cannot_send_escape_sequences()
+    {
+        Skip.IfNot(File.Exists("/dev/zero"), "needs /dev/zero");
+        var scene = CliRunner.SceneImage(_dir);
+        var (code, _, error) = CliRunner.Invoke("explain", "--model", "resnet18", "--image", scene, "--out", Path.Combine(_dir, "e.png"), "--labels", "/dev/zero");
+        Assert.Equal(Cli.BadInput, code);
+        Assert.Contains("labels '/dev/zero' is over 8 MB", Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+
+        var labels = Path.Combine(_dir, "labels.txt");
+        File.WriteAllLines(labels, Enumerable.Range(0, 1000).Select(i => $"class {i}\u001b[2J\u202e"));
+        var json = Path.Combine(_dir, "e.json");
+        (code, var output, error) = CliRunner.Invoke("explain", "--model", "resnet18", "--image", scene, "--out", Path.Combine(_dir, "e.png"),
+            "--labels", labels, "--json", json);
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain(output + error, c => char.IsControl(c) && c != '\n' && c != '\r');
+        Assert.Contains(@"\x1b[2J\u202e", File.ReadAllText(json).Replace(@"\\", @"\", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public void Outputs_that_cannot_be_written_are_one_line_each()
     {
         Skip.IfNot(Directory.Exists("/proc"), "needs /proc");

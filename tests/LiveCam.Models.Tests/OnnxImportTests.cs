@@ -165,6 +165,17 @@ public sealed class OnnxImportTests : IDisposable
     }
 
     [SkippableFact]
+    public void Names_in_a_file_cannot_send_escape_sequences_to_the_terminal()
+    {
+        Skip.If(PyTorchOracle.MissingOnnx is not null, PyTorchOracle.MissingOnnx);
+        var path = Path.Combine(_dir, "escapes.onnx");
+        PyTorchOracle.Script("onnx_escapes.py", path);
+        var e = Assert.Throws<ModelLoadException>(() => ModelCatalog.Load(path, null, CPU));
+        Assert.DoesNotContain(e.Message, char.IsControl);
+        Assert.Contains(@"Relu\x1b[2J\x1b[31m\x0alivecam: all checks passed", e.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public void A_graph_whose_input_is_200000_pixels_a_side_is_refused_before_any_image_that_size_is_made()
     {
         Skip.If(PyTorchOracle.MissingOnnx is not null, PyTorchOracle.MissingOnnx);

@@ -166,7 +166,7 @@ internal sealed class ModelOptions(string defaultModel)
         try { model.Head.WithLabels([]); }
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
         if (!File.Exists(path)) throw new UsageException($"cannot read labels '{path}': no such file");
-        var labels = File.ReadAllLines(path).Select(l => l.Trim()).ToList();
+        var labels = ReadLabels(path).Select(l => Core.Printable.Escape(l.Trim())).ToList();
         while (labels.Count > 0 && labels[^1].Length == 0) labels.RemoveAt(labels.Count - 1);
         long outputs;
         using (var scope = TorchSharp.torch.NewDisposeScope())
@@ -177,6 +177,21 @@ internal sealed class ModelOptions(string defaultModel)
             throw new UsageException($"labels '{path}' has {labels.Count} lines but {model.Name} has {outputs} outputs");
         model.UseLabels(labels);
     }
+
+    /// <summary>A labels file's lines, read no further than <see cref="MaxLabelBytes"/> (a device such as /dev/zero has no end).</summary>
+    static List<string> ReadLabels(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var buffer = new byte[MaxLabelBytes + 1];
+        int read = 0, n;
+        while (read < buffer.Length && (n = file.Read(buffer, read, buffer.Length - read)) > 0) read += n;
+        if (read > MaxLabelBytes)
+            throw new UsageException($"labels '{path}' is over {MaxLabelBytes >> 20} MB; a label file has one short line per output");
+        return [.. System.Text.Encoding.UTF8.GetString(buffer, 0, read).Split('\n').Select(l => l.TrimEnd('\r'))];
+    }
+
+    /// <summary>ImageNet-21k's labels take about 1 MB.</summary>
+    const int MaxLabelBytes = 8 << 20;
 
     /// <summary>The method <paramref name="name"/>, smoothed as --smooth says.</summary>
     /// <exception cref="ArgumentException">No such method.</exception>

@@ -352,7 +352,8 @@ public static class OnnxFile
         {
             int n = Length();
             if (n > MaxNameBytes) throw new OnnxFormatException($"a name of {n} bytes");
-            var s = Encoding.UTF8.GetString(bytes, _at, n);
+            // Every name in the file (operators, layers, values) is printed and drawn: its control characters never act.
+            var s = Core.Printable.Escape(Encoding.UTF8.GetString(bytes, _at, n));
             _at += n;
             return s;
         }

@@ -88,7 +88,7 @@ public sealed record TaughtHead(string Model, int FeatureCount, IReadOnlyList<st
             if ((string?)root["format"] != Format) throw new FormatException($"not a LiveCam head (format is not {Format})");
             string model = (string?)root["model"] ?? throw new FormatException("no model");
             int features = (int?)root["features"] ?? throw new FormatException("no feature count");
-            var classes = Array(root, "classes").Select(n => (string?)n ?? throw new FormatException("a class without a name")).ToList();
+            var classes = Array(root, "classes").Select(n => Printable.Escape((string?)n ?? throw new FormatException("a class without a name"))).ToList();
             var examples = Array(root, "examples").Select(n => (int?)n ?? throw new FormatException("an example count that is not a number")).ToList();
             var weight = Array(root, "weight").Select(n => (float?)n ?? throw new FormatException("a weight that is not a number")).ToArray();
             var bias = Array(root, "bias").Select(n => (float?)n ?? throw new FormatException("a bias that is not a number")).ToArray();
