@@ -191,6 +191,40 @@ public sealed class ProcessTests : IDisposable
         }
     }
 
+    [SkippableTheory]
+    [InlineData("run --source synthetic:640x480@30 --headless --frames 200 --out")]
+    [InlineData("render synthetic:640x480@30 --frames 200 --out")]
+    public void On_a_disk_too_small_for_the_video_out_says_so_instead_of_saved_and_leaves_no_broken_file(string command)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "tmpfs");
+        var mount = Path.Combine(_dir, "tiny-disk");
+        Directory.CreateDirectory(mount);
+        using (var mounting = Process.Start(new ProcessStartInfo("mount", $"-t tmpfs -o size=1m tmpfs \"{mount}\"") { RedirectStandardError = true })!)
+        {
+            mounting.WaitForExit();
+            Skip.If(mounting.ExitCode != 0, $"cannot mount a tmpfs here (needs root): {mounting.StandardError.ReadToEnd().Trim()}");
+        }
+        try
+        {
+            var video = Path.Combine(mount, "out.mp4");
+            using var process = Start($"{command} \"{video}\"");
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "the run did not finish");
+            process.WaitForExit();
+            Assert.Equal(2, process.ExitCode);
+            var line = Assert.Single(stderr.Result.Split('\n'), l => l.StartsWith("livecam:", StringComparison.Ordinal));
+            Assert.StartsWith($"livecam: cannot save '{video}': ", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("saved", stdout.Result, StringComparison.Ordinal);
+            Assert.False(File.Exists(video), "a video that cannot be played was given the name asked for");
+        }
+        finally
+        {
+            using var unmounting = Process.Start("umount", $"\"{mount}\"")!;
+            unmounting.WaitForExit();
+        }
+    }
+
     [SkippableFact]
     public void A_disk_that_fills_during_a_recording_stops_it_with_one_message_and_the_run_goes_on()
     {

@@ -240,9 +240,12 @@ public sealed class FramePipelineTests : IDisposable
         var path = Path.Combine(Path.GetTempPath(), $"livecam-empty-{Guid.NewGuid():N}.mp4");
         using var renderer = new Rendering.CpuPictureRenderer();
         var sink = new VideoFileSink(path, 64, 48, 25, new Drawing.FramePainter(renderer, new Drawing.PictureComposer(new PipelineMetrics(), () => "test")));
-        Assert.True(File.Exists(path));  // opened at once, so a bad path fails before the run
+        // Opened at once (so a bad path fails before the run), under its partial name until it is complete.
+        Assert.True(File.Exists(sink.PartialPath));
+        Assert.False(File.Exists(path));
         sink.Dispose();
         Assert.False(File.Exists(path));
+        Assert.False(File.Exists(sink.PartialPath));
     }
 
     public void Dispose()

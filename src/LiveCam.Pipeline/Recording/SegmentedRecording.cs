@@ -144,8 +144,8 @@ public sealed class SegmentedRecording : IFrameSink
             Stop($"{_dir} is nearly full ({FreeBytes() >> 20} MB free)");
             return false;
         }
-        _currentPartial = System.IO.Path.Combine(_dir, Invariant($"segment-{_segments:00000}.partial.mp4"));
-        _current = new VideoFileSink(_currentPartial, _width, _height, _fps, _painter, _encoder);
+        _current = new VideoFileSink(System.IO.Path.Combine(_dir, Invariant($"segment-{_segments:00000}.mp4")), _width, _height, _fps, _painter, _encoder);
+        _currentPartial = _current.PartialPath;
         _shown.Clear();
         return true;
     }
@@ -159,35 +159,26 @@ public sealed class SegmentedRecording : IFrameSink
         var analyses = _shown.Select(s => s.Analysed).ToArray();
         (_current, _currentPartial) = (null, null);
         _shown.Clear();
-        int number = _segments++;
+        _segments++;
         if (_encoder is null)
         {
-            Complete(sink, partial, number, frames, analyses);
+            Complete(sink, partial, frames, analyses);
             return;
         }
-        _encoder.Schedule(() => Complete(sink, partial, number, frames, analyses));
+        _encoder.Schedule(() => Complete(sink, partial, frames, analyses));
     }
 
     /// <summary>Closes the segment, reads it back, puts it on the disk and only then gives it its final name and its
     /// line in segments.jsonl. A failure is reported to the display thread, which stops the recording.</summary>
-    void Complete(VideoFileSink sink, string partial, int number, long[] frames, long[] analyses)
+    void Complete(VideoFileSink sink, string partial, long[] frames, long[] analyses)
     {
         try
         {
+            // Closed, read back whole, synced and renamed by the sink (nothing kept without frames).
             sink.Dispose();
-            if (frames.Length == 0)
-            {
-                TryDelete(partial);
-                return;
-            }
-            int readable = ReadableFrames(partial);
-            if (readable != frames.Length)
-                throw new IOException(Invariant($"segment {number} could not be finished ({readable} of {frames.Length} frames readable; disk full?)"));
-            Fsync(partial);
-            var name = Invariant($"segment-{number:00000}.mp4");
-            var final = System.IO.Path.Combine(_dir, name);
-            File.Move(partial, final);
-            FsyncFolder(_dir);
+            if (frames.Length == 0) return;
+            var name = System.IO.Path.GetFileName(sink.Path);
+            var final = sink.Path;
             var entry = new Dictionary<string, object?>
             {
                 ["file"] = name,
@@ -215,28 +206,6 @@ public sealed class SegmentedRecording : IFrameSink
         }
     }
 
-    static int ReadableFrames(string path)
-    {
-        using var capture = new VideoCapture(path);
-        return capture.IsOpened() ? (int)capture.Get(VideoCaptureProperties.FrameCount) : 0;
-    }
-
-    static void Fsync(string path)
-    {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-        file.Flush(flushToDisk: true);
-    }
-
-    /// <summary>The rename itself on the disk (POSIX: fsync of the folder).</summary>
-    static void FsyncFolder(string dir)
-    {
-        if (OperatingSystem.IsWindows()) return;
-        int fd = Posix.open([.. Encoding.UTF8.GetBytes(dir), 0], 0);  // O_RDONLY
-        if (fd < 0) return;  // the rename still happened; only its durability is not forced
-        _ = Posix.fsync(fd);
-        _ = Posix.close(fd);
-    }
-
     static void TryDelete(string path)
     {
         try { File.Delete(path); }
@@ -248,7 +217,7 @@ public sealed class SegmentedRecording : IFrameSink
         if (_stopped) return;
         _stopped = true;
         try { _current?.Dispose(); }
-        catch (Exception e) when (e is IOException or OpenCVException) { }
+        catch (Exception e) when (e is IOException or OpenCVException or SinkException) { }
         _current = null;
         // The segment being written when the disk filled is not one that can be trusted.
         if (_currentPartial is not null) TryDelete(_currentPartial);
@@ -282,17 +251,5 @@ public sealed class SegmentedRecording : IFrameSink
             _log.Dispose();
         }
         lock (_indexGate) _index.Dispose();
-    }
-
-    static class Posix
-    {
-        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-        public static extern int open(byte[] nulTerminatedPath, int flags);
-
-        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-        public static extern int fsync(int fd);
-
-        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-        public static extern int close(int fd);
     }
 }

@@ -7,8 +7,10 @@ using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;
 
-/// <summary>Records shown frames as its painter draws them to a video file (headless output). Dispose finalises the
-/// file (removed if no frame was written); the painter is borrowed. Given an encoder scheduler, the caller's thread only
+/// <summary>Records shown frames as its painter draws them to a video file (headless output, recordings, segments).
+/// The video is written as NAME.partial.EXT beside the file and becomes the file only once closed, read back whole and
+/// on the disk, so the file is never a broken one: where that fails (a full disk), Dispose says why in a
+/// <see cref="SinkException"/> and the partial video is left. Without frames nothing is kept. The painter is borrowed. Given an encoder scheduler, the caller's thread only
 /// draws and the encoding runs there, one picture behind: the two overlap instead of adding up on the display thread.</summary>
 public sealed class VideoFileSink : IFrameSink
 {
@@ -27,6 +29,9 @@ public sealed class VideoFileSink : IFrameSink
 
     public string Path { get; }
     public long FramesWritten => Interlocked.Read(ref _written);
+
+    /// <summary>Where the video is written until it is complete.</summary>
+    public string PartialPath { get; }
 
     /// <summary>Opens the file now, so a path that cannot be written fails before the run starts.</summary>
     /// <param name="encoder">Where frames are encoded (the composition root's thread); null encodes on the caller's thread.</param>
@@ -49,7 +54,9 @@ public sealed class VideoFileSink : IFrameSink
         };
         // Even sizes keep every codec happy.
         _size = new Size(width & ~1, height & ~1);
-        _writer = new VideoWriter(Path, fourcc, fps > 0 ? fps : 30, _size);
+        // Same folder (a rename, not a copy), same extension (the container is chosen by it), hidden.
+        PartialPath = System.IO.Path.Combine(folder, $"{System.IO.Path.GetFileNameWithoutExtension(Path)}.partial{ext}");
+        _writer = new VideoWriter(PartialPath, fourcc, fps > 0 ? fps : 30, _size);
         if (!_writer.IsOpened())
         {
             _writer.Dispose();
@@ -115,6 +122,23 @@ public sealed class VideoFileSink : IFrameSink
         while (_pictures.TryTake(out var picture)) picture.Dispose();
         _free.Dispose();
         // A container without frames is a file no player opens: stopped before the first frame, nothing is kept.
-        if (FramesWritten == 0) File.Delete(Path);
+        if (FramesWritten == 0)
+        {
+            File.Delete(PartialPath);
+            return;
+        }
+        long readable = ReadableFrames(PartialPath);
+        if (readable != FramesWritten)
+            throw new SinkException($"cannot save '{Path}': {readable} of its {FramesWritten} frames can be read back (a full disk?); "
+                + $"what was written is in '{PartialPath}'");
+        DurableFile.Fsync(PartialPath);
+        File.Move(PartialPath, Path, overwrite: true);
+        DurableFile.FsyncFolder(System.IO.Path.GetDirectoryName(Path)!);
+    }
+
+    static long ReadableFrames(string path)
+    {
+        using var capture = new VideoCapture(path);
+        return capture.IsOpened() ? (long)capture.Get(VideoCaptureProperties.FrameCount) : 0;
     }
 }
