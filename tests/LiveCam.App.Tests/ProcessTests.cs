@@ -11,7 +11,7 @@ public sealed class ProcessTests : IDisposable
 
     readonly List<Process> _started = [];
 
-    Process Start(string arguments, IDictionary<string, string?>? environment = null)
+    Process Start(string arguments, IDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {
         var app = $"\"{Path.Combine(AppContext.BaseDirectory, "livecam.dll")}\" {arguments}";
         // A test run started as a background job inherits SIGINT ignored, and a child cannot undo that from a shell:
@@ -23,6 +23,7 @@ public sealed class ProcessTests : IDisposable
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.UseShellExecute = false;
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         foreach (var (k, v) in environment ?? new Dictionary<string, string?>()) info.Environment[k] = v;
         var process = Process.Start(info)!;
         _started.Add(process);
@@ -188,6 +189,35 @@ public sealed class ProcessTests : IDisposable
             var (segments, lines) = CheckRecording(dir);
             Assert.True(segments >= 1, $"killed {after} ms later: no finished segment");
             Assert.True(lines >= seen, $"killed {after} ms later: {lines} whole log lines, {seen} had been written before");
+        }
+    }
+
+    [SkippableFact]
+    public void A_headless_run_records_crash_safe_segments_unless_it_is_served()
+    {
+        var alone = Directory.CreateDirectory(Path.Combine(_dir, "alone")).FullName;
+        using (var process = Start("run --source synthetic:160x120@30 --headless --frames 45", workingDirectory: alone))
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "the run did not finish");
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, stderr.Result);
+            var folder = Assert.Single(Directory.GetDirectories(alone, "livecam-*"));
+            Assert.Contains($"recording to {folder} (segments of 10 s and log.jsonl)", stdout.Result, StringComparison.Ordinal);
+            Assert.Matches(@"recorded 1 segment\(s\) \([0-9.]+ MB, about [0-9]+ MB an hour\)", stdout.Result);
+            var (segments, _) = CheckRecording(folder);
+            Assert.Equal(1, segments);
+        }
+        var served = Directory.CreateDirectory(Path.Combine(_dir, "served")).FullName;
+        using (var process = Start("run --source synthetic:160x120@30 --headless --frames 45 --serve 0", workingDirectory: served))
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            _ = process.StandardOutput.ReadToEndAsync();
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "the served run did not finish");
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, stderr.Result);
+            Assert.Empty(Directory.GetFileSystemEntries(served));
         }
     }
 

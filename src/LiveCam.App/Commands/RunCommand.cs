@@ -61,7 +61,7 @@ internal static class RunCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var options = new RunOptions();
-        var outFile = new Option<string?>("--out", "-o") { Description = "record the shown video to this file (.mp4, .avi, .mkv), or to a folder of PNGs (a path ending in /); headless runs always record, by default to ./livecam-<time>.mp4 (or only to --record)" };
+        var outFile = new Option<string?>("--out", "-o") { Description = "record the shown video to this file (.mp4, .avi, .mkv), or to a folder of PNGs (a path ending in /); headless runs without --serve record even without it, in crash-safe segments in ./livecam-<time>/ (as --record does)" };
         var headless = new Option<bool>("--headless") { Description = "no window, even when a display is present" };
         var serve = new Option<string?>("--serve") { Description = "also show the live view in a browser at [ADDRESS:]PORT (loopback unless an address is given; any other address needs a token)" };
         var token = new Option<string?>("--token") { Description = "the token --serve asks for on a non-loopback address (default: one is generated and printed)" };
@@ -160,7 +160,10 @@ internal static class RunCommand
             output.WriteLine(Cli.Format($"source: {info.Name} {info.Width}x{info.Height}{(info.Fps > 0 ? Cli.Format($" @ {info.Fps:0.##} fps") : "")}{(info.IsLive ? " (live)" : "")}"));
 
             bool window = !forceHeadless && Display.Available();
-            if (!window && outPath is null && record is null) outPath = Cli.Format($"livecam-{DateTime.Now:yyyyMMdd-HHmmss}.mp4");
+            // Headless and not watched from a browser, a run records unless told where: in crash-safe segments, as
+            // --record does (a robot may run for hours and lose power). Served, it records only when asked.
+            if (!window && outPath is null && record is null && settings.Serve is null)
+                record = new RecordingRequest(Cli.Format($"livecam-{DateTime.Now:yyyyMMdd-HHmmss}"), 10);
             double recordFps = frameSource.PaceFps > 0 ? frameSource.PaceFps : info.Fps > 0 ? info.Fps : 30;
 
             using var vision = LoadModel(parsed, modelOptions, settings.Mode, sourceOptions.OpenedKind == SourceKind.Synthetic);
@@ -317,7 +320,12 @@ internal static class RunCommand
                     : "nothing recorded: stopped before the first frame");
             }
             if (recording is not null)
-                output.WriteLine($"recorded {recording.FinishedSegments} segment(s) and log.jsonl in {recording.Folder}{(recording.Stopped ? " (recording stopped early)" : "")}");
+            {
+                double seconds = recording.FinishedSeconds, megabytes = recording.FinishedBytes / 1e6;
+                var rate = seconds > 0 ? Cli.Format($", about {megabytes * 3600 / seconds:0} MB an hour") : "";
+                output.WriteLine(Cli.Format($"recorded {recording.FinishedSegments} segment(s) ({megabytes:0.#} MB{rate}) and log.jsonl in {recording.Folder}")
+                    + (recording.Stopped ? " (recording stopped early)" : ""));
+            }
             if (interrupted) output.WriteLine("stopped");
             return Cli.Ok;
         }

@@ -39,6 +39,7 @@ public sealed class SegmentedRecording : IFrameSink
     VideoFileSink? _current;
     string? _currentPartial;
     long _largestSegment;  // Interlocked
+    long _finishedBytes, _finishedFrames;  // under _indexGate
     int _segments;
     bool _stopped, _disposed, _logClosed;
 
@@ -77,6 +78,19 @@ public sealed class SegmentedRecording : IFrameSink
 
     /// <summary>Segments finished (closed, checked and on the disk) in this run.</summary>
     public int FinishedSegments { get { lock (_indexGate) return _finishedSegments; } }
+
+    /// <summary>What the recording holds on the disk, in bytes: its finished segments, its log and its index.</summary>
+    public long FinishedBytes
+    {
+        get
+        {
+            long Length(string name) => new FileInfo(System.IO.Path.Combine(_dir, name)) is { Exists: true } f ? f.Length : 0;
+            lock (_indexGate) return _finishedBytes + Length("log.jsonl") + Length("segments.jsonl");
+        }
+    }
+
+    /// <summary>The finished segments' length as video, in seconds.</summary>
+    public double FinishedSeconds { get { lock (_indexGate) return _finishedFrames / _fps; } }
 
     /// <summary>Whether recording stopped early (disk full, folder not writable).</summary>
     public bool Stopped { get { lock (_gate) return _stopped; } }
@@ -189,13 +203,15 @@ public sealed class SegmentedRecording : IFrameSink
                 // With each frame, the frame whose analysis was drawn over it (-1: none yet): replay finds its log line.
                 ["analysed_frames"] = analyses,
             };
+            long size = new FileInfo(final).Length;
             lock (_indexGate)
             {
                 _index.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry) + "\n"));
                 _index.Flush(flushToDisk: true);
                 _finishedSegments++;
+                _finishedBytes += size;
+                _finishedFrames += frames.Length;
             }
-            long size = new FileInfo(final).Length;
             if (size > Interlocked.Read(ref _largestSegment)) Interlocked.Exchange(ref _largestSegment, size);
             lock (_logGate) if (!_logClosed) _log.Sync();
         }
