@@ -21,6 +21,7 @@ public sealed record TaughtHead(string Model, int FeatureCount, IReadOnlyList<st
 
     /// <summary>The most classes a head has (the window's keys 1 to 9).</summary>
     public const int MaxClasses = 9;
+    const long MaxFileBytes = 8L << 20;
 
     /// <summary>The features of the examples it was taught with (each class's index in <see cref="Classes"/>), so teaching
     /// can go on from a saved head; empty when not kept.</summary>
@@ -83,7 +84,9 @@ public sealed record TaughtHead(string Model, int FeatureCount, IReadOnlyList<st
         try
         {
             var info = new FileInfo(path);
-            if (info.Length > 64L << 20) throw new ModelLoadException($"head '{path}' is {info.Length >> 20} MB; a taught head is a few hundred KB");
+            // Parsed whole into a JSON tree of many times its size: bounded by what a head holds (thousands of examples
+            // take a few MB).
+            if (info.Length > MaxFileBytes) throw new ModelLoadException($"head '{path}' is {info.Length >> 20} MB; a taught head is at most {MaxFileBytes >> 20} MB");
             var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new FormatException("not a JSON object");
             if ((string?)root["format"] != Format) throw new FormatException($"not a LiveCam head (format is not {Format})");
             string model = (string?)root["model"] ?? throw new FormatException("no model");

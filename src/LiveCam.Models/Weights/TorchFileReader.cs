@@ -56,6 +56,11 @@ public static class TorchFileReader
     {
         ArgumentNullException.ThrowIfNull(path);
         using var file = File.OpenRead(path);
+        // What the file may honestly hold: no more values than it has bytes for at two bytes each (float16), and a
+        // little more for views that repeat their values (stride 0). A hostile file that declares more is refused
+        // before anything that size is allocated or inflated.
+        s_budget.Value = file.Length / 2 + (16 << 20);
+        s_fileBytes.Value = file.Length;
         var head = new byte[8];
         int got = file.Read(head, 0, 8);
         file.Position = 0;
@@ -101,6 +106,31 @@ public static class TorchFileReader
         return Collect(root);
     }
 
+    // Values left to materialise for the file being read (per thread: files may be read in parallel).
+    static readonly ThreadLocal<long> s_budget = new(() => long.MaxValue);
+    static readonly ThreadLocal<long> s_fileBytes = new(() => long.MaxValue);
+    const int MaxPickleBytes = 64 << 20;
+
+    /// <summary>Takes <paramref name="values"/> from the file's budget, or refuses the file.</summary>
+    static void Spend(long values, string what)
+    {
+        if (values < 0 || values > s_budget.Value)
+            throw new InvalidDataException($"{what} declares {values} values, more than a file this size can hold");
+        s_budget.Value -= values;
+    }
+
+    /// <summary>Exactly <paramref name="count"/> bytes of a zip entry, never inflating more.</summary>
+    static byte[] ReadExactly(ZipArchiveEntry entry, long count, string what)
+    {
+        if (entry.Length != count) throw new InvalidDataException($"{what} holds {entry.Length} bytes; its tensors need {count}");
+        var bytes = new byte[checked((int)count)];
+        using var s = entry.Open();
+        int read = 0, n;
+        while (read < bytes.Length && (n = s.Read(bytes, read, bytes.Length - read)) > 0) read += n;
+        if (read < bytes.Length) throw new InvalidDataException($"{what} is shorter than its tensors need");
+        return bytes;
+    }
+
     static IReadOnlyDictionary<string, TensorData> ReadZip(Stream file)
     {
         using var zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
@@ -112,19 +142,21 @@ public static class TorchFileReader
         using (var stream = pkl.Open())
         using (var buffered = new MemoryStream())
         {
-            stream.CopyTo(buffered);
+            // Inflated no further than any real checkpoint's pickle needs.
+            var chunk = new byte[1 << 16];
+            int n;
+            while ((n = stream.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                if (buffered.Length + n > MaxPickleBytes) throw new InvalidDataException($"data.pkl inflates to over {MaxPickleBytes >> 20} MB");
+                buffered.Write(chunk, 0, n);
+            }
             buffered.Position = 0;
             root = PickleMachine.Load(buffered, Global, id => PersistentStorage(id, storages));
         }
         foreach (var storage in storages.Values)
         {
             var entry = zip.GetEntry($"{prefix}data/{storage.Key}") ?? throw new InvalidDataException($"storage data/{storage.Key} is missing");
-            using var s = entry.Open();
-            using var ms = new MemoryStream();
-            s.CopyTo(ms);
-            storage.Bytes = ms.ToArray();
-            if (storage.Bytes.Length < storage.Count * s_storageTypes[storage.Type].Bytes)
-                throw new InvalidDataException($"storage data/{storage.Key} is shorter than its tensors need");
+            storage.Bytes = ReadExactly(entry, storage.Count * s_storageTypes[storage.Type].Bytes, $"storage data/{storage.Key}");
         }
         return Collect(root);
     }
@@ -214,7 +246,13 @@ public static class TorchFileReader
             throw new InvalidDataException("an unknown persistent object in the pickle");
         }
         if (!s_storageTypes.ContainsKey(type.Name)) throw new InvalidDataException($"storage type {type.Name} is not supported");
-        if (!storages.TryGetValue(key, out var storage)) storages[key] = storage = new Storage(type.Name, key, count);
+        if (!storages.TryGetValue(key, out var storage))
+        {
+            // A storage's bytes are in the file (uncompressed, as torch.save writes them).
+            if (count < 0 || count > s_fileBytes.Value / s_storageTypes[type.Name].Bytes)
+                throw new InvalidDataException($"storage {key} declares {count} values, more than a file this size can hold");
+            storages[key] = storage = new Storage(type.Name, key, count);
+        }
         return storage;
     }
 
@@ -263,7 +301,11 @@ public static class TorchFileReader
     {
         var bytes = t.Storage.Bytes ?? throw new InvalidDataException($"{name}: its storage was never read");
         var (size, read) = s_storageTypes[t.Storage.Type];
-        long count = t.Shape.Aggregate(1L, (a, b) => a * b);
+        if (t.Shape.Any(d => d < 0)) throw new InvalidDataException($"{name}: a negative dimension");
+        long count;
+        try { count = t.Shape.Aggregate(1L, (a, b) => checked(a * b)); }
+        catch (OverflowException) { throw new InvalidDataException($"{name}: its shape holds more values than can be counted"); }
+        Spend(count, name);
         var values = new float[count];
         var index = new long[t.Shape.Length];
         for (long i = 0; i < count; i++)
