@@ -17,13 +17,19 @@ public sealed class MjpegStreamReader : IFrameReader
     readonly Uri _url;
     readonly string _name;
     readonly HttpClient _http;
+    readonly TimeSpan _readDeadline;
+    // Cancelled by Close: a read blocked on a stalled server ends at once.
+    CancellationTokenSource _closing = new();
     HttpResponseMessage? _response;
     Stream? _body;
     byte[] _boundary = [];
     Mat? _first;
 
-    public MjpegStreamReader(string url, HttpMessageHandler? handler = null)
+    /// <param name="readDeadline">How long a read may wait for the server's next bytes before the stream counts as lost
+    /// (and is reconnected); 5 s unless given.</param>
+    public MjpegStreamReader(string url, HttpMessageHandler? handler = null, TimeSpan? readDeadline = null)
     {
+        _readDeadline = readDeadline ?? TimeSpan.FromSeconds(5);
         _url = new Uri(url);
         _name = url;
         _http = handler is null ? new HttpClient() : new HttpClient(handler);
@@ -50,7 +56,7 @@ public sealed class MjpegStreamReader : IFrameReader
             if (string.IsNullOrEmpty(boundary))
                 throw new SourceOpenException($"cannot open stream '{_name}': the multipart stream names no boundary");
             _boundary = Encoding.ASCII.GetBytes(boundary.StartsWith("--", StringComparison.Ordinal) ? boundary : "--" + boundary);
-            _body = new BufferedStream(_response.Content.ReadAsStream(), 1 << 16);
+            _body = new BufferedStream(new DeadlineStream(_response.Content.ReadAsStream(), _readDeadline, _closing.Token), 1 << 16);
 
             // The size is that of the first image; it is kept and delivered as the first frame.
             var status = ReadPart(out _first);
@@ -61,7 +67,7 @@ public sealed class MjpegStreamReader : IFrameReader
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
             Close();
-            throw new SourceOpenException($"cannot open stream '{_name}': {(e is OperationCanceledException ? "no answer within 5 s" : e.Message)}", e);
+            throw new SourceOpenException($"cannot open stream '{_name}': {(e is OperationCanceledException ? $"no answer within {s_connectTimeout.TotalSeconds:0} s" : e.Message)}", e);
         }
         catch
         {
@@ -187,6 +193,9 @@ public sealed class MjpegStreamReader : IFrameReader
 
     void Close()
     {
+        _closing.Cancel();
+        _closing.Dispose();
+        _closing = new CancellationTokenSource();
         _first?.Dispose();
         _first = null;
         _body?.Dispose();
@@ -199,7 +208,40 @@ public sealed class MjpegStreamReader : IFrameReader
     public void Dispose()
     {
         Close();
+        _closing.Dispose();
         _http.Dispose();
+    }
+
+    /// <summary>Reads that end within a deadline: a server that keeps the connection open and sends nothing (before
+    /// the first image, inside one, or between two) ends the read with an IOException instead of blocking for ever.</summary>
+    sealed class DeadlineStream(Stream inner, TimeSpan deadline, CancellationToken closing) : Stream
+    {
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(closing);
+            limit.CancelAfter(deadline);
+            try { return inner.ReadAsync(buffer.AsMemory(offset, count), limit.Token).AsTask().GetAwaiter().GetResult(); }
+            catch (OperationCanceledException e)
+            {
+                throw new IOException(closing.IsCancellationRequested ? "the stream was closed" : $"no data for {deadline.TotalSeconds:0.#} s", e);
+            }
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }
 

@@ -192,6 +192,37 @@ public sealed class ProcessTests : IDisposable
         }
     }
 
+    [SkippableTheory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public void A_run_whose_network_camera_stalled_ends_within_seconds_of_a_signal(string signal)
+    {
+        Skip.If(OperatingSystem.IsWindows(), "POSIX signals");
+        using var server = new LiveCam.Tests.StallingMjpegServer(LiveCam.Tests.StallingMjpegServer.Stall.BetweenImages, i =>
+        {
+            using var image = new Mat(120, 160, MatType.CV_8UC3, new Scalar(40 * i, 80, 160));
+            return image.ImEncode(".jpg");
+        });
+        using var process = Start($"run --source {server.Url} --headless --out \"{Path.Combine(_dir, "stalled.mp4")}\"");
+        _ = process.StandardOutput.ReadToEndAsync();
+        var stderr = new System.Text.StringBuilder();
+        using var lost = new ManualResetEventSlim();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (stderr) stderr.AppendLine(e.Data);
+            if (e.Data?.Contains("lost; reconnecting", StringComparison.Ordinal) == true) lost.Set();
+        };
+        process.BeginErrorReadLine();
+        // The stall after three images is noticed within the 5 s read deadline and reported.
+        Assert.True(lost.Wait(TimeSpan.FromSeconds(60)), $"the stall was never reported: {stderr}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Signal(process, signal);
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(20)), $"still running 20 s after SIG{signal}: {stderr}");
+        process.WaitForExit();
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20));
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stderr}");
+    }
+
     [SkippableFact]
     public void A_headless_run_records_crash_safe_segments_unless_it_is_served()
     {
