@@ -257,78 +257,74 @@ public sealed class ProcessTests : IDisposable
     [InlineData("render synthetic:640x480@30 --frames 200 --out")]
     public void On_a_disk_too_small_for_the_video_out_says_so_instead_of_saved_and_leaves_no_broken_file(string command)
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "tmpfs");
-        var mount = Path.Combine(_dir, "tiny-disk");
-        Directory.CreateDirectory(mount);
-        using (var mounting = Process.Start(new ProcessStartInfo("mount", $"-t tmpfs -o size=1m tmpfs \"{mount}\"") { RedirectStandardError = true })!)
-        {
-            mounting.WaitForExit();
-            Skip.If(mounting.ExitCode != 0, $"cannot mount a tmpfs here (needs root): {mounting.StandardError.ReadToEnd().Trim()}");
-        }
-        try
-        {
-            var video = Path.Combine(mount, "out.mp4");
-            using var process = Start($"{command} \"{video}\"");
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "the run did not finish");
-            process.WaitForExit();
-            Assert.Equal(2, process.ExitCode);
-            var line = Assert.Single(stderr.Result.Split('\n'), l => l.StartsWith("livecam:", StringComparison.Ordinal));
-            Assert.StartsWith($"livecam: cannot save '{video}': ", line, StringComparison.Ordinal);
-            Assert.DoesNotContain("saved", stdout.Result, StringComparison.Ordinal);
-            Assert.False(File.Exists(video), "a video that cannot be played was given the name asked for");
-        }
-        finally
-        {
-            using var unmounting = Process.Start("umount", $"\"{mount}\"")!;
-            unmounting.WaitForExit();
-        }
+        using var disk = Tmpfs.Mount(Path.Combine(_dir, "tiny-disk"), "1m");
+        var mount = disk.Folder;
+        var video = Path.Combine(mount, "out.mp4");
+        using var process = Start($"{command} \"{video}\"");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "the run did not finish");
+        process.WaitForExit();
+        Assert.Equal(2, process.ExitCode);
+        var line = Assert.Single(stderr.Result.Split('\n'), l => l.StartsWith("livecam:", StringComparison.Ordinal));
+        Assert.StartsWith($"livecam: cannot save '{video}': ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("saved", stdout.Result, StringComparison.Ordinal);
+        Assert.False(File.Exists(video), "a video that cannot be played was given the name asked for");
     }
 
     [SkippableFact]
     public void A_disk_that_fills_during_a_recording_stops_it_with_one_message_and_the_run_goes_on()
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "tmpfs");
-        var mount = Path.Combine(_dir, "small-disk");
-        Directory.CreateDirectory(mount);
-        using (var mounting = Process.Start(new ProcessStartInfo("mount", $"-t tmpfs -o size=48m tmpfs \"{mount}\"") { RedirectStandardError = true })!)
+        using var disk = Tmpfs.Mount(Path.Combine(_dir, "small-disk"), "48m");
+        var mount = disk.Folder;
+        var dir = Path.Combine(mount, "rec");
+        using var process = Start($"run --source synthetic:320x240@30 --headless --record \"{dir}\" --segment-seconds 0.5 --frames 240");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        // Once a segment is finished, something else fills the disk.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!File.Exists(Path.Combine(dir, "segment-00001.mp4")) && DateTime.UtcNow < deadline && !process.HasExited) Thread.Sleep(50);
+        Assert.True(File.Exists(Path.Combine(dir, "segment-00001.mp4")), "no segment was finished");
+        int logged = File.ReadAllText(Path.Combine(dir, "log.jsonl")).Count(c => c == '\n');
+        using (var filler = new FileStream(Path.Combine(mount, "filler"), FileMode.Create))
         {
+            var block = new byte[1 << 20];
+            try { while (true) filler.Write(block); }
+            catch (IOException) { }  // full
+        }
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "the run did not finish");
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, stderr.Result);
+        var stopped = stderr.Result.Split('\n').Where(l => l.Contains("recording stopped", StringComparison.Ordinal)).ToList();
+        Assert.Single(stopped);
+        Assert.DoesNotContain("   at ", stderr.Result, StringComparison.Ordinal);
+        Assert.Contains("frames: 240 captured", stdout.Result, StringComparison.Ordinal);
+        Assert.Contains("recording stopped early", stdout.Result, StringComparison.Ordinal);
+        var (segments, lines) = CheckRecording(dir);
+        Assert.True(segments >= 2, $"{segments} segments kept");
+        Assert.True(lines >= logged, $"{lines} whole log lines kept, {logged} had been written before the disk filled");
+    }
+
+    /// <summary>A small disk of its own (a tmpfs), unmounted when disposed; the test is skipped where none can be made.</summary>
+    sealed class Tmpfs : IDisposable
+    {
+        public string Folder { get; }
+
+        Tmpfs(string folder) => Folder = folder;
+
+        public static Tmpfs Mount(string folder, string size)
+        {
+            Skip.IfNot(OperatingSystem.IsLinux(), "tmpfs");
+            Directory.CreateDirectory(folder);
+            using var mounting = Process.Start(new ProcessStartInfo("mount", $"-t tmpfs -o size={size} tmpfs \"{folder}\"") { RedirectStandardError = true })!;
             mounting.WaitForExit();
             Skip.If(mounting.ExitCode != 0, $"cannot mount a tmpfs here (needs root): {mounting.StandardError.ReadToEnd().Trim()}");
+            return new Tmpfs(folder);
         }
-        try
+
+        public void Dispose()
         {
-            var dir = Path.Combine(mount, "rec");
-            using var process = Start($"run --source synthetic:320x240@30 --headless --record \"{dir}\" --segment-seconds 0.5 --frames 240");
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            // Once a segment is finished, something else fills the disk.
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (!File.Exists(Path.Combine(dir, "segment-00001.mp4")) && DateTime.UtcNow < deadline && !process.HasExited) Thread.Sleep(50);
-            Assert.True(File.Exists(Path.Combine(dir, "segment-00001.mp4")), "no segment was finished");
-            int logged = File.ReadAllText(Path.Combine(dir, "log.jsonl")).Count(c => c == '\n');
-            using (var filler = new FileStream(Path.Combine(mount, "filler"), FileMode.Create))
-            {
-                var block = new byte[1 << 20];
-                try { while (true) filler.Write(block); }
-                catch (IOException) { }  // full
-            }
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "the run did not finish");
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, stderr.Result);
-            var stopped = stderr.Result.Split('\n').Where(l => l.Contains("recording stopped", StringComparison.Ordinal)).ToList();
-            Assert.Single(stopped);
-            Assert.DoesNotContain("   at ", stderr.Result, StringComparison.Ordinal);
-            Assert.Contains("frames: 240 captured", stdout.Result, StringComparison.Ordinal);
-            Assert.Contains("recording stopped early", stdout.Result, StringComparison.Ordinal);
-            var (segments, lines) = CheckRecording(dir);
-            Assert.True(segments >= 2, $"{segments} segments kept");
-            Assert.True(lines >= logged, $"{lines} whole log lines kept, {logged} had been written before the disk filled");
-        }
-        finally
-        {
-            using var unmounting = Process.Start("umount", $"\"{mount}\"")!;
+            using var unmounting = Process.Start("umount", $"\"{Folder}\"")!;
             unmounting.WaitForExit();
         }
     }

@@ -20,28 +20,23 @@ buffer.seek(0)
 zeros = bytes(1 << 20)
 
 
-# Stored entries as torch wrote them; data/0 deflated from 1 GB of zeros.
-buffer.seek(0)
-with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(f"{out}/bomb.pt", "w") as dst:
-    for item in src.infolist():
-        if item.filename.endswith("data/0"):
+def inflated(target, suffix, keep, megabytes):
+    """The state dict's archive with its entry ending in SUFFIX deflated and padded with MEGABYTES of zeros (its own
+    bytes first where KEEP); the other entries stored as torch wrote them."""
+    buffer.seek(0)
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(f"{out}/{target}", "w") as dst:
+        for item in src.infolist():
+            if not item.filename.endswith(suffix):
+                dst.writestr(item, src.read(item.filename))
+                continue
             info = zipfile.ZipInfo(item.filename)
             info.compress_type = zipfile.ZIP_DEFLATED
             with dst.open(info, "w", force_zip64=True) as entry:
-                for _ in range(1024):
+                if keep:
+                    entry.write(src.read(item.filename))
+                for _ in range(megabytes):
                     entry.write(zeros)
-        else:
-            dst.writestr(item, src.read(item.filename))
 
-buffer.seek(0)
-with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(f"{out}/pklbomb.pt", "w") as dst:
-    for item in src.infolist():
-        if item.filename.endswith("data.pkl"):
-            info = zipfile.ZipInfo(item.filename)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with dst.open(info, "w", force_zip64=True) as entry:
-                entry.write(src.read(item.filename))
-                for _ in range(200):
-                    entry.write(zeros)
-        else:
-            dst.writestr(item, src.read(item.filename))
+
+inflated("bomb.pt", "data/0", keep=False, megabytes=1024)
+inflated("pklbomb.pt", "data.pkl", keep=True, megabytes=200)
