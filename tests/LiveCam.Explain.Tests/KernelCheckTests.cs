@@ -91,4 +91,14 @@ public class KernelCheckTests
         Skip.IfNot(OperatingSystem.IsLinux(), "the switch is found through /proc");
         Assert.Equal(CpuKernels.EnsureChecked().OneDnn, LibTorchSwitches.OneDnnEnabled);
     }
+
+    [SkippableFact]
+    public void NNPACK_is_off_and_libtorch_logs_only_errors_unless_the_user_asked()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the switches are found through /proc");
+        CpuKernels.EnsureChecked();
+        Assert.False(LibTorchSwitches.NnpackEnabled);
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("TORCH_CPP_LOG_LEVEL")))
+            Assert.Equal(LibTorchSwitches.LogLevel.Error, LibTorchSwitches.LogFrom);
+    }
 }

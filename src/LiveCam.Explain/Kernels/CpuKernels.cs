@@ -12,6 +12,7 @@ public sealed record KernelReport(
     IReadOnlyList<KernelFamilyResult> Families,
     string? CacheRepair,
     string? Fallback,
+    string LibTorch,
     TimeSpan Took)
 {
     /// <summary>Every family computed what its reference computes (after any repair or fallback).</summary>
@@ -31,6 +32,7 @@ public sealed record KernelReport(
         yield return $"features: {Features}";
         var isa = Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA");
         yield return $"oneDNN: {(OneDnn ? "on" : "off")}{(isa is null ? "" : $", ONEDNN_MAX_CPU_ISA={isa}")}; libtorch threads: {get_num_threads()}";
+        yield return $"libtorch: {LibTorch}";
         if (CacheRepair is not null) yield return $"repair: {CacheRepair}";
         if (Fallback is not null) yield return $"fallback: {Fallback}";
         foreach (var f in Families) yield return $"check: {f}";
@@ -47,8 +49,9 @@ public sealed record KernelReport(
 /// </summary>
 public static class CpuKernels
 {
-    /// <summary>For tests, as the processors with the fault behave: "no-cache-info" makes oneDNN see the 1-byte caches
-    /// Xbyak computes from a zeroed CPUID leaf (and ignores what Linux reports); ",no-repair" leaves them so.</summary>
+    /// <summary>For tests, as the processors with the faults behave: "no-cache-info" makes oneDNN see the 1-byte caches
+    /// Xbyak computes from a zeroed CPUID leaf (and ignores what Linux reports); "no-nnpack" makes NNPACK's
+    /// initialization have failed ("unsupported hardware"); ",no-repair" leaves libtorch as it is then.</summary>
     public const string SimulationVariable = "LIVECAM_SIMULATE_CPU";
 
     static readonly Lazy<KernelReport> s_report = new(Check, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -82,6 +85,9 @@ public static class CpuKernels
         InitializeDeviceType(TorchSharp.DeviceType.CPU);
         var simulation = (Environment.GetEnvironmentVariable(SimulationVariable) ?? "").Split(',', StringSplitOptions.TrimEntries);
         bool simulate = simulation.Contains("no-cache-info"), repair = !simulation.Contains("no-repair");
+        if (simulation.Contains("no-nnpack") && !NnpackInitialization.SimulateUnsupportedHardware())
+            throw new InvalidOperationException($"{SimulationVariable}=no-nnpack: this libtorch's NNPACK status could not be found");
+        var libTorch = repair ? Quieten() : "left as it is";
         var cacheRepair = CorrectCaches(simulate, repair);
         var families = KernelFamilies.All.Select(f => f.Run()).ToList();
         string? fallback = null;
@@ -92,9 +98,26 @@ public static class CpuKernels
                 + $"{failed.WorstCase}; using libtorch's own kernels (slower)";
             families = KernelFamilies.All.Select(f => f.Run()).ToList();
         }
-        var report = new KernelReport(ProcessorName(), Features(), families, cacheRepair, fallback, clock.Elapsed);
+        var report = new KernelReport(ProcessorName(), Features(), families, cacheRepair, fallback, libTorch, clock.Elapsed);
         if (report.Notice is { } notice) Notify?.Invoke(notice);
         return report;
+    }
+
+    /// <summary>
+    /// Keeps libtorch from writing to the console. NNPACK goes off: ATen offers it only forward convolutions of 16 or
+    /// more images that oneDNN does not take, it plans by its own reading of the caches, and where it cannot start
+    /// libtorch logs so at every convolution (54-66 lines a second seen on a field robot). Those convolutions run on
+    /// libtorch's own kernels instead. libtorch's log then keeps only errors, unless the user set TORCH_CPP_LOG_LEVEL:
+    /// what matters of its warnings, LiveCam checks and says itself, once.
+    /// </summary>
+    static string Quieten()
+    {
+        var nnpack = LibTorchSwitches.SetNnpackEnabled(false) ? "NNPACK off" : "NNPACK's switch not found";
+        var level = Environment.GetEnvironmentVariable("TORCH_CPP_LOG_LEVEL");
+        var log = !string.IsNullOrEmpty(level) ? $"its log as TORCH_CPP_LOG_LEVEL={level} says"
+            : LibTorchSwitches.SetLogFrom(LibTorchSwitches.LogLevel.Error) ? "its log keeps errors only (TORCH_CPP_LOG_LEVEL=WARNING shows warnings)"
+            : "its log level not found";
+        return $"{nnpack}; {log}";
     }
 
     /// <summary>Corrects oneDNN's cache sizes where they are implausible; what was done, or null.</summary>

@@ -2,41 +2,71 @@ using System.Runtime.InteropServices;
 
 namespace LiveCam.Explain.Kernels;
 
-/// <summary>libtorch's global switch for oneDNN (PyTorch's <c>torch.backends.mkldnn.enabled</c>), which TorchSharp does
-/// not bind: reached through the C++ functions libtorch_cpu exports. Off, convolutions run libtorch's own kernels
-/// (im2col and a matrix product): slower, and independent of oneDNN's blocking.</summary>
+/// <summary>libtorch's global switches that TorchSharp does not bind, reached through the C++ functions and data
+/// libtorch_cpu and libc10 export: oneDNN and NNPACK (PyTorch's <c>torch.backends.mkldnn.enabled</c> and
+/// <c>torch.backends.nnpack.enabled</c>), and the level below which libtorch's own log messages are dropped.</summary>
 internal static class LibTorchSwitches
 {
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] delegate IntPtr GlobalContext();
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] delegate void SetFlag(IntPtr context, byte value);
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] delegate byte GetFlag(IntPtr context);
 
-    /// <summary>Whether libtorch may use oneDNN (at::globalContext().userEnabledMkldnn()); null where it cannot be read.</summary>
-    public static bool? OneDnnEnabled
-    {
-        get
-        {
-            if (Exports() is not { } e) return null;
-            return Marshal.GetDelegateForFunctionPointer<GetFlag>(e.Get)(Marshal.GetDelegateForFunctionPointer<GlobalContext>(e.Context)()) != 0;
-        }
-    }
+    static readonly Switch s_oneDnn = new("_ZN2at7Context20setUserEnabledMkldnnEb", "_ZNK2at7Context17userEnabledMkldnnEv");
+    static readonly Switch s_nnpack = new("_ZN2at7Context20setUserEnabledNNPACKEb", "_ZNK2at7Context17userEnabledNNPACKEv");
 
-    /// <summary>Turns oneDNN off or on for every later operation of this process; false where the switch cannot be reached.</summary>
-    public static bool SetOneDnnEnabled(bool enabled)
+    /// <summary>Whether libtorch may use oneDNN; null where it cannot be read.</summary>
+    public static bool? OneDnnEnabled => s_oneDnn.Get();
+
+    /// <summary>Turns oneDNN off or on for every later operation of this process (off, convolutions run libtorch's own
+    /// kernels: im2col and a matrix product); false where the switch cannot be reached.</summary>
+    public static bool SetOneDnnEnabled(bool enabled) => s_oneDnn.Set(enabled);
+
+    /// <summary>Whether libtorch may use NNPACK; null where it cannot be read.</summary>
+    public static bool? NnpackEnabled => s_nnpack.Get();
+
+    /// <summary>Turns NNPACK off or on for every later convolution of this process; false where it cannot be reached.</summary>
+    public static bool SetNnpackEnabled(bool enabled) => s_nnpack.Set(enabled);
+
+    /// <summary>libtorch's log levels (c10's FLAGS_caffe2_log_level): messages below the level are dropped.</summary>
+    public enum LogLevel { Info = 0, Warning = 1, Error = 2, Fatal = 3 }
+
+    /// <summary>The level libtorch logs from; null where it cannot be read.</summary>
+    public static LogLevel? LogFrom => LogLevelFlag() is { } flag ? (LogLevel)Marshal.ReadInt32(flag) : null;
+
+    /// <summary>Sets the level libtorch logs from, read at every message; false where it cannot be reached.</summary>
+    public static bool SetLogFrom(LogLevel level)
     {
-        if (Exports() is not { } e) return false;
-        var context = Marshal.GetDelegateForFunctionPointer<GlobalContext>(e.Context)();
-        Marshal.GetDelegateForFunctionPointer<SetFlag>(e.Set)(context, enabled ? (byte)1 : (byte)0);
+        if (LogLevelFlag() is not { } flag) return false;
+        Marshal.WriteInt32(flag, (int)level);
         return true;
     }
 
-    static (IntPtr Context, IntPtr Set, IntPtr Get)? Exports()
+    static IntPtr? LogLevelFlag() =>
+        Export("libc10.so", "FLAGS_caffe2_log_level") is { } flag && flag != IntPtr.Zero ? flag : null;
+
+    static IntPtr? Export(string library, string symbol) =>
+        OneDnnCpuCaches.LoadedLibrary(library) is { } loaded
+        && NativeLibrary.TryLoad(loaded.Path, out var handle)
+        && NativeLibrary.TryGetExport(handle, symbol, out var address) ? address : null;
+
+    /// <summary>One boolean of at::globalContext(), by its exported setter and getter.</summary>
+    sealed record Switch(string Setter, string Getter)
     {
-        if (OneDnnCpuCaches.LoadedLibrary("libtorch_cpu.so") is not { } library
-            || !NativeLibrary.TryLoad(library.Path, out var handle)) return null;
-        return NativeLibrary.TryGetExport(handle, "_ZN2at13globalContextEv", out var context)
-            && NativeLibrary.TryGetExport(handle, "_ZN2at7Context20setUserEnabledMkldnnEb", out var set)
-            && NativeLibrary.TryGetExport(handle, "_ZNK2at7Context17userEnabledMkldnnEv", out var get)
-            ? (context, set, get) : null;
+        public bool? Get() => Resolve() is { } e
+            ? Marshal.GetDelegateForFunctionPointer<GetFlag>(e.Get)(Marshal.GetDelegateForFunctionPointer<GlobalContext>(e.Context)()) != 0
+            : null;
+
+        public bool Set(bool enabled)
+        {
+            if (Resolve() is not { } e) return false;
+            var context = Marshal.GetDelegateForFunctionPointer<GlobalContext>(e.Context)();
+            Marshal.GetDelegateForFunctionPointer<SetFlag>(e.Set)(context, enabled ? (byte)1 : (byte)0);
+            return true;
+        }
+
+        (IntPtr Context, IntPtr Set, IntPtr Get)? Resolve() =>
+            Export("libtorch_cpu.so", "_ZN2at13globalContextEv") is { } context
+            && Export("libtorch_cpu.so", Setter) is { } set && Export("libtorch_cpu.so", Getter) is { } get
+                ? (context, set, get) : null;
     }
 }
