@@ -21,7 +21,7 @@ public static class WeightFiles
         if (IsPyTorchOrSafetensors(path))
         {
             IReadOnlyDictionary<string, TensorData> tensors;
-            try { tensors = TorchFileReader.Read(path); }
+            try { tensors = TorchFileReader.Read(path, Shapes(network)); }
             catch (Exception e) when (e is InvalidDataException or IOException or InvalidCastException or OverflowException or ArgumentException)
             {
                 throw new ModelLoadException($"cannot load weights '{path}': {FirstLine(e.Message)}", e);
@@ -38,6 +38,12 @@ public static class WeightFiles
             throw new ModelLoadException($"cannot load weights '{path}' into the {network.GetType().Name}: {FirstLine(e.Message)}", e);
         }
     }
+
+    /// <summary>Every parameter's and buffer's shape, by name.</summary>
+    static Dictionary<string, long[]> Shapes(nn.Module network) =>
+        network.named_parameters().Select(p => (p.name, shape: p.parameter.shape))
+            .Concat(network.named_buffers().Select(b => (b.name, b.buffer.shape)))
+            .ToDictionary(t => t.name, t => t.shape);
 
     static bool IsPyTorchOrSafetensors(string path)
     {

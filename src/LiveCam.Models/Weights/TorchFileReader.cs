@@ -51,10 +51,14 @@ public static class TorchFileReader
     sealed record TensorRef(Storage Storage, long Offset, long[] Shape, long[] Stride);
 
     /// <summary>Reads every parameter and buffer, by its dotted name (<c>encoder.0.weight</c>).</summary>
-    /// <exception cref="InvalidDataException">The file is not one of these formats, is truncated, or names a global outside the allow-list.</exception>
-    public static IReadOnlyDictionary<string, TensorData> Read(string path)
+    /// <param name="expectedShapes">The shapes the network that will take these tensors has, by name: a tensor the
+    /// file declares otherwise is refused before any storage is read, inflated or materialised.</param>
+    /// <exception cref="InvalidDataException">The file is not one of these formats, is truncated, names a global outside
+    /// the allow-list, declares more than it can hold, or declares a tensor of a shape the network does not take.</exception>
+    public static IReadOnlyDictionary<string, TensorData> Read(string path, IReadOnlyDictionary<string, long[]>? expectedShapes = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        s_expected.Value = expectedShapes;
         using var file = File.OpenRead(path);
         // What the file may honestly hold: no more values than it has bytes for at two bytes each (float16), and a
         // little more for views that repeat their values (stride 0). A hostile file that declares more is refused
@@ -91,6 +95,7 @@ public static class TorchFileReader
         var root = PickleMachine.Load(file, Global, Persistent);
         if (PickleMachine.Load(file, Global, Persistent) is not List<object?> keys)
             throw new InvalidDataException("the list of storages is missing");
+        var tensors = Tensors(root);
 
         // The storages follow, in that order: an int64 element count, then the raw little-endian values.
         using var reader = new BinaryReader(file, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -103,11 +108,13 @@ public static class TorchFileReader
             storage.Bytes = reader.ReadBytes(checked((int)bytes));
             if (storage.Bytes.Length != bytes) throw new EndOfStreamException();
         }
-        return Collect(root);
+        return Materialise(tensors);
     }
 
-    // Values left to materialise for the file being read (per thread: files may be read in parallel).
+    // Values left to materialise for the file being read, and the shapes its network takes (per thread: files may be
+    // read in parallel).
     static readonly ThreadLocal<long> s_budget = new(() => long.MaxValue);
+    static readonly ThreadLocal<IReadOnlyDictionary<string, long[]>?> s_expected = new(() => null);
     static readonly ThreadLocal<long> s_fileBytes = new(() => long.MaxValue);
     const int MaxPickleBytes = 64 << 20;
 
@@ -153,12 +160,13 @@ public static class TorchFileReader
             buffered.Position = 0;
             root = PickleMachine.Load(buffered, Global, id => PersistentStorage(id, storages));
         }
+        var tensors = Tensors(root);
         foreach (var storage in storages.Values)
         {
             var entry = zip.GetEntry($"{prefix}data/{storage.Key}") ?? throw new InvalidDataException($"storage data/{storage.Key} is missing");
             storage.Bytes = ReadExactly(entry, storage.Count * s_storageTypes[storage.Type].Bytes, $"storage data/{storage.Key}");
         }
-        return Collect(root);
+        return Materialise(tensors);
     }
 
     static IReadOnlyDictionary<string, TensorData> ReadSafetensors(Stream file)
@@ -187,6 +195,7 @@ public static class TorchFileReader
                 };
                 // Checked against the file before anything is read or allocated.
                 if (shape.Any(d => d < 0)) throw new InvalidDataException($"tensor {p.Name}: a negative dimension");
+                ExpectShape(p.Name, shape);
                 long count = shape.Aggregate(1L, (a, b) => checked(a * b));
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || dataStart + offsets[1] > file.Length
                     || offsets[1] - offsets[0] != checked(count * size))
@@ -256,16 +265,18 @@ public static class TorchFileReader
         return storage;
     }
 
-    /// <summary>Parameters and buffers of a pickled module tree, or the entries of a state dict.</summary>
-    static IReadOnlyDictionary<string, TensorData> Collect(object? root)
+    /// <summary>Parameters and buffers of a pickled module tree, or the entries of a state dict, as declared (nothing
+    /// read yet), each declared shape checked against the network's.</summary>
+    static Dictionary<string, TensorRef> Tensors(object? root)
     {
-        var result = new Dictionary<string, TensorData>();
+        var result = new Dictionary<string, TensorRef>();
         void Walk(object? node, string prefix)
         {
             switch (node)
             {
                 case TensorRef t:
-                    result[prefix.TrimEnd('.')] = Materialise(t, prefix.TrimEnd('.'));
+                    ExpectShape(prefix.TrimEnd('.'), t.Shape);
+                    result[prefix.TrimEnd('.')] = t;
                     break;
                 case PyObject o when o.State is Dictionary<object, object?> state:
                     foreach (var part in new[] { "_parameters", "_buffers" })
@@ -284,6 +295,16 @@ public static class TorchFileReader
         if (result.Count == 0) throw new InvalidDataException("the file holds no tensors");
         return result;
     }
+
+    /// <summary>Refuses a tensor whose declared shape is not the one the network has under that name.</summary>
+    static void ExpectShape(string name, long[] shape)
+    {
+        if (s_expected.Value is { } expected && expected.TryGetValue(name, out var wanted) && !wanted.SequenceEqual(shape))
+            throw new InvalidDataException($"{name} is {string.Join('x', shape)} in the file, the network expects {string.Join('x', wanted)}");
+    }
+
+    static Dictionary<string, TensorData> Materialise(Dictionary<string, TensorRef> tensors) =>
+        tensors.ToDictionary(t => t.Key, t => Materialise(t.Value, t.Key));
 
     static long[] ContiguousStride(long[] shape)
     {

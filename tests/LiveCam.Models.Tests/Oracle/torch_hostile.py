@@ -3,7 +3,9 @@
 usage: torch_hostile.py OUT_DIR
   stride0.pt   one float whose saved view is 2e9 elements (stride 0): a few hundred bytes
   bomb.pt      a state dict whose data/0 inflates to 1 GB of zeros
-  pklbomb.pt   a state dict whose data.pkl inflates to 200 MB"""
+  pklbomb.pt   a state dict whose data.pkl inflates to 200 MB
+  wide.pt      one float whose saved view is 10M elements: within a small file's budget, not of any network's shape
+  robot600m.pt the robot network's first weight as a 600M-element view"""
 import io
 import sys
 import zipfile
@@ -12,6 +14,8 @@ import torch
 
 out = sys.argv[1]
 torch.save({"w": torch.zeros(1).expand(2_000_000_000)}, f"{out}/stride0.pt")
+torch.save({"w": torch.zeros(1).expand(10_000_000)}, f"{out}/wide.pt")
+torch.save({"encoder.0.weight": torch.zeros(1).expand(600_000_000)}, f"{out}/robot600m.pt")
 
 
 buffer = io.BytesIO()
