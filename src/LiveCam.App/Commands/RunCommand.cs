@@ -66,6 +66,10 @@ internal static class RunCommand
         var serve = new Option<string?>("--serve") { Description = "also show the live view in a browser at [ADDRESS:]PORT (loopback unless an address is given; any other address needs a token)" };
         var token = new Option<string?>("--token") { Description = "the token --serve asks for on a non-loopback address (default: one is generated and printed)" };
         var maxViewers = new Option<int>("--max-viewers") { Description = "browsers watching at once (more get 503)", DefaultValueFactory = _ => 8 };
+        var allowHost = new Option<string[]>("--allow-host")
+        {
+            Description = "with --serve: a host name the live view may be opened by, besides loopback's and the bound address (repeat, or separate with commas; * allows any, e.g. behind a proxy of your own). Other names get 403: a page elsewhere pointing its name at this address",
+        };
         var booth = new Option<bool>("--booth") { Description = "a demo booth: fullscreen, big text, a sentence saying what the colours mean, and a tour of methods and side-by-side views when nobody touches a key" };
         var attractAfter = new Option<double>("--attract-after") { Description = "with --booth: seconds without a key press before the tour starts", DefaultValueFactory = _ => 30 };
         var timing = new Option<TimingMode>("--timing")
@@ -81,13 +85,14 @@ internal static class RunCommand
         command.Add(serve);
         command.Add(token);
         command.Add(maxViewers);
+        command.Add(allowHost);
         command.Add(booth);
         command.Add(attractAfter);
         command.SetAction(parsed =>
         {
             try
             {
-                var served = parsed.GetValue(serve) is { } address ? Serve.ServeOptions.Parse(address, parsed.GetValue(token), parsed.GetValue(maxViewers)) : null;
+                var served = parsed.GetValue(serve) is { } address ? Serve.ServeOptions.Parse(address, parsed.GetValue(token), parsed.GetValue(maxViewers), parsed.GetValue(allowHost)) : null;
                 if (parsed.GetValue(attractAfter) <= 0) throw new UsageException("--attract-after must be more than 0 seconds");
                 if (parsed.GetValue(booth) && (parsed.GetValue(headless) || !Display.Available()))
                     throw new UsageException("--booth needs a window (no display here, or --headless)");
