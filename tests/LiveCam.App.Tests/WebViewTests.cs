@@ -14,6 +14,7 @@ public sealed class ServedRun : IDisposable
 {
     readonly Process _process;
     public Uri Address { get; }
+    public int ProcessId => _process.Id;
     public string Output { get { lock (_output) return _output.ToString(); } }
     readonly StringBuilder _output = new();
 
@@ -182,6 +183,10 @@ public sealed class WebViewTests(ServedRunFixture fixture) : IClassFixture<Serve
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ["--no-sandbox"] });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1000, Height = 560 } });
+        // The page runs under its own Content-Security-Policy (script and style from this server only): nothing of it
+        // may be blocked.
+        var blocked = new List<string>();
+        page.Console += (_, m) => { if (m.Text.Contains("Content Security Policy", StringComparison.Ordinal)) lock (blocked) blocked.Add(m.Text); };
         await page.GotoAsync(fixture.Run.Address.ToString());
         await page.WaitForFunctionAsync("() => document.getElementById('video').naturalWidth === 160", null, new() { Timeout = 30_000 });
         await page.WaitForFunctionAsync("() => document.querySelectorAll('#bars .bar').length === 5", null, new() { Timeout = 30_000 });
@@ -196,6 +201,7 @@ public sealed class WebViewTests(ServedRunFixture fixture) : IClassFixture<Serve
         await page.WaitForFunctionAsync("t => !document.getElementById('explanation').textContent.startsWith(t)", explanation.Split(' ')[0] + " ", new() { Timeout = 30_000 });
         Assert.DoesNotMatch(@"^gradcam @", await page.InnerTextAsync("#explanation"));
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "livecam-web-view.png"), FullPage = true });
+        lock (blocked) Assert.Empty(blocked);
         await page.ClickAsync("button[data-c='method'][data-v='previous']");
     }
 }
@@ -228,7 +234,38 @@ public sealed class WebViewTokenTests
         Assert.Equal(0.8, JsonDocument.Parse(await ok.Content.ReadAsStringAsync()).RootElement.GetProperty("opacity").GetDouble(), 3);
     }
 
+    [Fact]
+    public async Task Every_form_of_a_wrong_token_is_401_and_allow_host_serves_a_name_of_ones_own()
+    {
+        using var run = new ServedRun("127.0.0.1:0 --token right-token-123 --allow-host robot.lab,other.lab");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var root = new Uri(run.Address.GetLeftPart(UriPartial.Authority));
+        async Task<HttpStatusCode> Get(string path, Action<HttpRequestMessage>? change = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(root, path));
+            change?.Invoke(request);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            return response.StatusCode;
+        }
+        foreach (var (query, header) in new (string, string?)[]
+        {
+            ("", "bearer right-token-123"), ("", "Bearer "), ("", "Bearer right-token-12"), ("", "Bearer right-token-1234"),
+            ("", "Basic cmlnaHQtdG9rZW4tMTIz"), ("?token=", null), ("?token=right-token-12", null), ("?token=xright-token-123", null),
+            ("?token=right-token-123x", null), ("?token=right-token-123&token=right-token-123", null),
+        })
+            Assert.Equal(HttpStatusCode.Unauthorized, await Get("/api/state" + query, r =>
+            {
+                if (header is not null) r.Headers.TryAddWithoutValidation("Authorization", header);
+            }));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Get("/api/state", r => r.Headers.Add("Cookie", "token=right-token-123")));
+        Assert.Equal(HttpStatusCode.OK, await Get("/api/state?token=right-token-123", r => r.Headers.Host = "robot.lab"));
+        Assert.Equal(HttpStatusCode.OK, await Get("/api/state?token=right-token-123", r => r.Headers.Host = $"other.lab:{root.Port}"));
+        // The Host is checked first: a rebinding name is refused even with the token.
+        Assert.Equal(HttpStatusCode.Forbidden, await Get("/api/state?token=right-token-123", r => r.Headers.Host = "evil.example"));
+    }
+
     [Theory]
+    [InlineData("8080 --allow-host bad/name", "--allow-host 'bad/name': not a host name")]
     [InlineData("0.0.0.0:notaport", "the port must be")]
     [InlineData("8080 --max-viewers 0", "--max-viewers must be")]
     [InlineData("8080 --token short", "--token must be")]
