@@ -264,6 +264,30 @@ public sealed class WebViewTokenTests
         Assert.Equal(HttpStatusCode.Forbidden, await Get("/api/state?token=right-token-123", r => r.Headers.Host = "evil.example"));
     }
 
+    [Fact]
+    public async Task Bound_to_every_address_the_names_and_addresses_of_this_machine_are_served_and_no_other()
+    {
+        using var run = new ServedRun("0.0.0.0:0 --token right-token-123");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var state = new Uri($"http://127.0.0.1:{run.Address.Port}/api/state?token=right-token-123");
+        async Task<HttpStatusCode> Get(string host)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, state);
+            request.Headers.Host = host;
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+        var addresses = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address)
+            .Where(a => a.AddressFamily == AddressFamily.InterNetwork).ToList();
+        Assert.NotEmpty(addresses);
+        foreach (var address in addresses) Assert.Equal(HttpStatusCode.OK, await Get($"{address}:{run.Address.Port}"));
+        Assert.Equal(HttpStatusCode.OK, await Get(Dns.GetHostName()));
+        Assert.Equal(HttpStatusCode.OK, await Get(run.Address.Authority));  // the address printed
+        Assert.Equal(HttpStatusCode.Forbidden, await Get("evil.example"));
+        Assert.Equal(HttpStatusCode.Forbidden, await Get("10.254.254.254"));
+    }
+
     [Theory]
     [InlineData("8080 --allow-host bad/name", "--allow-host 'bad/name': not a host name")]
     [InlineData("0.0.0.0:notaport", "the port must be")]
