@@ -52,9 +52,16 @@ public static class FramePipeline
         }
         finally
         {
+            // An analysis under way when the run stops finishes before this returns: the caller disposes the model
+            // next, and a process that exits while libtorch runs on another thread dies in its static destructors.
+            try { await OnScheduler(schedulers.Analysis, () => true).WaitAsync(AnalysisFinishLimit).ConfigureAwait(false); }
+            catch (TimeoutException) { }  // a wedged analysis must not keep Ctrl+C from ending the run
             await OnScheduler(schedulers.Display, () => { sink.Dispose(); return true; }).ConfigureAwait(false);
         }
     }
+
+    /// <summary>How long a stopping run waits for the analysis under way.</summary>
+    public static readonly TimeSpan AnalysisFinishLimit = TimeSpan.FromSeconds(30);
 
     sealed class Running(Task completion, IDisposable subscriptions)
     {

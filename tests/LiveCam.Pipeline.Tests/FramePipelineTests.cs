@@ -96,6 +96,45 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
         Assert.InRange(grown, long.MinValue, 4 << 20);
     }
 
+    /// <summary>An analyser that says whether it is inside an analysis.</summary>
+    sealed class BusyAnalyser(TimeSpan delay) : IAnalyser
+    {
+        readonly PassThroughAnalyser _inner = new();
+        public volatile bool Busy;
+        public volatile int Started;
+        public string Name => "busy";
+
+        public Analysis Analyse(Frame frame)
+        {
+            Busy = true;
+            Started++;
+            System.Threading.Thread.Sleep(delay);
+            var analysis = _inner.Analyse(frame);
+            Busy = false;
+            return analysis;
+        }
+    }
+
+    [Theory]
+    [InlineData(TimingMode.Live)]
+    [InlineData(TimingMode.Exact)]
+    public async Task A_run_stopped_during_an_analysis_returns_only_after_it_finished(TimingMode mode)
+    {
+        // The caller disposes the model once the run returns; an analysis still running would use it freed (the
+        // SIGSEGV at the end of a live teach run whose analysis was slow).
+        using var source = Synthetic(100_000, paceFps: 30);
+        var analyser = new BusyAnalyser(TimeSpan.FromMilliseconds(1500));
+        using var stop = new CancellationTokenSource();
+        var run = FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser, () => new RecordingSink(TimeSpan.Zero),
+            Schedulers, mode, new PipelineMetrics(), stop.Token);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!analyser.Busy && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.True(analyser.Busy, "no analysis started");
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.False(analyser.Busy, "the run returned while an analysis was still running");
+    }
+
     [Fact]
     public async Task Live_mode_shows_frames_in_order_with_analyses_of_frames_already_captured()
     {
