@@ -70,7 +70,6 @@ public sealed class GlTexture : GlObject
         Gl.PixelStore(PixelStoreParameter.UnpackRowLength, 0);
     }
 
-    /// <summary>Uploads a single-channel float map at its own resolution (the GPU upsamples it).</summary>
     /// <summary>BGR bytes, row-major without padding, as an RGB texture (swizzled in the shader, as video is).</summary>
     public unsafe void UploadBgr(byte[] pixels, int width, int height)
     {
@@ -90,6 +89,7 @@ public sealed class GlTexture : GlObject
         }
     }
 
+    /// <summary>Uploads a single-channel float map at its own resolution (the GPU upsamples it).</summary>
     public unsafe void UploadFloat(float[] values, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(values);
