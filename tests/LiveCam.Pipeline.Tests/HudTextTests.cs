@@ -1,5 +1,4 @@
 using LiveCam.Core;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks.Window;
 using LiveCam.Drawing;
 using OpenCvSharp;
@@ -24,12 +23,12 @@ public sealed class HudTextTests
     {
         var analysis = new Analysis(10, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), "robot") { Description = "rise, target all outputs" };
         using var late = new Frame(new Mat(240, 320, MatType.CV_8UC3), 100, TimeSpan.FromSeconds(4.2), "synthetic");
-        var lines = HudText.Lines(late, analysis, new PipelineMetrics(), "robot", null);
+        var lines = HudText.Lines(late, analysis, new PipelineMetrics().ReadHudNumbers(), "robot", null);
         var shown = PictureLayout.HudText(lines, 320, 240, GlyphAtlas.Shared);
         Assert.Contains(shown, l => l.StartsWith("rise", StringComparison.Ordinal) && l.Contains("overlay 3.2 s old", StringComparison.Ordinal));
 
         using var fresh = new Frame(new Mat(240, 320, MatType.CV_8UC3), 11, TimeSpan.FromSeconds(1.04), "synthetic");
-        var quick = HudText.Lines(fresh, analysis, new PipelineMetrics(), "robot", null);
+        var quick = HudText.Lines(fresh, analysis, new PipelineMetrics().ReadHudNumbers(), "robot", null);
         Assert.DoesNotContain(quick, l => l.Rank == HudText.Explanation && l.Text.Contains("s old", StringComparison.Ordinal));
     }
 
@@ -46,7 +45,7 @@ public sealed class HudTextTests
             Description = "guided-gradcam @ encoder.6 (1x64x8x10), target sensor cx, all distances",
         };
         using var frame = new Frame(new Mat(height, width, MatType.CV_8UC3), 42, TimeSpan.Zero, "/home/robot/field-tests/2026-11-20/thymio_clip_1.avi");
-        var lines = HudText.Lines(frame, analysis, new PipelineMetrics(), "robot", Models.Robot.RobotHead.Instance);
+        var lines = HudText.Lines(frame, analysis, new PipelineMetrics().ReadHudNumbers(), "robot", Models.Robot.RobotHead.Instance);
         var shown = PictureLayout.HudText(lines, width, height, GlyphAtlas.Shared);
         float scale = PictureLayout.TextScale(width, height);
         Assert.All(shown, l => Assert.True(GlyphAtlas.Shared.TextWidth(l, scale) <= width - 2 * PictureLayout.Margin(scale)));
