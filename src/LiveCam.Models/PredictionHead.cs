@@ -4,11 +4,11 @@ using LiveCam.Explain.Targets;
 namespace LiveCam.Models;
 
 /// <summary>
-/// How a model's outputs read as predictions and how they are shown: the HUD line, the inset (drawn by either back
-/// end), the JSON, and the targets the window's keys step through. Everything that knows what the outputs mean lives
-/// behind this, with the model; the pipeline, the renderers and the command line only call it.
+/// How a model's outputs read as predictions: the JSON and the targets the window's keys step through, and how they are
+/// shown (<see cref="IPredictionDrawing"/>: the HUD line, the inset drawn by either back end). Everything that knows what
+/// the outputs mean lives behind this, with the model; the pipeline, the drawing and the command line only call it.
 /// </summary>
-public interface IPredictionHead
+public interface IPredictionHead : IPredictionDrawing
 {
     /// <summary>The target explained unless told otherwise, as <see cref="Target.Parse"/> reads it.</summary>
     string DefaultTarget { get; }
@@ -16,30 +16,15 @@ public interface IPredictionHead
     /// <summary>Whether the outputs are a classifier's logits (confidence is then a class's softmax probability).</summary>
     bool OutputsAreClassLogits { get; }
 
-    /// <summary>The HUD's line about these outputs; null when there is nothing to say.</summary>
-    HudLine? Line(IReadOnlyList<float> outputs, int? explained);
-
-    /// <summary>The predictions drawn over the picture; null for none.</summary>
-    IInset? Inset(IReadOnlyList<float> outputs, int? explained);
-
     /// <summary>The predictions as plain values for JSON.</summary>
     IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs);
-
-    /// <summary>The predictions as labelled bars (a browser draws them): a value in [0, 1] and its text each.</summary>
-    IReadOnlyList<PredictionBar> Bars(IReadOnlyList<float> outputs) => [];
 
     /// <summary>The target after <paramref name="current"/> when a key steps by <paramref name="by"/>; null when it
     /// cannot step yet (the number of outputs is not known before the first analysis).</summary>
     /// <param name="lastExplained">The output the last explanation was of, when it was of one.</param>
     Target? StepTarget(Target current, int by, int outputCount, int? lastExplained);
 
-    /// <summary>The name of output <paramref name="index"/> (a class label), or null.</summary>
-    string? Label(int index);
-
     /// <summary>This head with names for its outputs (<c>--labels</c>).</summary>
     /// <exception cref="ArgumentException">The outputs are not classes.</exception>
     IPredictionHead WithLabels(IReadOnlyList<string> labels);
 }
-
-/// <summary>One prediction as a bar: what it is, how full (0 to 1), and what it says.</summary>
-public sealed record PredictionBar(string Label, float Value, string Text);

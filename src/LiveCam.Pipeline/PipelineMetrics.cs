@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text;
 using LiveCam.Core;
+using LiveCam.Drawing;
 
 namespace LiveCam.Pipeline;
 
 /// <summary>What the pipeline did, counted as it runs; safe to read from any thread (the HUD does).</summary>
-public sealed class PipelineMetrics
+public sealed class PipelineMetrics : IHudNumbersSource
 {
     long _shown, _analysed, _displayDropped, _analysisSkipped, _lastShownSequence = -1, _firstShownTicks = -1, _lastShownTicks = -1;
 
@@ -26,6 +27,13 @@ public sealed class PipelineMetrics
     public RateMeter DisplayRate { get; } = new();
     /// <summary>Analyses finished per second, lately.</summary>
     public RateMeter AnalysisRate { get; } = new();
+
+    /// <summary>The HUD's numbers now: the rates over the last second, the last frame's capture-to-screen time, the drops.</summary>
+    public HudNumbers ReadHudNumbers() => ReadHudNumbers(MonotonicClock.Now);
+
+    /// <summary>The HUD's numbers at <paramref name="now"/> (<see cref="MonotonicClock"/>).</summary>
+    public HudNumbers ReadHudNumbers(TimeSpan now) =>
+        new(DisplayRate.PerSecond(now), AnalysisRate.PerSecond(now), CaptureToSink.LastMs, DisplayDropped);
 
     internal void OnShown(Frame frame, TimeSpan at)
     {

@@ -7,7 +7,7 @@ using LiveCam.Explain.Targets;
 using LiveCam.Models;
 using LiveCam.Models.Robot;
 using LiveCam.Pipeline.Analysers;
-using LiveCam.Pipeline.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Pipeline.Sinks.Window;
 using LiveCam.Rendering;

@@ -1,5 +1,5 @@
 using LiveCam.Core;
-using LiveCam.Pipeline.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
 using OpenCvSharp;

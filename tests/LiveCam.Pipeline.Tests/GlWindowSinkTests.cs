@@ -1,6 +1,5 @@
 using LiveCam.Models.Robot;
 using LiveCam.Core;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Rendering;
 using LiveCam.Drawing;

@@ -1,5 +1,4 @@
 using LiveCam.Core;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Pipeline.Sinks.Window;
 using LiveCam.Rendering;

@@ -8,7 +8,7 @@ using LiveCam.Explain.Targets;
 using LiveCam.Models;
 using LiveCam.Models.Robot;
 using LiveCam.Pipeline.Analysers;
-using LiveCam.Pipeline.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Pipeline.Recording;
 using static TorchSharp.torch;
 
@@ -41,7 +41,7 @@ public class NotFiniteTests
         Assert.Null(analysis.Heatmap);
         Assert.Null(analysis.Outputs);
 
-        var lines = HudText.Lines(frame, analysis, new PipelineMetrics(), analyser.Name, model.Head);
+        var lines = HudText.Lines(frame, analysis, new PipelineMetrics().ReadHudNumbers(), analyser.Name, model.Head);
         Assert.StartsWith("analysis gave NaN", string.Concat(lines[1].Segments.Select(s => s.Text)), StringComparison.Ordinal);
 
         var path = Path.GetTempFileName();

@@ -3,7 +3,7 @@ using LiveCam.Core;
 using LiveCam.Models;
 using LiveCam.Models.Classifiers;
 using LiveCam.Models.Robot;
-using LiveCam.Pipeline.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
 using LiveCam.Rendering.Gl;

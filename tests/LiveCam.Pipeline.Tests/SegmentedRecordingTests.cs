@@ -1,6 +1,6 @@
 using System.Text.Json;
 using LiveCam.Core;
-using LiveCam.Pipeline.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Pipeline.Recording;
 using OpenCvSharp;
 

@@ -1,5 +1,6 @@
 using LiveCam.Core;
 using LiveCam.Drawing;
+using LiveCam.Tests;
 using OpenCvSharp;
 
 namespace LiveCam.Rendering.Tests;

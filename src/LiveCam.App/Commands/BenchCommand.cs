@@ -95,7 +95,7 @@ internal static class BenchCommand
             var metrics = new PipelineMetrics();
             using var scene = new SyntheticScene(width, height, 30, seed: 3);
             using var renderer = new Rendering.CpuPictureRenderer();
-            using var sink = new VideoFileSink(recordFile, width, height, 30, new Pipeline.Drawing.FramePainter(renderer, new Pipeline.Drawing.PictureComposer(metrics, () => "pass-through")));
+            using var sink = new VideoFileSink(recordFile, width, height, 30, new Drawing.FramePainter(renderer, new Drawing.PictureComposer(metrics, () => "pass-through")));
             var t = BenchTiming.Measure(n, i =>
             {
                 using var frame = new Frame(scene.Render(i), i, MonotonicClock.Now, "bench");

@@ -6,7 +6,7 @@ using LiveCam.Explain.Methods;
 using LiveCam.Models;
 using LiveCam.Pipeline;
 using LiveCam.Pipeline.Analysers;
-using LiveCam.Pipeline.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Rendering;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using LiveCam.Drawing;
 using LiveCam.Explain;
 using LiveCam.Explain.Layers;
 using LiveCam.Explain.Methods;
@@ -168,7 +169,7 @@ internal static class CompareCommand
                 Axis("target", request.Targets, t => int.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out int k) && classNames.GetValueOrDefault(k) is { } name
                     ? $"target: {t} ({name})" : $"target: {t}"),
             };
-            var grid = new ComparisonGrid(axes, request.Cell.Width, request.Cell.Height, request.Transpose);
+            var grid = new ComparisonSheet(axes, request.Cell.Width, request.Cell.Height, request.Transpose);
             using var picture = grid.Draw(e => cells[Key(e[ModelAxis], e[ImageAxis], e[MethodAxis], e[LayerAxis], e[TargetAxis])]);
             // JPEG at quality 90: a figure small enough to keep in a repository.
             var quality = new ImageEncodingParam(ImwriteFlags.JpegQuality, 90);
@@ -189,10 +190,10 @@ internal static class CompareCommand
 
     /// <summary>One explanation as <c>explain</c> draws it, centred in the cell; or, when it cannot be made for this model, a
     /// short reason over the dimmed image, returned.</summary>
-    static string? DrawCell(Drawing.IPictureRenderer painter, VisionModel model, Explainer explainer, Tensor input, Mat image, ExplanationMethod method,
+    static string? DrawCell(IPictureRenderer painter, VisionModel model, Explainer explainer, Tensor input, Mat image, ExplanationMethod method,
         LayerSelector layer, Target target, Mat canvas)
     {
-        using var roi = new Mat(canvas, new Rect((canvas.Width - image.Width) / 2, (canvas.Height - image.Height) / 2, image.Width, image.Height));
+        using var roi = new Mat(canvas, ComparisonSheet.Centred(canvas, image.Size()));
         string problem;
         try
         {
@@ -219,8 +220,7 @@ internal static class CompareCommand
 
         string Dim(string text)
         {
-            image.ConvertTo(roi, -1, 0.35);
-            ComparisonGrid.Caption(canvas, text);
+            ComparisonSheet.Unavailable(canvas, image, text);
             return text;
         }
     }

@@ -6,7 +6,6 @@ using LiveCam.Explain;
 using LiveCam.Explain.Layers;
 using LiveCam.Explain.Visualisations;
 using LiveCam.Models;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Rendering;
 using LiveCam.Drawing;
 using OpenCvSharp;

@@ -6,7 +6,6 @@ using LiveCam.Rendering.Contexts;
 using LiveCam.Drawing;
 using LiveCam.Rendering.Gl;
 using LiveCam.Pipeline;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks;
 using OpenCvSharp;
 

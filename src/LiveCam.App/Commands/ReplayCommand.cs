@@ -3,7 +3,6 @@ using System.Reactive.Concurrency;
 using LiveCam.Core;
 using LiveCam.Drawing;
 using LiveCam.Models;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Recording;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Rendering;

@@ -9,7 +9,6 @@ using LiveCam.Explain.Methods;
 using LiveCam.Explain.Targets;
 using LiveCam.Models;
 using LiveCam.Models.Robot;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Rendering;
 using LiveCam.Drawing;
 using OpenCvSharp;

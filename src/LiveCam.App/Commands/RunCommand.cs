@@ -5,7 +5,6 @@ using LiveCam.Capture;
 using LiveCam.Core;
 using LiveCam.Pipeline;
 using LiveCam.Pipeline.Analysers;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Operators;
 using LiveCam.Pipeline.Recording;
 using LiveCam.Pipeline.Sinks;

@@ -4,7 +4,6 @@ using LiveCam.Core;
 using LiveCam.Drawing;
 using LiveCam.Models;
 using LiveCam.Models.Teach;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks.Window;
 
 namespace LiveCam.App.Commands;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using LiveCam.Drawing;
 using LiveCam.Pipeline.Analysers;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Operators;
 
 namespace LiveCam.App.Serve;

@@ -1,6 +1,6 @@
 using System.Reactive.Concurrency;
 using LiveCam.Core;
-using LiveCam.Pipeline.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Pipeline.Sinks;
 using OpenCvSharp;
 

@@ -3,7 +3,7 @@ using System.Reactive.Concurrency;
 using System.Text;
 using System.Text.Json;
 using LiveCam.Core;
-using LiveCam.Pipeline.Drawing;
+using LiveCam.Drawing;
 using LiveCam.Pipeline.Sinks;
 using OpenCvSharp;
 

@@ -1,6 +1,5 @@
 using LiveCam.Core;
 using LiveCam.Pipeline.Analysers;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Operators;
 using LiveCam.Pipeline.Sinks.Window;
 using LiveCam.Rendering;

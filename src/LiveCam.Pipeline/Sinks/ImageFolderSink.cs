@@ -1,6 +1,6 @@
 using System.Globalization;
 using LiveCam.Core;
-using LiveCam.Pipeline.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;

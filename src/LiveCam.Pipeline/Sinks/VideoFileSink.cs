@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Reactive.Concurrency;
 using System.Runtime.ExceptionServices;
 using LiveCam.Core;
-using LiveCam.Pipeline.Drawing;
+using LiveCam.Drawing;
 using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Sinks;

@@ -1,5 +1,4 @@
 using LiveCam.Core;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks.Window;
 using LiveCam.Drawing;
 using OpenCvSharp;

@@ -1,7 +1,4 @@
-using LiveCam.Rendering;
-using LiveCam.Drawing;
-
-namespace LiveCam.Pipeline.Drawing;
+namespace LiveCam.Drawing;
 
 /// <summary>How the live view is drawn; the window's keys change it, recordings and snapshots follow it.</summary>
 public sealed record ViewOptions

@@ -1,19 +1,18 @@
 using LiveCam.Core;
-using LiveCam.Models;
-using LiveCam.Drawing;
 using OpenCvSharp;
 
-namespace LiveCam.Pipeline.Drawing;
+namespace LiveCam.Drawing;
 
 /// <summary>
-/// Describes what a shown frame looks like: the frame with its analysis's heatmap, the HUD (the run's metrics and
+/// Describes what a shown frame looks like: the frame with its analysis's heatmap, the HUD (the run's numbers and
 /// the analyser's choice), the model's predictions as its head shows them, as the view options say. Every output
-/// (window, recordings, snapshots, PNGs) draws what this describes, with either back end.
+/// (window, recordings, snapshots, PNGs, comparison sheets) draws what this describes, with either back end.
 /// </summary>
-/// <param name="head">How the model's outputs read and are shown; null when nothing is predicted.</param>
-public sealed class PictureComposer(PipelineMetrics metrics, Func<string> describeAnalyser, IPredictionHead? head = null)
+/// <param name="numbers">The pipeline's rates and counts, read once for each picture.</param>
+/// <param name="head">How the model's outputs are shown; null when nothing is predicted.</param>
+public sealed class PictureComposer(IHudNumbersSource numbers, Func<string> describeAnalyser, IPredictionDrawing? head = null)
 {
-    readonly PipelineMetrics _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
+    readonly IHudNumbersSource _numbers = numbers ?? throw new ArgumentNullException(nameof(numbers));
     readonly Func<string> _describe = describeAnalyser ?? throw new ArgumentNullException(nameof(describeAnalyser));
 
     /// <param name="extraHud">Lines the caller adds to the HUD (the window's state, a notice).</param>
@@ -25,7 +24,7 @@ public sealed class PictureComposer(PipelineMetrics metrics, Func<string> descri
         List<HudLine>? hud = null;
         if (view.ShowHud)
         {
-            hud = HudText.Lines(frame, analysis, _metrics, _describe(), head);
+            hud = HudText.Lines(frame, analysis, _numbers.ReadHudNumbers(), _describe(), head);
             if (extraHud is not null) hud.AddRange(extraHud);
         }
         var inset = analysis?.Outputs is { Count: > 0 } outputs ? head?.Inset(outputs, analysis.ExplainedOutput) : null;

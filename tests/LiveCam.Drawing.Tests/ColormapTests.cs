@@ -1,7 +1,6 @@
-using LiveCam.Drawing;
 using OpenCvSharp;
 
-namespace LiveCam.Rendering.Tests;
+namespace LiveCam.Drawing.Tests;
 
 public class ColormapTests
 {

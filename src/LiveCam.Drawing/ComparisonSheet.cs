@@ -1,22 +1,23 @@
-using LiveCam.Drawing;
 using OpenCvSharp;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.Drawing;
 
 /// <summary>One list of a comparison (models, images, methods, layers, targets): each entry's label, a line or more.</summary>
 /// <param name="Given">The user named it: a single entry then goes into the title (a default is left to the cells' HUD).</param>
-internal sealed record ComparisonAxis(string Name, IReadOnlyList<IReadOnlyList<string>> Labels, bool Given = true)
+public sealed record ComparisonAxis(string Name, IReadOnlyList<IReadOnlyList<string>> Labels, bool Given = true)
 {
     public int Count => Labels.Count;
 }
 
 /// <summary>
-/// Where a comparison's cells and labels go. Of the axes (in their order), those with more than one entry vary: the last
-/// of them runs along the columns, the others, crossed in order, down the rows (one row when only one varies);
-/// <c>transpose</c> swaps the two. A band on the left labels the rows, one on top the columns (under a title line that
-/// names the single-entry axes). Cells are all one size, <see cref="Gap"/> pixels apart and from the bands.
+/// A comparison sheet (<c>livecam compare</c>): where its cells and labels go, and the sheet drawn. Of the axes (in their
+/// order), those with more than one entry vary: the last of them runs along the columns, the others, crossed in order,
+/// down the rows (one row when only one varies); <c>transpose</c> swaps the two. A band on the left labels the rows, one
+/// on top the columns (under a title line that names the single-entry axes). Cells are all one size, <see cref="Gap"/>
+/// pixels apart and from the bands. The cells are pictures the composer described and a back end drew; the labels are
+/// quads in the pictures' own font, rasterised as the CPU back end rasterises the HUD.
 /// </summary>
-internal sealed class ComparisonGrid
+public sealed class ComparisonSheet
 {
     public const int Gap = 4;
     static readonly Scalar s_background = new(26, 20, 18);
@@ -28,7 +29,7 @@ internal sealed class ComparisonGrid
     readonly float _scale, _pad, _titleGap;
     readonly GlyphAtlas _font = GlyphAtlas.Shared;
 
-    public ComparisonGrid(IReadOnlyList<ComparisonAxis> axes, int cellWidth, int cellHeight, bool transpose)
+    public ComparisonSheet(IReadOnlyList<ComparisonAxis> axes, int cellWidth, int cellHeight, bool transpose)
     {
         _axes = axes ?? throw new ArgumentNullException(nameof(axes));
         (CellWidth, CellHeight) = (cellWidth, cellHeight);
@@ -80,8 +81,8 @@ internal sealed class ComparisonGrid
 
     public Rect CellRect(int row, int column) => new(Left + Gap + column * (CellWidth + Gap), Top + Gap + row * (CellHeight + Gap), CellWidth, CellHeight);
 
-    /// <summary>The grid: each cell's picture from <paramref name="cellAt"/> (given each axis's entry; borrowed, cell-sized),
-    /// the labels drawn with the pictures' own font.</summary>
+    /// <summary>The sheet, a new picture owned by the caller: each cell's picture from <paramref name="cellAt"/> (given each
+    /// axis's entry; borrowed, cell-sized), the labels drawn with the pictures' own font.</summary>
     public Mat Draw(Func<int[], Mat> cellAt)
     {
         ArgumentNullException.ThrowIfNull(cellAt);
@@ -128,8 +129,26 @@ internal sealed class ComparisonGrid
         }
     }
 
-    /// <summary>A short text over the middle of <paramref name="canvas"/> (a cell that could not be drawn), in the same font.</summary>
-    public static void Caption(Mat canvas, string text)
+    /// <summary>Where a picture of <paramref name="size"/> goes in <paramref name="cell"/>: centred (an image fitted to the
+    /// cell keeps its shape, so it may leave bars).</summary>
+    public static Rect Centred(Mat cell, Size size)
+    {
+        ArgumentNullException.ThrowIfNull(cell);
+        return new Rect((cell.Width - size.Width) / 2, (cell.Height - size.Height) / 2, size.Width, size.Height);
+    }
+
+    /// <summary>A cell whose explanation could not be made: <paramref name="image"/> (borrowed) dimmed in its place, the
+    /// reason over the middle.</summary>
+    public static void Unavailable(Mat cell, Mat image, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(cell);
+        ArgumentNullException.ThrowIfNull(image);
+        using (var place = new Mat(cell, Centred(cell, image.Size()))) image.ConvertTo(place, -1, 0.35);
+        Caption(cell, reason);
+    }
+
+    /// <summary>A short text over the middle of <paramref name="canvas"/>, in the pictures' font.</summary>
+    static void Caption(Mat canvas, string text)
     {
         ArgumentNullException.ThrowIfNull(canvas);
         ArgumentNullException.ThrowIfNull(text);

@@ -1,6 +1,6 @@
 using LiveCam.Drawing;
 
-namespace LiveCam.Rendering.Tests;
+namespace LiveCam.Tests;
 
 /// <summary>An inset for the drawing tests that knows no model: a grid of cells shaded by a function, on a white border,
 /// a third of the picture's height (as the robot's bars are).</summary>

@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using LiveCam.Core;
-using LiveCam.Models;
-using LiveCam.Drawing;
 
-namespace LiveCam.Pipeline.Drawing;
+namespace LiveCam.Drawing;
 
 /// <summary>
 /// The HUD's lines, most important first by rank: what is explained (method, layer, target), what the model predicts,
@@ -18,20 +16,20 @@ public static partial class HudText
     /// <summary>How old an overlay is before the explanation line says so.</summary>
     public static readonly TimeSpan StaleOverlay = TimeSpan.FromSeconds(0.5);
 
-    /// <param name="head">How the model's outputs read; null when nothing is predicted.</param>
-    public static List<HudLine> Lines(Frame frame, Analysis? analysis, PipelineMetrics metrics, string analyser, IPredictionHead? head)
+    /// <param name="numbers">The pipeline's rates and counts when the picture is composed.</param>
+    /// <param name="head">How the model's outputs are shown; null when nothing is predicted.</param>
+    public static List<HudLine> Lines(Frame frame, Analysis? analysis, HudNumbers numbers, string analyser, IPredictionDrawing? head)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(numbers);
         var c = CultureInfo.InvariantCulture;
-        var now = MonotonicClock.Now;
         var lines = new List<HudLine>
         {
             Spaced(Source,
                 new HudSegment(ShortSourceName(frame.SourceName)),
                 new HudSegment(string.Create(c, $"#{frame.Sequence}"), 2),
-                new HudSegment(string.Create(c, $"display {metrics.DisplayRate.PerSecond(now):0.0} fps")),
-                new HudSegment(string.Create(c, $"analysis {metrics.AnalysisRate.PerSecond(now):0.0} fps"), 1)),
+                new HudSegment(string.Create(c, $"display {numbers.DisplayFps:0.0} fps")),
+                new HudSegment(string.Create(c, $"analysis {numbers.AnalysisFps:0.0} fps"), 1)),
             analysis?.Description is { } description ? FromDescription(description) : new HudLine(analysis is null ? $"{analyser}: waiting" : analyser, Explanation),
         };
         if (analysis?.Problem is { } problem)
@@ -49,8 +47,8 @@ public static partial class HudText
             timing.Add(new HudSegment(string.Create(c, $"analysis {analysis.Latency.TotalMilliseconds:0} ms after capture"), 2));
         }
         // The frame being drawn is not on screen yet: the HUD shows the previous frame's capture->screen time.
-        if (!double.IsNaN(metrics.CaptureToSink.LastMs)) timing.Add(new HudSegment(string.Create(c, $"shown {metrics.CaptureToSink.LastMs:0} ms after capture"), 2));
-        timing.Add(new HudSegment(string.Create(c, $"dropped {metrics.DisplayDropped}")));
+        if (!double.IsNaN(numbers.ShownAfterCaptureMs)) timing.Add(new HudSegment(string.Create(c, $"shown {numbers.ShownAfterCaptureMs:0} ms after capture"), 2));
+        timing.Add(new HudSegment(string.Create(c, $"dropped {numbers.DisplayDropped}")));
         lines.Add(Spaced(Timing, [.. timing]));
         return lines;
     }
