@@ -1,6 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using LiveCam.App.Commands;
+using LiveCam.App.Commands.Bench;
+using LiveCam.App.Commands.Doctor;
+using LiveCam.App.Commands.Explain;
+using LiveCam.App.Commands.Replay;
+using LiveCam.App.Commands.Robot;
+using LiveCam.App.Commands.Run;
+using LiveCam.App.Commands.Teach;
 using LiveCam.Capture;
 using LiveCam.Pipeline;
 using LiveCam.Pipeline.Sinks;

@@ -8,7 +8,7 @@ using LiveCam.Pipeline.Analysers;
 using LiveCam.Pipeline.Sinks;
 using OpenCvSharp;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Bench;
 
 /// <summary><c>livecam bench</c>: capture and pipeline costs, as medians over one run.</summary>
 internal static class BenchCommand

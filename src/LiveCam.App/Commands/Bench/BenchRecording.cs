@@ -10,7 +10,7 @@ using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Rendering;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Bench;
 
 /// <summary>What the live benchmarks measure: a headless recording of the synthetic scene with Grad-CAM of the model,
 /// on threads arranged as the benchmark says, recorded to a temporary file that is removed after.</summary>
@@ -24,7 +24,7 @@ internal static class BenchRecording
         var file = Path.Combine(Path.GetTempPath(), $"livecam-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.mp4");
         try
         {
-            var analyser = new ExplanationAnalyser(vision, MethodCatalog.Create("gradcam"), LayerSelector.Parse(vision.DefaultLayer), Explain.Targets.Target.Parse(vision.DefaultTarget));
+            var analyser = new ExplanationAnalyser(vision, MethodCatalog.Create("gradcam"), LayerSelector.Parse(vision.DefaultLayer), LiveCam.Explain.Targets.Target.Parse(vision.DefaultTarget));
             var metrics = new PipelineMetrics();
             using var renderer = new CpuPictureRenderer();
             var painter = new FramePainter(renderer, new PictureComposer(metrics, () => analyser.Name, vision.Head));

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using LiveCam.Core;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Bench;
 
 /// <summary>Timing for the bench commands: a short warm-up, then the median and p95 of the runs.</summary>
 internal static class BenchTiming

@@ -2,8 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using LiveCam.Models;
 using LiveCam.Pipeline;
+using LiveCam.App.Commands.Run;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Bench;
 
 /// <summary>
 /// <c>livecam bench cpu</c>: the share of the machine's CPU a headless, recorded 640x480 30 fps robot-model run takes

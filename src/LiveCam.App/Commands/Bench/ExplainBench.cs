@@ -10,7 +10,7 @@ using LiveCam.Models.Robot;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Bench;
 
 /// <summary><c>livecam bench explain</c>: every method's cost as a ratio to a plain forward pass of the same model, same run.</summary>
 internal static class ExplainBench

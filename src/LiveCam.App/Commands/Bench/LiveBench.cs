@@ -2,8 +2,9 @@ using System.CommandLine;
 using LiveCam.Capture;
 using LiveCam.Models;
 using LiveCam.Pipeline;
+using LiveCam.App.Commands.Run;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Bench;
 
 /// <summary>
 /// <c>livecam bench live</c>: a live headless recording of the synthetic scene with a model explaining it, run twice

@@ -6,7 +6,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using static TorchSharp.torch;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Bench;
 
 /// <summary><c>livecam bench onnx</c>: an ONNX file's forward pass through LiveCam's import (TorchSharp) against ONNX
 /// Runtime on the same file and input, timed alternately in one run.</summary>

@@ -9,8 +9,9 @@ using LiveCam.Pipeline;
 using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks;
 using OpenCvSharp;
+using LiveCam.App.Commands.Shared;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Bench;
 
 /// <summary><c>livecam bench render</c>: what the OpenGL compositor costs per frame, headless.</summary>
 internal static class RenderBench

@@ -8,7 +8,7 @@ using LiveCam.Models.Teach;
 using OpenCvSharp;
 using static TorchSharp.torch;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Bench;
 
 /// <summary>
 /// <c>livecam bench teach</c>: how well a head taught in seconds tells objects apart, and whether its explanation

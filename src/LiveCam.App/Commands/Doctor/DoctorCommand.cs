@@ -2,7 +2,7 @@ using System.CommandLine;
 using LiveCam.Explain.Kernels;
 using LiveCam.Models;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Doctor;
 
 /// <summary><c>livecam doctor</c>: this machine's processor, and whether the kernels LiveCam relies on compute right on
 /// it (the start-up check every run makes, with its details).</summary>

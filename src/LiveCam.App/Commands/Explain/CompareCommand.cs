@@ -9,8 +9,9 @@ using LiveCam.Models;
 using LiveCam.Rendering;
 using OpenCvSharp;
 using static TorchSharp.torch;
+using LiveCam.App.Commands.Shared;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Explain;
 
 /// <summary><c>livecam compare</c>: the article's comparison figures, one explanation per cell of a labelled grid, each
 /// drawn as <c>explain</c> draws it.</summary>

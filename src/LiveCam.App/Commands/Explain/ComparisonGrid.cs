@@ -1,7 +1,7 @@
 using LiveCam.Drawing;
 using OpenCvSharp;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Explain;
 
 /// <summary>One list of a comparison (models, images, methods, layers, targets): each entry's label, a line or more.</summary>
 /// <param name="Given">The user named it: a single entry then goes into the title (a default is left to the cells' HUD).</param>

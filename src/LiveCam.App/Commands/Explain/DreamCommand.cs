@@ -6,8 +6,9 @@ using LiveCam.Explain.Visualisations;
 using LiveCam.Models;
 using OpenCvSharp;
 using static TorchSharp.torch;
+using LiveCam.App.Commands.Shared;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Explain;
 
 /// <summary><c>livecam dream</c>: what the network wants to see. DeepDream amplifies what a layer sees in an image; a
 /// class model (<c>--class N</c>) is the image that raises output N most. The PNG is at the model's input size.</summary>

@@ -11,8 +11,9 @@ using LiveCam.Rendering;
 using LiveCam.Drawing;
 using OpenCvSharp;
 using static TorchSharp.torch;
+using LiveCam.App.Commands.Shared;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Explain;
 
 /// <summary><c>livecam explain</c>: one image, one explanation, as a PNG (and JSON).</summary>
 internal static class ExplainCommand

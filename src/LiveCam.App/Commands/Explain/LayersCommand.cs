@@ -1,8 +1,9 @@
 using System.CommandLine;
 using LiveCam.Explain;
 using static TorchSharp.torch;
+using LiveCam.App.Commands.Shared;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Explain;
 
 /// <summary><c>livecam layers</c>: the model's layers in the order the input traverses them.</summary>
 internal static class LayersCommand

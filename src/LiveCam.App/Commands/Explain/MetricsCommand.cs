@@ -11,8 +11,9 @@ using LiveCam.Explain.Targets;
 using LiveCam.Models;
 using OpenCvSharp;
 using static TorchSharp.torch;
+using LiveCam.App.Commands.Shared;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Explain;
 
 /// <summary><c>livecam metrics</c>: how faithful each method's maps are to the model on a set of images, against a
 /// random map: deletion and insertion AUC, ROAD most/least relevant first, average drop and increase in confidence.</summary>

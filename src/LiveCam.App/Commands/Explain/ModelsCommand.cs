@@ -1,7 +1,7 @@
 using System.CommandLine;
 using LiveCam.Models;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Explain;
 
 /// <summary><c>livecam models</c>: the models LiveCam knows by name, and how to bring your own weights.</summary>
 internal static class ModelsCommand

@@ -8,8 +8,9 @@ using LiveCam.Pipeline.Recording;
 using LiveCam.Pipeline.Sinks;
 using LiveCam.Rendering;
 using OpenCvSharp;
+using LiveCam.App.Commands.Shared;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Replay;
 
 /// <summary><c>livecam replay DIR</c>: a <c>--record</c> folder played back, each recorded frame beside a panel that
 /// draws, from the log alone, what the model had said at that moment.</summary>

@@ -7,7 +7,7 @@ using LiveCam.Models.Robot;
 using LiveCam.Models.Robot.Training;
 using OpenCvSharp;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Robot;
 
 /// <summary><c>livecam train-robot</c> and <c>livecam eval-robot</c>: the robot model on synthetic data.</summary>
 internal static class RobotCommands

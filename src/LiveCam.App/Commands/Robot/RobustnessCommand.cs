@@ -14,8 +14,9 @@ using LiveCam.Rendering;
 using LiveCam.Drawing;
 using OpenCvSharp;
 using static TorchSharp.torch;
+using LiveCam.App.Commands.Shared;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Robot;
 
 /// <summary>
 /// <c>livecam robustness</c>: the article's workflow for testing the robot model. A cube the colour of the floor

@@ -3,7 +3,7 @@ using LiveCam.Drawing;
 using LiveCam.Models;
 using LiveCam.Pipeline.Sinks.Window;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Run;
 
 /// <summary>A way of running live that changes the model and adds keys and HUD lines to the window (teach).</summary>
 internal interface ILiveMode : IDisposable

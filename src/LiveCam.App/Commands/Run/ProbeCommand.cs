@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
+using LiveCam.App.Commands.Shared;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Run;
 
 /// <summary><c>livecam probe</c>: what a source delivers (size, rate, length); with --count, reads it through.</summary>
 internal static class ProbeCommand

@@ -12,8 +12,9 @@ using LiveCam.Pipeline.Sinks;
 using LiveCam.Models;
 using LiveCam.Rendering;
 using LiveCam.Drawing;
+using LiveCam.App.Commands.Shared;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Run;
 
 /// <summary><c>livecam run</c>: the composition root of the live pipeline.</summary>
 internal static class RunCommand
@@ -386,24 +387,5 @@ internal static class RunCommand
         var (method, layer, target) = options.Explanation(parsed, vision);
         try { return new ExplanationAnalyser(vision, method, layer, target); }
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
-    }
-}
-
-/// <summary>Whether a window can be opened here.</summary>
-internal static class Display
-{
-    public static bool Available()
-    {
-        if (!OperatingSystem.IsLinux()) return true;
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WAYLAND_DISPLAY"))) return true;
-        var display = Environment.GetEnvironmentVariable("DISPLAY");
-        if (string.IsNullOrEmpty(display)) return false;
-        // A local X display (":N") must have its socket; GTK ends the process when it cannot connect.
-        if (display.StartsWith(':'))
-        {
-            var number = display[1..].Split('.')[0];
-            return File.Exists($"/tmp/.X11-unix/X{number}") || Directory.Exists($"/tmp/.X11-unix/X{number}");
-        }
-        return true;
     }
 }

@@ -4,7 +4,7 @@ using LiveCam.Explain.Methods;
 using LiveCam.Explain.Targets;
 using LiveCam.Models;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Shared;
 
 /// <summary>The options that choose a model and what to explain.</summary>
 internal sealed class ModelOptions(string defaultModel)
@@ -170,7 +170,7 @@ internal sealed class ModelOptions(string defaultModel)
         while (labels.Count > 0 && labels[^1].Length == 0) labels.RemoveAt(labels.Count - 1);
         long outputs;
         using (var scope = TorchSharp.torch.NewDisposeScope())
-        using (var state = Explain.Engine.ModelStateGuard.ForInference(model.Network))
+        using (var state = LiveCam.Explain.Engine.ModelStateGuard.ForInference(model.Network))
         using (TorchSharp.torch.no_grad())
             outputs = model.Network.call(model.ExampleInput()).shape[^1];
         if (labels.Count != outputs)
@@ -213,7 +213,7 @@ internal sealed class ModelOptions(string defaultModel)
         {
             var method = CreateMethod(parsed, parsed.GetValue(Method) ?? model.DefaultMethod);
             var layer = LayerSelector.Parse(parsed.GetValue(Layer) ?? model.DefaultLayer);
-            var target = Explain.Targets.Target.Parse(parsed.GetValue(Target) ?? model.DefaultTarget);
+            var target = LiveCam.Explain.Targets.Target.Parse(parsed.GetValue(Target) ?? model.DefaultTarget);
             return (method, layer, target);
         }
         catch (Exception e) when (e is ArgumentException or FormatException)

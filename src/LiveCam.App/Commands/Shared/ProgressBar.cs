@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Shared;
 
 /// <summary>A command's progress on stderr: drawn in place on a terminal; when redirected, a line per tenth done (per
 /// 100 items when the total is not known).</summary>

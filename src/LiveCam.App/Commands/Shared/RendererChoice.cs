@@ -3,7 +3,7 @@ using LiveCam.Rendering;
 using LiveCam.Rendering.Contexts;
 using LiveCam.Drawing;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Shared;
 
 /// <summary>
 /// What draws the pictures, decided here and nowhere else. <c>--renderer cpu</c> never tries OpenGL; <c>gl</c> insists

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using LiveCam.Capture;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Shared;
 
 /// <summary>The options every command that reads a source shares.</summary>
 internal sealed class SourceOptions

@@ -6,8 +6,10 @@ using LiveCam.Capture;
 using LiveCam.Models;
 using LiveCam.Models.Teach;
 using OpenCvSharp;
+using LiveCam.App.Commands.Run;
+using LiveCam.App.Commands.Shared;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Teach;
 
 /// <summary><c>livecam teach</c>: teach a head on a network's features, live (keys 1 to 9 add the frame on screen to a
 /// class) or from a folder per class (<c>--from DIR --out HEAD</c>).</summary>

@@ -6,8 +6,9 @@ using LiveCam.Models;
 using LiveCam.Models.Teach;
 using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Sinks.Window;
+using LiveCam.App.Commands.Run;
 
-namespace LiveCam.App.Commands;
+namespace LiveCam.App.Commands.Teach;
 
 /// <summary>
 /// Teaching live: keys 1 to 9 add the frame on screen (in a few lightly changed views) to a class, 0 forgets them all.
