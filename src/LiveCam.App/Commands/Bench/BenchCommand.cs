@@ -30,18 +30,11 @@ internal static class BenchCommand
         command.Add(TeachBench.Create(output, error));
         pipeline.SetAction(parsed =>
         {
-            try
-            {
-                var spec = SourceSpec.Parse($"synthetic:{parsed.GetValue(size)}");
-                int n = parsed.GetValue(frames);
-                if (n < 10) throw new UsageException("--frames must be at least 10");
-                Bench(spec.Width, spec.Height, n, output);
-                return Cli.Ok;
-            }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+            var spec = SourceSpec.Parse($"synthetic:{parsed.GetValue(size)}");
+            int n = parsed.GetValue(frames);
+            if (n < 10) throw new UsageException("--frames must be at least 10");
+            Bench(spec.Width, spec.Height, n, output);
+            return Cli.Ok;
         });
         return command;
     }

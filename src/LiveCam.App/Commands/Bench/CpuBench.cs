@@ -22,36 +22,29 @@ internal static class CpuBench
         command.Add(frames);
         command.SetAction(parsed =>
         {
-            try
+            int n = parsed.GetValue(frames);
+            if (n < 60) throw new UsageException("--frames must be at least 60");
+            using var vision = ModelCatalog.Load("robot", null, ComputeDevice.Select("cpu"), syntheticScene: true);
+            int cores = Environment.ProcessorCount;
+            output.WriteLine(Cli.Format($"LiveCam bench cpu: synthetic 640x480 @ 30 fps, robot gradcam, recorded headless (CPU drawing), {n} frames per setting, {cores} cores"));
+            var settings = new[]
             {
-                int n = parsed.GetValue(frames);
-                if (n < 60) throw new UsageException("--frames must be at least 60");
-                using var vision = ModelCatalog.Load("robot", null, ComputeDevice.Select("cpu"), syntheticScene: true);
-                int cores = Environment.ProcessorCount;
-                output.WriteLine(Cli.Format($"LiveCam bench cpu: synthetic 640x480 @ 30 fps, robot gradcam, recorded headless (CPU drawing), {n} frames per setting, {cores} cores"));
-                var settings = new[]
-                {
-                    new Setting("as run does it", 0, 0),  // the analysis on one core fewer than the machine has
-                    new Setting("--analysis-fps 5", 5, 0),
-                    new Setting("--threads 1", 0, 1),
-                    new Setting("--analysis-fps 5 --threads 1", 5, 1),
-                };
-                // Warm-up (JIT, allocator, encoder): otherwise the first setting pays for it.
-                BenchRecording.Run(vision, 640, 480, 30, seed: 3, 60, shielded: true, RunCommand.AnalysisThreads(TimingMode.Live, cores));
-                double? first = null;
-                foreach (var setting in settings)
-                {
-                    var (coresUsed, analysisHz, shown) = Run(vision, setting, n);
-                    first ??= coresUsed;
-                    bool isDefault = setting.Threads > 0 && setting.Threads == RunCommand.AnalysisThreads(TimingMode.Live, cores);
-                    output.WriteLine(Cli.Format($"  {setting.Name + (isDefault ? " (= run's own here)" : ""),-30} {coresUsed:0.00} cores = {coresUsed / cores:P0} of the machine ({coresUsed / first.Value:0.00}x), analysis {analysisHz:0.0} Hz, {shown:P0} of frames shown"));
-                }
-                return Cli.Ok;
-            }
-            catch (Exception e)
+                new Setting("as run does it", 0, 0),  // the analysis on one core fewer than the machine has
+                new Setting("--analysis-fps 5", 5, 0),
+                new Setting("--threads 1", 0, 1),
+                new Setting("--analysis-fps 5 --threads 1", 5, 1),
+            };
+            // Warm-up (JIT, allocator, encoder): otherwise the first setting pays for it.
+            BenchRecording.Run(vision, 640, 480, 30, seed: 3, 60, shielded: true, RunCommand.AnalysisThreads(TimingMode.Live, cores));
+            double? first = null;
+            foreach (var setting in settings)
             {
-                return Cli.Report(e, error);
+                var (coresUsed, analysisHz, shown) = Run(vision, setting, n);
+                first ??= coresUsed;
+                bool isDefault = setting.Threads > 0 && setting.Threads == RunCommand.AnalysisThreads(TimingMode.Live, cores);
+                output.WriteLine(Cli.Format($"  {setting.Name + (isDefault ? " (= run's own here)" : ""),-30} {coresUsed:0.00} cores = {coresUsed / cores:P0} of the machine ({coresUsed / first.Value:0.00}x), analysis {analysisHz:0.0} Hz, {shown:P0} of frames shown"));
             }
+            return Cli.Ok;
         });
         return command;
     }

@@ -26,27 +26,20 @@ internal static class ExplainBench
         command.Add(methods);
         command.SetAction(parsed =>
         {
-            try
-            {
-                int n = parsed.GetValue(runs);
-                if (n < 3) throw new UsageException("--runs must be at least 3");
-                var dev = ComputeDevice.Select(parsed.GetValue(device) ?? "auto");
-                output.WriteLine(Cli.Format($"LiveCam bench explain: {dev.type.ToString().ToLowerInvariant()}, {Environment.ProcessorCount} cores, torch threads {get_num_threads()}; medians of {n} runs (the robot's shipped weights, ResNet-18 untrained: cost does not depend on the weights)"));
-                var chosen = parsed.GetValue(methods) is { } list
-                    ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    : MethodCatalog.Names.ToArray();
-                foreach (var m in chosen) MethodCatalog.Create(m);  // unknown names fail before any timing
-                manual_seed(0);
-                using (var robot = ModelCatalog.Load("robot", null, dev))
-                    Bench("robot (LongRangePerceptionNet)", robot, Target.Sum(), n * 5, chosen, output);
-                using (var resnet = ModelCatalog.Load("resnet18", null, dev))
-                    Bench("resnet18", resnet, Target.Top(), n, chosen, output);
-                return Cli.Ok;
-            }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+            int n = parsed.GetValue(runs);
+            if (n < 3) throw new UsageException("--runs must be at least 3");
+            var dev = ComputeDevice.Select(parsed.GetValue(device) ?? "auto");
+            output.WriteLine(Cli.Format($"LiveCam bench explain: {dev.type.ToString().ToLowerInvariant()}, {Environment.ProcessorCount} cores, torch threads {get_num_threads()}; medians of {n} runs (the robot's shipped weights, ResNet-18 untrained: cost does not depend on the weights)"));
+            var chosen = parsed.GetValue(methods) is { } list
+                ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : MethodCatalog.Names.ToArray();
+            foreach (var m in chosen) MethodCatalog.Create(m);  // unknown names fail before any timing
+            manual_seed(0);
+            using (var robot = ModelCatalog.Load("robot", null, dev))
+                Bench("robot (LongRangePerceptionNet)", robot, Target.Sum(), n * 5, chosen, output);
+            using (var resnet = ModelCatalog.Load("resnet18", null, dev))
+                Bench("resnet18", resnet, Target.Top(), n, chosen, output);
+            return Cli.Ok;
         });
         return command;
     }

@@ -36,11 +36,7 @@ internal static class OnnxBench
             }
             catch (OnnxRuntimeException e)
             {
-                return Cli.Report(new UsageException($"ONNX Runtime cannot run it: {e.Message}", e), error);
-            }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
+                throw new UsageException($"ONNX Runtime cannot run it: {e.Message}", e);
             }
         });
         return command;

@@ -41,11 +41,7 @@ internal static class RenderBench
             }
             catch (RenderingUnavailableException e)
             {
-                return Cli.Report(new UsageException($"no OpenGL here: {e.Message}", e), error);
-            }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
+                throw new UsageException($"no OpenGL here: {e.Message}", e);
             }
         });
         return command;

@@ -34,17 +34,10 @@ internal static class TeachBench
         foreach (var o in new Option[] { objects, backgrounds, train, test, views, model, save }) command.Add(o);
         command.SetAction(parsed =>
         {
-            try
-            {
-                if (parsed.GetValue(train) < 1 || parsed.GetValue(test) < 1 || parsed.GetValue(views) < 1) throw new UsageException("--train, --test and --views must be 1 or more");
-                Bench(parsed.GetValue(objects)!, parsed.GetValue(backgrounds)!, parsed.GetValue(model)!, parsed.GetValue(train), parsed.GetValue(test),
-                    parsed.GetValue(views), parsed.GetValue(save), output);
-                return Cli.Ok;
-            }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+            if (parsed.GetValue(train) < 1 || parsed.GetValue(test) < 1 || parsed.GetValue(views) < 1) throw new UsageException("--train, --test and --views must be 1 or more");
+            Bench(parsed.GetValue(objects)!, parsed.GetValue(backgrounds)!, parsed.GetValue(model)!, parsed.GetValue(train), parsed.GetValue(test),
+                parsed.GetValue(views), parsed.GetValue(save), output);
+            return Cli.Ok;
         });
         return command;
     }

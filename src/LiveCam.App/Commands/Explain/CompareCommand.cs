@@ -61,18 +61,11 @@ internal static class CompareCommand
         command.Add(options.Smooth);
         command.SetAction(parsed =>
         {
-            try
-            {
-                var request = new Request(
-                    List(parsed.GetValue(images), "--images")!, List(parsed.GetValue(models), "--models")!,
-                    List(parsed.GetValue(methods), "--methods"), List(parsed.GetValue(layers), "--layers"), List(parsed.GetValue(targets), "--targets"),
-                    CellSize(parsed.GetValue(cell)!), parsed.GetValue(transpose), parsed.GetValue(outPath)!, parsed.GetValue(renderer) ?? "auto");
-                return Run(parsed, options, request, output);
-            }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+            var request = new Request(
+                List(parsed.GetValue(images), "--images")!, List(parsed.GetValue(models), "--models")!,
+                List(parsed.GetValue(methods), "--methods"), List(parsed.GetValue(layers), "--layers"), List(parsed.GetValue(targets), "--targets"),
+                CellSize(parsed.GetValue(cell)!), parsed.GetValue(transpose), parsed.GetValue(outPath)!, parsed.GetValue(renderer) ?? "auto");
+            return Run(parsed, options, request, output);
         });
         return command;
     }

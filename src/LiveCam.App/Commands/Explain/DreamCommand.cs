@@ -31,16 +31,9 @@ internal static class DreamCommand
         model.AddTo(command, withExplanation: false);
         command.SetAction(parsed =>
         {
-            try
-            {
-                var request = new Request(parsed.GetValue(image), parsed.GetValue(layer), parsed.GetValue(klass), parsed.GetValue(outPng)!,
-                    parsed.GetValue(steps), parsed.GetValue(octaves), parsed.GetValue(stepSize), parsed.GetValue(jitter), parsed.GetValue(l2));
-                return Run(parsed, model, request, output);
-            }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+            var request = new Request(parsed.GetValue(image), parsed.GetValue(layer), parsed.GetValue(klass), parsed.GetValue(outPng)!,
+                parsed.GetValue(steps), parsed.GetValue(octaves), parsed.GetValue(stepSize), parsed.GetValue(jitter), parsed.GetValue(l2));
+            return Run(parsed, model, request, output);
         });
         return command;
     }

@@ -34,14 +34,7 @@ internal static class ExplainCommand
         model.AddTo(command);
         command.SetAction(parsed =>
         {
-            try
-            {
-                return Run(parsed, model, parsed.GetValue(image)!, parsed.GetValue(outPng)!, parsed.GetValue(json), parsed.GetValue(renderer) ?? "auto", output);
-            }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+            return Run(parsed, model, parsed.GetValue(image)!, parsed.GetValue(outPng)!, parsed.GetValue(json), parsed.GetValue(renderer) ?? "auto", output);
         });
         return command;
     }

@@ -15,20 +15,13 @@ internal static class LayersCommand
         model.AddTo(command, withExplanation: false);
         command.SetAction(parsed =>
         {
-            try
-            {
-                using var vision = model.LoadModel(parsed);
-                using var scope = NewDisposeScope();
-                var layers = vision.CreateExplainer().Layers(vision.ExampleInput());
-                output.WriteLine(Cli.Format($"{vision.Name} ({vision.Weights}), input 1x3x{vision.InputHeight}x{vision.InputWidth}; CAM methods explain {vision.DefaultLayer} unless --layer says otherwise"));
-                output.WriteLine($"{"#",3}  {"name",-28} {"type",-20} output");
-                foreach (var layer in layers) output.WriteLine(layer.ToString());
-                return Cli.Ok;
-            }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+            using var vision = model.LoadModel(parsed);
+            using var scope = NewDisposeScope();
+            var layers = vision.CreateExplainer().Layers(vision.ExampleInput());
+            output.WriteLine(Cli.Format($"{vision.Name} ({vision.Weights}), input 1x3x{vision.InputHeight}x{vision.InputWidth}; CAM methods explain {vision.DefaultLayer} unless --layer says otherwise"));
+            output.WriteLine($"{"#",3}  {"name",-28} {"type",-20} output");
+            foreach (var layer in layers) output.WriteLine(layer.ToString());
+            return Cli.Ok;
         });
         return command;
     }

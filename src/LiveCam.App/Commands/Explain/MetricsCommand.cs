@@ -43,22 +43,15 @@ internal static class MetricsCommand
         command.Add(json);
         command.SetAction(parsed =>
         {
+            var inputs = Inputs(parsed.GetValue(images)!, parsed.GetValue(frames), error);
             try
             {
-                var inputs = Inputs(parsed.GetValue(images)!, parsed.GetValue(frames), error);
-                try
-                {
-                    bool syntheticScene = parsed.GetValue(images) is { Length: 1 } only && only[0].StartsWith("synthetic", StringComparison.OrdinalIgnoreCase);
-                    return Run(parsed, model, inputs, syntheticScene, parsed.GetValue(methods)!, parsed.GetValue(steps), parsed.GetValue(json), output, error);
-                }
-                finally
-                {
-                    foreach (var (_, image) in inputs) image.Dispose();
-                }
+                bool syntheticScene = parsed.GetValue(images) is { Length: 1 } only && only[0].StartsWith("synthetic", StringComparison.OrdinalIgnoreCase);
+                return Run(parsed, model, inputs, syntheticScene, parsed.GetValue(methods)!, parsed.GetValue(steps), parsed.GetValue(json), output, error);
             }
-            catch (Exception e)
+            finally
             {
-                return Cli.Report(e, error);
+                foreach (var (_, image) in inputs) image.Dispose();
             }
         });
         return command;

@@ -29,24 +29,17 @@ internal static class ReplayCommand
         command.Add(frames);
         command.SetAction(parsed =>
         {
-            try
+            if (parsed.GetValue(frames) < 0) throw new UsageException("--frames must be 0 or more");
+            RecordingIndex index;
+            try { index = RecordingIndex.Read(parsed.GetValue(folder)!); }
+            catch (IOException e) { throw new UsageException(e.Message, e); }
+            long skip = 0;
+            if (parsed.GetValue(at) is { } start)
             {
-                if (parsed.GetValue(frames) < 0) throw new UsageException("--frames must be 0 or more");
-                RecordingIndex index;
-                try { index = RecordingIndex.Read(parsed.GetValue(folder)!); }
-                catch (IOException e) { throw new UsageException(e.Message, e); }
-                long skip = 0;
-                if (parsed.GetValue(at) is { } start)
-                {
-                    try { skip = index.FramesBefore(start); }
-                    catch (ArgumentException e) { throw new UsageException(e.Message, e); }
-                }
-                return Replay(index, skip, parsed.GetValue(outPath), parsed.GetValue(frames), output, error);
+                try { skip = index.FramesBefore(start); }
+                catch (ArgumentException e) { throw new UsageException(e.Message, e); }
             }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+            return Replay(index, skip, parsed.GetValue(outPath), parsed.GetValue(frames), output, error);
         });
         return command;
     }

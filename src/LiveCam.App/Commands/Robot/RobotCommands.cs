@@ -29,37 +29,30 @@ internal static class RobotCommands
         command.Add(preview);
         command.SetAction(parsed =>
         {
-            try
-            {
-                int n = parsed.GetValue(samples), e = parsed.GetValue(epochs), s = parsed.GetValue(seed);
-                if (n < 64) throw new UsageException("--samples must be at least 64 (one batch)");
-                if (e < 1) throw new UsageException("--epochs must be at least 1");
-                var path = parsed.GetValue(outFile)!;
-                Cli.RequireFolderOf(path);
-                var dev = ComputeDevice.Select(parsed.GetValue(device) ?? "auto");
+            int n = parsed.GetValue(samples), e = parsed.GetValue(epochs), s = parsed.GetValue(seed);
+            if (n < 64) throw new UsageException("--samples must be at least 64 (one batch)");
+            if (e < 1) throw new UsageException("--epochs must be at least 1");
+            var path = parsed.GetValue(outFile)!;
+            Cli.RequireFolderOf(path);
+            var dev = ComputeDevice.Select(parsed.GetValue(device) ?? "auto");
 
-                var watch = System.Diagnostics.Stopwatch.StartNew();
-                error.Write($"generating {n} images (seed {s})...");
-                var data = RobotDataset.Generate(n, s);
-                error.WriteLine(Cli.Format($" {watch.Elapsed.TotalSeconds:0.0} s"));
-                if (parsed.GetValue(preview) is { } previewPath)
-                {
-                    using var sheet = Preview(data, 16);
-                    if (!Cv2.ImWrite(previewPath, sheet)) throw new UsageException($"cannot write '{previewPath}'");
-                    output.WriteLine($"wrote {Path.GetFullPath(previewPath)}");
-                }
-                using var net = new LongRangePerceptionNet();
-                var bar = new ProgressBar(error);
-                RobotTrainer.Train(net, data, e, s, dev, bar.Report);
-                bar.Done();
-                net.save(path);
-                output.WriteLine(Cli.Format($"trained {e} epochs on {n} images in {watch.Elapsed.TotalMinutes:0.0} min; saved {Path.GetFullPath(path)}"));
-                return Cli.Ok;
-            }
-            catch (Exception ex)
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            error.Write($"generating {n} images (seed {s})...");
+            var data = RobotDataset.Generate(n, s);
+            error.WriteLine(Cli.Format($" {watch.Elapsed.TotalSeconds:0.0} s"));
+            if (parsed.GetValue(preview) is { } previewPath)
             {
-                return Cli.Report(ex, error);
+                using var sheet = Preview(data, 16);
+                if (!Cv2.ImWrite(previewPath, sheet)) throw new UsageException($"cannot write '{previewPath}'");
+                output.WriteLine($"wrote {Path.GetFullPath(previewPath)}");
             }
+            using var net = new LongRangePerceptionNet();
+            var bar = new ProgressBar(error);
+            RobotTrainer.Train(net, data, e, s, dev, bar.Report);
+            bar.Done();
+            net.save(path);
+            output.WriteLine(Cli.Format($"trained {e} epochs on {n} images in {watch.Elapsed.TotalMinutes:0.0} min; saved {Path.GetFullPath(path)}"));
+            return Cli.Ok;
         });
         return command;
     }
@@ -79,32 +72,25 @@ internal static class RobotCommands
         command.Add(png);
         command.SetAction(parsed =>
         {
-            try
+            // Generated data: the synthetic scene's weights unless told otherwise.
+            using var model = ModelCatalog.Load("robot", parsed.GetValue(weights), ComputeDevice.Select("auto"), syntheticScene: true);
+            var data = RobotDataset.Generate(parsed.GetValue(samples), parsed.GetValue(seed));
+            var predictions = RobotEvaluation.Predict((LongRangePerceptionNet)model.Network, data, model.Device);
+            var auc = RobotEvaluation.Auc(predictions, data);
+            Print(auc, output);
+            output.WriteLine(Cli.Format($"mean AUC, distances 0..10 cm, all sensors: {RobotEvaluation.MeanAuc(auc, 10):0.000}; 0..30 cm: {RobotEvaluation.MeanAuc(auc, 30):0.000} ({model.Weights}, {data.Count} images, seed {parsed.GetValue(seed)})"));
+            if (parsed.GetValue(json) is { } j)
             {
-                // Generated data: the synthetic scene's weights unless told otherwise.
-                using var model = ModelCatalog.Load("robot", parsed.GetValue(weights), ComputeDevice.Select("auto"), syntheticScene: true);
-                var data = RobotDataset.Generate(parsed.GetValue(samples), parsed.GetValue(seed));
-                var predictions = RobotEvaluation.Predict((LongRangePerceptionNet)model.Network, data, model.Device);
-                var auc = RobotEvaluation.Auc(predictions, data);
-                Print(auc, output);
-                output.WriteLine(Cli.Format($"mean AUC, distances 0..10 cm, all sensors: {RobotEvaluation.MeanAuc(auc, 10):0.000}; 0..30 cm: {RobotEvaluation.MeanAuc(auc, 30):0.000} ({model.Weights}, {data.Count} images, seed {parsed.GetValue(seed)})"));
-                if (parsed.GetValue(json) is { } j)
-                {
-                    File.WriteAllText(j, FiniteJson.Serialize(new { auc, weights = model.Weights, samples = data.Count, seed = parsed.GetValue(seed) }, $"the evaluation for {j}"));
-                    output.WriteLine($"wrote {Path.GetFullPath(j)}");
-                }
-                if (parsed.GetValue(png) is { } p)
-                {
-                    using var picture = Picture(auc);
-                    if (!Cv2.ImWrite(p, picture)) throw new UsageException($"cannot write '{p}'");
-                    output.WriteLine($"wrote {Path.GetFullPath(p)}");
-                }
-                return Cli.Ok;
+                File.WriteAllText(j, FiniteJson.Serialize(new { auc, weights = model.Weights, samples = data.Count, seed = parsed.GetValue(seed) }, $"the evaluation for {j}"));
+                output.WriteLine($"wrote {Path.GetFullPath(j)}");
             }
-            catch (Exception ex)
+            if (parsed.GetValue(png) is { } p)
             {
-                return Cli.Report(ex, error);
+                using var picture = Picture(auc);
+                if (!Cv2.ImWrite(p, picture)) throw new UsageException($"cannot write '{p}'");
+                output.WriteLine($"wrote {Path.GetFullPath(p)}");
             }
+            return Cli.Ok;
         });
         return command;
     }

@@ -38,28 +38,21 @@ internal static class RobustnessCommand
         command.Add(renderer);
         command.SetAction(parsed =>
         {
+            var dir = parsed.GetValue(outDir)!;
+            Directory.CreateDirectory(dir);
+            // Rendered cases come from the synthetic scene; images of your own are footage.
+            using var vision = model.LoadModel(parsed, syntheticScene: parsed.GetValue(images) is null);
+            if (vision.Head is not RobotHead) throw new UsageException("robustness tests the robot model (--model robot)");
+            var cases = parsed.GetValue(images) is { } folder ? FromImages(folder) : Rendered();
             try
             {
-                var dir = parsed.GetValue(outDir)!;
-                Directory.CreateDirectory(dir);
-                // Rendered cases come from the synthetic scene; images of your own are footage.
-                using var vision = model.LoadModel(parsed, syntheticScene: parsed.GetValue(images) is null);
-                if (vision.Head is not RobotHead) throw new UsageException("robustness tests the robot model (--model robot)");
-                var cases = parsed.GetValue(images) is { } folder ? FromImages(folder) : Rendered();
-                try
-                {
-                    Run(vision, cases, dir, parsed.GetValue(renderer) ?? "auto", output);
-                }
-                finally
-                {
-                    foreach (var c in cases) c.Image.Dispose();
-                }
-                return Cli.Ok;
+                Run(vision, cases, dir, parsed.GetValue(renderer) ?? "auto", output);
             }
-            catch (Exception e)
+            finally
             {
-                return Cli.Report(e, error);
+                foreach (var c in cases) c.Image.Dispose();
             }
+            return Cli.Ok;
         });
         return command;
     }

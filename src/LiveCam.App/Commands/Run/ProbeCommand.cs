@@ -17,32 +17,25 @@ internal static class ProbeCommand
         command.Add(count);
         command.SetAction(parsed =>
         {
-            try
+            using var frameSource = source.Open(parsed, error, unpaced: true);
+            var info = frameSource.Info;
+            output.WriteLine(Cli.Format($"source: {info.Name}"));
+            output.WriteLine(Cli.Format($"size: {info.Width}x{info.Height}"));
+            output.WriteLine(Cli.Format($"fps: {info.Fps:0.###}"));
+            output.WriteLine(info.IsLive ? "frames: live" : Cli.Format($"frames: {info.FrameCount}"));
+            if (parsed.GetValue(count))
             {
-                using var frameSource = source.Open(parsed, error, unpaced: true);
-                var info = frameSource.Info;
-                output.WriteLine(Cli.Format($"source: {info.Name}"));
-                output.WriteLine(Cli.Format($"size: {info.Width}x{info.Height}"));
-                output.WriteLine(Cli.Format($"fps: {info.Fps:0.###}"));
-                output.WriteLine(info.IsLive ? "frames: live" : Cli.Format($"frames: {info.FrameCount}"));
-                if (parsed.GetValue(count))
+                if (info.IsLive || info.FrameCount < 0) throw new UsageException("--count needs a file or an image folder");
+                long read = 0;
+                int width = 0, height = 0;
+                frameSource.Frames(NewThreadScheduler.Default).Do(f =>
                 {
-                    if (info.IsLive || info.FrameCount < 0) throw new UsageException("--count needs a file or an image folder");
-                    long read = 0;
-                    int width = 0, height = 0;
-                    frameSource.Frames(NewThreadScheduler.Default).Do(f =>
-                    {
-                        read++;
-                        (width, height) = (f.Width, f.Height);
-                    }).LastOrDefaultAsync().Wait();
-                    output.WriteLine(Cli.Format($"decoded: {read} frames, last {width}x{height}, {frameSource.Stats.Corrupt} unreadable"));
-                }
-                return Cli.Ok;
+                    read++;
+                    (width, height) = (f.Width, f.Height);
+                }).LastOrDefaultAsync().Wait();
+                output.WriteLine(Cli.Format($"decoded: {read} frames, last {width}x{height}, {frameSource.Stats.Corrupt} unreadable"));
             }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+            return Cli.Ok;
         });
         return command;
     }

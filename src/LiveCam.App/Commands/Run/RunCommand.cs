@@ -91,23 +91,16 @@ internal static class RunCommand
         command.Add(attractAfter);
         command.SetAction(parsed =>
         {
-            try
+            var served = parsed.GetValue(serve) is { } address ? Serve.ServeOptions.Parse(address, parsed.GetValue(token), parsed.GetValue(maxViewers), parsed.GetValue(allowHost)) : null;
+            if (parsed.GetValue(attractAfter) <= 0) throw new UsageException("--attract-after must be more than 0 seconds");
+            if (parsed.GetValue(booth) && (parsed.GetValue(headless) || !Display.Available()))
+                throw new UsageException("--booth needs a window (no display here, or --headless)");
+            var settings = options.Settings(parsed, parsed.GetValue(outFile), parsed.GetValue(headless), parsed.GetValue(timing), render: false, null) with
             {
-                var served = parsed.GetValue(serve) is { } address ? Serve.ServeOptions.Parse(address, parsed.GetValue(token), parsed.GetValue(maxViewers), parsed.GetValue(allowHost)) : null;
-                if (parsed.GetValue(attractAfter) <= 0) throw new UsageException("--attract-after must be more than 0 seconds");
-                if (parsed.GetValue(booth) && (parsed.GetValue(headless) || !Display.Available()))
-                    throw new UsageException("--booth needs a window (no display here, or --headless)");
-                var settings = options.Settings(parsed, parsed.GetValue(outFile), parsed.GetValue(headless), parsed.GetValue(timing), render: false, null) with
-                {
-                    Serve = served,
-                    BoothAttractAfter = parsed.GetValue(booth) ? TimeSpan.FromSeconds(parsed.GetValue(attractAfter)) : null,
-                };
-                return Run(parsed, options.Source, options.Model, settings, output, error);
-            }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+                Serve = served,
+                BoothAttractAfter = parsed.GetValue(booth) ? TimeSpan.FromSeconds(parsed.GetValue(attractAfter)) : null,
+            };
+            return Run(parsed, options.Source, options.Model, settings, output, error);
         });
         return command;
     }
@@ -125,16 +118,9 @@ internal static class RunCommand
         command.Add(outFile);
         command.SetAction(parsed =>
         {
-            try
-            {
-                if (parsed.GetValue(outFile) is null && parsed.GetValue(options.Record) is null) throw new UsageException("render needs --out FILE or --record DIR");
-                var settings = options.Settings(parsed, parsed.GetValue(outFile), headless: true, TimingMode.Exact, render: true, parsed.GetValue(source));
-                return Run(parsed, options.Source, options.Model, settings, output, error);
-            }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+            if (parsed.GetValue(outFile) is null && parsed.GetValue(options.Record) is null) throw new UsageException("render needs --out FILE or --record DIR");
+            var settings = options.Settings(parsed, parsed.GetValue(outFile), headless: true, TimingMode.Exact, render: true, parsed.GetValue(source));
+            return Run(parsed, options.Source, options.Model, settings, output, error);
         });
         return command;
     }

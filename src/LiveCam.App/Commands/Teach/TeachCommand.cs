@@ -37,21 +37,14 @@ internal static class TeachCommand
         command.Add(views);
         command.SetAction(parsed =>
         {
-            try
+            if (parsed.GetValue(views) is < 1 or > 64) throw new UsageException("--views must be 1 to 64");
+            if (parsed.GetValue(from) is { } folder)
             {
-                if (parsed.GetValue(views) is < 1 or > 64) throw new UsageException("--views must be 1 to 64");
-                if (parsed.GetValue(from) is { } folder)
-                {
-                    var outPath = parsed.GetValue(outHead) ?? throw new UsageException("teach --from needs --out HEAD");
-                    return FromFolders(parsed, options.Model, folder, outPath, parsed.GetValue(test), parsed.GetValue(views), output);
-                }
-                if (parsed.GetValue(outHead) is not null || parsed.GetValue(test) is not null) throw new UsageException("--out and --test are for teach --from DIR");
-                return Live(parsed, options, Names(parsed.GetValue(classes)), parsed.GetValue(head), parsed.GetValue(views), output, error);
+                var outPath = parsed.GetValue(outHead) ?? throw new UsageException("teach --from needs --out HEAD");
+                return FromFolders(parsed, options.Model, folder, outPath, parsed.GetValue(test), parsed.GetValue(views), output);
             }
-            catch (Exception e)
-            {
-                return Cli.Report(e, error);
-            }
+            if (parsed.GetValue(outHead) is not null || parsed.GetValue(test) is not null) throw new UsageException("--out and --test are for teach --from DIR");
+            return Live(parsed, options, Names(parsed.GetValue(classes)), parsed.GetValue(head), parsed.GetValue(views), output, error);
         });
         return command;
     }
