@@ -7,6 +7,7 @@ using LiveCam.Pipeline;
 using LiveCam.Pipeline.Analysers;
 using LiveCam.Pipeline.Sinks;
 using OpenCvSharp;
+using LiveCam.App.Commands.Shared;
 
 namespace LiveCam.App.Commands.Bench;
 
@@ -15,8 +16,8 @@ internal static class BenchCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var frames = new Option<int>("--frames", "-n") { Description = "frames per measurement", DefaultValueFactory = _ => 300 };
-        var size = new Option<string>("--size") { Description = "frame size, WIDTHxHEIGHT", DefaultValueFactory = _ => "640x480" };
+        var frames = SharedOptions.Frames("frames per measurement", 300);
+        var size = SharedOptions.Size("frame size, WIDTHxHEIGHT", "640x480");
         var command = new Command("bench", "Benchmarks, as medians of one run: 'bench pipeline' (capture, hand-over, recording), 'bench explain' (each explanation method against a forward pass), 'bench render' (drawing the picture), 'bench live' (a live recording with a model, before and after the display was shielded from the analysis), 'bench onnx' (the ONNX import against ONNX Runtime), 'bench cpu' (the CPU share of a headless robot run).");
         var pipeline = new Command("pipeline", "Capture cost per frame (synthetic, video file) and the pipeline's own overhead.");
         pipeline.Add(frames);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using LiveCam.Models;
 using LiveCam.Pipeline;
 using LiveCam.App.Commands.Run;
+using LiveCam.App.Commands.Shared;
 
 namespace LiveCam.App.Commands.Bench;
 
@@ -17,7 +18,7 @@ internal static class CpuBench
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var frames = new Option<int>("--frames", "-n") { Description = "frames per setting (30 a second)", DefaultValueFactory = _ => 300 };
+        var frames = SharedOptions.Frames("frames per setting (30 a second)", 300);
         var command = new Command("cpu", "The CPU share of a headless 640x480 30 fps robot-model recording: as it is, with --analysis-fps 5, with --threads 1.");
         command.Add(frames);
         command.SetAction(parsed =>

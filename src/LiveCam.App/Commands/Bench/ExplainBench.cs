@@ -9,6 +9,7 @@ using LiveCam.Models;
 using LiveCam.Models.Robot;
 using TorchSharp;
 using static TorchSharp.torch;
+using LiveCam.App.Commands.Shared;
 
 namespace LiveCam.App.Commands.Bench;
 
@@ -17,9 +18,9 @@ internal static class ExplainBench
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var runs = new Option<int>("--runs", "-n") { Description = "timed runs per measurement (methods of many passes on ResNet-18 get a tenth)", DefaultValueFactory = _ => 20 };
-        var device = new Option<string>("--device") { Description = "auto, cpu, cuda", DefaultValueFactory = _ => "auto" };
-        var methods = new Option<string?>("--methods") { Description = "only these methods, comma-separated (default: all)" };
+        var runs = SharedOptions.Runs("timed runs per measurement (methods of many passes on ResNet-18 get a tenth)", 20);
+        var device = SharedOptions.Device("auto, cpu, cuda");
+        var methods = SharedOptions.Methods("only these methods, comma-separated (default: all)");
         var command = new Command("explain", "Forward pass, each explanation method, and the ratio to forward, for the robot model (64x80) and ResNet-18 (224x224).");
         command.Add(runs);
         command.Add(device);

@@ -3,6 +3,7 @@ using LiveCam.Capture;
 using LiveCam.Models;
 using LiveCam.Pipeline;
 using LiveCam.App.Commands.Run;
+using LiveCam.App.Commands.Shared;
 
 namespace LiveCam.App.Commands.Bench;
 
@@ -18,9 +19,9 @@ internal static class LiveBench
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var frames = new Option<int>("--frames", "-n") { Description = "frames per run", DefaultValueFactory = _ => 300 };
-        var source = new Option<string>("--source") { Description = "a synthetic source, synthetic:WIDTHxHEIGHT@FPS", DefaultValueFactory = _ => "synthetic:1280x720@30" };
-        var model = new Option<string>("--model") { Description = "the model explained", DefaultValueFactory = _ => "resnet18" };
+        var frames = SharedOptions.Frames("frames per run", 300);
+        var source = SharedOptions.Source("a synthetic source, synthetic:WIDTHxHEIGHT@FPS", "synthetic:1280x720@30", shortAlias: false);
+        var model = SharedOptions.Model("the model explained", "resnet18", shortAlias: false);
         var command = new Command("live", "A live headless recording with the model explaining it, before and after the display was shielded from the analysis: frames shown and overlay rate.");
         command.Add(frames);
         command.Add(source);

@@ -5,6 +5,7 @@ using LiveCam.Models.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using static TorchSharp.torch;
+using LiveCam.App.Commands.Shared;
 
 namespace LiveCam.App.Commands.Bench;
 
@@ -14,9 +15,9 @@ internal static class OnnxBench
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var runs = new Option<int>("--runs", "-n") { Description = "forward passes per runtime", DefaultValueFactory = _ => 30 };
-        var file = new Option<string?>("--model") { Description = "an ONNX file with a 1x3xHxW input; default: resnet18-imagenet's" };
-        var threads = new Option<int>("--threads") { Description = "threads for both runtimes (0: each its default)", DefaultValueFactory = _ => 0 };
+        var runs = SharedOptions.Runs("forward passes per runtime", 30);
+        var file = SharedOptions.Model("an ONNX file with a 1x3xHxW input; default: resnet18-imagenet's", shortAlias: false);
+        var threads = SharedOptions.Threads("threads for both runtimes (0: each its default)", defaultValue: 0);
         var command = new Command("onnx", "An ONNX model's forward pass in LiveCam's import (TorchSharp) against ONNX Runtime, same file, same input.");
         command.Add(runs);
         command.Add(file);

@@ -18,7 +18,7 @@ internal static class RenderBench
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var frames = new Option<int>("--frames", "-n") { Description = "frames per measurement", DefaultValueFactory = _ => 200 };
+        var frames = SharedOptions.Frames("frames per measurement", 200);
         var command = new Command("render", "Per-frame cost of drawing the live view's picture (heatmap, HUD, bars): OpenGL headless, with readback as recordings need it, and the CPU back end.");
         command.Add(frames);
         command.SetAction(parsed =>

@@ -7,6 +7,7 @@ using LiveCam.Models;
 using LiveCam.Models.Teach;
 using OpenCvSharp;
 using static TorchSharp.torch;
+using LiveCam.App.Commands.Shared;
 
 namespace LiveCam.App.Commands.Bench;
 
@@ -27,8 +28,8 @@ internal static class TeachBench
         var backgrounds = new Option<string>("--backgrounds") { Description = "a folder of background pictures or a video (every 10th frame)", Required = true };
         var train = new Option<int>("--train") { Description = "teaching scenes per class", DefaultValueFactory = _ => 6 };
         var test = new Option<int>("--test") { Description = "test scenes per class", DefaultValueFactory = _ => 20 };
-        var views = new Option<int>("--views") { Description = "views per teaching scene (as teach)", DefaultValueFactory = _ => 6 };
-        var model = new Option<string>("--model", "-m") { Description = "the network of features", DefaultValueFactory = _ => "resnet18-imagenet" };
+        var views = SharedOptions.Views("views per teaching scene (as teach)");
+        var model = SharedOptions.Model("the network of features", "resnet18-imagenet");
         var save = new Option<string?>("--save-scenes") { Description = "also write the test scenes with their boxes and map peaks to this folder" };
         var command = new Command("teach", "Teach a head on objects pasted into scenes, then measure its accuracy and the pointing game on unseen scenes.");
         foreach (var o in new Option[] { objects, backgrounds, train, test, views, model, save }) command.Add(o);

@@ -29,7 +29,7 @@ internal static class CompareCommand
                 + "TorchVision architectures without weights are untrained (the label says so). Loaded one at a time",
             DefaultValueFactory = _ => "robot",
         };
-        var methods = new Option<string?>("--methods") { Description = $"explanation methods, separated by commas: {string.Join(", ", MethodCatalog.Names)}; default: each model's usual one" };
+        var methods = SharedOptions.Methods($"explanation methods, separated by commas: {string.Join(", ", MethodCatalog.Names)}; default: each model's usual one");
         var layers = new Option<string?>("--layers", "-l")
         {
             Description = "layers (CAM methods), separated by commas, each as --layer takes it with + for a combination (layer3+layer4); a layer a model lacks leaves its cell saying so; default: each model's usual one",
@@ -40,7 +40,7 @@ internal static class CompareCommand
         };
         var cell = new Option<string>("--cell") { Description = "each cell's size, WIDTHxHEIGHT: every image is scaled to fit it (keeping its shape) and explained at that size", DefaultValueFactory = _ => "400x300" };
         var transpose = new Option<bool>("--transpose") { Description = "swap rows and columns" };
-        var outPath = new Option<string>("--out", "-o") { Description = "the grid to write: .png, or .jpg (quality 90) for a smaller file", Required = true };
+        var outPath = SharedOptions.Out("the grid to write: .png, or .jpg (quality 90) for a smaller file", required: true);
         var renderer = RendererChoice.Option("how the cells are drawn: auto (the live view's OpenGL renderer, headless; OpenCV when there is no OpenGL), gl, cpu");
         var command = new Command("compare", "A grid of explanations: every image x model x method x layer x target, each cell drawn as explain draws it (the heatmap, "
             + "the HUD, the model's predictions), rows and columns labelled. Lists with more than one entry vary: the last of them "

@@ -17,10 +17,10 @@ internal static class DreamCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new ModelOptions("resnet18-imagenet");
-        var image = new Option<string?>("--image", "-i") { Description = "the image to start from (fitted to the model's input as --fit says); a class model starts from the mean image (with faint noise) without it" };
-        var layer = new Option<string?>("--layer", "-l") { Description = "DeepDream: the layer whose activations are amplified (layer3, features.11, index:N, an ONNX tensor name; several with commas)" };
+        var image = SharedOptions.Image("the image to start from (fitted to the model's input as --fit says); a class model starts from the mean image (with faint noise) without it");
+        var layer = SharedOptions.Layer("DeepDream: the layer whose activations are amplified (layer3, features.11, index:N, an ONNX tensor name; several with commas)");
         var klass = new Option<int?>("--class", "-c") { Description = "class model instead: the output index whose raw score (a logit, a sensor reading, a feature unit) is raised" };
-        var outPng = new Option<string>("--out", "-o") { Description = "the PNG to write, at the model's input size", Required = true };
+        var outPng = SharedOptions.Out("the PNG to write, at the model's input size", required: true);
         var steps = new Option<int?>("--steps") { Description = "gradient steps at each octave (default 20 for DeepDream, 200 for a class model)" };
         var octaves = new Option<int?>("--octaves") { Description = "image scales, each 1.4 times smaller, smallest first (default 4 for DeepDream, 1 for a class model); 1 for a model that takes only its own input size" };
         var stepSize = new Option<float?>("--step-size") { Description = "each step's mean change, as a share of the pixel range (default 0.01 for DeepDream, 0.005 for a class model)" };

@@ -21,9 +21,9 @@ internal static class ExplainCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new ModelOptions("robot");
-        var image = new Option<string>("--image", "-i") { Description = "the image to explain", Required = true };
-        var outPng = new Option<string>("--out", "-o") { Description = "the PNG to write: the image with the explanation over it", Required = true };
-        var json = new Option<string?>("--json") { Description = "also write the raw heatmap, layer, target and model outputs as JSON" };
+        var image = SharedOptions.Image("the image to explain", required: true);
+        var outPng = SharedOptions.Out("the PNG to write: the image with the explanation over it", required: true);
+        var json = SharedOptions.Json("also write the raw heatmap, layer, target and model outputs as JSON");
         var renderer = RendererChoice.Option("how the PNG is drawn: auto (the live view's OpenGL renderer, headless; OpenCV when there is no OpenGL), gl, cpu");
         var command = new Command("explain", "Explain a model's prediction on one image: the heatmap over the image as a PNG, the numbers as JSON. "
             + "--method filters or activations shows the chosen layer's filter weights or feature maps instead.");

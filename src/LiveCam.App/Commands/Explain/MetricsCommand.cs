@@ -26,10 +26,10 @@ internal static class MetricsCommand
     {
         var model = new ModelOptions("robot");
         var images = new Option<string[]>("--images") { Description = "images: files, folders or globs (several allowed); or a video file or synthetic, sampled every half second", Required = true, AllowMultipleArgumentsPerToken = true };
-        var frames = new Option<int>("--frames") { Description = "how many frames to take from a video or the synthetic scene", DefaultValueFactory = _ => 20 };
-        var methods = new Option<string>("--methods") { Description = $"methods, comma-separated ({string.Join(", ", MethodCatalog.Names)})", DefaultValueFactory = _ => "gradcam,gradcam++,hirescam,eigencam,scorecam,saliency" };
+        var frames = SharedOptions.Frames("how many frames to take from a video or the synthetic scene", 20, shortAlias: false);
+        var methods = SharedOptions.Methods($"methods, comma-separated ({string.Join(", ", MethodCatalog.Names)})", "gradcam,gradcam++,hirescam,eigencam,scorecam,saliency");
         var steps = new Option<int>("--steps") { Description = "deletion and insertion curve points beyond the first", DefaultValueFactory = _ => 20 };
-        var json = new Option<string?>("--json") { Description = "also write every score, per image and averaged, as JSON" };
+        var json = SharedOptions.Json("also write every score, per image and averaged, as JSON");
         var command = new Command("metrics", "Faithfulness of explanation methods on images: deletion and insertion AUC (Petsiuk et al. 2018), ROAD with noisy linear "
             + "imputation (Rong et al. 2022), average drop and increase in confidence (Chattopadhay et al. 2018), each against a random map. "
             + "Confidence is a classifier's softmax probability of the class; for other models the target's score as a share of its value on the whole image.");

@@ -20,8 +20,8 @@ internal static class ReplayCommand
     {
         var folder = new Argument<string>("DIR") { Description = "a folder written by run --record" };
         var at = new Option<string?>("--at") { Description = "start here: seconds into the recording (12.5) or a UTC time of the log (2026-11-26T18:26:55Z)" };
-        var outPath = new Option<string?>("--out", "-o") { Description = "write the replay to this video file, or PNGs into a folder (a path ending in /), instead of a window" };
-        var frames = new Option<long>("--frames", "-n") { Description = "stop after this many frames (0: to the end)" };
+        var outPath = SharedOptions.Out("write the replay to this video file, or PNGs into a folder (a path ending in /), instead of a window");
+        var frames = SharedOptions.Frames("stop after this many frames (0: to the end)");
         var command = new Command("replay", "Play a recording with its log: each frame beside the predictions the log holds for it.");
         command.Add(folder);
         command.Add(at);

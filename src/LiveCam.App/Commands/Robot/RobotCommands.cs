@@ -6,6 +6,7 @@ using LiveCam.Models;
 using LiveCam.Models.Robot;
 using LiveCam.Models.Robot.Training;
 using OpenCvSharp;
+using LiveCam.App.Commands.Shared;
 
 namespace LiveCam.App.Commands.Robot;
 
@@ -14,11 +15,11 @@ internal static class RobotCommands
 {
     public static Command Train(TextWriter output, TextWriter error)
     {
-        var samples = new Option<int>("--samples") { Description = "training images to generate", DefaultValueFactory = _ => 16_000 };
+        var samples = SharedOptions.Samples("training images to generate", 16_000);
         var epochs = new Option<int>("--epochs") { Description = "passes over the data", DefaultValueFactory = _ => 20 };
-        var seed = new Option<int>("--seed") { Description = "seed of the data and of training", DefaultValueFactory = _ => 1 };
-        var outFile = new Option<string>("--out", "-o") { Description = "where to save the weights (TorchSharp format)", Required = true };
-        var device = new Option<string>("--device") { Description = "auto, cpu, cuda", DefaultValueFactory = _ => "auto" };
+        var seed = SharedOptions.Seed("seed of the data and of training", 1);
+        var outFile = SharedOptions.Out("where to save the weights (TorchSharp format)", required: true);
+        var device = SharedOptions.Device("auto, cpu, cuda");
         var preview = new Option<string?>("--preview") { Description = "also write a PNG of the first 16 training images with their labels" };
         var command = new Command("train-robot", "Train the robot model on synthetic data the project generates (deterministic by seed).");
         command.Add(samples);
@@ -59,11 +60,11 @@ internal static class RobotCommands
 
     public static Command Eval(TextWriter output, TextWriter error)
     {
-        var weights = new Option<string?>("--weights", "-w") { Description = "weights to evaluate (default: the shipped ones); .pt, .safetensors or TorchSharp" };
-        var samples = new Option<int>("--samples") { Description = "held-out images to generate", DefaultValueFactory = _ => 4000 };
-        var seed = new Option<int>("--seed") { Description = "seed of the held-out set (use one training did not)", DefaultValueFactory = _ => 1_000_001 };
-        var json = new Option<string?>("--json") { Description = "write {\"auc\": [[5 values] per distance 0..30]} here (null where undefined)" };
-        var png = new Option<string?>("--out", "-o") { Description = "write the AUC table as a picture like the paper's" };
+        var weights = SharedOptions.Weights("weights to evaluate (default: the shipped ones); .pt, .safetensors or TorchSharp");
+        var samples = SharedOptions.Samples("held-out images to generate", 4000);
+        var seed = SharedOptions.Seed("seed of the held-out set (use one training did not)", 1_000_001);
+        var json = SharedOptions.Json("write {\"auc\": [[5 values] per distance 0..30]} here (null where undefined)");
+        var png = SharedOptions.Out("write the AUC table as a picture like the paper's");
         var command = new Command("eval-robot", "ROC AUC per (distance, sensor) of the robot model on a fresh synthetic held-out set.");
         command.Add(weights);
         command.Add(samples);

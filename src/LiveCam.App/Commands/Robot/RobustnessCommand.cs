@@ -28,7 +28,7 @@ internal static class RobustnessCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new ModelOptions("robot");
-        var outDir = new Option<string>("--out", "-o") { Description = "folder for robustness.png and robustness.json", Required = true };
+        var outDir = SharedOptions.Out("folder for robustness.png and robustness.json", required: true);
         var images = new Option<string?>("--images") { Description = "run on these images (a folder or glob) instead of the rendered grid, e.g. the article's renders" };
         var command = new Command("robustness", "The article's robustness test: floor-coloured vs red cube under four lights, with Grad-CAM and predictions on one sheet.");
         model.AddTo(command, withExplanation: false);

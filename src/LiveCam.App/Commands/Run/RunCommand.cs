@@ -23,11 +23,11 @@ internal static class RunCommand
     internal sealed class RunOptions(string? defaultModel = null)
     {
         public SourceOptions Source { get; } = new();
-        public Option<long> Frames { get; } = new("--frames", "-n") { Description = "stop after this many frames (0: until the source ends or Ctrl+C)" };
+        public Option<long> Frames { get; } = SharedOptions.Frames("stop after this many frames (0: until the source ends or Ctrl+C)");
         public Option<string?> Record { get; } = new("--record") { Description = "record to this folder: the shown video in segments that stay playable whatever happens after (kill, power cut), and log.jsonl, one line per analysed frame" };
         public Option<double> SegmentSeconds { get; } = new("--segment-seconds") { Description = "video seconds per recorded segment", DefaultValueFactory = _ => 10 };
         public Option<double> AnalysisFps { get; } = new("--analysis-fps") { Description = "analyse at most this many frames a second (0: as many as the CPU allows), for a robot's shared CPU" };
-        public Option<int> Threads { get; } = new("--threads") { Description = "CPU threads for the model (0: all cores for render and --timing exact, one fewer live)" };
+        public Option<int> Threads { get; } = SharedOptions.Threads("CPU threads for the model (0: all cores for render and --timing exact, one fewer live)");
         // The robot model with its shipped weights is the default when they are there; "none" plays the video alone.
         public ModelOptions Model { get; } = new(defaultModel ?? (ModelCatalog.ShippedWeights(Models.Robot.RobotModel.OriginalWeights) is null ? "none" : "robot"));
         public Option<string> Renderer { get; } = RendererChoice.Option("how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu");
@@ -62,7 +62,7 @@ internal static class RunCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var options = new RunOptions();
-        var outFile = new Option<string?>("--out", "-o") { Description = "record the shown video to this file (.mp4, .avi, .mkv), or to a folder of PNGs (a path ending in /); headless runs without --serve record even without it, in crash-safe segments in ./livecam-<time>/ (as --record does)" };
+        var outFile = SharedOptions.Out("record the shown video to this file (.mp4, .avi, .mkv), or to a folder of PNGs (a path ending in /); headless runs without --serve record even without it, in crash-safe segments in ./livecam-<time>/ (as --record does)");
         var headless = new Option<bool>("--headless") { Description = "no window, even when a display is present" };
         var serve = new Option<string?>("--serve") { Description = "also show the live view in a browser at [ADDRESS:]PORT (loopback unless an address is given; any other address needs a token)" };
         var token = new Option<string?>("--token") { Description = "the token --serve asks for on a non-loopback address (default: one is generated and printed)" };
@@ -111,7 +111,7 @@ internal static class RunCommand
     {
         var options = new RunOptions();
         var source = new Argument<string>("SOURCE") { Description = "a video file, a folder or glob of images, a stream URL, synthetic[:WxH][@FPS]" };
-        var outFile = new Option<string?>("--out", "-o") { Description = "the rendered video (.mp4, .avi, .mkv) or a folder of PNGs (a path ending in /)" };
+        var outFile = SharedOptions.Out("the rendered video (.mp4, .avi, .mkv) or a folder of PNGs (a path ending in /)");
         var command = new Command("render", "Render a source offline: every frame analysed and drawn into a video (or --record), with a progress bar.");
         command.Add(source);
         options.AddTo(command, withSourceOption: false);

@@ -11,26 +11,17 @@ internal sealed class ModelOptions(string defaultModel)
 {
     bool _withHead;
 
-    public Option<string> Model { get; } = new("--model", "-m")
-    {
-        Description = $"the network: {string.Join(", ", ModelCatalog.Names)}" + (defaultModel == "none" ? ", or none" : ""),
-        DefaultValueFactory = _ => defaultModel,
-    };
+    public Option<string?> Model { get; } = SharedOptions.Model($"the network: {string.Join(", ", ModelCatalog.Names)}" + (defaultModel == "none" ? ", or none" : ""), defaultModel);
 
-    public Option<string?> Weights { get; } = new("--weights", "-w")
-    {
-        Description = "weight file: PyTorch (torch.save of a state dict or a whole module, TorchVision's downloads), safetensors or TorchSharp; for the robot also original (the paper's, its default) or synthetic (LiveCam's, its default on the synthetic scene); TorchVision architectures are untrained without it",
-    };
+    public Option<string?> Weights { get; } = SharedOptions.Weights(
+        "weight file: PyTorch (torch.save of a state dict or a whole module, TorchVision's downloads), safetensors or TorchSharp; for the robot also original (the paper's, its default) or synthetic (LiveCam's, its default on the synthetic scene); TorchVision architectures are untrained without it");
 
     public Option<string?> Labels { get; } = new("--labels")
     {
         Description = "class names for a classifier: a text file with one label per line, in output order",
     };
 
-    public Option<string?> Head { get; } = new("--head")
-    {
-        Description = "a head taught on the model's features (livecam teach): the model then classifies the taught classes",
-    };
+    public Option<string?> Head { get; } = SharedOptions.Head("a head taught on the model's features (livecam teach): the model then classifies the taught classes");
 
     public Option<string> Method { get; } = new("--method")
     {
@@ -38,10 +29,8 @@ internal sealed class ModelOptions(string defaultModel)
             + "scorecam weighs each channel by a classifier's softmax probability of the class (its authors' rule), by the target's score as it is for other models (the robot's outputs)",
     };
 
-    public Option<string?> Layer { get; } = new("--layer", "-l")
-    {
-        Description = "layer to explain (CAM methods): a module path name (encoder.6, layer4), index:N, or last-conv; several separated by commas (layer3,layer4) are explained one by one and combined into one map; default: the model's usual layer",
-    };
+    public Option<string?> Layer { get; } = SharedOptions.Layer(
+        "layer to explain (CAM methods): a module path name (encoder.6, layer4), index:N, or last-conv; several separated by commas (layer3,layer4) are explained one by one and combined into one map; default: the model's usual layer");
 
     public Option<string> Smooth { get; } = new("--smooth")
     {
@@ -54,11 +43,7 @@ internal sealed class ModelOptions(string defaultModel)
         Description = "what to explain: all (sum of all outputs), top, N (an output index), topk:K, indices:i,j,...; default: all for the robot, top for classifiers",
     };
 
-    public Option<string> Device { get; } = new("--device")
-    {
-        Description = "where the network runs: auto (CUDA when available, else CPU), cpu, cuda, cuda:N",
-        DefaultValueFactory = _ => "auto",
-    };
+    public Option<string> Device { get; } = SharedOptions.Device("where the network runs: auto (CUDA when available, else CPU), cpu, cuda, cuda:N");
 
     public Option<string?> Fit { get; } = new("--fit")
     {

@@ -6,12 +6,8 @@ namespace LiveCam.App.Commands.Shared;
 /// <summary>The options every command that reads a source shares.</summary>
 internal sealed class SourceOptions
 {
-    public Option<string> Source { get; } = new("--source", "-s")
-    {
-        Description = "what to play: auto (a webcam if present, else synthetic), webcam, webcam:N, /dev/videoN, "
-            + "a video file, a folder or glob of images, rtsp:// or http(s):// URL, synthetic[:WIDTHxHEIGHT][@FPS]",
-        DefaultValueFactory = _ => "auto",
-    };
+    public Option<string> Source { get; } = SharedOptions.Source("what to play: auto (a webcam if present, else synthetic), webcam, webcam:N, /dev/videoN, "
+        + "a video file, a folder or glob of images, rtsp:// or http(s):// URL, synthetic[:WIDTHxHEIGHT][@FPS]", "auto");
 
     public Option<double?> Fps { get; } = new("--fps")
     {
@@ -21,9 +17,9 @@ internal sealed class SourceOptions
 
     public Option<bool> Loop { get; } = new("--loop") { Description = "start a file or image folder again at its end" };
 
-    public Option<int> Seed { get; } = new("--seed") { Description = "seed of the synthetic scene", DefaultValueFactory = _ => 0 };
+    public Option<int> Seed { get; } = SharedOptions.Seed("seed of the synthetic scene", 0);
 
-    public Option<string?> Size { get; } = new("--size") { Description = "for a webcam: the frame size to ask for, WIDTHxHEIGHT" };
+    public Option<string?> Size { get; } = SharedOptions.Size("for a webcam: the frame size to ask for, WIDTHxHEIGHT");
 
     public Option<string?> Region { get; } = new("--roi")
     {

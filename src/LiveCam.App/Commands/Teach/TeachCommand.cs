@@ -21,11 +21,11 @@ internal static class TeachCommand
     {
         var options = new RunCommand.RunOptions("resnet18-imagenet");
         var classes = new Option<string?>("--classes") { Description = "the classes' names, in key order (cup,phone,hand); default: class 1, class 2, ..." };
-        var head = new Option<string?>("--head") { Description = "live: the head to start from (when the file exists) and to save on quit" };
+        var head = SharedOptions.Head("live: the head to start from (when the file exists) and to save on quit");
         var from = new Option<string?>("--from") { Description = "teach from this folder instead of live: one subfolder of images per class (their sorted names are the classes)" };
-        var outHead = new Option<string?>("--out", "-o") { Description = "with --from: where to write the head" };
+        var outHead = SharedOptions.Out("with --from: where to write the head");
         var test = new Option<string?>("--test") { Description = "with --from: a folder of the same class subfolders with other images, to measure the head's accuracy on" };
-        var views = new Option<int>("--views") { Description = "views of each example the head learns from: the image and lightly changed copies (crop, mirror, light)", DefaultValueFactory = _ => 6 };
+        var views = SharedOptions.Views("views of each example the head learns from: the image and lightly changed copies (crop, mirror, light)");
         var command = new Command("teach", "Teach the network your own classes: live, show it a thing and press 1, another and press 2 (up to 9), "
             + "and it learns them in seconds and explains which it sees; or from a folder per class (--from DIR --out HEAD).");
         options.AddTo(command, withSourceOption: true, withHead: false);
