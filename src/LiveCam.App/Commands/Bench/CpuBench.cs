@@ -36,13 +36,13 @@ internal static class CpuBench
                 new Setting("--analysis-fps 5 --threads 1", 5, 1),
             };
             // Warm-up (JIT, allocator, encoder): otherwise the first setting pays for it.
-            BenchRecording.Run(vision, 640, 480, 30, seed: 3, 60, shielded: true, RunCommand.AnalysisThreads(TimingMode.Live, cores));
+            BenchRecording.Run(vision, 640, 480, 30, seed: 3, 60, shielded: true, LiveSession.AnalysisThreads(TimingMode.Live, cores));
             double? first = null;
             foreach (var setting in settings)
             {
                 var (coresUsed, analysisHz, shown) = Run(vision, setting, n);
                 first ??= coresUsed;
-                bool isDefault = setting.Threads > 0 && setting.Threads == RunCommand.AnalysisThreads(TimingMode.Live, cores);
+                bool isDefault = setting.Threads > 0 && setting.Threads == LiveSession.AnalysisThreads(TimingMode.Live, cores);
                 output.WriteLine(Cli.Format($"  {setting.Name + (isDefault ? " (= run's own here)" : ""),-30} {coresUsed:0.00} cores = {coresUsed / cores:P0} of the machine ({coresUsed / first.Value:0.00}x), analysis {analysisHz:0.0} Hz, {shown:P0} of frames shown"));
             }
             return Cli.Ok;
@@ -52,7 +52,7 @@ internal static class CpuBench
 
     static (double Cores, double AnalysisHz, double Shown) Run(VisionModel vision, Setting setting, int n)
     {
-        int threads = setting.Threads > 0 ? setting.Threads : RunCommand.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
+        int threads = setting.Threads > 0 ? setting.Threads : LiveSession.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
         using var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
         var (metrics, captured, seconds) = BenchRecording.Run(vision, 640, 480, 30, seed: 3, n, shielded: true, threads, setting.MaxAnalysisFps);

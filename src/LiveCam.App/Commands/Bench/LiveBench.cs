@@ -49,7 +49,7 @@ internal static class LiveBench
 
     static (double Shown, double OverlayHz) Run(Arrangement arrangement, VisionModel vision, SourceSpec spec, int n)
     {
-        int threads = arrangement.Before ? Environment.ProcessorCount : RunCommand.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
+        int threads = arrangement.Before ? Environment.ProcessorCount : LiveSession.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
         var (metrics, captured, seconds) = BenchRecording.Run(vision, spec.Width, spec.Height, spec.Fps, seed: 6, n, shielded: !arrangement.Before, threads);
         return (metrics.Shown / (double)captured, metrics.Analysed / seconds);
     }

@@ -19,7 +19,7 @@ internal static class TeachCommand
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var options = new RunCommand.RunOptions("resnet18-imagenet");
+        var options = new RunOptions("resnet18-imagenet");
         var classes = new Option<string?>("--classes") { Description = "the classes' names, in key order (cup,phone,hand); default: class 1, class 2, ..." };
         var head = SharedOptions.Head("live: the head to start from (when the file exists) and to save on quit");
         var from = new Option<string?>("--from") { Description = "teach from this folder instead of live: one subfolder of images per class (their sorted names are the classes)" };
@@ -58,7 +58,7 @@ internal static class TeachCommand
         return names;
     }
 
-    static int Live(ParseResult parsed, RunCommand.RunOptions options, IReadOnlyList<string>? names, string? headPath, int views, TextWriter output, TextWriter error)
+    static int Live(ParseResult parsed, RunOptions options, IReadOnlyList<string>? names, string? headPath, int views, TextWriter output, TextWriter error)
     {
         if (!Display.Available())
             throw new UsageException("teach needs a window (no display here); teach from folders with --from DIR --out HEAD");
@@ -72,7 +72,7 @@ internal static class TeachCommand
             lock (output) output.WriteLine(line);
         });
         var settings = options.Settings(parsed, null, headless: false, Pipeline.TimingMode.Live, render: false, null) with { Mode = mode };
-        int code = RunCommand.Run(parsed, options.Source, options.Model, settings, output, error);
+        int code = LiveSession.Run(parsed, options.Source, options.Model, settings, output, error);
         if (headPath is not null && mode.Finish() is { IsTrained: true } taught)
         {
             taught.Save(headPath);
