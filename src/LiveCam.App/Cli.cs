@@ -1,6 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using LiveCam.App.Commands;
+using LiveCam.App.Commands.Bench;
+using LiveCam.App.Commands.Doctor;
+using LiveCam.App.Commands.Explain;
+using LiveCam.App.Commands.Replay;
+using LiveCam.App.Commands.Robot;
+using LiveCam.App.Commands.Run;
+using LiveCam.App.Commands.Teach;
 using LiveCam.Capture;
 using LiveCam.Pipeline;
 using LiveCam.Pipeline.Sinks;
@@ -17,7 +23,24 @@ public static class Cli
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        var root = new RootCommand("LiveCam: see what a convolutional network sees, live.")
+        var parsed = CreateRoot(output, error).Parse(args);
+        // Ctrl+C is handled by the run itself (it finalises its output); no forced exit after a timeout.
+        var config = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return parsed.Invoke(config);
+        }
+        catch (Exception e)
+        {
+            return Report(e, error);
+        }
+    }
+
+    /// <summary>Every command, writing to <paramref name="output"/> and <paramref name="error"/>. An action that fails
+    /// throws: <see cref="Invoke"/> turns what it throws into one line and an exit code, for every command alike.</summary>
+    internal static RootCommand CreateRoot(TextWriter output, TextWriter error)
+    {
+        return new RootCommand("LiveCam: see what a convolutional network sees, live.")
         {
             RunCommand.Create(output, error),
             RunCommand.CreateRender(output, error),
@@ -36,17 +59,6 @@ public static class Cli
             TeachCommand.Create(output, error),
             DoctorCommand.Create(output, error),
         };
-        var parsed = root.Parse(args);
-        // Ctrl+C is handled by the run itself (it finalises its output); no forced exit after a timeout.
-        var config = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
-        try
-        {
-            return parsed.Invoke(config);
-        }
-        catch (Exception e)
-        {
-            return Report(e, error);
-        }
     }
 
     /// <summary>One line for the user; the stack trace only with LIVECAM_DEBUG=1.</summary>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using LiveCam.App.Commands;
 
 namespace LiveCam.App;
 

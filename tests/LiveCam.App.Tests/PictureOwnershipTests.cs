@@ -1,5 +1,5 @@
 using System.Runtime;
-using LiveCam.App.Commands;
+using LiveCam.App.Commands.Robot;
 using LiveCam.Core;
 using LiveCam.Models.Robot;
 using LiveCam.Rendering;

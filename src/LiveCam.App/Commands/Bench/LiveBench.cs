@@ -1,0 +1,56 @@
+using System.CommandLine;
+using LiveCam.Capture;
+using LiveCam.Models;
+using LiveCam.Pipeline;
+using LiveCam.App.Commands.Run;
+using LiveCam.App.Commands.Shared;
+
+namespace LiveCam.App.Commands.Bench;
+
+/// <summary>
+/// <c>livecam bench live</c>: a live headless recording of the synthetic scene with a model explaining it, run twice
+/// in one process: as LiveCam used to arrange it (the analysis on every core at normal priority, encoding on the
+/// display thread) and as <c>run</c> arranges it now (the analysis on one core fewer at a lower priority, encoding on
+/// its own thread). Prints the share of frames shown and the overlay rate of each, and their ratios.
+/// </summary>
+internal static class LiveBench
+{
+    sealed record Arrangement(string Name, bool Before);
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var frames = SharedOptions.Frames("frames per run", 300);
+        var source = SharedOptions.Source("a synthetic source, synthetic:WIDTHxHEIGHT@FPS", "synthetic:1280x720@30", shortAlias: false);
+        var model = SharedOptions.Model("the model explained", "resnet18", shortAlias: false);
+        var command = new Command("live", "A live headless recording with the model explaining it, before and after the display was shielded from the analysis: frames shown and overlay rate.");
+        command.Add(frames);
+        command.Add(source);
+        command.Add(model);
+        command.SetAction(parsed =>
+        {
+            int n = parsed.GetValue(frames);
+            if (n < 30) throw new UsageException("--frames must be at least 30");
+            var spec = SourceSpec.Parse(parsed.GetValue(source)!);
+            if (spec.Kind != SourceKind.Synthetic) throw new UsageException("--source must be synthetic:WIDTHxHEIGHT@FPS");
+            using var vision = ModelCatalog.Load(parsed.GetValue(model)!, null, ComputeDevice.Select());
+            output.WriteLine(Cli.Format($"LiveCam bench live: {spec.Width}x{spec.Height} @ {spec.Fps:0} fps, {vision.Name} gradcam, recorded headless (CPU drawing), {n} frames, {Environment.ProcessorCount} cores"));
+            var results = new List<(double Shown, double Overlay)>();
+            foreach (var arrangement in new[] { new Arrangement("before: analysis on all cores, encoding on the display thread", true), new Arrangement("after:  analysis on one core fewer at low priority, encoder thread", false) })
+            {
+                var (shown, overlay) = Run(arrangement, vision, spec, n);
+                results.Add((shown, overlay));
+                output.WriteLine(Cli.Format($"{arrangement.Name}: {shown:P1} of frames shown, overlay {overlay:0.0} Hz"));
+            }
+            output.WriteLine(Cli.Format($"after / before: frames shown {results[1].Shown / results[0].Shown:0.00}x, overlay rate {results[1].Overlay / results[0].Overlay:0.00}x"));
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    static (double Shown, double OverlayHz) Run(Arrangement arrangement, VisionModel vision, SourceSpec spec, int n)
+    {
+        int threads = arrangement.Before ? Environment.ProcessorCount : LiveSession.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
+        var (metrics, captured, seconds) = BenchRecording.Run(vision, spec.Width, spec.Height, spec.Fps, seed: 6, n, shielded: !arrangement.Before, threads);
+        return (metrics.Shown / (double)captured, metrics.Analysed / seconds);
+    }
+}
