@@ -8,7 +8,6 @@ using LiveCam.Drawing;
 using LiveCam.Models;
 using LiveCam.Pipeline;
 using LiveCam.Pipeline.Analysers;
-using LiveCam.Pipeline.Drawing;
 using LiveCam.Pipeline.Operators;
 using LiveCam.Pipeline.Recording;
 using LiveCam.Pipeline.Sinks;
