@@ -26,7 +26,9 @@ public sealed record ModelInput(int Width, int Height, Func<Mat, Device, Tensor>
 
 /// <summary>A model LiveCam knows by name: registered once in <see cref="ModelCatalog"/>.</summary>
 /// <param name="Load">Builds the network and loads weights (null: the shipped weights, or a random initialisation).</param>
-public sealed record ModelDescriptor(string Name, string Summary, Func<string?, Device, VisionModel> Load)
+/// <param name="Head">How its outputs read, as the loaded model has it: known without building the network (a bench
+/// draws the model's predictions from made-up outputs).</param>
+public sealed record ModelDescriptor(string Name, string Summary, IPredictionHead Head, Func<string?, Device, VisionModel> Load)
 {
     /// <summary>The weights to load, unless told otherwise, when the frames come from LiveCam's synthetic scene
     /// (weights trained on it); null: the same as for any other source.</summary>

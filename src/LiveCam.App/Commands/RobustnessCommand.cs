@@ -43,7 +43,7 @@ internal static class RobustnessCommand
                 Directory.CreateDirectory(dir);
                 // Rendered cases come from the synthetic scene; images of your own are footage.
                 using var vision = model.LoadModel(parsed, syntheticScene: parsed.GetValue(images) is null);
-                if (vision.Head is not RobotHead) throw new UsageException("robustness tests the robot model (--model robot)");
+                if (!vision.Head.OutputsAreFreeDistances) throw new UsageException("robustness tests the robot model (--model robot)");
                 var cases = parsed.GetValue(images) is { } folder ? FromImages(folder) : Rendered();
                 try
                 {
