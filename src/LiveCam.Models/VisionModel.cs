@@ -80,6 +80,16 @@ public sealed class VisionModel : IDisposable
     /// <summary>An explainer of this model's network that knows its <see cref="Traits"/>.</summary>
     public Explainer CreateExplainer() => new(Network, Traits);
 
+    /// <summary>How many outputs the network gives for one input, counted by one pass of a blank input: when asked, not
+    /// when built, since most models are never asked and a head taught while it runs changes its count.</summary>
+    public long CountOutputs()
+    {
+        using var scope = NewDisposeScope();
+        using var state = Explain.Engine.ModelStateGuard.ForInference(Network);
+        using var _ = no_grad();
+        return Network.call(ExampleInput()).shape[^1];
+    }
+
     /// <summary>Names the outputs (<c>--labels</c>).</summary>
     /// <exception cref="ArgumentException">The outputs are not classes.</exception>
     public void UseLabels(IReadOnlyList<string> labels) => Head = Head.WithLabels(labels);
