@@ -41,9 +41,17 @@ public static class ModelCatalog
             return Onnx.OnnxModel.Load(name.Trim(), device, onnx);
         }
         if (onnx is { IsEmpty: false }) throw new ModelLoadException("--input-size, --mean, --std and --bgr are for ONNX models; a named model knows its input");
-        var key = name.Trim().ToLowerInvariant();
-        var descriptor = All.FirstOrDefault(d => d.Name == key)
-            ?? throw new ModelLoadException($"unknown model '{name}'; models: {string.Join(", ", Names)}");
+        var descriptor = Find(name);
         return descriptor.Load(weights ?? (syntheticScene ? descriptor.WeightsForSyntheticScene : null), device);
+    }
+
+    /// <summary>The model registered as <paramref name="name"/>.</summary>
+    /// <exception cref="ModelLoadException">No model has that name.</exception>
+    public static ModelDescriptor Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var key = name.Trim().ToLowerInvariant();
+        return All.FirstOrDefault(d => d.Name == key)
+            ?? throw new ModelLoadException($"unknown model '{name}'; models: {string.Join(", ", Names)}");
     }
 }

@@ -13,6 +13,10 @@ public interface IPredictionHead : IPredictionDrawing
     /// <summary>The target explained unless told otherwise, as <see cref="Target.Parse"/> reads it.</summary>
     string DefaultTarget { get; }
 
+    /// <summary>Whether the outputs are free distances per proximity sensor, as <see cref="Robot.RobotPrediction"/> reads
+    /// them: what the article's robustness test looks at.</summary>
+    bool OutputsAreFreeDistances => false;
+
     /// <summary>Whether the outputs are a classifier's logits (confidence is then a class's softmax probability).</summary>
     bool OutputsAreClassLogits { get; }
 

@@ -26,7 +26,9 @@ public sealed record ModelInput(int Width, int Height, Func<Mat, Device, Tensor>
 
 /// <summary>A model LiveCam knows by name: registered once in <see cref="ModelCatalog"/>.</summary>
 /// <param name="Load">Builds the network and loads weights (null: the shipped weights, or a random initialisation).</param>
-public sealed record ModelDescriptor(string Name, string Summary, Func<string?, Device, VisionModel> Load)
+/// <param name="Head">How its outputs read, as the loaded model has it: known without building the network (a bench
+/// draws the model's predictions from made-up outputs).</param>
+public sealed record ModelDescriptor(string Name, string Summary, IPredictionHead Head, Func<string?, Device, VisionModel> Load)
 {
     /// <summary>The weights to load, unless told otherwise, when the frames come from LiveCam's synthetic scene
     /// (weights trained on it); null: the same as for any other source.</summary>
@@ -77,6 +79,16 @@ public sealed class VisionModel : IDisposable
 
     /// <summary>An explainer of this model's network that knows its <see cref="Traits"/>.</summary>
     public Explainer CreateExplainer() => new(Network, Traits);
+
+    /// <summary>How many outputs the network gives for one input, counted by one pass of a blank input: when asked, not
+    /// when built, since most models are never asked and a head taught while it runs changes its count.</summary>
+    public long CountOutputs()
+    {
+        using var scope = NewDisposeScope();
+        using var state = Explain.Engine.ModelStateGuard.ForInference(Network);
+        using var _ = no_grad();
+        return Network.call(ExampleInput()).shape[^1];
+    }
 
     /// <summary>Names the outputs (<c>--labels</c>).</summary>
     /// <exception cref="ArgumentException">The outputs are not classes.</exception>

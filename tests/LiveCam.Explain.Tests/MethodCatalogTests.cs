@@ -20,4 +20,13 @@ public class MethodCatalogTests
             Assert.Equal(method.GetType(), again.GetType());
         }
     }
+
+    /// <summary>The other names a line of the catalog lists give that line's method.</summary>
+    [Fact]
+    public void Every_alias_gives_the_method_of_its_line()
+    {
+        foreach (var entry in MethodCatalog.All)
+            foreach (var alias in entry.Aliases)
+                Assert.Equal(entry.Name, MethodCatalog.Create(alias).Name);
+    }
 }

@@ -17,7 +17,7 @@ public class RobotTrainingTests
     {
         // A 6 cm box straight ahead, its front face 17 cm from the robot's front.
         var layout = new SceneLayout([new Obstacle(ObstacleShape.Box, 0, 20, 6, 6, Scalar.All(0))], 1, 0, (0, 0), 0);
-        var labels = RobotWorld.Labels(layout);
+        var labels = Thymio.Labels(layout);
         Assert.Equal(325, labels.Length);
         // cx reaches 11 cm: it sees the face once the robot has driven 6 cm, and keeps seeing it until it would touch it.
         Assert.Equal(0, labels[Cell(5, 2)]);
@@ -29,7 +29,7 @@ public class RobotTrainingTests
         Assert.Equal(0, labels[Cell(6, 0)]);
         Assert.Equal(labels[Cell(12, 0)], labels[Cell(12, 4)]);  // symmetric
         // Nothing in the way: all free.
-        Assert.All(RobotWorld.Labels(new SceneLayout([], 1, 0, (0, 0), 0)), l => Assert.Equal(0, l));
+        Assert.All(Thymio.Labels(new SceneLayout([], 1, 0, (0, 0), 0)), l => Assert.Equal(0, l));
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using OpenCvSharp;
 namespace LiveCam.Capture.Synthetic;
 
 /// <summary>
-/// A deterministic moving scene that looks like the robot's camera (<see cref="RobotWorld"/>): a textured floor,
+/// A deterministic moving scene that looks like the robot's camera (<see cref="FloorWorld"/>): a textured floor,
 /// a few coloured obstacles (one the colour of the floor) that come towards the camera as the robot drives,
 /// their shadows, and light that changes over time. Frame n depends only on (seed, size, fps, n).
 /// </summary>
@@ -38,7 +38,7 @@ public sealed class SyntheticScene : IDisposable
                 Phase: random.NextDouble() * Math.PI * 2, Speed: 6 + random.NextDouble() * 8,
                 StartZ: NearestZ + (FarthestZ - NearestZ) * (i + random.NextDouble() * 0.5) / _obstacles.Length);
         }
-        _floor = RobotWorld.RasteriseFloor(width, height, floorColour, random.Next());
+        _floor = FloorWorld.RasteriseFloor(width, height, floorColour, random.Next());
     }
 
     public int Width { get; }
@@ -104,7 +104,7 @@ public sealed class SyntheticScene : IDisposable
     }
 
     /// <summary>Renders frame <paramref name="index"/> into <paramref name="image"/>.</summary>
-    public void Render(long index, Mat image) => RobotWorld.Render(LayoutAt(index), _floor, image);
+    public void Render(long index, Mat image) => FloorWorld.Render(LayoutAt(index), _floor, image);
 
     public void Dispose() => _floor.Dispose();
 }

@@ -47,6 +47,8 @@ public sealed class IntegratedGradients(int steps = 32, int batchSize = 16) : In
 {
     public override string Name => "integrated-gradients";
     public override string Paper => "Sundararajan et al. 2017, Axiomatic Attribution for Deep Networks";
+    /// <summary>The clean pass and one per step.</summary>
+    public override MethodCost Cost => CostOf(steps + 1);
 
     protected override Tensor Maps(ExplainRun run, Target target, Tensor output)
     {
@@ -81,6 +83,8 @@ public sealed class Occlusion(int batchSize = 16) : InputMapMethod
 {
     public override string Name => "occlusion";
     public override string Paper => "Zeiler & Fergus 2014, Visualizing and Understanding Convolutional Networks";
+    /// <summary>One pass per position of the square: 13 x 13 at 224x224, 15 x 19 at the robot's 80x64.</summary>
+    public override MethodCost Cost => MethodCost.Hundreds;
 
     /// <summary>The square's side and stride for an input of <paramref name="height"/> x <paramref name="width"/>.</summary>
     public static (int Window, int Stride) Geometry(long height, long width)
@@ -142,6 +146,8 @@ public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int 
 {
     public override string Name => "rise";
     public override string Paper => "Petsiuk et al. 2018, RISE: Randomized Input Sampling for Explanation of Black-box Models";
+    /// <summary>One pass per mask.</summary>
+    public override MethodCost Cost => CostOf(masks);
 
     /// <summary>The masks [M, 1, H, W] for an input of <paramref name="height"/> x <paramref name="width"/>.</summary>
     public Tensor Masks(long height, long width, Device device)

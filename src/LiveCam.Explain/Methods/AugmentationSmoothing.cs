@@ -17,6 +17,8 @@ public sealed class AugmentationSmoothing(ExplanationMethod inner) : Explanation
     public override string Name => $"{Inner.Name}+aug";
     public override string Paper => Inner.Paper + "; smoothed by test-time augmentation (flips and scales, as pytorch-grad-cam)";
     public override bool ExplainsLayer => Inner.ExplainsLayer;
+    /// <summary>Six times the inner method's passes: a few stay a few (up to a dozen), dozens become hundreds, hundreds a thousand.</summary>
+    public override MethodCost Cost => Inner.Cost is MethodCost.Few or MethodCost.Thousand ? Inner.Cost : Inner.Cost + 1;
 
     public override ExplanationSet Run(ExplainRun run)
     {

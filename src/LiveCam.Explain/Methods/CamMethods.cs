@@ -159,6 +159,8 @@ public sealed class AblationCam(int batchSize = 16) : ActivationMapMethod
 {
     public override string Name => "ablationcam";
     public override string Paper => "Desai & Ramaswamy 2020, Ablation-CAM: Visual Explanations for Deep Convolutional Network via Gradient-free Localization";
+    /// <summary>One pass per channel of the layer: 512 on ResNet-18's and VGG-16's.</summary>
+    public override MethodCost Cost => MethodCost.Hundreds;
     protected override bool UsesGradients => false;
 
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context)
@@ -198,6 +200,8 @@ public sealed class ScoreCam(int batchSize = 16) : ActivationMapMethod
 {
     public override string Name => "scorecam";
     public override string Paper => "Wang et al. 2020, Score-CAM: Score-Weighted Visual Explanations for Convolutional Neural Networks";
+    /// <summary>One pass per channel of the layer: 512 on ResNet-18's and VGG-16's.</summary>
+    public override MethodCost Cost => MethodCost.Hundreds;
     protected override bool UsesGradients => false;
 
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context)

@@ -89,6 +89,8 @@ public sealed class SmoothGrad(InputGradientMethod inner, int samples = 16, doub
     public InputGradientMethod Inner { get; } = inner ?? throw new ArgumentNullException(nameof(inner));
     public override string Name => inner is Saliency ? "smoothgrad" : $"smoothgrad:{inner.Name}";
     public override string Paper => "Smilkov et al. 2017, SmoothGrad: removing noise by adding noise";
+    /// <summary>The clean pass and one per noisy copy.</summary>
+    public override MethodCost Cost => CostOf(samples + 1);
 
     public override ExplanationSet Run(ExplainRun run)
     {

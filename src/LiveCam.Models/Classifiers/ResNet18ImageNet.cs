@@ -18,7 +18,7 @@ public static class ResNet18ImageNet
     const int Size = 224;
 
     public static ModelDescriptor Descriptor { get; } = new("resnet18-imagenet",
-        "ResNet-18 trained on ImageNet, up to its 512 pooled features (no classifier head; ML.NET's featurizer, MIT)", Load);
+        "ResNet-18 trained on ImageNet, up to its 512 pooled features (no classifier head; ML.NET's featurizer, MIT)", FeaturesHead.Instance, Load);
 
     static VisionModel Load(string? weights, Device device)
     {
@@ -45,7 +45,7 @@ public static class ResNet18ImageNet
                 Range = Explain.Visualisations.InputRange.PerPixel([.. mean.Select(m => -m)], [.. mean.Select(m => 255 - m)], 3, Size, Size),
                 Denormalise = x => ToImage(x, mean),
             };
-            return new VisionModel(Descriptor.Name, net, device, input, FeaturesHead.Instance, net.DefaultLayer(), "ImageNet (ML.NET ResNet18 featurizer)")
+            return new VisionModel(Descriptor.Name, net, device, input, Descriptor.Head, net.DefaultLayer(), "ImageNet (ML.NET ResNet18 featurizer)")
             {
                 DefaultMethod = "eigencam",
             };

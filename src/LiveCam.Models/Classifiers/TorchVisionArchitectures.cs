@@ -14,7 +14,10 @@ public sealed record TorchVisionArchitecture(string Name, string Family, Func<nn
     public IReadOnlyList<string> TrainingOnly { get; init; } = [];
 
     /// <summary>Its registration: loads PyTorch's checkpoints by their key names.</summary>
-    public ModelDescriptor Descriptor => new(Name, $"TorchVision {Name}, ImageNet's 1,000 classes at {Input.Crop}x{Input.Crop}", Load);
+    public ModelDescriptor Descriptor => new(Name, $"TorchVision {Name}, ImageNet's 1,000 classes at {Input.Crop}x{Input.Crop}", s_head, Load);
+
+    /// <summary>ImageNet's classes without their names (<c>--labels</c> gives them).</summary>
+    static readonly ClassifierHead s_head = new();
 
     VisionModel Load(string? weights, Device device)
     {
@@ -34,7 +37,7 @@ public sealed record TorchVisionArchitecture(string Name, string Family, Func<nn
             net.Dispose();
             throw;
         }
-        return new VisionModel(Name, net, device, Input.Input, new ClassifierHead(), DefaultLayer, description)
+        return new VisionModel(Name, net, device, Input.Input, s_head, DefaultLayer, description)
         {
             FunctionalReluOutputs = TorchVisionArchitectures.FunctionalRelus(net),
         };

@@ -20,6 +20,7 @@ public sealed class RobotHead : IPredictionHead
     RobotHead() { }
 
     public string DefaultTarget => "all";
+    public bool OutputsAreFreeDistances => true;
     public bool OutputsAreClassLogits => false;
 
     static RobotPrediction? Read(IReadOnlyList<float> outputs) => outputs.Count == LongRangePerceptionNet.Outputs ? new RobotPrediction(outputs) : null;

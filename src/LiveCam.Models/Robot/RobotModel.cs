@@ -19,7 +19,7 @@ public static class RobotModel
 
     // The paper's weights by default: on real footage ours miss obstacles they see (MODEL_CARD.md, "Real footage");
     // on the synthetic scene ours are the better (AUC 0.93 against 0.75), so that source takes them.
-    public static ModelDescriptor Descriptor { get; } = new("robot", "the article's long-range perception CNN of the Thymio robot (5 sensors x 65 distances); --weights original (the paper's, the default) or synthetic (LiveCam's, the default on the synthetic scene)", (weights, device) =>
+    public static ModelDescriptor Descriptor { get; } = new("robot", "the article's long-range perception CNN of the Thymio robot (5 sensors x 65 distances); --weights original (the paper's, the default) or synthetic (LiveCam's, the default on the synthetic scene)", RobotHead.Instance, (weights, device) =>
     {
         var path = Resolve(weights ?? "original");
         var net = new LongRangePerceptionNet();

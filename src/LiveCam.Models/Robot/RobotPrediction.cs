@@ -6,7 +6,7 @@ namespace LiveCam.Models.Robot;
 /// </summary>
 public sealed class RobotPrediction
 {
-    public static readonly string[] SensorNames = ["lx", "cl", "cx", "cr", "rx"];
+    public static readonly string[] SensorNames = [.. Thymio.Sensors.Select(s => s.Name)];
 
     /// <summary>The calibrated range: the original evaluation uses distances 0..30 cm.</summary>
     public const int CalibratedDistances = 31;

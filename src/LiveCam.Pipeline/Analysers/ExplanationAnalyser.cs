@@ -263,7 +263,7 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         switch (choice.Side)
         {
             case SideBySide.Methods:
-                method = MethodCatalog.Create(method.Name == "gradcam" ? "eigencam" : "gradcam");
+                method = MethodCatalog.Beside(method);
                 (left, right) = (choice.Method.Name, method.Name);
                 break;
             case SideBySide.Layers:

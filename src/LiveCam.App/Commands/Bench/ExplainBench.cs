@@ -45,10 +45,6 @@ internal static class ExplainBench
         return command;
     }
 
-    /// <summary>Methods of many passes (dozens to a thousand) get a tenth of the runs on ResNet-18.</summary>
-    static bool ManyPasses(string method) =>
-        method is "scorecam" or "ablationcam" or "rise" or "occlusion" or "integrated-gradients" || method.StartsWith("smoothgrad", StringComparison.Ordinal);
-
     static void Bench(string name, VisionModel vision, Target target, int runs, IReadOnlyList<string> methods, TextWriter output)
     {
         var model = vision.Network;
@@ -85,7 +81,8 @@ internal static class ExplainBench
         foreach (var methodName in methods)
         {
             var method = MethodCatalog.Create(methodName);
-            int r = ManyPasses(methodName) && name.StartsWith("resnet", StringComparison.Ordinal) ? Math.Max(3, runs / 10) : runs;
+            // Methods of many passes (dozens to a thousand) get a tenth of the runs on ResNet-18.
+            int r = method.Cost >= MethodCost.Dozens && name.StartsWith("resnet", StringComparison.Ordinal) ? Math.Max(3, runs / 10) : runs;
             try
             {
                 var (t, f) = Time(r, Forward, () => explainer.Explain(input, method, target, layer));

@@ -46,11 +46,15 @@ internal static class RenderBench
         return command;
     }
 
+    /// <summary>How the robot model's outputs are drawn, as its registration says.</summary>
+    static Models.IPredictionHead RobotHead => Models.ModelCatalog.Find("robot").Head;
+
     /// <summary>A picture as the live view draws it: heatmap, four HUD lines, the robot's bars.</summary>
     static Analysis SampleAnalysis()
     {
-        var outputs = new float[Models.Robot.LongRangePerceptionNet.Outputs];
-        for (int d = 0; d < 65; d++) outputs[d * 5 + d % 5] = 0.8f;
+        const int distances = Models.Robot.LongRangePerceptionNet.Distances, sensors = Models.Robot.LongRangePerceptionNet.Sensors;
+        var outputs = new float[distances * sensors];
+        for (int d = 0; d < distances; d++) outputs[d * sensors + d % sensors] = 0.8f;
         return new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "bench")
         {
             Heatmap = new HeatmapImage(16, 20, Enumerable.Range(0, 320).Select(i => (i % 37) / 36f).ToArray()),
@@ -65,7 +69,7 @@ internal static class RenderBench
         var frames = Enumerable.Range(0, 8).Select(i => new Frame(scene.Render(i * 10), i, MonotonicClock.Now, "synthetic")).ToArray();
         try
         {
-            var composer = new PictureComposer(new PipelineMetrics(), () => "bench", Models.Robot.RobotHead.Instance);
+            var composer = new PictureComposer(new PipelineMetrics(), () => "bench", RobotHead);
             var analysis = SampleAnalysis();
             var view = new ViewOptions();
             Picture PictureOf(long i) => composer.Compose(frames[i % frames.Length], analysis, view);
@@ -115,7 +119,7 @@ internal static class RenderBench
         {
             using var thread = new RenderThread("render-window", TimeSpan.FromMilliseconds(15));
             using var window = new GlWindowSink(new WindowOptions { Title = "LiveCam bench", Width = width, Height = height },
-                thread, new PictureComposer(new PipelineMetrics(), () => "bench", Models.Robot.RobotHead.Instance), () => { });
+                thread, new PictureComposer(new PipelineMetrics(), () => "bench", RobotHead), () => { });
             var analysis = SampleAnalysis();
             var shown = BenchTiming.Measure(n, i => window.Show(frames[i % frames.Length], analysis));
             output.WriteLine(Cli.Format($"window {width}x{height} ({window.Renderer}): frame time {shown.Median:0.00} ms ({shown.P95:0.00}), {1000 / shown.Median:0} fps possible"));

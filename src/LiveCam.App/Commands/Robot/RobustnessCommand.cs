@@ -41,7 +41,7 @@ internal static class RobustnessCommand
             Directory.CreateDirectory(dir);
             // Rendered cases come from the synthetic scene; images of your own are footage.
             using var vision = model.LoadModel(parsed, syntheticScene: parsed.GetValue(images) is null);
-            if (vision.Head is not RobotHead) throw new UsageException("robustness tests the robot model (--model robot)");
+            if (!vision.Head.OutputsAreFreeDistances) throw new UsageException("robustness tests the robot model (--model robot)");
             var cases = parsed.GetValue(images) is { } folder ? FromImages(folder) : Rendered();
             try
             {
@@ -70,14 +70,14 @@ internal static class RobustnessCommand
     {
         var floorColour = new Scalar(160, 165, 160);
         var cubes = new[] { ("floor-coloured cube", SyntheticScene.Scale(floorColour, 0.97)), ("red cube", new Scalar(30, 40, 210)) };
-        using var floor = RobotWorld.RasteriseFloor(640, 480, floorColour, textureSeed: 7);
+        using var floor = FloorWorld.RasteriseFloor(640, 480, floorColour, textureSeed: 7);
         var cases = new List<Case>();
         foreach (var (cube, colour) in cubes)
             foreach (var light in s_lights)
             {
                 var layout = new SceneLayout([new Obstacle(ObstacleShape.Box, 0, 22, 9, 9, colour)], light.Gain, 0, light.Shadow, light.Darkness);
                 var image = new Mat(480, 640, MatType.CV_8UC3);
-                RobotWorld.Render(layout, floor, image);
+                FloorWorld.Render(layout, floor, image);
                 cases.Add(new Case($"{cube}, {light.Name}", image));
             }
         return cases;

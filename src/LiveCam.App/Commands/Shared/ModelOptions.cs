@@ -153,11 +153,7 @@ internal sealed class ModelOptions(string defaultModel)
         if (!File.Exists(path)) throw new UsageException($"cannot read labels '{path}': no such file");
         var labels = ReadLabels(path).Select(l => Core.Printable.Escape(l.Trim())).ToList();
         while (labels.Count > 0 && labels[^1].Length == 0) labels.RemoveAt(labels.Count - 1);
-        long outputs;
-        using (var scope = TorchSharp.torch.NewDisposeScope())
-        using (var state = LiveCam.Explain.Engine.ModelStateGuard.ForInference(model.Network))
-        using (TorchSharp.torch.no_grad())
-            outputs = model.Network.call(model.ExampleInput()).shape[^1];
+        long outputs = model.CountOutputs();
         if (labels.Count != outputs)
             throw new UsageException($"labels '{path}' has {labels.Count} lines but {model.Name} has {outputs} outputs");
         model.UseLabels(labels);

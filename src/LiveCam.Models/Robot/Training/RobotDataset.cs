@@ -40,14 +40,14 @@ public sealed class RobotDataset
         {
             var random = new Random(SampleSeed(seed, i));
             var (layout, floorColour, textureSeed) = RandomLayout(random);
-            using (var floor = RobotWorld.RasteriseFloor(RenderWidth, RenderHeight, floorColour, textureSeed, tile: 15 + random.NextDouble() * 30))
+            using (var floor = FloorWorld.RasteriseFloor(RenderWidth, RenderHeight, floorColour, textureSeed, tile: 15 + random.NextDouble() * 30))
             using (var frame = new Mat(RenderHeight, RenderWidth, MatType.CV_8UC3))
             {
-                RobotWorld.Render(layout, floor, frame);
+                FloorWorld.Render(layout, floor, frame);
                 using var small = RobotPreprocessing.Resize(frame);
                 Marshal.Copy(small.Data, images, i * Pixels, Pixels);
             }
-            RobotWorld.Labels(layout).CopyTo(labels, i * LongRangePerceptionNet.Outputs);
+            Thymio.Labels(layout).CopyTo(labels, i * LongRangePerceptionNet.Outputs);
             int n = Interlocked.Increment(ref done);
             if (n % 500 == 0) progress?.Invoke(n);
         });

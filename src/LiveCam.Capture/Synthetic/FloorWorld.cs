@@ -5,30 +5,22 @@ namespace LiveCam.Capture.Synthetic;
 
 public enum ObstacleShape { Box, Cylinder }
 
-/// <summary>An obstacle on the floor; x to the right and z ahead of the robot's front, in centimetres.</summary>
+/// <summary>An obstacle on the floor; x to the right and z ahead of the camera (a robot's front), in centimetres.</summary>
 public sealed record Obstacle(ObstacleShape Shape, double X, double Z, double Size, double Height, Scalar Colour);
 
-/// <summary>Everything that decides one image of the world (and its labels).</summary>
+/// <summary>Everything that decides one image of the world (and what a robot's sensors would see in it).</summary>
 /// <param name="ShadowDirection">Where shadows fall, per cm of obstacle height (z &lt; 0: towards the camera).</param>
 public sealed record SceneLayout(IReadOnlyList<Obstacle> Obstacles, double Gain, double Warm, (double X, double Z) ShadowDirection, double ShadowDarkness);
 
 /// <summary>
-/// The simulated robot's world: a pinhole camera at the robot's front, 9 cm above a textured floor, looking
-/// down so the floor fills the view (as on the Thymio), obstacles with shadows; and the proximity-sensor
-/// labels of the long-range perception task, by geometry.
+/// The synthetic scene's world: a textured floor, obstacles with shadows, and the camera every synthetic image is seen
+/// through, a pinhole 9 cm above the floor looking down so the floor fills the view (as a small robot's camera does).
+/// What a robot's sensors would see of it is the robot's own business (LiveCam.Models' Robot.Thymio).
 /// </summary>
-public static class RobotWorld
+public static class FloorWorld
 {
     public const double CameraHeight = 9;
     const double FocalFraction = 0.62, HorizonFraction = -0.12;
-
-    // The Thymio's five front sensors, left to right (lx, cl, cx, cr, rx): position on the front arc and direction.
-    static readonly (double X, double Z, double AngleDegrees)[] s_sensors =
-        [(-5.5, -1.6, -40), (-2.9, -0.5, -20), (0, 0, 0), (2.9, -0.5, 20), (5.5, -1.6, 40)];
-    public const double SensorRange = 11;
-    public const int Distances = 65, Sensors = 5;
-    /// <summary>The robot's half width and length behind its front, for "would it have hit something".</summary>
-    const double RobotHalfWidth = 5.5, RobotLength = 11;
 
     public static double Focal(int width) => FocalFraction * width;
     public static double Horizon(int height) => HorizonFraction * height;
@@ -149,50 +141,5 @@ public static class RobotWorld
         if (h < CameraHeight)
             Cv2.FillConvexPoly(image, new[] { p.Project(x - s, h, zf), p.Project(x + s, h, zf), p.Project(x + s, h, zb), p.Project(x - s, h, zb) }, Shade(1.15), LineTypes.AntiAlias);
         Cv2.FillConvexPoly(image, new[] { p.Project(x - s, 0, zf), p.Project(x + s, 0, zf), p.Project(x + s, h, zf), p.Project(x - s, h, zf) }, Shade(0.9), LineTypes.AntiAlias);
-    }
-
-    /// <summary>
-    /// Labels for distances 0..64 and the 5 sensors, index d * 5 + s: 1 when sensor s, after the robot has driven
-    /// d cm straight ahead, sees an obstacle within its range; 0 when it sees none; -1 (unknown) when the robot
-    /// could not be there because it would have hit something first.
-    /// </summary>
-    public static float[] Labels(SceneLayout layout)
-    {
-        ArgumentNullException.ThrowIfNull(layout);
-        var labels = new float[Distances * Sensors];
-        for (int d = 0; d < Distances; d++)
-        {
-            bool blocked = layout.Obstacles.Any(o => Overlaps(o, d));
-            for (int s = 0; s < Sensors; s++)
-                labels[d * Sensors + s] = blocked ? -1 : SensorSees(layout, s, d) ? 1 : 0;
-        }
-        return labels;
-    }
-
-    /// <summary>Whether the robot's body, moved <paramref name="d"/> cm ahead, intersects the obstacle.</summary>
-    static bool Overlaps(Obstacle o, double d)
-    {
-        double half = o.Size / 2;
-        // The footprint as a box (a cylinder's bounding square: the robot is not a precise instrument either).
-        return Math.Abs(o.X) < RobotHalfWidth + half && o.Z + half > d - RobotLength && o.Z - half < d;
-    }
-
-    static bool SensorSees(SceneLayout layout, int sensor, double d)
-    {
-        var (sx, sz, angle) = s_sensors[sensor];
-        double a = angle * Math.PI / 180, dx = Math.Sin(a), dz = Math.Cos(a);
-        for (double t = 0; t <= SensorRange; t += 0.25)
-        {
-            double px = sx + dx * t, pz = d + sz + dz * t;
-            foreach (var o in layout.Obstacles)
-            {
-                double half = o.Size / 2;
-                bool inside = o.Shape == ObstacleShape.Cylinder
-                    ? (px - o.X) * (px - o.X) + (pz - o.Z) * (pz - o.Z) <= half * half
-                    : Math.Abs(px - o.X) <= half && Math.Abs(pz - o.Z) <= half;
-                if (inside) return true;
-            }
-        }
-        return false;
     }
 }
