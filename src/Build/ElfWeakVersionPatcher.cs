@@ -3,6 +3,7 @@
 // (see LibTorchSharpFix.targets): it requires GLIBCXX_3.4.32 only for a marker symbol it never binds.
 // This file is compiled twice: as an MSBuild inline task, and into the build tests (LIVECAM_BUILD_TESTS).
 #pragma warning disable IDE0161 // one file holds the task (global namespace) and the logic
+#pragma warning disable IDE0005 // the inline task compiles without implicit usings: these are needed there
 using System;
 using System.IO;
 using System.Text;

@@ -8,7 +8,6 @@ using LiveCam.App.Commands.Robot;
 using LiveCam.App.Commands.Run;
 using LiveCam.App.Commands.Teach;
 using LiveCam.Capture;
-using LiveCam.Pipeline;
 using LiveCam.Pipeline.Sinks;
 
 namespace LiveCam.App;

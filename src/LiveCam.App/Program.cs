@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace LiveCam.App;
 
 public static class Program

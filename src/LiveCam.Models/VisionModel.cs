@@ -1,7 +1,6 @@
 using LiveCam.Explain;
 using LiveCam.Explain.Visualisations;
 using OpenCvSharp;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LiveCam.Models;

@@ -1,5 +1,4 @@
 using LiveCam.Models.Weights;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LiveCam.Models;

@@ -1,7 +1,6 @@
 using LiveCam.Core;
 using LiveCam.Drawing;
 using LiveCam.Rendering.Gl;
-using OpenCvSharp;
 using Silk.NET.OpenGL;
 
 namespace LiveCam.Rendering;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
-using LiveCam.Drawing;
 
 namespace LiveCam.Rendering;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
-using OpenCvSharp;
 
 namespace LiveCam.Capture.Tests;
 

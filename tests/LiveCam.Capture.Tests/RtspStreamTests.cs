@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
-using LiveCam.Core;
 
 namespace LiveCam.Capture.Tests;
 

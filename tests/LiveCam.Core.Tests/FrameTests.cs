@@ -1,4 +1,3 @@
-using LiveCam.Core;
 using OpenCvSharp;
 
 namespace LiveCam.Core.Tests;

@@ -1,5 +1,3 @@
-using LiveCam.Core;
-
 namespace LiveCam.Core.Tests;
 
 public class PrintableTests

@@ -1,7 +1,6 @@
 using LiveCam.Explain.Layers;
 using LiveCam.Explain.Methods;
 using LiveCam.Explain.Targets;
-using TorchSharp;
 using static TorchSharp.torch;
 using static LiveCam.Explain.Tests.TestModels;
 

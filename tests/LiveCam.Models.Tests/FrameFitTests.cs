@@ -1,4 +1,3 @@
-using LiveCam.Models.Classifiers;
 using LiveCam.Models.Onnx;
 using OpenCvSharp;
 using static TorchSharp.torch;

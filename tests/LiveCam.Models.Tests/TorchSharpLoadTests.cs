@@ -1,4 +1,3 @@
-using LiveCam.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using LiveCam.Capture.Synthetic;
 using LiveCam.Core;
-using LiveCam.Explain;
 using LiveCam.Explain.Layers;
 using LiveCam.Explain.Methods;
 using LiveCam.Explain.Targets;

@@ -1,5 +1,4 @@
 using LiveCam.Explain.Engine;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LiveCam.Explain.Layers;

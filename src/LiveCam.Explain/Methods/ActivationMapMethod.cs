@@ -1,7 +1,6 @@
 using LiveCam.Explain.Engine;
 using LiveCam.Explain.Layers;
 using LiveCam.Explain.Targets;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LiveCam.Explain.Methods;

@@ -1,6 +1,5 @@
 using LiveCam.Explain.Engine;
 using LiveCam.Explain.Targets;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LiveCam.Explain.Visualisations;

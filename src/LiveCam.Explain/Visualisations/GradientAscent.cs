@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using LiveCam.Explain.Engine;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LiveCam.Explain.Visualisations;

@@ -2,7 +2,6 @@ using LiveCam.Core;
 using System.Diagnostics;
 using LiveCam.Explain.Engine;
 using OpenCvSharp;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LiveCam.Models.Teach;

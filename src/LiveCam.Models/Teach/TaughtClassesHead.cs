@@ -1,4 +1,3 @@
-using System.Globalization;
 using LiveCam.Drawing;
 using LiveCam.Explain.Targets;
 using LiveCam.Models.Classifiers;

@@ -1,5 +1,4 @@
 using LiveCam.Explain.Layers;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LiveCam.Models.Teach;

@@ -5,7 +5,6 @@ using LiveCam.Explain.Layers;
 using LiveCam.Explain.Methods;
 using LiveCam.Explain.Targets;
 using LiveCam.Models;
-using LiveCam.Models.Robot;
 using static TorchSharp.torch;
 
 namespace LiveCam.Pipeline.Analysers;

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Silk.NET.OpenGL;
-using LiveCam.Drawing;
 
 namespace LiveCam.Rendering.Contexts;
 

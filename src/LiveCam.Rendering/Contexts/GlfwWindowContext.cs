@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Silk.NET.OpenGL;
-using LiveCam.Drawing;
 
 namespace LiveCam.Rendering.Contexts;
 

@@ -1,5 +1,4 @@
 using Silk.NET.OpenGL;
-using LiveCam.Drawing;
 
 namespace LiveCam.Rendering.Contexts;
 

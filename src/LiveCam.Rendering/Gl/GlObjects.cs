@@ -1,7 +1,5 @@
-using System.Runtime.InteropServices;
 using OpenCvSharp;
 using Silk.NET.OpenGL;
-using LiveCam.Drawing;
 
 namespace LiveCam.Rendering.Gl;
 

@@ -1,13 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using LiveCam.Core;
-using LiveCam.Explain;
 using LiveCam.Explain.Layers;
 using LiveCam.Explain.Methods;
 using LiveCam.Explain.Targets;
 using LiveCam.Models;
-using LiveCam.Models.Robot;
-using TorchSharp;
 using static TorchSharp.torch;
 using LiveCam.App.Commands.Shared;
 

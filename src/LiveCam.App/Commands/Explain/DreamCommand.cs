@@ -3,7 +3,6 @@ using System.Diagnostics;
 using LiveCam.Explain.Layers;
 using LiveCam.Explain.Targets;
 using LiveCam.Explain.Visualisations;
-using LiveCam.Models;
 using OpenCvSharp;
 using static TorchSharp.torch;
 using LiveCam.App.Commands.Shared;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using LiveCam.Explain;
 using static TorchSharp.torch;
 using LiveCam.App.Commands.Shared;
 

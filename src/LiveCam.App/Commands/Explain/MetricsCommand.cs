@@ -8,7 +8,6 @@ using LiveCam.Explain.Layers;
 using LiveCam.Explain.Methods;
 using LiveCam.Explain.Metrics;
 using LiveCam.Explain.Targets;
-using LiveCam.Models;
 using OpenCvSharp;
 using static TorchSharp.torch;
 using LiveCam.App.Commands.Shared;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Reactive.Concurrency;
 using LiveCam.Core;
 using LiveCam.Drawing;
 using LiveCam.Models;

@@ -1,7 +1,6 @@
 using LiveCam.Core;
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using LiveCam.Models;
 using LiveCam.Models.Robot;
 using LiveCam.Models.Robot.Training;

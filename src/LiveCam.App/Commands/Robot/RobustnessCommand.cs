@@ -1,9 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
 using LiveCam.Capture;
 using LiveCam.Capture.Synthetic;
 using LiveCam.Core;
-using LiveCam.Explain;
 using LiveCam.Explain.Layers;
 using LiveCam.Explain.Methods;
 using LiveCam.Explain.Targets;

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reactive.Concurrency;
 using LiveCam.Capture;
-using LiveCam.Models;
 using LiveCam.Models.Teach;
 using OpenCvSharp;
 using LiveCam.App.Commands.Run;

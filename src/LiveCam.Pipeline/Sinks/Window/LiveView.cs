@@ -1,7 +1,6 @@
 using System.Globalization;
 using LiveCam.Core;
 using LiveCam.Pipeline.Analysers;
-using LiveCam.Rendering;
 using LiveCam.Drawing;
 using OpenCvSharp;
 
