@@ -68,7 +68,8 @@ public sealed class CommandsTests : IDisposable
         Assert.Empty(bad.Keys.Except(commands.Select(c => string.Join(' ', c.Path))));
     }
 
-    /// <summary>The commands that do something (a group such as <c>bench</c> only holds others), with their path.</summary>
+    /// <summary>The commands that do something (a group such as <c>bench</c> only holds others), with their
+    /// path.</summary>
     static IEnumerable<(string[] Path, Command Command)> Runnable(Command parent, string[] path)
     {
         foreach (var command in parent.Subcommands)

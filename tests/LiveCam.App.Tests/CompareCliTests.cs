@@ -35,7 +35,8 @@ public sealed partial class CompareCliTests : IDisposable
     static Rect Cell((int Rows, int Columns, int CellWidth, int CellHeight, int Left, int Top) g, int row, int column) =>
         new(g.Left + Gap + column * (g.CellWidth + Gap), g.Top + Gap + row * (g.CellHeight + Gap), g.CellWidth, g.CellHeight);
 
-    /// <summary>How many columns of <paramref name="band"/> have a pixel that is not the grid's background: how wide its text is.</summary>
+    /// <summary>How many columns of <paramref name="band"/> have a pixel that is not the grid's background: how wide
+    /// its text is.</summary>
     static int InkWidth(Mat grid, Rect band)
     {
         int n = 0;

@@ -53,7 +53,8 @@ public sealed class DoctorTests : IDisposable
     }
 
     /// <summary>Issue 21, point 9: where NNPACK cannot start, libtorch 2.10 logs so at every convolution oneDNN does
-    /// not take. The repro first (the line at least once a frame), then the same run with NNPACK off says nothing.</summary>
+    /// not take. The repro first (the line at least once a frame), then the same run with NNPACK off says
+    /// nothing.</summary>
     [SkippableFact]
     public void Where_NNPACK_cannot_start_a_run_writes_no_libtorch_lines()
     {

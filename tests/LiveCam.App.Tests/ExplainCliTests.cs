@@ -107,7 +107,8 @@ public sealed class ExplainCliTests : IDisposable
         Skip.If(stdout.Contains("drawn on the CPU", StringComparison.Ordinal), "no headless OpenGL here");
         Assert.Contains("drawn by OpenGL", stdout, StringComparison.Ordinal);
         using var written = Cv2.ImRead(png);
-        // The top-labels inset sits bottom-right; class 3 is not among an untrained net's top five, so nothing is outlined...
+        // The top-labels inset sits bottom-right; class 3 is not among an untrained net's top five, so nothing is
+        // outlined...
         Assert.Equal(0, CountOutline(written));
         // ...but the top class is, when it is the one explained.
         var (code2, _, stderr2) = Invoke("explain", "--model", "resnet18", "--labels", labels, "--image", Image(), "--target", "top", "--out", png);

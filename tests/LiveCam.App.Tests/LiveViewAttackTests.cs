@@ -19,7 +19,8 @@ public sealed class LiveViewAttackTests(ServedRunFixture fixture, ITestOutputHel
 
     ServedRun Run => fixture.Run;
 
-    /// <summary>One raw HTTP/1.1 exchange; the status and the body (chunked bodies joined), the headers lower-cased.</summary>
+    /// <summary>One raw HTTP/1.1 exchange; the status and the body (chunked bodies joined), the headers
+    /// lower-cased.</summary>
     async Task<(int Status, Dictionary<string, string> Headers, string Body)> Raw(string method, string path, string? host = null,
         IEnumerable<(string, string)>? headers = null, string? body = null, long? declaredLength = null)
     {

@@ -8,7 +8,8 @@ using OpenCvSharp;
 namespace LiveCam.App.Tests;
 
 /// <summary>Pictures have one owner: what a method returns is the caller's, and nothing it made on the way is left
-/// for the finaliser. Leaked Mats are kept alive by running without garbage collection, so they show as resident memory.</summary>
+/// for the finaliser. Leaked Mats are kept alive by running without garbage collection, so they show as resident
+/// memory.</summary>
 public sealed class PictureOwnershipTests
 {
     static long ResidentBytes() =>

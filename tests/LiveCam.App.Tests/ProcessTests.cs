@@ -307,7 +307,8 @@ public sealed class ProcessTests : IDisposable
         Assert.True(lines >= logged, $"{lines} whole log lines kept, {logged} had been written before the disk filled");
     }
 
-    /// <summary>A small disk of its own (a tmpfs), unmounted when disposed; the test is skipped where none can be made.</summary>
+    /// <summary>A small disk of its own (a tmpfs), unmounted when disposed; the test is skipped where none can be
+    /// made.</summary>
     sealed class Tmpfs : IDisposable
     {
         public string Folder { get; }

@@ -80,7 +80,8 @@ public sealed class WebViewTests(ServedRunFixture fixture) : IClassFixture<Serve
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
-    /// <summary>Reads JPEG pictures from an MJPEG response until <paramref name="count"/> (or the time is up).</summary>
+    /// <summary>Reads JPEG pictures from an MJPEG response until <paramref name="count"/> (or the time is
+    /// up).</summary>
     static async Task<List<byte[]>> ReadPictures(HttpResponseMessage response, int count, TimeSpan within)
     {
         using var cancel = new CancellationTokenSource(within);
