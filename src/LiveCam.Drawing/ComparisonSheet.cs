@@ -2,20 +2,22 @@ using OpenCvSharp;
 
 namespace LiveCam.Drawing;
 
-/// <summary>One list of a comparison (models, images, methods, layers, targets): each entry's label, a line or more.</summary>
-/// <param name="Given">The user named it: a single entry then goes into the title (a default is left to the cells' HUD).</param>
+/// <summary>One list of a comparison (models, images, methods, layers, targets): each entry's label, a line or
+/// more.</summary>
+/// <param name="Given">The user named it: a single entry then goes into the title (a default is left to the cells'
+/// HUD).</param>
 public sealed record ComparisonAxis(string Name, IReadOnlyList<IReadOnlyList<string>> Labels, bool Given = true)
 {
     public int Count => Labels.Count;
 }
 
 /// <summary>
-/// A comparison sheet (<c>livecam compare</c>): where its cells and labels go, and the sheet drawn. Of the axes (in their
-/// order), those with more than one entry vary: the last of them runs along the columns, the others, crossed in order,
-/// down the rows (one row when only one varies); <c>transpose</c> swaps the two. A band on the left labels the rows, one
-/// on top the columns (under a title line that names the single-entry axes). Cells are all one size, <see cref="Gap"/>
-/// pixels apart and from the bands. The cells are pictures the composer described and a back end drew; the labels are
-/// quads in the pictures' own font, rasterised as the CPU back end rasterises the HUD.
+/// A comparison sheet (<c>livecam compare</c>): where its cells and labels go, and the sheet drawn. Of the axes (in
+/// their order), those with more than one entry vary: the last of them runs along the columns, the others, crossed in
+/// order, down the rows (one row when only one varies); <c>transpose</c> swaps the two. A band on the left labels the
+/// rows, one on top the columns (under a title line that names the single-entry axes). Cells are all one size,
+/// <see cref="Gap"/> pixels apart and from the bands. The cells are pictures the composer described and a back end
+/// drew; the labels are quads in the pictures' own font, rasterised as the CPU back end rasterises the HUD.
 /// </summary>
 public sealed class ComparisonSheet
 {
@@ -34,7 +36,8 @@ public sealed class ComparisonSheet
         _axes = axes ?? throw new ArgumentNullException(nameof(axes));
         (CellWidth, CellHeight) = (cellWidth, cellHeight);
         var varying = Enumerable.Range(0, axes.Count).Where(a => axes[a].Count > 1).ToList();
-        IReadOnlyList<int> rows = varying.Take(Math.Max(0, varying.Count - 1)).ToList(), columns = varying.Count > 0 ? [varying[^1]] : [];
+        IReadOnlyList<int> rows = varying.Take(Math.Max(0, varying.Count - 1)).ToList(),
+            columns = varying.Count > 0 ? [varying[^1]] : [];
         (RowAxes, ColumnAxes) = transpose ? (columns, rows) : (rows, columns);
         Rows = RowAxes.Aggregate(1, (n, a) => n * axes[a].Count);
         Columns = ColumnAxes.Aggregate(1, (n, a) => n * axes[a].Count);
@@ -50,9 +53,12 @@ public sealed class ComparisonSheet
         float lineHeight = _font.LineHeight(_scale);
         float widest = _rowLabels.SelectMany(l => l).Select(t => _font.TextWidth(t, _scale)).DefaultIfEmpty(0).Max();
         Left = RowAxes.Count == 0 ? 0 : (int)MathF.Ceiling(Math.Min(widest, cellWidth) + 2 * _pad);
-        int titleLines = _title.Length > 0 ? 1 : 0, columnLines = _columnLabels.Select(l => l.Count).DefaultIfEmpty(0).Max();
+        int titleLines = _title.Length > 0 ? 1 : 0,
+            columnLines = _columnLabels.Select(l => l.Count).DefaultIfEmpty(0).Max();
         _titleGap = titleLines > 0 && columnLines > 0 ? MathF.Round(0.4f * lineHeight) : 0;
-        Top = titleLines + columnLines == 0 ? 0 : (int)MathF.Ceiling((titleLines + columnLines) * lineHeight + _titleGap + 2 * _pad);
+        Top = titleLines + columnLines == 0
+            ? 0
+            : (int)MathF.Ceiling((titleLines + columnLines) * lineHeight + _titleGap + 2 * _pad);
         Width = Left + Gap + Columns * (CellWidth + Gap);
         Height = Top + Gap + Rows * (CellHeight + Gap);
     }
@@ -79,10 +85,11 @@ public sealed class ComparisonSheet
         return entries;
     }
 
-    public Rect CellRect(int row, int column) => new(Left + Gap + column * (CellWidth + Gap), Top + Gap + row * (CellHeight + Gap), CellWidth, CellHeight);
+    public Rect CellRect(int row, int column) =>
+        new(Left + Gap + column * (CellWidth + Gap), Top + Gap + row * (CellHeight + Gap), CellWidth, CellHeight);
 
-    /// <summary>The sheet, a new picture owned by the caller: each cell's picture from <paramref name="cellAt"/> (given each
-    /// axis's entry; borrowed, cell-sized), the labels drawn with the pictures' own font.</summary>
+    /// <summary>The sheet, a new picture owned by the caller: each cell's picture from <paramref name="cellAt"/> (given
+    /// each axis's entry; borrowed, cell-sized), the labels drawn with the pictures' own font.</summary>
     public Mat Draw(Func<int[], Mat> cellAt)
     {
         ArgumentNullException.ThrowIfNull(cellAt);
@@ -108,7 +115,8 @@ public sealed class ComparisonSheet
                 for (int i = 0; i < _columnLabels[c].Count; i++)
                 {
                     var text = HudLine.Shorten(_font, _columnLabels[c][i], _scale, CellWidth - 2 * _pad);
-                    quads.Text(text, cell.X + (CellWidth - _font.TextWidth(text, _scale)) / 2, y0 + i * lineHeight, _scale, Rgba.White);
+                    quads.Text(text, cell.X + (CellWidth - _font.TextWidth(text, _scale)) / 2, y0 + i * lineHeight,
+                        _scale, Rgba.White);
                 }
             }
             for (int r = 0; r < Rows; r++)
@@ -117,7 +125,8 @@ public sealed class ComparisonSheet
                 var lines = _rowLabels[r];
                 float y = cell.Y + (CellHeight - lines.Count * lineHeight) / 2;
                 for (int i = 0; i < lines.Count; i++)
-                    quads.Text(HudLine.Shorten(_font, lines[i], _scale, Left - 2 * _pad), _pad, y + i * lineHeight, _scale, Rgba.White);
+                    quads.Text(HudLine.Shorten(_font, lines[i], _scale, Left - 2 * _pad), _pad, y + i * lineHeight,
+                        _scale, Rgba.White);
             }
             QuadRasteriser.Draw(quads, grid);
             return grid;
@@ -129,16 +138,16 @@ public sealed class ComparisonSheet
         }
     }
 
-    /// <summary>Where a picture of <paramref name="size"/> goes in <paramref name="cell"/>: centred (an image fitted to the
-    /// cell keeps its shape, so it may leave bars).</summary>
+    /// <summary>Where a picture of <paramref name="size"/> goes in <paramref name="cell"/>: centred (an image fitted to
+    /// the cell keeps its shape, so it may leave bars).</summary>
     public static Rect Centred(Mat cell, Size size)
     {
         ArgumentNullException.ThrowIfNull(cell);
         return new Rect((cell.Width - size.Width) / 2, (cell.Height - size.Height) / 2, size.Width, size.Height);
     }
 
-    /// <summary>A cell whose explanation could not be made: <paramref name="image"/> (borrowed) dimmed in its place, the
-    /// reason over the middle.</summary>
+    /// <summary>A cell whose explanation could not be made: <paramref name="image"/> (borrowed) dimmed in its place,
+    /// the reason over the middle.</summary>
     public static void Unavailable(Mat cell, Mat image, string reason)
     {
         ArgumentNullException.ThrowIfNull(cell);

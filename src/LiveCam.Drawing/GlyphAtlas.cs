@@ -16,7 +16,8 @@ public sealed class GlyphAtlas
 
     static readonly Lazy<GlyphAtlas> s_shared = new(() => new GlyphAtlas());
 
-    readonly (float U0, float V0, float U1, float V1, int Advance)[] _glyphs = new (float, float, float, float, int)[LastChar - FirstChar + 1];
+    readonly (float U0, float V0, float U1, float V1, int Advance)[] _glyphs =
+        new (float, float, float, float, int)[LastChar - FirstChar + 1];
     readonly int _cellWidth;
 
     public static GlyphAtlas Shared => s_shared.Value;
@@ -42,8 +43,10 @@ public sealed class GlyphAtlas
             int i = c - FirstChar, x = i % Columns * _cellWidth, y = i / Columns * CellHeight;
             var text = ((char)c).ToString();
             int advance = Cv2.GetTextSize(text, HersheyFonts.HersheySimplex, RasterScale, 1, out _).Width;
-            Cv2.PutText(atlas, text, new Point(x, y + size.Height + 2), HersheyFonts.HersheySimplex, RasterScale, Scalar.All(255), 1, LineTypes.AntiAlias);
-            _glyphs[i] = (x / (float)atlas.Width, y / (float)atlas.Height, (x + _cellWidth) / (float)atlas.Width, (y + CellHeight) / (float)atlas.Height, advance);
+            Cv2.PutText(atlas, text, new Point(x, y + size.Height + 2), HersheyFonts.HersheySimplex, RasterScale,
+                Scalar.All(255), 1, LineTypes.AntiAlias);
+            _glyphs[i] = (x / (float)atlas.Width, y / (float)atlas.Height,
+                (x + _cellWidth) / (float)atlas.Width, (y + CellHeight) / (float)atlas.Height, advance);
         }
         int whiteY = (rows - 1) * CellHeight;
         Cv2.Rectangle(atlas, new Rect(0, whiteY, 4, 4), Scalar.All(255), -1);
@@ -76,7 +79,8 @@ public sealed class GlyphAtlas
             if (c is >= (char)(FirstChar + 1) and <= (char)LastChar)
             {
                 var g = _glyphs[c - FirstChar];
-                quads.Add(new Quad(x, y, x + _cellWidth * scale, y + CellHeight * scale, g.U0, g.V0, g.U1, g.V1, colour));
+                quads.Add(new Quad(x, y, x + _cellWidth * scale, y + CellHeight * scale,
+                    g.U0, g.V0, g.U1, g.V1, colour));
             }
             x += Advance(c) * scale;
         }

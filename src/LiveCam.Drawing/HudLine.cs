@@ -1,12 +1,13 @@
 namespace LiveCam.Drawing;
 
-/// <summary>A part of a HUD line; <paramref name="Drop"/> 0 is always kept, higher ones go first when the line is too wide.</summary>
+/// <summary>A part of a HUD line; <paramref name="Drop"/> 0 is always kept, higher ones go first when the line is too
+/// wide.</summary>
 public readonly record struct HudSegment(string Text, int Drop = 0);
 
 /// <summary>
-/// One line of the HUD: its segments one after the other (each carries its own spacing). A line wider than the picture is abbreviated, not cut: the
-/// least important segments go first, then the line is shortened with "..". <paramref name="Rank"/> orders lines by
-/// importance (0 first) when the picture is too small for all of them.
+/// One line of the HUD: its segments one after the other (each carries its own spacing). A line wider than the picture
+/// is abbreviated, not cut: the least important segments go first, then the line is shortened with "..".
+/// <paramref name="Rank"/> orders lines by importance (0 first) when the picture is too small for all of them.
 /// </summary>
 public sealed record HudLine(IReadOnlyList<HudSegment> Segments, int Rank = 0)
 {

@@ -18,7 +18,8 @@ public static partial class HudText
 
     /// <param name="numbers">The pipeline's rates and counts when the picture is composed.</param>
     /// <param name="head">How the model's outputs are shown; null when nothing is predicted.</param>
-    public static List<HudLine> Lines(Frame frame, Analysis? analysis, HudNumbers numbers, string analyser, IPredictionDrawing? head)
+    public static List<HudLine> Lines(
+        Frame frame, Analysis? analysis, HudNumbers numbers, string analyser, IPredictionDrawing? head)
     {
         ArgumentNullException.ThrowIfNull(frame);
         ArgumentNullException.ThrowIfNull(numbers);
@@ -30,24 +31,38 @@ public static partial class HudText
                 new HudSegment(string.Create(c, $"#{frame.Sequence}"), 2),
                 new HudSegment(string.Create(c, $"display {numbers.DisplayFps:0.0} fps")),
                 new HudSegment(string.Create(c, $"analysis {numbers.AnalysisFps:0.0} fps"), 1)),
-            analysis?.Description is { } description ? FromDescription(description) : new HudLine(analysis is null ? $"{analyser}: waiting" : analyser, Explanation),
+            analysis?.Description is { } description
+                ? FromDescription(description)
+                : new HudLine(analysis is null ? $"{analyser}: waiting" : analyser, Explanation),
         };
         if (analysis?.Problem is { } problem)
-            lines[1] = lines[1] with { Segments = [new HudSegment(problem + HudLine.Separator), .. lines[1].Segments.Select(s => s with { Drop = Math.Max(s.Drop, 1) })] };
-        // A slow method (Score-CAM, RISE, occlusion) leaves the overlay behind the video, which keeps its full rate: its
-        // age then belongs with what it explains, where it is the last thing to go.
+            lines[1] = lines[1] with
+            {
+                Segments = [new HudSegment(problem + HudLine.Separator),
+                    .. lines[1].Segments.Select(s => s with { Drop = Math.Max(s.Drop, 1) })]
+            };
+        // A slow method (Score-CAM, RISE, occlusion) leaves the overlay behind the video, which keeps its full rate:
+        // its age then belongs with what it explains, where it is the last thing to go.
         if (analysis is not null && frame.CaptureTime - analysis.FrameCaptureTime is var age && age >= StaleOverlay)
-            lines[1] = lines[1] with { Segments = [.. lines[1].Segments, new HudSegment(string.Create(c, $"{HudLine.Separator}overlay {age.TotalSeconds:0.0} s old"))] };
-        if (analysis?.Outputs is { Count: > 0 } outputs && head?.Line(outputs, analysis.ExplainedOutput) is { } predictions)
+            lines[1] = lines[1] with
+            {
+                Segments = [.. lines[1].Segments,
+                    new HudSegment(string.Create(c, $"{HudLine.Separator}overlay {age.TotalSeconds:0.0} s old"))]
+            };
+        if (analysis?.Outputs is { Count: > 0 } outputs
+            && head?.Line(outputs, analysis.ExplainedOutput) is { } predictions)
             lines.Add(predictions with { Rank = Predictions });
         var timing = new List<HudSegment>();
         if (analysis is not null)
         {
-            timing.Add(new HudSegment(string.Create(c, $"overlay {frame.Sequence - analysis.FrameSequence} frames old"), 1));
-            timing.Add(new HudSegment(string.Create(c, $"analysis {analysis.Latency.TotalMilliseconds:0} ms after capture"), 2));
+            timing.Add(new HudSegment(
+                string.Create(c, $"overlay {frame.Sequence - analysis.FrameSequence} frames old"), 1));
+            timing.Add(new HudSegment(
+                string.Create(c, $"analysis {analysis.Latency.TotalMilliseconds:0} ms after capture"), 2));
         }
         // The frame being drawn is not on screen yet: the HUD shows the previous frame's capture->screen time.
-        if (!double.IsNaN(numbers.ShownAfterCaptureMs)) timing.Add(new HudSegment(string.Create(c, $"shown {numbers.ShownAfterCaptureMs:0} ms after capture"), 2));
+        if (!double.IsNaN(numbers.ShownAfterCaptureMs))
+            timing.Add(new HudSegment(string.Create(c, $"shown {numbers.ShownAfterCaptureMs:0} ms after capture"), 2));
         timing.Add(new HudSegment(string.Create(c, $"dropped {numbers.DisplayDropped}")));
         lines.Add(Spaced(Timing, [.. timing]));
         return lines;
@@ -57,7 +72,8 @@ public static partial class HudText
     public static HudLine Spaced(int rank, params HudSegment[] segments)
     {
         ArgumentNullException.ThrowIfNull(segments);
-        return new HudLine(segments.Select((s, i) => i == 0 ? s : s with { Text = HudLine.Separator + s.Text }).ToList(), rank);
+        return new HudLine(
+            segments.Select((s, i) => i == 0 ? s : s with { Text = HudLine.Separator + s.Text }).ToList(), rank);
     }
 
     /// <summary>An analyser's description ("gradcam @ encoder.6 (64x8x10), target all outputs"): the parenthesised
@@ -86,16 +102,19 @@ public static partial class HudText
     [GeneratedRegex(@" \([^()]*\)")]
     private static partial Regex Parenthesised();
 
-    /// <summary>A source's name as the HUD shows it: a file's name without its folder, a stream's host and last part.</summary>
+    /// <summary>A source's name as the HUD shows it: a file's name without its folder, a stream's host and last
+    /// part.</summary>
     public static string ShortSourceName(string source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "rtsp" or "rtmp" or "udp" or "tcp")
+        if (Uri.TryCreate(source, UriKind.Absolute, out var uri)
+            && uri.Scheme is "http" or "https" or "rtsp" or "rtmp" or "udp" or "tcp")
         {
             var last = uri.Segments.Length > 1 ? uri.Segments[^1].TrimEnd('/') : "";
             return last.Length == 0 ? uri.Host : $"{uri.Host}/{last}";
         }
-        // A path from this system or another (a Windows path in a log read on Linux): the part after the last separator.
+        // A path from this system or another (a Windows path in a log read on Linux): the part after the last
+        // separator.
         var trimmed = source.TrimEnd('/', '\\');
         int cut = trimmed.LastIndexOfAny(['/', '\\']);
         if (cut >= 0 && cut < trimmed.Length - 1) return trimmed[(cut + 1)..];

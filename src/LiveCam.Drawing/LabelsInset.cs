@@ -25,15 +25,19 @@ public sealed record LabelsInset(IReadOnlyList<LabelRow> Rows) : IInset
     {
         ArgumentNullException.ThrowIfNull(font);
         float text = Rows.Count == 0 ? 0 : Rows.Max(r => font.TextWidth(RowText(r), scale));
-        return (Math.Min(text + 3 * Pad(scale), MaxWidth(targetWidth)), Rows.Count * RowHeight(font, scale) + Pad(scale));
+        return (Math.Min(text + 3 * Pad(scale), MaxWidth(targetWidth)),
+            Rows.Count * RowHeight(font, scale) + Pad(scale));
     }
 
-    /// <summary>The bar of row <paramref name="row"/> in an inset at (x, y) of this width (x, y from the top-left).</summary>
-    public static (float X, float Y, float Width, float Height) Bar(GlyphAtlas font, float x, float y, float width, float scale, int row, float probability)
+    /// <summary>The bar of row <paramref name="row"/> in an inset at (x, y) of this width (x, y from the
+    /// top-left).</summary>
+    public static (float X, float Y, float Width, float Height) Bar(
+        GlyphAtlas font, float x, float y, float width, float scale, int row, float probability)
     {
         ArgumentNullException.ThrowIfNull(font);
         float pad = Pad(scale);
-        return (x + pad, y + pad + row * RowHeight(font, scale) + font.LineHeight(scale), (width - 2 * pad) * Math.Clamp(probability, 0, 1), Math.Max(2, MathF.Round(4 * scale)));
+        return (x + pad, y + pad + row * RowHeight(font, scale) + font.LineHeight(scale),
+            (width - 2 * pad) * Math.Clamp(probability, 0, 1), Math.Max(2, MathF.Round(4 * scale)));
     }
 
     public void Add(QuadList quads, float x, float y, float width, float height, float scale)
@@ -47,11 +51,13 @@ public sealed record LabelsInset(IReadOnlyList<LabelRow> Rows) : IInset
             var row = Rows[i];
             float rowY = y + pad + i * RowHeight(font, scale);
             if (row.Explained) quads.Outline(x + 3, rowY - pad / 2, width - 6, line + pad, outline, ExplainedColour);
-            quads.Text(HudLine.Shorten(font, RowText(row), scale, width - 2 * pad), x + pad, rowY, scale, row.Explained ? ExplainedColour : Rgba.White);
+            quads.Text(HudLine.Shorten(font, RowText(row), scale, width - 2 * pad), x + pad, rowY, scale,
+                row.Explained ? ExplainedColour : Rgba.White);
             var bar = Bar(font, x, y, width, scale, i, row.Probability);
             quads.Rectangle(bar.X, bar.Y, bar.Width, bar.Height, BarColour);
         }
     }
 
-    static string RowText(LabelRow row) => string.Create(CultureInfo.InvariantCulture, $"{row.Probability,5:0.000}  {row.Label}");
+    static string RowText(LabelRow row) =>
+        string.Create(CultureInfo.InvariantCulture, $"{row.Probability,5:0.000}  {row.Label}");
 }

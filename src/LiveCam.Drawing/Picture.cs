@@ -37,8 +37,8 @@ public sealed record Picture
     /// <summary>The help, drawn on an opaque panel over everything else; null hides it.</summary>
     public IReadOnlyList<HelpRow>? Help { get; init; }
 
-    /// <summary>An image drawn in place of the video over <see cref="HeatmapRegion"/> (a DeepDream of the frame), stretched
-    /// to it; null for none. With it no heatmap is drawn.</summary>
+    /// <summary>An image drawn in place of the video over <see cref="HeatmapRegion"/> (a DeepDream of the frame),
+    /// stretched to it; null for none. With it no heatmap is drawn.</summary>
     public BgrImage? Dream { get; init; }
 
     /// <summary>Text size against the usual for this target (a booth's screen read from across the room: 2).</summary>
@@ -52,15 +52,18 @@ public sealed record Picture
     public SidePanel? Side { get; init; }
 }
 
-/// <summary>The right half of a side-by-side picture: its heatmap over the same frame, and what each half shows.</summary>
+/// <summary>The right half of a side-by-side picture: its heatmap over the same frame, and what each half
+/// shows.</summary>
 /// <param name="Heatmap">The right half's explanation; null shows the frame alone there.</param>
 /// <param name="HeatmapRegion">The part of the frame it covers; null = all of it.</param>
 public sealed record SidePanel(HeatmapImage? Heatmap, PixelRect? HeatmapRegion, string LeftLabel, string RightLabel);
 
 /// <summary>Where one copy of the frame is drawn in the target, and the explanation over it.</summary>
-public readonly record struct Panel(float X, float Y, float Width, float Height, HeatmapImage? Heatmap, PixelRect? HeatmapRegion);
+public readonly record struct Panel(
+    float X, float Y, float Width, float Height, HeatmapImage? Heatmap, PixelRect? HeatmapRegion);
 
-/// <summary>Draws <see cref="Picture"/>s at the video's own size. One back end per implementation (OpenGL, CPU).</summary>
+/// <summary>Draws <see cref="Picture"/>s at the video's own size. One back end per implementation (OpenGL,
+/// CPU).</summary>
 public interface IPictureRenderer : IDisposable
 {
     /// <summary>What draws, for the terminal: "OpenGL: llvmpipe ...", "CPU (OpenCV)".</summary>
@@ -74,7 +77,8 @@ public interface IPictureRenderer : IDisposable
 /// <summary>Where the model's predictions are drawn over the picture: sized for the target, drawn as quads.</summary>
 public interface IInset
 {
-    /// <summary>Its size in a target of <paramref name="targetWidth"/> x <paramref name="targetHeight"/> with text at <paramref name="scale"/>.</summary>
+    /// <summary>Its size in a target of <paramref name="targetWidth"/> x <paramref name="targetHeight"/> with text at
+    /// <paramref name="scale"/>.</summary>
     (float Width, float Height) Size(GlyphAtlas font, float scale, int targetWidth, int targetHeight);
 
     /// <summary>Adds its quads inside the area at (x, y) of the size <see cref="Size"/> gave.</summary>

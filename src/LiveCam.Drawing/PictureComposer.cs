@@ -10,14 +10,16 @@ namespace LiveCam.Drawing;
 /// </summary>
 /// <param name="numbers">The pipeline's rates and counts, read once for each picture.</param>
 /// <param name="head">How the model's outputs are shown; null when nothing is predicted.</param>
-public sealed class PictureComposer(IHudNumbersSource numbers, Func<string> describeAnalyser, IPredictionDrawing? head = null)
+public sealed class PictureComposer(
+    IHudNumbersSource numbers, Func<string> describeAnalyser, IPredictionDrawing? head = null)
 {
     readonly IHudNumbersSource _numbers = numbers ?? throw new ArgumentNullException(nameof(numbers));
     readonly Func<string> _describe = describeAnalyser ?? throw new ArgumentNullException(nameof(describeAnalyser));
 
     /// <param name="extraHud">Lines the caller adds to the HUD (the window's state, a notice).</param>
     /// <param name="help">The help panel, when shown.</param>
-    public Picture Compose(Frame frame, Analysis? analysis, ViewOptions view, IEnumerable<HudLine>? extraHud = null, IReadOnlyList<HelpRow>? help = null)
+    public Picture Compose(Frame frame, Analysis? analysis, ViewOptions view, IEnumerable<HudLine>? extraHud = null,
+        IReadOnlyList<HelpRow>? help = null)
     {
         ArgumentNullException.ThrowIfNull(frame);
         ArgumentNullException.ThrowIfNull(view);
@@ -28,16 +30,22 @@ public sealed class PictureComposer(IHudNumbersSource numbers, Func<string> desc
             if (extraHud is not null) hud.AddRange(extraHud);
         }
         var inset = analysis?.Outputs is { Count: > 0 } outputs ? head?.Inset(outputs, analysis.ExplainedOutput) : null;
-        return Still(frame.Pixels, analysis, view, hud, inset, help) with { Caption = view.Legend ? Legend(analysis, view) : null };
+        return Still(frame.Pixels, analysis, view, hud, inset, help) with
+        {
+            Caption = view.Legend ? Legend(analysis, view) : null
+        };
     }
 
-    /// <summary>One plain sentence saying what the colours mean, naming the class the map explains when it is one.</summary>
+    /// <summary>One plain sentence saying what the colours mean, naming the class the map explains when it is
+    /// one.</summary>
     string? Legend(Analysis? analysis, ViewOptions view)
     {
-        if (analysis is { Dream: not null } && view.ShowOverlay) return "Dreaming: the network paints into the picture what this layer looks for.";
+        if (analysis is { Dream: not null } && view.ShowOverlay)
+            return "Dreaming: the network paints into the picture what this layer looks for.";
         if (analysis?.Heatmap is null || !view.ShowOverlay) return null;
         var (high, low) = Colormaps.Words(view.Overlay.Colormap);
-        if (analysis.Side is not null) return $"One picture, two explanations. {Capital(high)}: what counts most; {low}: what is ignored.";
+        if (analysis.Side is not null)
+            return $"One picture, two explanations. {Capital(high)}: what counts most; {low}: what is ignored.";
         var label = analysis.ExplainedOutput is { } k ? head?.Label(k) : null;
         return label is null
             ? $"{Capital(high)} shows where the network looks most; {low}, what it ignores."
@@ -46,9 +54,10 @@ public sealed class PictureComposer(IHudNumbersSource numbers, Func<string> desc
 
     static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 
-    /// <summary>A picture of <paramref name="image"/> with this analysis's heatmap, the given HUD lines and inset (stills:
-    /// <c>explain</c>, PNG sheets).</summary>
-    public static Picture Still(Mat image, Analysis? analysis, ViewOptions view, IReadOnlyList<HudLine>? hud, IInset? inset = null, IReadOnlyList<HelpRow>? help = null)
+    /// <summary>A picture of <paramref name="image"/> with this analysis's heatmap, the given HUD lines and inset
+    /// (stills: <c>explain</c>, PNG sheets).</summary>
+    public static Picture Still(Mat image, Analysis? analysis, ViewOptions view, IReadOnlyList<HudLine>? hud,
+        IInset? inset = null, IReadOnlyList<HelpRow>? help = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(view);
@@ -79,11 +88,14 @@ public interface IFramePainter
     void Paint(Frame frame, Analysis? analysis, Mat into);
 }
 
-/// <summary>The live view's picture through a back end: the composer's description, the view options of the moment.</summary>
+/// <summary>The live view's picture through a back end: the composer's description, the view options of the
+/// moment.</summary>
 /// <param name="renderer">Borrowed: its owner disposes it.</param>
-public sealed class FramePainter(IPictureRenderer renderer, PictureComposer composer, Func<ViewOptions> view) : IFramePainter
+public sealed class FramePainter(IPictureRenderer renderer, PictureComposer composer, Func<ViewOptions> view)
+    : IFramePainter
 {
-    public FramePainter(IPictureRenderer renderer, PictureComposer composer) : this(renderer, composer, static () => s_default) { }
+    public FramePainter(IPictureRenderer renderer, PictureComposer composer)
+        : this(renderer, composer, static () => s_default) { }
 
     static readonly ViewOptions s_default = new();
 

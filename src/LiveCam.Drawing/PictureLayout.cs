@@ -10,7 +10,8 @@ public static class PictureLayout
     /// <summary>The most of the target's height the HUD may cover.</summary>
     public const float HudHeightShare = 0.26f;
 
-    public static readonly Rgba HudBand = new(0, 0, 0, 0.55f), HelpPanel = new(0.07f, 0.08f, 0.1f, 1f), HelpKey = new(1, 0.85f, 0.4f);
+    public static readonly Rgba HudBand = new(0, 0, 0, 0.55f), HelpPanel = new(0.07f, 0.08f, 0.1f, 1f),
+        HelpKey = new(1, 0.85f, 0.4f);
 
     /// <summary>Text scale (1 = the atlas's own size, about 20 px a line) for a target of this size: grows
     /// more slowly than the target, so small frames keep readable text and big ones do not shout.</summary>
@@ -22,8 +23,10 @@ public static class PictureLayout
 
     public static readonly Rgba ModelRegionOutline = new(1, 1, 1, 0.7f);
 
-    /// <summary>Where a frame of this size lands in a target of that size, keeping its aspect ratio (x, y from the top-left).</summary>
-    public static (float X, float Y, float Width, float Height) Letterbox(int frameWidth, int frameHeight, int targetWidth, int targetHeight)
+    /// <summary>Where a frame of this size lands in a target of that size, keeping its aspect ratio (x, y from the
+    /// top-left).</summary>
+    public static (float X, float Y, float Width, float Height) Letterbox(
+        int frameWidth, int frameHeight, int targetWidth, int targetHeight)
     {
         float scale = Math.Min(targetWidth / (float)frameWidth, targetHeight / (float)frameHeight);
         float w = frameWidth * scale, h = frameHeight * scale;
@@ -44,8 +47,10 @@ public static class PictureLayout
         int half = targetWidth / 2;
         var (lx, ly, lw, lh) = Letterbox(fw, fh, half, targetHeight);
         var (rx, ry, rw, rh) = Letterbox(fw, fh, targetWidth - half, targetHeight);
-        return [new Panel(MathF.Round(lx), MathF.Round(ly), MathF.Round(lw), MathF.Round(lh), picture.Heatmap, picture.HeatmapRegion),
-            new Panel(half + MathF.Round(rx), MathF.Round(ry), MathF.Round(rw), MathF.Round(rh), side.Heatmap, side.HeatmapRegion)];
+        return [new Panel(MathF.Round(lx), MathF.Round(ly), MathF.Round(lw), MathF.Round(lh),
+                picture.Heatmap, picture.HeatmapRegion),
+            new Panel(half + MathF.Round(rx), MathF.Round(ry), MathF.Round(rw), MathF.Round(rh),
+                side.Heatmap, side.HeatmapRegion)];
     }
 
     /// <summary>The text scale a picture is drawn with in a target of this size.</summary>
@@ -58,7 +63,8 @@ public static class PictureLayout
     /// <summary>Margin from the target's edges, in pixels.</summary>
     public static float Margin(float scale) => MathF.Round(Math.Max(3, 6 * scale));
 
-    /// <summary>Adds the picture's HUD, inset and help for a target of <paramref name="width"/> x <paramref name="height"/>.</summary>
+    /// <summary>Adds the picture's HUD, inset and help for a target of <paramref name="width"/> x
+    /// <paramref name="height"/>.</summary>
     public static void Build(Picture picture, int width, int height, QuadList quads)
     {
         ArgumentNullException.ThrowIfNull(picture);
@@ -66,7 +72,9 @@ public static class PictureLayout
         float scale = TextScale(picture, width, height), margin = Margin(scale);
         var panels = Panels(picture, width, height);
         foreach (var panel in panels) AddModelRegion(picture, panel, scale, quads);
-        float captionTop = picture.Caption is { Length: > 0 } caption ? AddCaption(caption, width, height, scale, quads) : height;
+        float captionTop = picture.Caption is { Length: > 0 } caption
+            ? AddCaption(caption, width, height, scale, quads)
+            : height;
         if (picture.Side is { } side)
         {
             AddPanelLabel(side.LeftLabel, panels[0], scale, quads);
@@ -75,13 +83,16 @@ public static class PictureLayout
         var hudBand = (Right: 0f, Bottom: 0f);
         if (picture.Hud is { Count: > 0 } hud) hudBand = AddHud(hud, width, height, scale, margin, quads);
         // Above the caption's band, when there is one.
-        if (picture.Inset is { } inset) AddInset(inset, picture.InsetCorner, width, (int)captionTop, margin, scale, hudBand, quads);
-        if (picture.Help is { Count: > 0 } help) AddHelp(help, width, height, Math.Min(scale, TextScale(width, height)), quads);
+        if (picture.Inset is { } inset)
+            AddInset(inset, picture.InsetCorner, width, (int)captionTop, margin, scale, hudBand, quads);
+        if (picture.Help is { Count: > 0 } help)
+            AddHelp(help, width, height, Math.Min(scale, TextScale(width, height)), quads);
     }
 
     public static readonly Rgba CaptionBand = new(0, 0, 0, 0.7f), PanelLabelBand = new(0, 0, 0, 0.6f);
 
-    /// <summary>The caption: one sentence centred in a band along the bottom, its text shrunk to fit the width.</summary>
+    /// <summary>The caption: one sentence centred in a band along the bottom, its text shrunk to fit the
+    /// width.</summary>
     /// <returns>The top of the band.</returns>
     static float AddCaption(string caption, int width, int height, float scale, QuadList quads)
     {
@@ -94,7 +105,8 @@ public static class PictureLayout
         return top;
     }
 
-    /// <summary>What a side-by-side half shows, centred at its top (clear of the caption and the inset at the bottom).</summary>
+    /// <summary>What a side-by-side half shows, centred at its top (clear of the caption and the inset at the
+    /// bottom).</summary>
     static void AddPanelLabel(string label, Panel panel, float scale, QuadList quads)
     {
         if (label.Length == 0) return;
@@ -114,7 +126,8 @@ public static class PictureLayout
     {
         if (panel.HeatmapRegion is not { } r) return;
         int fw = picture.Video.Width, fh = picture.Video.Height;
-        if (r.X <= 0 && r.Y <= 0 && r.X + r.Width >= fw && r.Y + r.Height >= fh) return;  // all of the frame (or more: padded)
+        if (r.X <= 0 && r.Y <= 0 && r.X + r.Width >= fw && r.Y + r.Height >= fh)
+            return;  // all of the frame (or more: padded)
         var (x, y, w, h) = (panel.X, panel.Y, panel.Width, panel.Height);
         float sx = w / fw, sy = h / fh;
         float x0 = x + Math.Max(0, r.X) * sx, y0 = y + Math.Max(0, r.Y) * sy;
@@ -122,7 +135,8 @@ public static class PictureLayout
         quads.Outline(x0, y0, x1 - x0, y1 - y0, Math.Max(1, MathF.Round(scale * 1.5f)), ModelRegionOutline);
     }
 
-    /// <summary>The lines the HUD shows in this target: by rank while they fit its share of the height, in their own order.</summary>
+    /// <summary>The lines the HUD shows in this target: by rank while they fit its share of the height, in their own
+    /// order.</summary>
     public static IReadOnlyList<string> HudText(IReadOnlyList<HudLine> lines, int width, int height, GlyphAtlas font)
     {
         ArgumentNullException.ThrowIfNull(lines);
@@ -131,11 +145,15 @@ public static class PictureLayout
         return FitHud(lines, width, height, scale, margin, font);
     }
 
-    static List<string> FitHud(IReadOnlyList<HudLine> lines, int width, int height, float scale, float margin, GlyphAtlas font)
+    static List<string> FitHud(
+        IReadOnlyList<HudLine> lines, int width, int height, float scale, float margin, GlyphAtlas font)
     {
         float pad = HudPad(scale);
         int room = Math.Max(1, (int)((height * HudHeightShare - margin - 2 * pad) / font.LineHeight(scale)));
-        var shown = lines.Select((line, i) => (line, i)).OrderBy(t => t.line.Rank).ThenBy(t => t.i).Take(room).OrderBy(t => t.i);
+        var shown = lines.Select((line, i) => (line, i))
+            .OrderBy(t => t.line.Rank).ThenBy(t => t.i)
+            .Take(room)
+            .OrderBy(t => t.i);
         float textWidth = width - 2 * margin - 2 * pad;
         return shown.Select(t => t.line.Fit(font, scale, textWidth)).Where(t => t.Length > 0).ToList();
     }
@@ -143,7 +161,8 @@ public static class PictureLayout
     static float HudPad(float scale) => MathF.Round(Math.Max(2, 4 * scale));
 
     /// <returns>The right and bottom edges of the HUD's band.</returns>
-    static (float Right, float Bottom) AddHud(IReadOnlyList<HudLine> lines, int width, int height, float scale, float margin, QuadList quads)
+    static (float Right, float Bottom) AddHud(
+        IReadOnlyList<HudLine> lines, int width, int height, float scale, float margin, QuadList quads)
     {
         var font = quads.Font;
         var text = FitHud(lines, width, height, scale, margin, font);
@@ -151,13 +170,15 @@ public static class PictureLayout
         float pad = HudPad(scale), line = font.LineHeight(scale);
         float bandWidth = text.Max(t => font.TextWidth(t, scale)) + 2 * pad, bandHeight = text.Count * line + 2 * pad;
         quads.Rectangle(margin, margin, bandWidth, bandHeight, HudBand);
-        for (int i = 0; i < text.Count; i++) quads.Text(text[i], margin + pad, margin + pad + i * line, scale, Rgba.White);
+        for (int i = 0; i < text.Count; i++)
+            quads.Text(text[i], margin + pad, margin + pad + i * line, scale, Rgba.White);
         return (margin + bandWidth, margin + bandHeight);
     }
 
     /// <summary>Where an inset of this size lands: its corner, inside the margin; in a top corner, below the HUD's band
     /// (right and bottom edges) when it would cover it.</summary>
-    public static (float X, float Y) InsetOrigin(Corner corner, float insetWidth, float insetHeight, int width, int height, float margin, (float Right, float Bottom) hudBand)
+    public static (float X, float Y) InsetOrigin(Corner corner, float insetWidth, float insetHeight, int width,
+        int height, float margin, (float Right, float Bottom) hudBand)
     {
         float left = margin, right = width - insetWidth - margin, top = margin, bottom = height - insetHeight - margin;
         float belowHud = hudBand.Bottom + margin;
@@ -170,7 +191,8 @@ public static class PictureLayout
         };
     }
 
-    static void AddInset(IInset inset, Corner corner, int width, int height, float margin, float scale, (float Right, float Bottom) hudBand, QuadList quads)
+    static void AddInset(IInset inset, Corner corner, int width, int height, float margin, float scale,
+        (float Right, float Bottom) hudBand, QuadList quads)
     {
         var (w, h) = inset.Size(quads.Font, scale, width, height);
         if (w <= 0 || h <= 0) return;
@@ -194,7 +216,8 @@ public static class PictureLayout
         float s = Math.Max(0.4f, Math.Min(scale, fit));
         float pad = MathF.Round(Math.Max(4, 12 * s)), line = font.LineHeight(s);
         float textWidth = Widths(s, out float column);
-        float panelWidth = Math.Min(width, textWidth + 2 * pad), panelHeight = Math.Min(height, (rows.Count + 1) * line + 2 * pad);
+        float panelWidth = Math.Min(width, textWidth + 2 * pad),
+            panelHeight = Math.Min(height, (rows.Count + 1) * line + 2 * pad);
         float x = MathF.Round((width - panelWidth) / 2), y = MathF.Round((height - panelHeight) / 2);
         quads.Rectangle(x, y, panelWidth, panelHeight, HelpPanel);
         quads.Text(title, x + pad, y + pad, s, HelpKey);

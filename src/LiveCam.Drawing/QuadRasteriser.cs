@@ -6,13 +6,15 @@ namespace LiveCam.Drawing;
 /// pictures made without any back end (the paper-style grid panel).</summary>
 public static class QuadRasteriser
 {
-    /// <summary>Draws the quads in order over <paramref name="canvas"/> (BGR, 8-bit), as the GPU rasterises them: a pixel is
-    /// covered when its centre is inside the quad; the glyph atlas is sampled bilinearly; colour blended by its alpha.</summary>
+    /// <summary>Draws the quads in order over <paramref name="canvas"/> (BGR, 8-bit), as the GPU rasterises them: a
+    /// pixel is covered when its centre is inside the quad; the glyph atlas is sampled bilinearly; colour blended by
+    /// its alpha.</summary>
     public static unsafe void Draw(QuadList quads, Mat canvas)
     {
         ArgumentNullException.ThrowIfNull(quads);
         ArgumentNullException.ThrowIfNull(canvas);
-        if (canvas.Type() != MatType.CV_8UC3) throw new ArgumentException($"expected BGR 8-bit, got {canvas.Type()}", nameof(canvas));
+        if (canvas.Type() != MatType.CV_8UC3)
+            throw new ArgumentException($"expected BGR 8-bit, got {canvas.Type()}", nameof(canvas));
         var font = quads.Font;
         int width = canvas.Width, height = canvas.Height, atlasWidth = font.Width, atlasHeight = font.Height;
         long step = canvas.Step();
@@ -24,8 +26,10 @@ public static class QuadRasteriser
         {
             foreach (var q in quads.Items)
             {
-                int x0 = Math.Max(0, (int)MathF.Ceiling(q.X0 - 0.5f)), x1 = Math.Min(width, (int)MathF.Ceiling(q.X1 - 0.5f));
-                int y0 = Math.Max(0, (int)MathF.Ceiling(q.Y0 - 0.5f)), y1 = Math.Min(height, (int)MathF.Ceiling(q.Y1 - 0.5f));
+                int x0 = Math.Max(0, (int)MathF.Ceiling(q.X0 - 0.5f)),
+                    x1 = Math.Min(width, (int)MathF.Ceiling(q.X1 - 0.5f));
+                int y0 = Math.Max(0, (int)MathF.Ceiling(q.Y0 - 0.5f)),
+                    y1 = Math.Min(height, (int)MathF.Ceiling(q.Y1 - 0.5f));
                 if (x0 >= x1 || y0 >= y1) continue;
                 float r = q.Colour.R * 255, g = q.Colour.G * 255, b = q.Colour.B * 255, alpha = q.Colour.A;
                 if (q.U0 == q.U1 && q.V0 == q.V1)
@@ -36,7 +40,8 @@ public static class QuadRasteriser
                             Blend(p, b, g, r, alpha);
                     continue;
                 }
-                // A glyph: the texel columns each pixel column samples are the same on every row, so they are found once.
+                // A glyph: the texel columns each pixel column samples are the same on every row, so they are found
+                // once.
                 int columns = x1 - x0;
                 float du = (q.U1 - q.U0) / (q.X1 - q.X0), dv = (q.V1 - q.V0) / (q.Y1 - q.Y0);
                 for (int i = 0; i < columns; i++)
@@ -51,11 +56,13 @@ public static class QuadRasteriser
                     float ty = (q.V0 + (y + 0.5f - q.Y0) * dv) * atlasHeight - 0.5f;
                     int t = (int)MathF.Floor(ty);
                     float fy = ty - t;
-                    byte* top = coverage + Math.Clamp(t, 0, atlasHeight - 1) * atlasWidth, bottom = coverage + Math.Clamp(t + 1, 0, atlasHeight - 1) * atlasWidth;
+                    byte* top = coverage + Math.Clamp(t, 0, atlasHeight - 1) * atlasWidth,
+                        bottom = coverage + Math.Clamp(t + 1, 0, atlasHeight - 1) * atlasWidth;
                     byte* p = data + y * step + x0 * 3;
                     for (int i = 0; i < columns; i++, p += 3)
                     {
-                        int xa = Math.Clamp(left[i], 0, atlasWidth - 1), xb = Math.Clamp(left[i] + 1, 0, atlasWidth - 1);
+                        int xa = Math.Clamp(left[i], 0, atlasWidth - 1),
+                            xb = Math.Clamp(left[i] + 1, 0, atlasWidth - 1);
                         int c00 = top[xa], c01 = top[xb], c10 = bottom[xa], c11 = bottom[xb];
                         if ((c00 | c01 | c10 | c11) == 0) continue;  // most of a glyph's cell is empty
                         float fx = across[i];
@@ -67,7 +74,8 @@ public static class QuadRasteriser
         }
     }
 
-    /// <summary>One BGR pixel blended towards (b, g, r) by <paramref name="a"/>, rounded as an 8-bit framebuffer stores it.</summary>
+    /// <summary>One BGR pixel blended towards (b, g, r) by <paramref name="a"/>, rounded as an 8-bit framebuffer stores
+    /// it.</summary>
     static unsafe void Blend(byte* p, float b, float g, float r, float a)
     {
         p[0] = (byte)(b * a + p[0] * (1 - a) + 0.5f);

@@ -8,7 +8,8 @@ public readonly record struct Rgba(float R, float G, float B, float A = 1)
 
 /// <summary>An axis-aligned quad in target pixels from the top-left, textured from the glyph atlas and tinted.
 /// Solid rectangles point at the atlas's white block.</summary>
-public readonly record struct Quad(float X0, float Y0, float X1, float Y1, float U0, float V0, float U1, float V1, Rgba Colour);
+public readonly record struct Quad(
+    float X0, float Y0, float X1, float Y1, float U0, float V0, float U1, float V1, Rgba Colour);
 
 /// <summary>
 /// What is drawn over the video: text and rectangles, in drawing order (later over earlier). The layout fills it

@@ -46,7 +46,8 @@ public sealed class GlPictureRenderer : IDisposable
         _batch.Draw(_quads.Items, width, height, flipY);
     }
 
-    /// <summary>Draws offscreen at the video's size and reads the picture back into <paramref name="into"/> (BGR, top row first).</summary>
+    /// <summary>Draws offscreen at the video's size and reads the picture back into <paramref name="into"/> (BGR, top
+    /// row first).</summary>
     public void Render(Picture picture, Mat into)
     {
         ArgumentNullException.ThrowIfNull(picture);
@@ -109,7 +110,8 @@ public sealed class GlHeadlessRenderer : IPictureRenderer
 
     public string Description { get; private set; } = "";
 
-    /// <summary>Whether the GL is a software rasteriser (Mesa llvmpipe): drawing then costs CPU like the CPU back end, plus readback.</summary>
+    /// <summary>Whether the GL is a software rasteriser (Mesa llvmpipe): drawing then costs CPU like the CPU back end,
+    /// plus readback.</summary>
     public bool IsSoftware { get; private set; }
 
     public void Render(Picture picture, Mat into)

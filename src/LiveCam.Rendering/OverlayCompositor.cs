@@ -32,8 +32,10 @@ public sealed class OverlayCompositor : IDisposable
         _colormaps.UploadRgbFloat(Colormaps.Table, 256, Colormaps.All.Length);
     }
 
-    /// <summary>Draws the picture's video and heatmap into the bound target of <paramref name="targetWidth"/> x <paramref name="targetHeight"/>.</summary>
-    /// <param name="flipY">True for a window (its origin is bottom-left); false for framebuffers read back into images.</param>
+    /// <summary>Draws the picture's video and heatmap into the bound target of <paramref name="targetWidth"/> x
+    /// <paramref name="targetHeight"/>.</summary>
+    /// <param name="flipY">True for a window (its origin is bottom-left); false for framebuffers read back into
+    /// images.</param>
     public void Draw(Picture picture, int targetWidth, int targetHeight, bool flipY)
     {
         ArgumentNullException.ThrowIfNull(picture);
@@ -79,9 +81,11 @@ public sealed class OverlayCompositor : IDisposable
             _gl.BindTexture(TextureTarget.Texture2D, _heat.Handle);
             _program.Set("heat", 1);
             _program.Set("viewport", x, y, w, h);
-            _program.Set("heatRegion", region.X / (float)frame.Width, region.Y / (float)frame.Height, region.Width / (float)frame.Width, region.Height / (float)frame.Height);
+            _program.Set("heatRegion", region.X / (float)frame.Width, region.Y / (float)frame.Height,
+                region.Width / (float)frame.Width, region.Height / (float)frame.Height);
             _program.Set("hasHeat", heat is null ? 0 : 1);
-            _program.Set("exactVideo", w == frame.Width && h == frame.Height && x == MathF.Floor(x) && y == MathF.Floor(y) ? 1 : 0);
+            _program.Set("exactVideo",
+                w == frame.Width && h == frame.Height && x == MathF.Floor(x) && y == MathF.Floor(y) ? 1 : 0);
             _gl.DrawArrays(PrimitiveType.TriangleStrip, 0, 4);
         }
         var error = _gl.GetError();

@@ -45,7 +45,8 @@ public sealed class RenderThread : IDisposable
         }
     }
 
-    /// <summary>Queues <paramref name="work"/> and returns; a failure is rethrown by the next <see cref="Invoke{T}"/>.</summary>
+    /// <summary>Queues <paramref name="work"/> and returns; a failure is rethrown by the next
+    /// <see cref="Invoke{T}"/>.</summary>
     public void Post(Action work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -53,7 +54,8 @@ public sealed class RenderThread : IDisposable
         _work.Add(work);
     }
 
-    /// <summary>Runs <paramref name="work"/> on the render thread and waits for it; its exception is rethrown here.</summary>
+    /// <summary>Runs <paramref name="work"/> on the render thread and waits for it; its exception is rethrown
+    /// here.</summary>
     public T Invoke<T>(Func<T> work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -80,7 +82,8 @@ public sealed class RenderThread : IDisposable
         Invoke(() => { work(); return true; });
     }
 
-    /// <summary>Lets queued work finish and ends the thread. Release the context with <see cref="Invoke"/> first.</summary>
+    /// <summary>Lets queued work finish and ends the thread. Release the context with <see cref="Invoke"/>
+    /// first.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

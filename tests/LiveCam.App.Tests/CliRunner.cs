@@ -13,7 +13,8 @@ internal static class CliRunner
         return (code, output.ToString(), error.ToString());
     }
 
-    /// <summary>A 320x240 grey scene with a red square right of centre, written to <paramref name="dir"/>/scene.png.</summary>
+    /// <summary>A 320x240 grey scene with a red square right of centre, written to
+    /// <paramref name="dir"/>/scene.png.</summary>
     public static string SceneImage(string dir)
     {
         var path = Path.Combine(dir, "scene.png");

@@ -15,7 +15,8 @@ public sealed class CliTests : IDisposable
         int frames = 0;
         using var image = new Mat();
         while (capture.Read(image) && !image.Empty()) frames++;
-        return (frames, (int)capture.Get(VideoCaptureProperties.FrameWidth), (int)capture.Get(VideoCaptureProperties.FrameHeight));
+        return (frames, (int)capture.Get(VideoCaptureProperties.FrameWidth),
+            (int)capture.Get(VideoCaptureProperties.FrameHeight));
     }
 
     [Fact]
@@ -35,7 +36,8 @@ public sealed class CliTests : IDisposable
     public void A_headless_run_records_every_frame_and_prints_a_summary()
     {
         var output = Path.Combine(_dir, "run.mp4");
-        var (code, stdout, stderr) = Invoke("run", "--source", "synthetic:160x120@60", "--frames", "40", "--headless", "--timing", "exact", "--out", output);
+        var (code, stdout, stderr) = Invoke("run", "--source", "synthetic:160x120@60", "--frames", "40", "--headless",
+            "--timing", "exact", "--out", output);
         Assert.True(code == 0, stderr);
         Assert.Equal((40, 160, 120), ReadVideo(output));
         Assert.Contains("frames: 40 captured, 40 shown, 40 analysed, 0 dropped", stdout, StringComparison.Ordinal);
@@ -47,7 +49,8 @@ public sealed class CliTests : IDisposable
     public void A_run_can_write_a_folder_of_images()
     {
         var folder = Path.Combine(_dir, "frames") + "/";
-        var (code, _, stderr) = Invoke("run", "--source", "synthetic:96x72", "--frames", "5", "--fps", "0", "--timing", "exact", "--headless", "--out", folder);
+        var (code, _, stderr) = Invoke("run", "--source", "synthetic:96x72", "--frames", "5", "--fps", "0",
+            "--timing", "exact", "--headless", "--out", folder);
         Assert.True(code == 0, stderr);
         var files = Directory.GetFiles(folder, "*.png").Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(5, files.Length);
@@ -59,7 +62,8 @@ public sealed class CliTests : IDisposable
     public void Probe_reports_what_a_source_delivers()
     {
         var video = Path.Combine(_dir, "probe.avi");
-        Assert.Equal(0, Invoke("run", "--source", "synthetic:64x48@20", "--frames", "12", "--fps", "0", "--timing", "exact", "--headless", "--out", video).Code);
+        Assert.Equal(0, Invoke("run", "--source", "synthetic:64x48@20", "--frames", "12", "--fps", "0",
+            "--timing", "exact", "--headless", "--out", video).Code);
         var (code, stdout, _) = Invoke("probe", "--source", video, "--count");
         Assert.Equal(0, code);
         Assert.Contains("size: 64x48", stdout, StringComparison.Ordinal);
@@ -77,7 +81,8 @@ public sealed class CliTests : IDisposable
         { ["run", "--source", "synthetic", "--headless", "--fps", "-3"], "--fps" },
         { ["probe", "--source", "EMPTYDIR"], "no images" },
         { ["run", "--source", "synthetic", "--headless", "--fps", "NaN"], "--fps" },
-        { ["run", "--source", "synthetic", "--headless", "--record", "REC", "--segment-seconds", "NaN"], "--segment-seconds" },
+        { ["run", "--source", "synthetic", "--headless", "--record", "REC", "--segment-seconds", "NaN"],
+            "--segment-seconds" },
         { ["run", "--source", "synthetic", "--headless", "--analysis-fps", "NaN"], "--analysis-fps" },
         { ["run", "--source", "synthetic", "--headless", "--threads", "100000"], "--threads" },
         { ["run", "--source", "synthetic:99999999999x480", "--headless"], "size must be" },
@@ -91,11 +96,15 @@ public sealed class CliTests : IDisposable
         File.WriteAllBytes(garbage, Enumerable.Range(0, 3000).Select(i => (byte)(i * 7)).ToArray());
         var empty = Path.Combine(_dir, "empty");
         Directory.CreateDirectory(empty);
-        args = args.Select(a => a == "GARBAGE" ? garbage : a == "EMPTYDIR" ? empty : a == "REC" ? Path.Combine(_dir, "rec") : a).ToArray();
+        args = args.Select(a => a == "GARBAGE" ? garbage
+            : a == "EMPTYDIR" ? empty
+            : a == "REC" ? Path.Combine(_dir, "rec")
+            : a).ToArray();
 
         var (code, _, stderr) = Invoke(args);
         Assert.Equal(2, code);
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("livecam:", StringComparison.Ordinal)).ToArray();
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => l.StartsWith("livecam:", StringComparison.Ordinal)).ToArray();
         Assert.Single(lines);
         Assert.Contains(expected, lines[0], StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
@@ -107,7 +116,9 @@ public sealed class CliTests : IDisposable
     public void A_model_file_failing_in_its_first_pass_is_bad_input()
     {
         using var error = new StringWriter();
-        var failure = new LiveCam.Models.Onnx.OnnxFormatException("node conv (Conv): its input has shape [1, 3, 16, 16]; its weights [8, 3, 3, 3] in 2 group(s) read 6 channels");
+        var failure = new LiveCam.Models.Onnx.OnnxFormatException(
+            "node conv (Conv): its input has shape [1, 3, 16, 16]; its weights [8, 3, 3, 3] in 2 group(s) "
+            + "read 6 channels");
         Assert.Equal(2, Cli.Report(failure, error));
         Assert.Equal($"livecam: {failure.Message}{Environment.NewLine}", error.ToString());
     }
@@ -184,18 +195,21 @@ public sealed class HostileInputTests : IDisposable
     {
         Skip.IfNot(File.Exists("/dev/zero"), "needs /dev/zero");
         var scene = CliRunner.SceneImage(_dir);
-        var (code, _, error) = CliRunner.Invoke("explain", "--model", "resnet18", "--image", scene, "--out", Path.Combine(_dir, "e.png"), "--labels", "/dev/zero");
+        var (code, _, error) = CliRunner.Invoke("explain", "--model", "resnet18", "--image", scene,
+            "--out", Path.Combine(_dir, "e.png"), "--labels", "/dev/zero");
         Assert.Equal(Cli.BadInput, code);
-        Assert.Contains("labels '/dev/zero' is over 8 MB", Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.Contains("labels '/dev/zero' is over 8 MB",
+            Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
 
         var labels = Path.Combine(_dir, "labels.txt");
         File.WriteAllLines(labels, Enumerable.Range(0, 1000).Select(i => $"class {i}\u001b[2J\u202e"));
         var json = Path.Combine(_dir, "e.json");
-        (code, var output, error) = CliRunner.Invoke("explain", "--model", "resnet18", "--image", scene, "--out", Path.Combine(_dir, "e.png"),
-            "--labels", labels, "--json", json);
+        (code, var output, error) = CliRunner.Invoke("explain", "--model", "resnet18", "--image", scene,
+            "--out", Path.Combine(_dir, "e.png"), "--labels", labels, "--json", json);
         Assert.True(code == 0, error);
         Assert.DoesNotContain(output + error, c => char.IsControl(c) && c != '\n' && c != '\r');
-        Assert.Contains(@"\x1b[2J\u202e", File.ReadAllText(json).Replace(@"\\", @"\", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains(@"\x1b[2J\u202e", File.ReadAllText(json).Replace(@"\\", @"\", StringComparison.Ordinal),
+            StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -205,15 +219,18 @@ public sealed class HostileInputTests : IDisposable
         var scene = CliRunner.SceneImage(_dir);
         foreach (var (args, expected) in new (string[], string)[]
         {
-            (["explain", "--model", "robot", "--image", scene, "--out", Path.Combine(_dir, "e.png"), "--json", "/proc/x.json"], "/proc/x.json"),
+            (["explain", "--model", "robot", "--image", scene, "--out", Path.Combine(_dir, "e.png"),
+                "--json", "/proc/x.json"], "/proc/x.json"),
             (["explain", "--model", "robot", "--image", scene, "--out", _dir], "it is a folder"),
             (["explain", "--model", "robot", "--image", scene, "--out", Path.Combine(_dir, "e.xyz")], "'.xyz'"),
-            (["run", "--source", "synthetic:160x120", "--headless", "--frames", "3", "--out", Path.Combine(_dir, "o.mp4"), "--serve", "1.2.3.4:8080"], "--serve"),
+            (["run", "--source", "synthetic:160x120", "--headless", "--frames", "3",
+                "--out", Path.Combine(_dir, "o.mp4"), "--serve", "1.2.3.4:8080"], "--serve"),
         })
         {
             var (code, _, error) = CliRunner.Invoke(args);
             Assert.True(code == Cli.BadInput, $"{string.Join(' ', args)}: exit {code}: {error}");
-            var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("livecam:", StringComparison.Ordinal));
+            var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries),
+                l => l.StartsWith("livecam:", StringComparison.Ordinal));
             Assert.Contains(expected, line, StringComparison.Ordinal);
             Assert.DoesNotContain("unexpected", line, StringComparison.Ordinal);
         }

@@ -52,10 +52,12 @@ public sealed class CommandsTests : IDisposable
         foreach (var (path, command) in commands)
         {
             var name = string.Join(' ', path);
-            Assert.True(bad.TryGetValue(name, out var args), $"livecam {name}: no bad input in CommandsTests.BadInputs; add one");
+            Assert.True(bad.TryGetValue(name, out var args),
+                $"livecam {name}: no bad input in CommandsTests.BadInputs; add one");
             if (args is null)
             {
-                Assert.True(command.Options.Count == 0 && command.Arguments.Count == 0, $"livecam {name} takes input now; give it a bad input in CommandsTests.BadInputs");
+                Assert.True(command.Options.Count == 0 && command.Arguments.Count == 0,
+                    $"livecam {name} takes input now; give it a bad input in CommandsTests.BadInputs");
                 continue;
             }
             var (code, _, error) = CliRunner.Invoke([.. path, .. args]);
@@ -68,14 +70,17 @@ public sealed class CommandsTests : IDisposable
         Assert.Empty(bad.Keys.Except(commands.Select(c => string.Join(' ', c.Path))));
     }
 
-    /// <summary>The commands that do something (a group such as <c>bench</c> only holds others), with their path.</summary>
+    /// <summary>The commands that do something (a group such as <c>bench</c> only holds others), with their
+    /// path.</summary>
     static IEnumerable<(string[] Path, Command Command)> Runnable(Command parent, string[] path)
     {
         foreach (var command in parent.Subcommands)
         {
             string[] at = [.. path, command.Name];
             if (command.Action is not null) yield return (at, command);
-            else Assert.True(command.Subcommands.Count > 0, $"livecam {string.Join(' ', at)} has neither an action nor subcommands");
+            else
+                Assert.True(command.Subcommands.Count > 0,
+                    $"livecam {string.Join(' ', at)} has neither an action nor subcommands");
             foreach (var sub in Runnable(command, at)) yield return sub;
         }
     }

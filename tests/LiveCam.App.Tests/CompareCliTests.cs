@@ -14,7 +14,8 @@ public sealed partial class CompareCliTests : IDisposable
     {
         var path = Path.Combine(_dir, name);
         using var image = new Mat(height, width, MatType.CV_8UC3, new Scalar(128, 128, 128));
-        Cv2.Rectangle(image, new Rect(squareX * width / 320, height / 4, width / 5, height / 4), new Scalar(30, 30, 220), -1);
+        Cv2.Rectangle(image, new Rect(squareX * width / 320, height / 4, width / 5, height / 4),
+            new Scalar(30, 30, 220), -1);
         Cv2.Circle(image, new Point(width / 2, height * 3 / 4), height / 8, new Scalar(200, 160, 40), -1);
         Cv2.ImWrite(path, image);
         return path;
@@ -29,13 +30,17 @@ public sealed partial class CompareCliTests : IDisposable
         return (G(1), G(2), G(3), G(4), G(5), G(6));
     }
 
-    [GeneratedRegex(@"(\d+) rows \([^)]*\) x (\d+) columns \([^)]*\) of (\d+)x(\d+) cells; label bands left (\d+) px, top (\d+) px")]
+    [GeneratedRegex(@"(\d+) rows \([^)]*\) x (\d+) columns \([^)]*\) of (\d+)x(\d+) cells; "
+        + @"label bands left (\d+) px, top (\d+) px")]
     private static partial Regex LayoutLine();
 
-    static Rect Cell((int Rows, int Columns, int CellWidth, int CellHeight, int Left, int Top) g, int row, int column) =>
-        new(g.Left + Gap + column * (g.CellWidth + Gap), g.Top + Gap + row * (g.CellHeight + Gap), g.CellWidth, g.CellHeight);
+    static Rect Cell(
+        (int Rows, int Columns, int CellWidth, int CellHeight, int Left, int Top) g, int row, int column) =>
+        new(g.Left + Gap + column * (g.CellWidth + Gap), g.Top + Gap + row * (g.CellHeight + Gap),
+            g.CellWidth, g.CellHeight);
 
-    /// <summary>How many columns of <paramref name="band"/> have a pixel that is not the grid's background: how wide its text is.</summary>
+    /// <summary>How many columns of <paramref name="band"/> have a pixel that is not the grid's background: how wide
+    /// its text is.</summary>
     static int InkWidth(Mat grid, Rect band)
     {
         int n = 0;
@@ -54,8 +59,8 @@ public sealed partial class CompareCliTests : IDisposable
         var large = Image("a-much-longer-name.png", 640, 480, 200);
         string[] methods = ["saliency", "guided-backprop"];
         var grid = Path.Combine(_dir, "grid.png");
-        var (code, stdout, stderr) = CliRunner.Invoke("compare", "--images", $"{small},{large}", "--models", "robot", "--methods", string.Join(',', methods),
-            "--cell", "320x240", "--renderer", "cpu", "--out", grid);
+        var (code, stdout, stderr) = CliRunner.Invoke("compare", "--images", $"{small},{large}", "--models", "robot",
+            "--methods", string.Join(',', methods), "--cell", "320x240", "--renderer", "cpu", "--out", grid);
         Assert.True(code == 0, stderr);
         var g = Layout(stdout);
         Assert.Equal((2, 2, 320, 240), (g.Rows, g.Columns, g.CellWidth, g.CellHeight));
@@ -75,13 +80,15 @@ public sealed partial class CompareCliTests : IDisposable
             for (int c = 0; c < 2; c++)
             {
                 var png = Path.Combine(_dir, $"explain-{r}-{c}.png");
-                var (ec, _, eerr) = CliRunner.Invoke("explain", "--image", explained[r], "--model", "robot", "--method", methods[c], "--renderer", "cpu", "--out", png);
+                var (ec, _, eerr) = CliRunner.Invoke("explain", "--image", explained[r], "--model", "robot",
+                    "--method", methods[c], "--renderer", "cpu", "--out", png);
                 Assert.True(ec == 0, eerr);
                 using var expected = Cv2.ImRead(png);
                 using var cell = new Mat(written, Cell(g, r, c));
                 using var difference = new Mat();
                 Cv2.Absdiff(cell, expected, difference);
-                Assert.True(Cv2.CountNonZero(difference.Reshape(1)) == 0, $"cell ({r}, {c}) differs from explain's {methods[c]} of {Path.GetFileName(explained[r])}");
+                Assert.True(Cv2.CountNonZero(difference.Reshape(1)) == 0,
+                    $"cell ({r}, {c}) differs from explain's {methods[c]} of {Path.GetFileName(explained[r])}");
             }
 
         // Row labels (image names) in the left band beside their rows; column labels (methods) above theirs.
@@ -101,14 +108,17 @@ public sealed partial class CompareCliTests : IDisposable
     {
         var image = Image("scene.png", 160, 120, 200);
         var grid = Path.Combine(_dir, "models.png");
-        string[] args = ["compare", "--images", image, "--models", "robot,resnet18", "--methods", "gradcam", "--layers", "encoder.6", "--cell", "160x120", "--renderer", "cpu", "--out", grid];
+        string[] args = ["compare", "--images", image, "--models", "robot,resnet18", "--methods", "gradcam",
+            "--layers", "encoder.6", "--cell", "160x120", "--renderer", "cpu", "--out", grid];
         var (code, stdout, stderr) = CliRunner.Invoke(transpose ? [.. args, "--transpose"] : args);
         Assert.True(code == 0, stderr);
-        Assert.Contains("resnet18 on scene.png, gradcam: encoder.6: not in this model", stdout, StringComparison.Ordinal);
+        Assert.Contains("resnet18 on scene.png, gradcam: encoder.6: not in this model", stdout,
+            StringComparison.Ordinal);
         var g = Layout(stdout);
         Assert.Equal((rows, columns), (g.Rows, g.Columns));
         using var written = Cv2.ImRead(grid);
-        Assert.Equal((g.Left + Gap + columns * (160 + Gap), g.Top + Gap + rows * (120 + Gap)), (written.Width, written.Height));
+        Assert.Equal((g.Left + Gap + columns * (160 + Gap), g.Top + Gap + rows * (120 + Gap)),
+            (written.Width, written.Height));
         // The title names the single image, method and layer.
         Assert.True(InkWidth(written, new Rect(0, 0, written.Width, g.Top)) > 100);
         // The robot's cell has its heatmap; resnet18's is the dimmed image with the reason, darker on average.
@@ -136,7 +146,10 @@ public sealed partial class CompareCliTests : IDisposable
         File.WriteAllBytes(garbage, Enumerable.Range(0, 999).Select(i => (byte)(i * 13)).ToArray());
         var image = Image("scene.png", 160, 120, 40);
         var grid = Path.Combine(_dir, "bad.png");
-        args = ["compare", .. args.Select(a => a.Replace("IMAGE", image, StringComparison.Ordinal).Replace("GARBAGE", garbage, StringComparison.Ordinal)), "--renderer", "cpu", "--out", grid];
+        args = ["compare",
+            .. args.Select(a => a.Replace("IMAGE", image, StringComparison.Ordinal)
+                .Replace("GARBAGE", garbage, StringComparison.Ordinal)),
+            "--renderer", "cpu", "--out", grid];
         var (code, _, stderr) = CliRunner.Invoke(args);
         Assert.Equal(2, code);
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -23,7 +23,10 @@ public sealed class DoctorTests : IDisposable
     /// <summary>As <see cref="Livecam(string, string[])"/>, with TORCH_CPP_LOG_LEVEL set (or unset: null).</summary>
     static (int Code, string Out, string Err) LivecamLogging(string simulation, string? logLevel, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false
+        };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "livecam.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment[CpuKernels.SimulationVariable] = simulation;
@@ -53,14 +56,17 @@ public sealed class DoctorTests : IDisposable
     }
 
     /// <summary>Issue 21, point 9: where NNPACK cannot start, libtorch 2.10 logs so at every convolution oneDNN does
-    /// not take. The repro first (the line at least once a frame), then the same run with NNPACK off says nothing.</summary>
+    /// not take. The repro first (the line at least once a frame), then the same run with NNPACK off says
+    /// nothing.</summary>
     [SkippableFact]
     public void Where_NNPACK_cannot_start_a_run_writes_no_libtorch_lines()
     {
         Skip.IfNot(X86Linux, "libtorch_cpu's symbol table");
         const int frames = 20;
-        string[] run = ["run", "--source", "synthetic", "--headless", "--frames", $"{frames}", "--out", Path.Combine(_dir, "run.mp4")];
-        static int Lines(string error) => error.Split('\n').Count(l => l.Contains("Could not initialize NNPACK! Reason: Unsupported hardware.", StringComparison.Ordinal));
+        string[] run = ["run", "--source", "synthetic", "--headless", "--frames", $"{frames}",
+            "--out", Path.Combine(_dir, "run.mp4")];
+        static int Lines(string error) => error.Split('\n').Count(l =>
+            l.Contains("Could not initialize NNPACK! Reason: Unsupported hardware.", StringComparison.Ordinal));
 
         var (code, output, error) = Livecam("no-nnpack,no-repair", run);
         Assert.True(code == 0, output + error);
@@ -87,7 +93,8 @@ public sealed class DoctorTests : IDisposable
         var (code, output, error) = Livecam("no-cache-info,no-repair", "doctor");
         Assert.True(code == 0, output + error);
         // The repro: oneDNN's own kernels against float64, with the caches such a processor reports.
-        var fallback = Assert.Single(output.Split('\n'), l => l.StartsWith("fallback: oneDNN's convolution", StringComparison.Ordinal));
+        var fallback = Assert.Single(output.Split('\n'),
+            l => l.StartsWith("fallback: oneDNN's convolution", StringComparison.Ordinal));
         Assert.Matches("gave (NaN|results wrong by [0-9.]+% of scale) at .+; using libtorch's own kernels", fallback);
         Assert.Contains($"livecam: {fallback["fallback: ".Length..]}", error, StringComparison.Ordinal);
         Assert.Matches("(?m)^oneDNN: off", output);
@@ -101,7 +108,8 @@ public sealed class DoctorTests : IDisposable
         Skip.IfNot(X86Linux, "oneDNN's x86 CPU object");
         var (code, output, error) = Livecam("no-cache-info", "doctor");
         Assert.True(code == 0, output + error);
-        Assert.Matches("(?m)^repair: .*oneDNN would plan its convolutions for L1 1 B, L2 1 B, L3 1 B .*; corrected to L1 32 KiB, L2 512 KiB, L3 1 MiB$", output);
+        Assert.Matches("(?m)^repair: .*oneDNN would plan its convolutions for L1 1 B, L2 1 B, L3 1 B .*; "
+            + "corrected to L1 32 KiB, L2 512 KiB, L3 1 MiB$", output);
         Assert.Contains("livecam: this processor's CPUID reports no cache sizes", error, StringComparison.Ordinal);
         Assert.Matches("(?m)^oneDNN: on", output);
         Assert.DoesNotContain("fallback:", output, StringComparison.Ordinal);
@@ -117,11 +125,12 @@ public sealed class DoctorTests : IDisposable
         float[] Outputs(string simulation)
         {
             var json = Path.Combine(_dir, $"{simulation.Replace(',', '-')}.json");
-            var (code, output, error) = Livecam(simulation, "explain", "--model", "resnet18-imagenet", "--image", image, "--json", json,
-                "--out", Path.ChangeExtension(json, ".png"));
+            var (code, output, error) = Livecam(simulation, "explain", "--model", "resnet18-imagenet", "--image", image,
+                "--json", json, "--out", Path.ChangeExtension(json, ".png"));
             Assert.True(code == 0, output + error);
             using var doc = JsonDocument.Parse(File.ReadAllText(json));
-            var heat = doc.RootElement.GetProperty("heatmap").GetProperty("values").EnumerateArray().Select(v => v.GetSingle());
+            var heat = doc.RootElement.GetProperty("heatmap").GetProperty("values").EnumerateArray()
+                .Select(v => v.GetSingle());
             return [.. doc.RootElement.GetProperty("outputs").EnumerateArray().Select(v => v.GetSingle()), .. heat];
         }
         var here = Outputs("");
@@ -143,8 +152,11 @@ public class NotFiniteExitTests
     public void NaN_is_bad_input_said_in_one_line()
     {
         using var error = new StringWriter();
-        var code = Cli.Report(new Core.NotFiniteException("training: the loss became NaN at epoch 1, batch 3 of 3; nothing was saved"), error);
+        var code = Cli.Report(
+            new Core.NotFiniteException("training: the loss became NaN at epoch 1, batch 3 of 3; nothing was saved"),
+            error);
         Assert.Equal(Cli.BadInput, code);
-        Assert.Equal("livecam: training: the loss became NaN at epoch 1, batch 3 of 3; nothing was saved" + Environment.NewLine, error.ToString());
+        Assert.Equal("livecam: training: the loss became NaN at epoch 1, batch 3 of 3; nothing was saved"
+            + Environment.NewLine, error.ToString());
     }
 }

@@ -13,10 +13,12 @@ public sealed class DreamCliTests : IDisposable
     [Theory]
     [InlineData("resnet18", "layer2", 224, 224)]
     [InlineData("robot", "encoder.3", 80, 64)]
-    public void Dream_writes_a_png_of_the_models_input_size_that_differs_from_the_fitted_image(string model, string layer, int width, int height)
+    public void Dream_writes_a_png_of_the_models_input_size_that_differs_from_the_fitted_image(
+        string model, string layer, int width, int height)
     {
         var png = Path.Combine(_dir, "dream.png");
-        var (code, stdout, stderr) = Invoke("dream", "--model", model, "--image", Image(), "--layer", layer, "--steps", "3", "--octaves", "2", "--out", png);
+        var (code, stdout, stderr) = Invoke("dream", "--model", model, "--image", Image(), "--layer", layer,
+            "--steps", "3", "--octaves", "2", "--out", png);
         Assert.True(code == 0, stderr);
         Assert.Contains("objective", stdout, StringComparison.Ordinal);
         using var written = Cv2.ImRead(png);
@@ -29,7 +31,8 @@ public sealed class DreamCliTests : IDisposable
     [Theory]
     [InlineData("resnet18", "5", 224, 224)]
     [InlineData("robot", "100", 80, 64)]
-    public void A_class_model_starts_from_the_mean_image_without_an_image(string model, string output, int width, int height)
+    public void A_class_model_starts_from_the_mean_image_without_an_image(
+        string model, string output, int width, int height)
     {
         var png = Path.Combine(_dir, "class.png");
         var (code, _, stderr) = Invoke("dream", "--model", model, "--class", output, "--steps", "3", "--out", png);
@@ -49,7 +52,8 @@ public sealed class DreamCliTests : IDisposable
         { ["--model", "robot", "--image", "SCENE", "--layer", "encoder.3", "--class", "1"], "one of them" },
         { ["--model", "robot", "--class", "1", "--octaves", "2", "--steps", "1"], "use one octave" },
         { ["--model", "robot", "--class", "1", "--steps", "0"], "--steps" },
-        { ["--model", "robot", "--image", "SCENE", "--layer", "encoder.3", "--l2", "0.1"], "--l2 is for a class model" },
+        { ["--model", "robot", "--image", "SCENE", "--layer", "encoder.3", "--l2", "0.1"],
+            "--l2 is for a class model" },
     };
 
     [Theory]

@@ -16,7 +16,8 @@ public sealed class ExplainCliTests : IDisposable
     {
         var png = Path.Combine(_dir, "out.png");
         var json = Path.Combine(_dir, "out.json");
-        var (code, stdout, stderr) = Invoke("explain", "--model", "resnet18", "--image", Image(), "--method", "gradcam", "--layer", "layer4", "--target", "7", "--out", png, "--json", json);
+        var (code, stdout, stderr) = Invoke("explain", "--model", "resnet18", "--image", Image(), "--method", "gradcam",
+            "--layer", "layer4", "--target", "7", "--out", png, "--json", json);
         Assert.True(code == 0, stderr);
         Assert.Contains("wrote", stdout, StringComparison.Ordinal);
         using (var written = Cv2.ImRead(png)) Assert.Equal((320, 240), (written.Width, written.Height));
@@ -27,7 +28,8 @@ public sealed class ExplainCliTests : IDisposable
         Assert.Equal("gradcam", root.GetProperty("method").GetString());
         Assert.Equal("output 7", root.GetProperty("target").GetString());
         Assert.Equal("layer4", root.GetProperty("layer").GetProperty("name").GetString());
-        Assert.Equal(new[] { 1, 512, 7, 7 }, root.GetProperty("layer").GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(new[] { 1, 512, 7, 7 },
+            root.GetProperty("layer").GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
         var heatmap = root.GetProperty("heatmap");
         Assert.Equal((7, 7), (heatmap.GetProperty("height").GetInt32(), heatmap.GetProperty("width").GetInt32()));
         var values = heatmap.GetProperty("values").EnumerateArray().Select(e => e.GetSingle()).ToArray();
@@ -49,7 +51,8 @@ public sealed class ExplainCliTests : IDisposable
     {
         var png = Path.Combine(_dir, "top.png");
         var json = Path.Combine(_dir, "top.json");
-        var (code, _, stderr) = Invoke("explain", "--model", "resnet18", "--image", Image(), "--target", "topk:3", "--out", png, "--json", json);
+        var (code, _, stderr) = Invoke("explain", "--model", "resnet18", "--image", Image(), "--target", "topk:3",
+            "--out", png, "--json", json);
         Assert.True(code == 0, stderr);
         using (var written = Cv2.ImRead(png)) Assert.Equal(3 * 320, written.Width);
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
@@ -62,7 +65,8 @@ public sealed class ExplainCliTests : IDisposable
     public void Layer_views_write_a_grid(string method, string layer)
     {
         var png = Path.Combine(_dir, $"{method}.png");
-        var (code, stdout, stderr) = Invoke("explain", "--model", "resnet18", "--image", Image(), "--method", method, "--layer", layer, "--out", png);
+        var (code, stdout, stderr) = Invoke("explain", "--model", "resnet18", "--image", Image(), "--method", method,
+            "--layer", layer, "--out", png);
         Assert.True(code == 0, stderr);
         Assert.Contains($"64 {method} of {layer}", stdout, StringComparison.Ordinal);
         using var written = Cv2.ImRead(png);
@@ -82,18 +86,28 @@ public sealed class ExplainCliTests : IDisposable
     public static TheoryData<string[], string> BadInputs => new()
     {
         { ["explain", "--model", "resnet18", "--image", "/nonexistent.png", "--out", "OUT"], "no such file" },
-        { ["explain", "--model", "resnet18", "--image", "IMAGE", "--method", "magic", "--out", "OUT"], "unknown method" },
-        { ["explain", "--model", "resnet18", "--image", "IMAGE", "--layer", "layer9", "--out", "OUT"], "no layer named 'layer9'" },
-        { ["explain", "--model", "resnet18", "--image", "IMAGE", "--target", "5000", "--out", "OUT"], "does not exist" },
-        { ["explain", "--model", "resnet18", "--image", "IMAGE", "--method", "cam", "--layer", "layer3", "--out", "OUT"], "global average pooling" },
+        { ["explain", "--model", "resnet18", "--image", "IMAGE", "--method", "magic", "--out", "OUT"],
+            "unknown method" },
+        { ["explain", "--model", "resnet18", "--image", "IMAGE", "--layer", "layer9", "--out", "OUT"],
+            "no layer named 'layer9'" },
+        { ["explain", "--model", "resnet18", "--image", "IMAGE", "--target", "5000", "--out", "OUT"],
+            "does not exist" },
+        { ["explain", "--model", "resnet18", "--image", "IMAGE", "--method", "cam", "--layer", "layer3",
+            "--out", "OUT"], "global average pooling" },
         { ["explain", "--model", "lenet5", "--image", "IMAGE", "--out", "OUT"], "unknown model" },
-        { ["explain", "--model", "robot", "--weights", "/nonexistent.dat", "--image", "IMAGE", "--out", "OUT"], "no such file" },
-        { ["explain", "--model", "robot", "--weights", "GARBAGE", "--image", "IMAGE", "--out", "OUT"], "cannot load weights" },
+        { ["explain", "--model", "robot", "--weights", "/nonexistent.dat", "--image", "IMAGE", "--out", "OUT"],
+            "no such file" },
+        { ["explain", "--model", "robot", "--weights", "GARBAGE", "--image", "IMAGE", "--out", "OUT"],
+            "cannot load weights" },
         { ["layers", "--model", "resnet18", "--device", "tpu"], "device 'tpu'" },
-        { ["explain", "--model", "resnet18", "--labels", "LABELS3", "--image", "IMAGE", "--out", "OUT"], "has 3 lines but resnet18 has 1000 outputs" },
-        { ["explain", "--model", "resnet18", "--labels", "/nonexistent.txt", "--image", "IMAGE", "--out", "OUT"], "cannot read labels" },
-        { ["explain", "--model", "robot", "--labels", "LABELS3", "--image", "IMAGE", "--out", "OUT"], "--labels is for classifiers" },
-        { ["run", "--source", "synthetic:160x120@30", "--frames", "3", "--headless", "--method", "cam", "--out", "OUTVIDEO"], "--method cam: CAM needs 'encoder.6' to be followed by global average pooling" },
+        { ["explain", "--model", "resnet18", "--labels", "LABELS3", "--image", "IMAGE", "--out", "OUT"],
+            "has 3 lines but resnet18 has 1000 outputs" },
+        { ["explain", "--model", "resnet18", "--labels", "/nonexistent.txt", "--image", "IMAGE", "--out", "OUT"],
+            "cannot read labels" },
+        { ["explain", "--model", "robot", "--labels", "LABELS3", "--image", "IMAGE", "--out", "OUT"],
+            "--labels is for classifiers" },
+        { ["run", "--source", "synthetic:160x120@30", "--frames", "3", "--headless", "--method", "cam",
+            "--out", "OUTVIDEO"], "--method cam: CAM needs 'encoder.6' to be followed by global average pooling" },
     };
 
     [SkippableFact]
@@ -102,15 +116,18 @@ public sealed class ExplainCliTests : IDisposable
         var labels = Path.Combine(_dir, "labels.txt");
         File.WriteAllLines(labels, Enumerable.Range(0, 1000).Select(i => $"thing {i}"));
         var png = Path.Combine(_dir, "labelled.png");
-        var (code, stdout, stderr) = Invoke("explain", "--model", "resnet18", "--labels", labels, "--image", Image(), "--target", "3", "--out", png);
+        var (code, stdout, stderr) = Invoke("explain", "--model", "resnet18", "--labels", labels, "--image", Image(),
+            "--target", "3", "--out", png);
         Assert.True(code == 0, stderr);
         Skip.If(stdout.Contains("drawn on the CPU", StringComparison.Ordinal), "no headless OpenGL here");
         Assert.Contains("drawn by OpenGL", stdout, StringComparison.Ordinal);
         using var written = Cv2.ImRead(png);
-        // The top-labels inset sits bottom-right; class 3 is not among an untrained net's top five, so nothing is outlined...
+        // The top-labels inset sits bottom-right; class 3 is not among an untrained net's top five, so nothing is
+        // outlined...
         Assert.Equal(0, CountOutline(written));
         // ...but the top class is, when it is the one explained.
-        var (code2, _, stderr2) = Invoke("explain", "--model", "resnet18", "--labels", labels, "--image", Image(), "--target", "top", "--out", png);
+        var (code2, _, stderr2) = Invoke("explain", "--model", "resnet18", "--labels", labels, "--image", Image(),
+            "--target", "top", "--out", png);
         Assert.True(code2 == 0, stderr2);
         using var top = Cv2.ImRead(png);
         Assert.True(CountOutline(top) > 50, "no outlined row in the labels inset");
@@ -138,7 +155,15 @@ public sealed class ExplainCliTests : IDisposable
         var image = Image();
         var labels = Path.Combine(_dir, "labels3.txt");
         File.WriteAllLines(labels, ["cat", "dog", "car"]);
-        args = args.Select(a => a switch { "IMAGE" => image, "OUT" => Path.Combine(_dir, "x.png"), "GARBAGE" => garbage, "LABELS3" => labels, "OUTVIDEO" => Path.Combine(_dir, "x.mp4"), _ => a }).ToArray();
+        args = args.Select(a => a switch
+        {
+            "IMAGE" => image,
+            "OUT" => Path.Combine(_dir, "x.png"),
+            "GARBAGE" => garbage,
+            "LABELS3" => labels,
+            "OUTVIDEO" => Path.Combine(_dir, "x.mp4"),
+            _ => a
+        }).ToArray();
         var (code, _, stderr) = Invoke(args);
         Assert.Equal(2, code);
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -150,10 +175,11 @@ public sealed class ExplainCliTests : IDisposable
     public void A_run_with_a_model_analyses_frames_and_draws_the_heatmap()
     {
         var video = Path.Combine(_dir, "explained.avi");
-        var (code, stdout, stderr) = Invoke("run", "--source", "synthetic:160x120@30", "--frames", "6", "--headless", "--timing", "exact",
-            "--model", "resnet18", "--method", "gradcam", "--out", video);
+        var (code, stdout, stderr) = Invoke("run", "--source", "synthetic:160x120@30", "--frames", "6", "--headless",
+            "--timing", "exact", "--model", "resnet18", "--method", "gradcam", "--out", video);
         Assert.True(code == 0, stderr);
-        Assert.Contains("analysis: resnet18: gradcam @ layer4 (1x512x7x7), target top", stdout, StringComparison.Ordinal);
+        Assert.Contains("analysis: resnet18: gradcam @ layer4 (1x512x7x7), target top", stdout,
+            StringComparison.Ordinal);
         Assert.Contains("6 captured, 6 shown, 6 analysed", stdout, StringComparison.Ordinal);
     }
 

@@ -21,9 +21,13 @@ public sealed class HostileFileMemoryTests : IDisposable
     (int Code, string Err, long PeakBytes) Livecam(params string[] args)
     {
         var peakFile = Path.Combine(_dir, "peak");
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("/usr/bin/python3")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false
+        };
         foreach (var a in (string[])["-c", "import resource, subprocess, sys\ncode = subprocess.call(sys.argv[2:])\n"
-            + "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\nsys.exit(code)",
+            + "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+            + "sys.exit(code)",
             peakFile, "dotnet", Path.Combine(AppContext.BaseDirectory, "livecam.dll"), .. args])
             info.ArgumentList.Add(a);
         info.WorkingDirectory = _dir;
@@ -36,26 +40,33 @@ public sealed class HostileFileMemoryTests : IDisposable
             Assert.Fail($"livecam {string.Join(' ', args)} did not end in 3 minutes");
         }
         _ = stdout.Result;
-        return (process.ExitCode, stderr.Result, long.Parse(File.ReadAllText(peakFile), CultureInfo.InvariantCulture) * 1024);
+        return (process.ExitCode, stderr.Result,
+            long.Parse(File.ReadAllText(peakFile), CultureInfo.InvariantCulture) * 1024);
     }
 
     [SkippableFact]
     public void Files_that_declare_gigabytes_end_in_one_line_with_under_500_MB_resident()
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && File.Exists("/usr/bin/python3"), "needs Linux and /usr/bin/python3 (for the peak resident set)");
+        Skip.IfNot(OperatingSystem.IsLinux() && File.Exists("/usr/bin/python3"),
+            "needs Linux and /usr/bin/python3 (for the peak resident set)");
         Skip.If(PyTorchOracle.Missing is not null, PyTorchOracle.Missing);
         PyTorchOracle.Script("torch_hostile.py", _dir);
-        using (var labels = File.Create(Path.Combine(_dir, "labels.txt"))) labels.SetLength(100L << 20);  // 100 MB of NUL, sparse
-        using (var head = File.Create(Path.Combine(_dir, "head.dat"))) head.SetLength(60L << 20);         // under the old 64 MB cap
+        using (var labels = File.Create(Path.Combine(_dir, "labels.txt")))
+            labels.SetLength(100L << 20);  // 100 MB of NUL, sparse
+        using (var head = File.Create(Path.Combine(_dir, "head.dat")))
+            head.SetLength(60L << 20);     // under the old 64 MB cap
         var cases = new (string[] Args, string File, string Says)[]
         {
             (["layers", "--model", "robot", "--weights", "stride0.pt"], "stride0.pt", "declares 2000000000 values"),
-            (["layers", "--model", "robot", "--weights", "robot600m.pt"], "robot600m.pt", "encoder.0.weight is 600000000 in the file, the network expects 10x3x3x3"),
+            (["layers", "--model", "robot", "--weights", "robot600m.pt"], "robot600m.pt",
+                "encoder.0.weight is 600000000 in the file, the network expects 10x3x3x3"),
             (["layers", "--model", "robot", "--weights", "bomb.pt"], "bomb.pt", "holds 1073741824 bytes"),
-            (["layers", "--model", "robot", "--weights", "pklbomb.pt"], "pklbomb.pt", "data.pkl inflates to over 64 MB"),
+            (["layers", "--model", "robot", "--weights", "pklbomb.pt"], "pklbomb.pt",
+                "data.pkl inflates to over 64 MB"),
             (["layers", "--model", "resnet18", "--labels", "labels.txt"], "labels.txt", "is over 8 MB"),
             (["layers", "--model", "resnet18", "--labels", "/dev/zero"], "/dev/zero", "is over 8 MB"),
-            (["layers", "--model", "resnet18", "--head", "head.dat"], "head.dat", "is 60 MB; a taught head is at most 8 MB"),
+            (["layers", "--model", "resnet18", "--head", "head.dat"], "head.dat",
+                "is 60 MB; a taught head is at most 8 MB"),
         };
         foreach (var (args, file, says) in cases)
         {

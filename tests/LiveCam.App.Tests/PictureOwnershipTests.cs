@@ -8,11 +8,13 @@ using OpenCvSharp;
 namespace LiveCam.App.Tests;
 
 /// <summary>Pictures have one owner: what a method returns is the caller's, and nothing it made on the way is left
-/// for the finaliser. Leaked Mats are kept alive by running without garbage collection, so they show as resident memory.</summary>
+/// for the finaliser. Leaked Mats are kept alive by running without garbage collection, so they show as resident
+/// memory.</summary>
 public sealed class PictureOwnershipTests
 {
     static long ResidentBytes() =>
-        long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1],
+            System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
 
     [SkippableFact]
     public void The_robustness_sheet_frees_every_picture_it_makes_on_the_way()
@@ -23,7 +25,10 @@ public sealed class PictureOwnershipTests
         var outputs = new float[325];
         for (int d = 10; d < 65; d++) outputs[d * 5 + 1] = 0.9f;
         var prediction = new RobotPrediction(outputs);
-        var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "test") { Heatmap = new HeatmapImage(2, 2, [0, 0.5f, 0.5f, 1]) };
+        var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "test")
+        {
+            Heatmap = new HeatmapImage(2, 2, [0, 0.5f, 0.5f, 1])
+        };
         void Once()
         {
             using var panel = RobustnessCommand.Panel(image, analysis, prediction, "case", renderer);
@@ -48,6 +53,7 @@ public sealed class PictureOwnershipTests
         // The managed objects made in the loop stay too (no collection): what grew beyond them is native.
         long managed = GC.GetAllocatedBytesForCurrentThread() - managedBefore;
         long growth = ResidentBytes() - before - managed;
-        Assert.True(growth < 8 << 20, $"native memory grew by {growth >> 20} MB over 100 sheets ({managed >> 20} MB managed)");
+        Assert.True(growth < 8 << 20,
+            $"native memory grew by {growth >> 20} MB over 100 sheets ({managed >> 20} MB managed)");
     }
 }

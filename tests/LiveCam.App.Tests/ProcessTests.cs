@@ -18,7 +18,8 @@ public sealed class ProcessTests : IDisposable
         // Ctrl+C would then test nothing. Python puts the default action back before it becomes the app.
         var info = SigIntIgnored() && File.Exists("/usr/bin/python3")
             ? new ProcessStartInfo("/usr/bin/python3",
-                $"-c \"import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp('dotnet', ['dotnet'] + sys.argv[1:])\" {app}")
+                $"-c \"import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                + $"os.execvp('dotnet', ['dotnet'] + sys.argv[1:])\" {app}")
             : new ProcessStartInfo("dotnet", app);
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
@@ -33,7 +34,9 @@ public sealed class ProcessTests : IDisposable
     /// <summary>Whether this process was started with SIGINT ignored (bit 2 of SigIgn in /proc/self/status).</summary>
     static bool SigIntIgnored()
     {
-        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal)) : null;
+        var line = File.Exists("/proc/self/status")
+            ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal))
+            : null;
         return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 2) != 0;
     }
 
@@ -86,7 +89,10 @@ public sealed class ProcessTests : IDisposable
         var video = Path.Combine(_dir, "render.mp4");
         using var process = Start($"render synthetic:160x120@30 --out \"{video}\"");
         using var started = new ManualResetEventSlim();
-        process.OutputDataReceived += (_, e) => { if (e.Data?.StartsWith("headless", StringComparison.Ordinal) == true) started.Set(); };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.StartsWith("headless", StringComparison.Ordinal) == true) started.Set();
+        };
         process.BeginOutputReadLine();
         var stderr = process.StandardError.ReadToEndAsync();
         Assert.True(started.Wait(TimeSpan.FromSeconds(60)), "the render did not start");
@@ -121,7 +127,9 @@ public sealed class ProcessTests : IDisposable
     /// and holds the frames the index lists, and every log line but the last is whole JSON, frames in order.</summary>
     static (int Segments, int LogLines) CheckRecording(string dir)
     {
-        var indexLines = File.Exists(Path.Combine(dir, "segments.jsonl")) ? File.ReadAllLines(Path.Combine(dir, "segments.jsonl")) : [];
+        var indexLines = File.Exists(Path.Combine(dir, "segments.jsonl"))
+            ? File.ReadAllLines(Path.Combine(dir, "segments.jsonl"))
+            : [];
         var listed = new Dictionary<string, int>();
         for (int i = 0; i < indexLines.Length; i++)
         {
@@ -130,7 +138,8 @@ public sealed class ProcessTests : IDisposable
             catch (JsonException) when (i == indexLines.Length - 1) { break; }  // killed while writing it
             listed[entry.GetProperty("file").GetString()!] = entry.GetProperty("frames").GetArrayLength();
         }
-        var finished = Directory.GetFiles(dir, "segment-*.mp4").Where(f => !f.EndsWith(".partial.mp4", StringComparison.Ordinal)).Order().ToList();
+        var finished = Directory.GetFiles(dir, "segment-*.mp4")
+            .Where(f => !f.EndsWith(".partial.mp4", StringComparison.Ordinal)).Order().ToList();
         foreach (var file in finished)
         {
             using var capture = new VideoCapture(file);
@@ -143,7 +152,9 @@ public sealed class ProcessTests : IDisposable
             else Assert.Equal(finished[^1], file);
             Assert.True(frames > 0, $"{Path.GetFileName(file)} is empty");
         }
-        var log = File.Exists(Path.Combine(dir, "log.jsonl")) ? File.ReadAllText(Path.Combine(dir, "log.jsonl")).Split('\n') : [];
+        var log = File.Exists(Path.Combine(dir, "log.jsonl"))
+            ? File.ReadAllText(Path.Combine(dir, "log.jsonl")).Split('\n')
+            : [];
         long previous = -1;
         int whole = 0;
         for (int i = 0; i < log.Length; i++)
@@ -168,9 +179,13 @@ public sealed class ProcessTests : IDisposable
         for (int run = 0; run < 3; run++)
         {
             var dir = Path.Combine(_dir, $"killed-{run}");
-            using var process = Start($"run --source synthetic:160x120@30 --headless --record \"{dir}\" --segment-seconds 0.5");
+            using var process = Start(
+                $"run --source synthetic:160x120@30 --headless --record \"{dir}\" --segment-seconds 0.5");
             using var started = new ManualResetEventSlim();
-            process.OutputDataReceived += (_, e) => { if (e.Data?.StartsWith("headless", StringComparison.Ordinal) == true) started.Set(); };
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data?.StartsWith("headless", StringComparison.Ordinal) == true) started.Set();
+            };
             process.BeginOutputReadLine();
             process.ErrorDataReceived += (_, _) => { };
             process.BeginErrorReadLine();
@@ -179,7 +194,9 @@ public sealed class ProcessTests : IDisposable
             var log = Path.Combine(dir, "log.jsonl");
             int WholeLines() => File.Exists(log) ? File.ReadAllText(log).Count(c => c == '\n') : 0;
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-            while ((!File.Exists(Path.Combine(dir, "segment-00000.mp4")) || WholeLines() < 5) && DateTime.UtcNow < deadline) Thread.Sleep(50);
+            while ((!File.Exists(Path.Combine(dir, "segment-00000.mp4")) || WholeLines() < 5)
+                && DateTime.UtcNow < deadline)
+                Thread.Sleep(50);
             int seen = WholeLines();
             Assert.True(seen >= 5, $"the run logged {seen} lines in 90 s");
             int after = random.Next(0, 2000);
@@ -188,7 +205,8 @@ public sealed class ProcessTests : IDisposable
             Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the process did not die");
             var (segments, lines) = CheckRecording(dir);
             Assert.True(segments >= 1, $"killed {after} ms later: no finished segment");
-            Assert.True(lines >= seen, $"killed {after} ms later: {lines} whole log lines, {seen} had been written before");
+            Assert.True(lines >= seen,
+                $"killed {after} ms later: {lines} whole log lines, {seen} had been written before");
         }
     }
 
@@ -198,12 +216,14 @@ public sealed class ProcessTests : IDisposable
     public void A_run_whose_network_camera_stalled_ends_within_seconds_of_a_signal(string signal)
     {
         Skip.If(OperatingSystem.IsWindows(), "POSIX signals");
-        using var server = new LiveCam.Tests.StallingMjpegServer(LiveCam.Tests.StallingMjpegServer.Stall.BetweenImages, i =>
-        {
-            using var image = new Mat(120, 160, MatType.CV_8UC3, new Scalar(40 * i, 80, 160));
-            return image.ImEncode(".jpg");
-        });
-        using var process = Start($"run --source {server.Url} --headless --out \"{Path.Combine(_dir, "stalled.mp4")}\"");
+        using var server = new LiveCam.Tests.StallingMjpegServer(LiveCam.Tests.StallingMjpegServer.Stall.BetweenImages,
+            i =>
+            {
+                using var image = new Mat(120, 160, MatType.CV_8UC3, new Scalar(40 * i, 80, 160));
+                return image.ImEncode(".jpg");
+            });
+        using var process = Start(
+            $"run --source {server.Url} --headless --out \"{Path.Combine(_dir, "stalled.mp4")}\"");
         _ = process.StandardOutput.ReadToEndAsync();
         var stderr = new System.Text.StringBuilder();
         using var lost = new ManualResetEventSlim();
@@ -235,13 +255,15 @@ public sealed class ProcessTests : IDisposable
             process.WaitForExit();
             Assert.True(process.ExitCode == 0, stderr.Result);
             var folder = Assert.Single(Directory.GetDirectories(alone, "livecam-*"));
-            Assert.Contains($"recording to {folder} (segments of 10 s and log.jsonl)", stdout.Result, StringComparison.Ordinal);
+            Assert.Contains($"recording to {folder} (segments of 10 s and log.jsonl)", stdout.Result,
+                StringComparison.Ordinal);
             Assert.Matches(@"recorded 1 segment\(s\) \([0-9.]+ MB, about [0-9]+ MB an hour\)", stdout.Result);
             var (segments, _) = CheckRecording(folder);
             Assert.Equal(1, segments);
         }
         var served = Directory.CreateDirectory(Path.Combine(_dir, "served")).FullName;
-        using (var process = Start("run --source synthetic:160x120@30 --headless --frames 45 --serve 0", workingDirectory: served))
+        using (var process = Start("run --source synthetic:160x120@30 --headless --frames 45 --serve 0",
+            workingDirectory: served))
         {
             var stderr = process.StandardError.ReadToEndAsync();
             _ = process.StandardOutput.ReadToEndAsync();
@@ -280,12 +302,14 @@ public sealed class ProcessTests : IDisposable
         using var disk = Tmpfs.Mount(Path.Combine(_dir, "small-disk"), "48m");
         var mount = disk.Folder;
         var dir = Path.Combine(mount, "rec");
-        using var process = Start($"run --source synthetic:320x240@30 --headless --record \"{dir}\" --segment-seconds 0.5 --frames 240");
+        using var process = Start(
+            $"run --source synthetic:320x240@30 --headless --record \"{dir}\" --segment-seconds 0.5 --frames 240");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         // Once a segment is finished, something else fills the disk.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!File.Exists(Path.Combine(dir, "segment-00001.mp4")) && DateTime.UtcNow < deadline && !process.HasExited) Thread.Sleep(50);
+        while (!File.Exists(Path.Combine(dir, "segment-00001.mp4")) && DateTime.UtcNow < deadline && !process.HasExited)
+            Thread.Sleep(50);
         Assert.True(File.Exists(Path.Combine(dir, "segment-00001.mp4")), "no segment was finished");
         int logged = File.ReadAllText(Path.Combine(dir, "log.jsonl")).Count(c => c == '\n');
         using (var filler = new FileStream(Path.Combine(mount, "filler"), FileMode.Create))
@@ -297,7 +321,8 @@ public sealed class ProcessTests : IDisposable
         Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "the run did not finish");
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, stderr.Result);
-        var stopped = stderr.Result.Split('\n').Where(l => l.Contains("recording stopped", StringComparison.Ordinal)).ToList();
+        var stopped = stderr.Result.Split('\n')
+            .Where(l => l.Contains("recording stopped", StringComparison.Ordinal)).ToList();
         Assert.Single(stopped);
         Assert.DoesNotContain("   at ", stderr.Result, StringComparison.Ordinal);
         Assert.Contains("frames: 240 captured", stdout.Result, StringComparison.Ordinal);
@@ -307,7 +332,8 @@ public sealed class ProcessTests : IDisposable
         Assert.True(lines >= logged, $"{lines} whole log lines kept, {logged} had been written before the disk filled");
     }
 
-    /// <summary>A small disk of its own (a tmpfs), unmounted when disposed; the test is skipped where none can be made.</summary>
+    /// <summary>A small disk of its own (a tmpfs), unmounted when disposed; the test is skipped where none can be
+    /// made.</summary>
     sealed class Tmpfs : IDisposable
     {
         public string Folder { get; }
@@ -318,9 +344,14 @@ public sealed class ProcessTests : IDisposable
         {
             Skip.IfNot(OperatingSystem.IsLinux(), "tmpfs");
             Directory.CreateDirectory(folder);
-            using var mounting = Process.Start(new ProcessStartInfo("mount", $"-t tmpfs -o size={size} tmpfs \"{folder}\"") { RedirectStandardError = true })!;
+            using var mounting = Process.Start(
+                new ProcessStartInfo("mount", $"-t tmpfs -o size={size} tmpfs \"{folder}\"")
+                {
+                    RedirectStandardError = true
+                })!;
             mounting.WaitForExit();
-            Skip.If(mounting.ExitCode != 0, $"cannot mount a tmpfs here (needs root): {mounting.StandardError.ReadToEnd().Trim()}");
+            Skip.If(mounting.ExitCode != 0,
+                $"cannot mount a tmpfs here (needs root): {mounting.StandardError.ReadToEnd().Trim()}");
             return new Tmpfs(folder);
         }
 

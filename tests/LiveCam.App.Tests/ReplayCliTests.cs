@@ -9,8 +9,8 @@ public sealed class ReplayCliTests : IDisposable
     public void A_recording_replays_frame_by_frame_beside_its_log_from_any_moment()
     {
         var rec = Path.Combine(_dir, "rec");
-        var (code, output, error) = CliRunner.Invoke("run", "--source", "synthetic:160x120@30", "--headless", "--timing", "exact",
-            "--record", rec, "--segment-seconds", "1", "--frames", "75");
+        var (code, output, error) = CliRunner.Invoke("run", "--source", "synthetic:160x120@30", "--headless",
+            "--timing", "exact", "--record", rec, "--segment-seconds", "1", "--frames", "75");
         Assert.True(code == 0, error);
         Assert.Contains("recorded 3 segment(s)", output, StringComparison.Ordinal);
 
@@ -38,10 +38,13 @@ public sealed class ReplayCliTests : IDisposable
     {
         if (folder == "rec")
         {
-            var (c, _, e) = CliRunner.Invoke("run", "--source", "synthetic:160x120@30", "--headless", "--record", Path.Combine(_dir, "rec"), "--frames", "10", "--model", "none");
+            var (c, _, e) = CliRunner.Invoke("run", "--source", "synthetic:160x120@30", "--headless",
+                "--record", Path.Combine(_dir, "rec"), "--frames", "10", "--model", "none");
             Assert.True(c == 0, e);
         }
-        string[] args = at is null ? ["replay", Path.Combine(_dir, folder), "--out", _dir + "/x/"] : ["replay", Path.Combine(_dir, folder), "--at", at, "--out", _dir + "/x/"];
+        string[] args = at is null
+            ? ["replay", Path.Combine(_dir, folder), "--out", _dir + "/x/"]
+            : ["replay", Path.Combine(_dir, folder), "--at", at, "--out", _dir + "/x/"];
         var (code, _, error) = CliRunner.Invoke(args);
         Assert.NotEqual(0, code);
         Assert.Contains(message, error, StringComparison.Ordinal);
@@ -60,7 +63,8 @@ public sealed class RenderCliTests : IDisposable
     public void Render_analyses_and_writes_every_frame()
     {
         var video = Path.Combine(_dir, "out.mp4");
-        var (code, output, error) = CliRunner.Invoke("render", "synthetic:160x120@30", "--frames", "40", "--out", video, "--threads", "1");
+        var (code, output, error) = CliRunner.Invoke("render", "synthetic:160x120@30", "--frames", "40", "--out", video,
+            "--threads", "1");
         Assert.True(code == 0, error);
         Assert.Contains("frames: 40 captured, 40 shown, 40 analysed, 0 dropped", output, StringComparison.Ordinal);
         Assert.Contains("(1 thread)", output, StringComparison.Ordinal);
@@ -74,7 +78,8 @@ public sealed class RenderCliTests : IDisposable
         var folder = Path.Combine(_dir, "pngs") + "/";
         // 60 frames of a 30 fps source are two seconds of video, however fast the machine renders them: at 5 a second,
         // every sixth frame is analysed.
-        var (code, output, error) = CliRunner.Invoke("render", "synthetic:160x120@30", "--frames", "60", "--out", folder, "--analysis-fps", "5");
+        var (code, output, error) = CliRunner.Invoke("render", "synthetic:160x120@30", "--frames", "60",
+            "--out", folder, "--analysis-fps", "5");
         Assert.True(code == 0, error);
         Assert.Contains("at most 5 a second", output, StringComparison.Ordinal);
         Assert.Contains("frames: 60 captured, 60 shown, 10 analysed", output, StringComparison.Ordinal);

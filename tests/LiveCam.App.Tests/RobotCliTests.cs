@@ -14,7 +14,8 @@ public sealed class RobotCliTests : IDisposable
     {
         var weights = Path.Combine(_dir, "tiny.dat");
         var preview = Path.Combine(_dir, "preview.png");
-        var train = Invoke("train-robot", "--samples", "192", "--epochs", "1", "--seed", "4", "--out", weights, "--preview", preview);
+        var train = Invoke("train-robot", "--samples", "192", "--epochs", "1", "--seed", "4", "--out", weights,
+            "--preview", preview);
         Assert.True(train.Code == 0, train.Err);
         Assert.Contains("epoch 1/1", train.Err, StringComparison.Ordinal);
         Assert.True(File.Exists(weights));
@@ -41,7 +42,8 @@ public sealed class RobotCliTests : IDisposable
         {
             var cases = doc.RootElement.GetProperty("cases");
             Assert.Equal(8, cases.GetArrayLength());
-            Assert.Contains(cases.EnumerateArray(), c => c.GetProperty("name").GetString() == "red cube, strong back light, big shadow towards the camera");
+            Assert.Contains(cases.EnumerateArray(),
+                c => c.GetProperty("name").GetString() == "red cube, strong back light, big shadow towards the camera");
             Assert.All(cases.EnumerateArray(), c => Assert.Equal(325, c.GetProperty("outputs").GetArrayLength()));
         }
         using (var sheet = Cv2.ImRead(Path.Combine(_dir, "robustness.png"))) Assert.True(sheet.Width > 1000);
@@ -52,7 +54,8 @@ public sealed class RobotCliTests : IDisposable
         var explain = Invoke("explain", "--model", "robot", "--weights", weights, "--image", image, "--out", explained);
         Assert.True(explain.Code == 0, explain.Err);
         var onCpu = Path.Combine(_dir, "explained-cpu.png");
-        var cpu = Invoke("explain", "--model", "robot", "--weights", weights, "--image", image, "--out", onCpu, "--renderer", "cpu");
+        var cpu = Invoke("explain", "--model", "robot", "--weights", weights, "--image", image, "--out", onCpu,
+            "--renderer", "cpu");
         Assert.True(cpu.Code == 0, cpu.Err);
         // Either back end draws the same picture: the image with the heatmap, caption and distance-bar inset.
         using var a = Cv2.ImRead(explained);
@@ -61,7 +64,8 @@ public sealed class RobotCliTests : IDisposable
         Assert.Equal((640, 480), (b.Width, b.Height));
         using var difference = new Mat();
         Cv2.Absdiff(a, b, difference);
-        Assert.True(Cv2.Mean(difference).Val0 < 1.0, $"OpenGL and CPU pictures differ by {Cv2.Mean(difference).Val0:0.00} on average");
+        Assert.True(Cv2.Mean(difference).Val0 < 1.0,
+            $"OpenGL and CPU pictures differ by {Cv2.Mean(difference).Val0:0.00} on average");
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

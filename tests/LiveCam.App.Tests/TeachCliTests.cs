@@ -50,12 +50,14 @@ public sealed class TeachCliTests : IDisposable
         Assert.Contains("taught 2 classes (disc 3, square 3 images, 3 views each)", stdout, StringComparison.Ordinal);
         Assert.Contains("accuracy on --test: 6/6 = 100.0%", stdout, StringComparison.Ordinal);
         using (var doc = JsonDocument.Parse(File.ReadAllText(head)))
-            Assert.Equal(["disc", "square"], doc.RootElement.GetProperty("classes").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(["disc", "square"],
+                doc.RootElement.GetProperty("classes").EnumerateArray().Select(e => e.GetString()));
 
         // explain --json: the class scores in the head's order, the top class by name.
         var png = Path.Combine(_dir, "square.png");
         var json = Path.Combine(_dir, "square.json");
-        (code, _, stderr) = Invoke("explain", "--model", "resnet18-imagenet", "--head", head, "--image", Path.Combine(test, "square", "1.png"), "--out", png, "--json", json);
+        (code, _, stderr) = Invoke("explain", "--model", "resnet18-imagenet", "--head", head,
+            "--image", Path.Combine(test, "square", "1.png"), "--out", png, "--json", json);
         Assert.True(code == 0, stderr);
         using (var doc = JsonDocument.Parse(File.ReadAllText(json)))
         {
@@ -63,32 +65,38 @@ public sealed class TeachCliTests : IDisposable
             var outputs = root.GetProperty("outputs").EnumerateArray().Select(e => e.GetSingle()).ToArray();
             Assert.Equal(2, outputs.Length);
             Assert.True(outputs[1] > outputs[0], $"square scored {outputs[1]}, disc {outputs[0]}");
-            Assert.Equal("square", root.GetProperty("predictions").GetProperty("top")[0].GetProperty("label").GetString());
+            Assert.Equal("square",
+                root.GetProperty("predictions").GetProperty("top")[0].GetProperty("label").GetString());
             Assert.Equal("gradcam", root.GetProperty("method").GetString());
             Assert.Equal(7, root.GetProperty("heatmap").GetProperty("height").GetInt32());
         }
 
         // run: the recording's log names the taught classes.
         var record = Path.Combine(_dir, "rec");
-        (code, _, stderr) = Invoke("run", "--source", Path.Combine(test, "disc"), "--model", "resnet18-imagenet", "--head", head, "--headless", "--record", record, "--timing", "exact", "--renderer", "cpu");
+        (code, _, stderr) = Invoke("run", "--source", Path.Combine(test, "disc"), "--model", "resnet18-imagenet",
+            "--head", head, "--headless", "--record", record, "--timing", "exact", "--renderer", "cpu");
         Assert.True(code == 0, stderr);
         var lines = File.ReadAllLines(Path.Combine(record, "log.jsonl"));
         Assert.Equal(3, lines.Length);
         foreach (var line in lines)
         {
             using var doc = JsonDocument.Parse(line);
-            Assert.Equal("disc", doc.RootElement.GetProperty("predictions").GetProperty("top")[0].GetProperty("label").GetString());
+            Assert.Equal("disc",
+                doc.RootElement.GetProperty("predictions").GetProperty("top")[0].GetProperty("label").GetString());
         }
 
         // metrics: the faithfulness of explanations of the taught classes.
-        (code, stdout, stderr) = Invoke("metrics", "--model", "resnet18-imagenet", "--head", head, "--images", Path.Combine(test, "square"), "--methods", "gradcam", "--steps", "4");
+        (code, stdout, stderr) = Invoke("metrics", "--model", "resnet18-imagenet", "--head", head,
+            "--images", Path.Combine(test, "square"), "--methods", "gradcam", "--steps", "4");
         Assert.True(code == 0, stderr);
         Assert.Contains("gradcam", stdout, StringComparison.Ordinal);
 
         // A head fits only the network it was taught on.
-        (code, _, stderr) = Invoke("explain", "--model", "resnet18", "--head", head, "--image", png, "--out", Path.Combine(_dir, "x.png"));
+        (code, _, stderr) = Invoke("explain", "--model", "resnet18", "--head", head, "--image", png,
+            "--out", Path.Combine(_dir, "x.png"));
         Assert.Equal(2, code);
-        Assert.Equal("livecam: the head was taught on resnet18-imagenet, not resnet18 (use --model resnet18-imagenet)", stderr.Trim());
+        Assert.Equal("livecam: the head was taught on resnet18-imagenet, not resnet18 (use --model resnet18-imagenet)",
+            stderr.Trim());
     }
 
     [Theory]
@@ -122,7 +130,8 @@ public sealed class TeachCliTests : IDisposable
                 break;
             case "bad-head":
                 File.WriteAllText(head, "{\"format\": \"livecam-taught-head/1\", \"model\": ");
-                args = ["explain", "--model", "resnet18-imagenet", "--head", head, "--image", head, "--out", Path.Combine(_dir, "x.png")];
+                args = ["explain", "--model", "resnet18-imagenet", "--head", head, "--image", head,
+                    "--out", Path.Combine(_dir, "x.png")];
                 break;
         }
         var (code, _, stderr) = Invoke(args);
@@ -139,7 +148,9 @@ public sealed class TeachCliTests : IDisposable
         using var xvfb = new LiveCam.Tests.Shared.XvfbDisplay();
         Skip.If(xvfb.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
         var head = Path.Combine(_dir, "live.json");
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "livecam.dll")}\" teach --source synthetic:320x240@15 --classes near,far --views 2 --head \"{head}\"")
+        var info = new ProcessStartInfo("dotnet",
+            $"\"{Path.Combine(AppContext.BaseDirectory, "livecam.dll")}\" teach --source synthetic:320x240@15 "
+            + $"--classes near,far --views 2 --head \"{head}\"")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
@@ -163,7 +174,10 @@ public sealed class TeachCliTests : IDisposable
             string window = Xdotool(xvfb.Display!, "search --sync --name LiveCam").Split('\n')[0];
             // Each press is learnt and said on the terminal; a press before the first frame is on screen teaches
             // nothing, so a key is pressed again until its example is learnt.
-            foreach (var (key, name) in new[] { ("1", "near"), ("1", "near"), ("2", "far"), ("2", "far"), ("2", "far") })
+            foreach (var (key, name) in new[]
+            {
+                ("1", "near"), ("1", "near"), ("2", "far"), ("2", "far"), ("2", "far")
+            })
             {
                 string? line = null;
                 for (int attempt = 0; attempt < 10 && line is null; attempt++)
@@ -190,13 +204,17 @@ public sealed class TeachCliTests : IDisposable
         int near = all.Count(l => l.StartsWith("teach: learnt near ", StringComparison.Ordinal));
         int far = all.Count(l => l.StartsWith("teach: learnt far ", StringComparison.Ordinal));
         Assert.True(near >= 2 && far >= 3, stdout.ToString());
-        Assert.Equal([2 * near, 2 * far], doc.RootElement.GetProperty("examples").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal([2 * near, 2 * far],
+            doc.RootElement.GetProperty("examples").EnumerateArray().Select(e => e.GetInt32()));
         Assert.Equal(2 * (near + far), doc.RootElement.GetProperty("memory").GetArrayLength());
     }
 
     static string Xdotool(string display, string arguments)
     {
-        var info = new ProcessStartInfo("/usr/bin/xdotool", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("/usr/bin/xdotool", arguments)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false
+        };
         info.Environment["DISPLAY"] = display;
         using var p = Process.Start(info)!;
         var output = p.StandardOutput.ReadToEnd();
@@ -211,11 +229,14 @@ public sealed class TeachCliTests : IDisposable
         using var xvfb = new LiveCam.Tests.Shared.XvfbDisplay();
         Skip.If(xvfb.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
         var head = Path.Combine(_dir, "imagenet.json");
-        File.WriteAllText(head, "{\"format\":\"livecam-taught-head/1\",\"model\":\"resnet18-imagenet\",\"features\":512,\"classes\":[\"a\",\"b\"],"
+        File.WriteAllText(head, "{\"format\":\"livecam-taught-head/1\",\"model\":\"resnet18-imagenet\","
+            + "\"features\":512,\"classes\":[\"a\",\"b\"],"
             + "\"examples\":[1,1],\"weight\":[" + string.Join(",", Enumerable.Repeat("0", 1024)) + "],\"bias\":[0,0]}");
-        var (code, _, stderr) = Invoke("teach", "--model", "robot", "--head", head, "--source", "synthetic:160x120", "--frames", "5");
+        var (code, _, stderr) = Invoke("teach", "--model", "robot", "--head", head, "--source", "synthetic:160x120",
+            "--frames", "5");
         Assert.Equal(2, code);
-        Assert.Equal("livecam: the head was taught on resnet18-imagenet, not robot (use --model resnet18-imagenet)", stderr.Trim());
+        Assert.Equal("livecam: the head was taught on resnet18-imagenet, not robot (use --model resnet18-imagenet)",
+            stderr.Trim());
     }
 
     [Fact]
@@ -224,7 +245,8 @@ public sealed class TeachCliTests : IDisposable
         var previous = Environment.GetEnvironmentVariable("DISPLAY");
         var (code, _, stderr) = RunWithout("DISPLAY", () => Invoke("teach", "--source", "synthetic"));
         Assert.Equal(2, code);
-        Assert.Equal("livecam: teach needs a window (no display here); teach from folders with --from DIR --out HEAD", stderr.Trim());
+        Assert.Equal("livecam: teach needs a window (no display here); teach from folders with --from DIR --out HEAD",
+            stderr.Trim());
         Assert.Equal(previous, Environment.GetEnvironmentVariable("DISPLAY"));
     }
 

@@ -20,7 +20,9 @@ public sealed class ServedRun : IDisposable
 
     public ServedRun(string extra)
     {
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "livecam.dll")}\" run --source synthetic:160x120@15 --headless --serve {extra} --out \"{Path.Combine(Path.GetTempPath(), $"livecam-serve-{Guid.NewGuid():N}.mp4")}\"")
+        var info = new ProcessStartInfo("dotnet",
+            $"\"{Path.Combine(AppContext.BaseDirectory, "livecam.dll")}\" run --source synthetic:160x120@15 --headless "
+            + $"--serve {extra} --out \"{Path.Combine(Path.GetTempPath(), $"livecam-serve-{Guid.NewGuid():N}.mp4")}\"")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -80,7 +82,8 @@ public sealed class WebViewTests(ServedRunFixture fixture) : IClassFixture<Serve
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
-    /// <summary>Reads JPEG pictures from an MJPEG response until <paramref name="count"/> (or the time is up).</summary>
+    /// <summary>Reads JPEG pictures from an MJPEG response until <paramref name="count"/> (or the time is
+    /// up).</summary>
     static async Task<List<byte[]>> ReadPictures(HttpResponseMessage response, int count, TimeSpan within)
     {
         using var cancel = new CancellationTokenSource(within);
@@ -100,7 +103,8 @@ public sealed class WebViewTests(ServedRunFixture fixture) : IClassFixture<Serve
                     var text = Encoding.ASCII.GetString(buffer.ToArray());
                     var m = Regex.Match(text, @"Content-Length: (\d+)\r\n\r\n");
                     if (!m.Success) break;
-                    int start = m.Index + m.Length, length = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                    int start = m.Index + m.Length,
+                        length = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
                     if (buffer.Count < start + length) break;
                     pictures.Add(buffer.GetRange(start, length).ToArray());
                     buffer.RemoveRange(0, start + length);
@@ -118,7 +122,8 @@ public sealed class WebViewTests(ServedRunFixture fixture) : IClassFixture<Serve
         Assert.Equal("robot", before.GetProperty("model").GetString());
         Assert.Equal(5, before.GetProperty("bars").GetArrayLength());
         var method = before.GetProperty("method").GetString();
-        using (var post = await s_http.PostAsync(At("/api/controls"), new StringContent("{\"method\":\"next\"}", Encoding.UTF8, "application/json")))
+        using (var post = await s_http.PostAsync(At("/api/controls"),
+            new StringContent("{\"method\":\"next\"}", Encoding.UTF8, "application/json")))
             Assert.Equal(HttpStatusCode.OK, post.StatusCode);
         var deadline = Stopwatch.StartNew();
         string? now = method;
@@ -128,8 +133,10 @@ public sealed class WebViewTests(ServedRunFixture fixture) : IClassFixture<Serve
             now = (await State(At("/api/state"))).GetProperty("method").GetString();
         }
         Assert.NotEqual(method, now);
-        using (var back = await s_http.PostAsync(At("/api/controls"), new StringContent("{\"method\":\"previous\"}", Encoding.UTF8, "application/json"))) { }
-        using var bad = await s_http.PostAsync(At("/api/controls"), new StringContent("{\"colour\":1}", Encoding.UTF8, "application/json"));
+        using (var back = await s_http.PostAsync(At("/api/controls"),
+            new StringContent("{\"method\":\"previous\"}", Encoding.UTF8, "application/json"))) { }
+        using var bad = await s_http.PostAsync(At("/api/controls"),
+            new StringContent("{\"colour\":1}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
     }
 
@@ -142,7 +149,8 @@ public sealed class WebViewTests(ServedRunFixture fixture) : IClassFixture<Serve
         var idle1 = (await State(At("/api/state"))).GetProperty("pictures_encoded").GetInt64();
         if ((await State(At("/api/state"))).GetProperty("viewers").GetInt32() == 0) Assert.Equal(idle0, idle1);
         using var response = await s_http.GetAsync(At("/stream.mjpg"), HttpCompletionOption.ResponseHeadersRead);
-        Assert.StartsWith("multipart/x-mixed-replace", response.Content.Headers.ContentType!.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("multipart/x-mixed-replace", response.Content.Headers.ContentType!.ToString(),
+            StringComparison.Ordinal);
         var pictures = await ReadPictures(response, 5, TimeSpan.FromSeconds(30));
         Assert.True(pictures.Count >= 5, $"{pictures.Count} pictures in 30 s");
         Assert.All(pictures, p => Assert.True(p[0] == 0xFF && p[1] == 0xD8, "not a JPEG"));
@@ -150,17 +158,22 @@ public sealed class WebViewTests(ServedRunFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
-    public async Task Twenty_viewers_get_eight_streams_and_twelve_answers_503_and_a_viewer_that_stops_reading_slows_no_one()
+    public async Task
+        Twenty_viewers_get_eight_streams_and_twelve_answers_503_and_a_viewer_that_stops_reading_slows_no_one()
     {
         // Viewers of the other tests in this class leave first.
         var quiet = Stopwatch.StartNew();
-        while ((await State(At("/api/state"))).GetProperty("viewers").GetInt32() > 0 && quiet.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
+        while ((await State(At("/api/state"))).GetProperty("viewers").GetInt32() > 0
+            && quiet.Elapsed < TimeSpan.FromSeconds(30))
+            await Task.Delay(100);
         // One viewer that never reads: a raw connection asking for the stream.
         using var stuck = new TcpClient();
         await stuck.ConnectAsync(fixture.Run.Address.Host, fixture.Run.Address.Port);
-        await stuck.GetStream().WriteAsync(Encoding.ASCII.GetBytes($"GET /stream.mjpg HTTP/1.1\r\nHost: {fixture.Run.Address.Authority}\r\n\r\n"));
+        await stuck.GetStream().WriteAsync(
+            Encoding.ASCII.GetBytes($"GET /stream.mjpg HTTP/1.1\r\nHost: {fixture.Run.Address.Authority}\r\n\r\n"));
         await Task.Delay(500);
-        var responses = await Task.WhenAll(Enumerable.Range(0, 19).Select(_ => s_http.GetAsync(At("/stream.mjpg"), HttpCompletionOption.ResponseHeadersRead)));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 19)
+            .Select(_ => s_http.GetAsync(At("/stream.mjpg"), HttpCompletionOption.ResponseHeadersRead)));
         try
         {
             Assert.Equal(7, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
@@ -179,17 +192,25 @@ public sealed class WebViewTests(ServedRunFixture fixture) : IClassFixture<Serve
     [SkippableFact]
     public async Task In_a_real_browser_the_page_shows_the_live_picture_and_a_button_changes_the_method()
     {
-        Skip.IfNot(File.Exists("/usr/bin/chromium"), "needs Debian's chromium (apt-get install chromium; test.sh installs it)");
+        Skip.IfNot(File.Exists("/usr/bin/chromium"),
+            "needs Debian's chromium (apt-get install chromium; test.sh installs it)");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ["--no-sandbox"] });
+        await using var browser = await playwright.Chromium.LaunchAsync(
+            new() { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ["--no-sandbox"] });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1000, Height = 560 } });
         // The page runs under its own Content-Security-Policy (script and style from this server only): nothing of it
         // may be blocked.
         var blocked = new List<string>();
-        page.Console += (_, m) => { if (m.Text.Contains("Content Security Policy", StringComparison.Ordinal)) lock (blocked) blocked.Add(m.Text); };
+        page.Console += (_, m) =>
+        {
+            if (m.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+                lock (blocked) blocked.Add(m.Text);
+        };
         await page.GotoAsync(fixture.Run.Address.ToString());
-        await page.WaitForFunctionAsync("() => document.getElementById('video').naturalWidth === 160", null, new() { Timeout = 30_000 });
-        await page.WaitForFunctionAsync("() => document.querySelectorAll('#bars .bar').length === 5", null, new() { Timeout = 30_000 });
+        await page.WaitForFunctionAsync("() => document.getElementById('video').naturalWidth === 160", null,
+            new() { Timeout = 30_000 });
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#bars .bar').length === 5", null,
+            new() { Timeout = 30_000 });
         var explanation = await page.InnerTextAsync("#explanation");
         Assert.StartsWith("gradcam", explanation, StringComparison.Ordinal);
         // The picture updates: two screenshots of it a second apart differ (the synthetic scene moves).
@@ -198,9 +219,11 @@ public sealed class WebViewTests(ServedRunFixture fixture) : IClassFixture<Serve
         var b = await page.Locator("#video").ScreenshotAsync();
         Assert.False(a.AsSpan().SequenceEqual(b), "the picture did not change in a second");
         await page.ClickAsync("button[data-c='method'][data-v='next']");
-        await page.WaitForFunctionAsync("t => !document.getElementById('explanation').textContent.startsWith(t)", explanation.Split(' ')[0] + " ", new() { Timeout = 30_000 });
+        await page.WaitForFunctionAsync("t => !document.getElementById('explanation').textContent.startsWith(t)",
+            explanation.Split(' ')[0] + " ", new() { Timeout = 30_000 });
         Assert.DoesNotMatch(@"^gradcam @", await page.InnerTextAsync("#explanation"));
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "livecam-web-view.png"), FullPage = true });
+        await page.ScreenshotAsync(
+            new() { Path = Path.Combine(Path.GetTempPath(), "livecam-web-view.png"), FullPage = true });
         lock (blocked) Assert.Empty(blocked);
         await page.ClickAsync("button[data-c='method'][data-v='previous']");
     }
@@ -220,18 +243,27 @@ public sealed class WebViewTokenTests
         {
             using (var none = await http.GetAsync(new Uri(root, path), HttpCompletionOption.ResponseHeadersRead))
                 Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
-            using (var wrong = await http.GetAsync(new Uri(root, path + "?token=wrong-token-123"), HttpCompletionOption.ResponseHeadersRead))
+            using (var wrong = await http.GetAsync(new Uri(root, path + "?token=wrong-token-123"),
+                HttpCompletionOption.ResponseHeadersRead))
                 Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
-            using (var right = await http.GetAsync(new Uri(root, path + "?token=right-token-123"), HttpCompletionOption.ResponseHeadersRead))
+            using (var right = await http.GetAsync(new Uri(root, path + "?token=right-token-123"),
+                HttpCompletionOption.ResponseHeadersRead))
                 Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         }
-        using var post = new HttpRequestMessage(HttpMethod.Post, new Uri(root, "/api/controls")) { Content = new StringContent("{\"opacity\":0.8}", Encoding.UTF8, "application/json") };
+        using var post = new HttpRequestMessage(HttpMethod.Post, new Uri(root, "/api/controls"))
+        {
+            Content = new StringContent("{\"opacity\":0.8}", Encoding.UTF8, "application/json")
+        };
         using (var denied = await http.SendAsync(post)) Assert.Equal(HttpStatusCode.Unauthorized, denied.StatusCode);
-        using var bearer = new HttpRequestMessage(HttpMethod.Post, new Uri(root, "/api/controls")) { Content = new StringContent("{\"opacity\":0.8}", Encoding.UTF8, "application/json") };
+        using var bearer = new HttpRequestMessage(HttpMethod.Post, new Uri(root, "/api/controls"))
+        {
+            Content = new StringContent("{\"opacity\":0.8}", Encoding.UTF8, "application/json")
+        };
         bearer.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "right-token-123");
         using var ok = await http.SendAsync(bearer);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
-        Assert.Equal(0.8, JsonDocument.Parse(await ok.Content.ReadAsStringAsync()).RootElement.GetProperty("opacity").GetDouble(), 3);
+        Assert.Equal(0.8,
+            JsonDocument.Parse(await ok.Content.ReadAsStringAsync()).RootElement.GetProperty("opacity").GetDouble(), 3);
     }
 
     [Fact]
@@ -249,19 +281,25 @@ public sealed class WebViewTokenTests
         }
         foreach (var (query, header) in new (string, string?)[]
         {
-            ("", "bearer right-token-123"), ("", "Bearer "), ("", "Bearer right-token-12"), ("", "Bearer right-token-1234"),
-            ("", "Basic cmlnaHQtdG9rZW4tMTIz"), ("?token=", null), ("?token=right-token-12", null), ("?token=xright-token-123", null),
+            ("", "bearer right-token-123"), ("", "Bearer "), ("", "Bearer right-token-12"),
+            ("", "Bearer right-token-1234"),
+            ("", "Basic cmlnaHQtdG9rZW4tMTIz"), ("?token=", null), ("?token=right-token-12", null),
+            ("?token=xright-token-123", null),
             ("?token=right-token-123x", null), ("?token=right-token-123&token=right-token-123", null),
         })
             Assert.Equal(HttpStatusCode.Unauthorized, await Get("/api/state" + query, r =>
             {
                 if (header is not null) r.Headers.TryAddWithoutValidation("Authorization", header);
             }));
-        Assert.Equal(HttpStatusCode.Unauthorized, await Get("/api/state", r => r.Headers.Add("Cookie", "token=right-token-123")));
-        Assert.Equal(HttpStatusCode.OK, await Get("/api/state?token=right-token-123", r => r.Headers.Host = "robot.lab"));
-        Assert.Equal(HttpStatusCode.OK, await Get("/api/state?token=right-token-123", r => r.Headers.Host = $"other.lab:{root.Port}"));
+        Assert.Equal(HttpStatusCode.Unauthorized,
+            await Get("/api/state", r => r.Headers.Add("Cookie", "token=right-token-123")));
+        Assert.Equal(HttpStatusCode.OK,
+            await Get("/api/state?token=right-token-123", r => r.Headers.Host = "robot.lab"));
+        Assert.Equal(HttpStatusCode.OK,
+            await Get("/api/state?token=right-token-123", r => r.Headers.Host = $"other.lab:{root.Port}"));
         // The Host is checked first: a rebinding name is refused even with the token.
-        Assert.Equal(HttpStatusCode.Forbidden, await Get("/api/state?token=right-token-123", r => r.Headers.Host = "evil.example"));
+        Assert.Equal(HttpStatusCode.Forbidden,
+            await Get("/api/state?token=right-token-123", r => r.Headers.Host = "evil.example"));
     }
 
     [Fact]

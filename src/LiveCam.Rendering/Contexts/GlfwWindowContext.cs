@@ -34,20 +34,24 @@ public sealed partial class GlfwWindowContext : IGlContext
     [LibraryImport(Glfw)] private static partial int glfwInit();
     [LibraryImport(Glfw)] private static partial void glfwTerminate();
     [LibraryImport(Glfw)] private static partial void glfwWindowHint(int hint, int value);
-    [LibraryImport(Glfw, StringMarshalling = StringMarshalling.Utf8)] private static partial IntPtr glfwCreateWindow(int width, int height, string title, IntPtr monitor, IntPtr share);
+    [LibraryImport(Glfw, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr glfwCreateWindow(int width, int height, string title, IntPtr monitor, IntPtr share);
     [LibraryImport(Glfw)] private static partial void glfwDestroyWindow(IntPtr window);
     [LibraryImport(Glfw)] private static partial void glfwMakeContextCurrent(IntPtr window);
-    [LibraryImport(Glfw, StringMarshalling = StringMarshalling.Utf8)] private static partial IntPtr glfwGetProcAddress(string name);
+    [LibraryImport(Glfw, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr glfwGetProcAddress(string name);
     [LibraryImport(Glfw)] private static partial void glfwSwapInterval(int interval);
     [LibraryImport(Glfw)] private static partial void glfwSwapBuffers(IntPtr window);
     [LibraryImport(Glfw)] private static partial void glfwPollEvents();
     [LibraryImport(Glfw)] private static partial int glfwWindowShouldClose(IntPtr window);
     [LibraryImport(Glfw)] private static partial void glfwSetWindowShouldClose(IntPtr window, int value);
-    [LibraryImport(Glfw)] private static partial void glfwGetFramebufferSize(IntPtr window, out int width, out int height);
+    [LibraryImport(Glfw)] private static partial void glfwGetFramebufferSize(
+        IntPtr window, out int width, out int height);
     [LibraryImport(Glfw)] private static partial IntPtr glfwSetKeyCallback(IntPtr window, IntPtr callback);
     [LibraryImport(Glfw)] private static partial IntPtr glfwGetPrimaryMonitor();
     [LibraryImport(Glfw)] private static partial IntPtr glfwGetVideoMode(IntPtr monitor);
-    [LibraryImport(Glfw)] private static partial void glfwSetWindowMonitor(IntPtr window, IntPtr monitor, int x, int y, int width, int height, int refreshRate);
+    [LibraryImport(Glfw)] private static partial void glfwSetWindowMonitor(
+        IntPtr window, IntPtr monitor, int x, int y, int width, int height, int refreshRate);
     [LibraryImport(Glfw)] private static partial int glfwGetError(out IntPtr description);
 
     [StructLayout(LayoutKind.Sequential)]
@@ -65,7 +69,8 @@ public sealed partial class GlfwWindowContext : IGlContext
     public string Renderer { get; }
     public bool IsSoftware => GlContexts.IsSoftwareRenderer(Renderer);
 
-    /// <summary>Raised on the window's thread for each key press or repeat: the GLFW key code (printable keys are their upper-case ASCII).</summary>
+    /// <summary>Raised on the window's thread for each key press or repeat: the GLFW key code (printable keys are their
+    /// upper-case ASCII).</summary>
     public event Action<int>? KeyPressed;
 
     /// <exception cref="RenderingUnavailableException">No GLFW, no display, or no OpenGL 3.3.</exception>
@@ -77,7 +82,8 @@ public sealed partial class GlfwWindowContext : IGlContext
         }
         catch (DllNotFoundException e)
         {
-            throw new RenderingUnavailableException("GLFW is missing (Linux: apt-get install libglfw3; Windows: glfw3.dll next to the app)", e);
+            throw new RenderingUnavailableException(
+                "GLFW is missing (Linux: apt-get install libglfw3; Windows: glfw3.dll next to the app)", e);
         }
         glfwWindowHint(ContextVersionMajor, 3);
         glfwWindowHint(ContextVersionMinor, 3);
@@ -147,8 +153,8 @@ public sealed partial class GlfwWindowContext : IGlContext
 
     public void SwapBuffers() => glfwSwapBuffers(_window);
 
-    /// <summary>Reads the back buffer (what the next swap shows) into <paramref name="bgr"/>, a Mat of the framebuffer's
-    /// size, top row first.</summary>
+    /// <summary>Reads the back buffer (what the next swap shows) into <paramref name="bgr"/>, a Mat of the
+    /// framebuffer's size, top row first.</summary>
     public unsafe void ReadBackBuffer(OpenCvSharp.Mat bgr)
     {
         ArgumentNullException.ThrowIfNull(bgr);
@@ -158,7 +164,8 @@ public sealed partial class GlfwWindowContext : IGlContext
         Gl.BindFramebuffer(Silk.NET.OpenGL.FramebufferTarget.ReadFramebuffer, 0);
         Gl.ReadBuffer(Silk.NET.OpenGL.ReadBufferMode.Back);
         Gl.PixelStore(Silk.NET.OpenGL.PixelStoreParameter.PackAlignment, 1);
-        Gl.ReadPixels(0, 0, (uint)w, (uint)h, Silk.NET.OpenGL.PixelFormat.Bgr, Silk.NET.OpenGL.PixelType.UnsignedByte, (void*)bgr.Data);
+        Gl.ReadPixels(0, 0, (uint)w, (uint)h, Silk.NET.OpenGL.PixelFormat.Bgr, Silk.NET.OpenGL.PixelType.UnsignedByte,
+            (void*)bgr.Data);
         // OpenGL's rows run bottom-up.
         OpenCvSharp.Cv2.Flip(bgr, bgr, OpenCvSharp.FlipMode.X);
     }

@@ -20,5 +20,6 @@ public interface IGlContext : IDisposable
 internal static class GlContexts
 {
     public static bool IsSoftwareRenderer(string renderer) =>
-        renderer.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase) || renderer.Contains("softpipe", StringComparison.OrdinalIgnoreCase);
+        renderer.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase)
+        || renderer.Contains("softpipe", StringComparison.OrdinalIgnoreCase);
 }

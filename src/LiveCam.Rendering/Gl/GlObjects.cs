@@ -3,7 +3,8 @@ using Silk.NET.OpenGL;
 
 namespace LiveCam.Rendering.Gl;
 
-/// <summary>One GL object with one owner: deleted on dispose (on the GL thread), a second dispose does nothing.</summary>
+/// <summary>One GL object with one owner: deleted on dispose (on the GL thread), a second dispose does
+/// nothing.</summary>
 public abstract class GlObject : IDisposable
 {
     static long s_live;
@@ -43,7 +44,8 @@ public sealed class GlTexture : GlObject
         Handle = gl.GenTexture();
         gl.BindTexture(TextureTarget.Texture2D, Handle);
         gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureMinFilter, (int)filter);
-        gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureMagFilter, (int)(filter == TextureMinFilter.Nearest ? TextureMagFilter.Nearest : TextureMagFilter.Linear));
+        gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureMagFilter,
+            (int)(filter == TextureMinFilter.Nearest ? TextureMagFilter.Nearest : TextureMagFilter.Linear));
         gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureWrapS, (int)TextureWrapMode.ClampToEdge);
         gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureWrapT, (int)TextureWrapMode.ClampToEdge);
     }
@@ -59,20 +61,24 @@ public sealed class GlTexture : GlObject
         if (Width != image.Width || Height != image.Height)
         {
             (Width, Height) = (image.Width, image.Height);
-            Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.Rgb8, (uint)Width, (uint)Height, 0, PixelFormat.Rgb, PixelType.UnsignedByte, (void*)image.Data);
+            Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.Rgb8, (uint)Width, (uint)Height, 0,
+                PixelFormat.Rgb, PixelType.UnsignedByte, (void*)image.Data);
         }
         else
         {
-            Gl.TexSubImage2D(TextureTarget.Texture2D, 0, 0, 0, (uint)Width, (uint)Height, PixelFormat.Rgb, PixelType.UnsignedByte, (void*)image.Data);
+            Gl.TexSubImage2D(TextureTarget.Texture2D, 0, 0, 0, (uint)Width, (uint)Height, PixelFormat.Rgb,
+                PixelType.UnsignedByte, (void*)image.Data);
         }
         Gl.PixelStore(PixelStoreParameter.UnpackRowLength, 0);
     }
 
-    /// <summary>BGR bytes, row-major without padding, as an RGB texture (swizzled in the shader, as video is).</summary>
+    /// <summary>BGR bytes, row-major without padding, as an RGB texture (swizzled in the shader, as video
+    /// is).</summary>
     public unsafe void UploadBgr(byte[] pixels, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        if (pixels.Length != width * height * 3) throw new ArgumentException($"{pixels.Length} bytes for {width}x{height} BGR");
+        if (pixels.Length != width * height * 3)
+            throw new ArgumentException($"{pixels.Length} bytes for {width}x{height} BGR");
         Gl.BindTexture(TextureTarget.Texture2D, Handle);
         Gl.PixelStore(PixelStoreParameter.UnpackAlignment, 1);
         Gl.PixelStore(PixelStoreParameter.UnpackRowLength, 0);
@@ -81,9 +87,12 @@ public sealed class GlTexture : GlObject
             if (Width != width || Height != height)
             {
                 (Width, Height) = (width, height);
-                Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.Rgb8, (uint)width, (uint)height, 0, PixelFormat.Rgb, PixelType.UnsignedByte, data);
+                Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.Rgb8, (uint)width, (uint)height, 0,
+                    PixelFormat.Rgb, PixelType.UnsignedByte, data);
             }
-            else Gl.TexSubImage2D(TextureTarget.Texture2D, 0, 0, 0, (uint)width, (uint)height, PixelFormat.Rgb, PixelType.UnsignedByte, data);
+            else
+                Gl.TexSubImage2D(TextureTarget.Texture2D, 0, 0, 0, (uint)width, (uint)height, PixelFormat.Rgb,
+                    PixelType.UnsignedByte, data);
         }
     }
 
@@ -91,7 +100,8 @@ public sealed class GlTexture : GlObject
     public unsafe void UploadFloat(float[] values, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(values);
-        if (values.Length != width * height) throw new ArgumentException($"{values.Length} values for {width}x{height}");
+        if (values.Length != width * height)
+            throw new ArgumentException($"{values.Length} values for {width}x{height}");
         Gl.BindTexture(TextureTarget.Texture2D, Handle);
         Gl.PixelStore(PixelStoreParameter.UnpackAlignment, 4);
         fixed (float* data = values)
@@ -99,11 +109,13 @@ public sealed class GlTexture : GlObject
             if (Width != width || Height != height)
             {
                 (Width, Height) = (width, height);
-                Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.R32f, (uint)width, (uint)height, 0, PixelFormat.Red, PixelType.Float, data);
+                Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.R32f, (uint)width, (uint)height, 0,
+                    PixelFormat.Red, PixelType.Float, data);
             }
             else
             {
-                Gl.TexSubImage2D(TextureTarget.Texture2D, 0, 0, 0, (uint)width, (uint)height, PixelFormat.Red, PixelType.Float, data);
+                Gl.TexSubImage2D(TextureTarget.Texture2D, 0, 0, 0, (uint)width, (uint)height, PixelFormat.Red,
+                    PixelType.Float, data);
             }
         }
     }
@@ -117,7 +129,8 @@ public sealed class GlTexture : GlObject
         Gl.PixelStore(PixelStoreParameter.UnpackAlignment, 1);
         (Width, Height) = (width, height);
         fixed (byte* data = pixels)
-            Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.R8, (uint)Width, (uint)Height, 0, PixelFormat.Red, PixelType.UnsignedByte, data);
+            Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.R8, (uint)Width, (uint)Height, 0, PixelFormat.Red,
+                PixelType.UnsignedByte, data);
         Gl.PixelStore(PixelStoreParameter.UnpackAlignment, 4);
     }
 
@@ -125,12 +138,14 @@ public sealed class GlTexture : GlObject
     public unsafe void UploadRgbFloat(float[] values, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(values);
-        if (values.Length != width * height * 3) throw new ArgumentException($"{values.Length} values for {width}x{height} RGB");
+        if (values.Length != width * height * 3)
+            throw new ArgumentException($"{values.Length} values for {width}x{height} RGB");
         Gl.BindTexture(TextureTarget.Texture2D, Handle);
         Gl.PixelStore(PixelStoreParameter.UnpackAlignment, 4);
         (Width, Height) = (width, height);
         fixed (float* data = values)
-            Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.Rgb32f, (uint)width, (uint)height, 0, PixelFormat.Rgb, PixelType.Float, data);
+            Gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.Rgb32f, (uint)width, (uint)height, 0,
+                PixelFormat.Rgb, PixelType.Float, data);
     }
 
     protected override void Delete() => Gl.DeleteTexture(Handle);
@@ -149,12 +164,15 @@ public sealed class GlFramebuffer : GlObject
         Width = width;
         Height = height;
         _colour = new GlTexture(gl, TextureMinFilter.Nearest);
-        gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.Rgba8, (uint)width, (uint)height, 0, PixelFormat.Rgba, PixelType.UnsignedByte, null);
+        gl.TexImage2D(TextureTarget.Texture2D, 0, InternalFormat.Rgba8, (uint)width, (uint)height, 0, PixelFormat.Rgba,
+            PixelType.UnsignedByte, null);
         Handle = gl.GenFramebuffer();
         gl.BindFramebuffer(FramebufferTarget.Framebuffer, Handle);
-        gl.FramebufferTexture2D(FramebufferTarget.Framebuffer, FramebufferAttachment.ColorAttachment0, TextureTarget.Texture2D, _colour.Handle, 0);
+        gl.FramebufferTexture2D(FramebufferTarget.Framebuffer, FramebufferAttachment.ColorAttachment0,
+            TextureTarget.Texture2D, _colour.Handle, 0);
         var status = gl.CheckFramebufferStatus(FramebufferTarget.Framebuffer);
-        if (status != GLEnum.FramebufferComplete) throw new InvalidOperationException($"framebuffer incomplete: {status}");
+        if (status != GLEnum.FramebufferComplete)
+            throw new InvalidOperationException($"framebuffer incomplete: {status}");
     }
 
     public void Bind()
@@ -171,7 +189,8 @@ public sealed class GlFramebuffer : GlObject
         return image;
     }
 
-    /// <summary>Reads the pixels into <paramref name="image"/>, reallocated only when its size or type differs.</summary>
+    /// <summary>Reads the pixels into <paramref name="image"/>, reallocated only when its size or type
+    /// differs.</summary>
     public unsafe void ReadBgr(Mat image)
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -211,7 +230,8 @@ public sealed class GlVertexArray : GlObject
             if (data.Length > _capacity)
             {
                 _capacity = data.Length * 2;  // grow geometrically; reallocated only when a frame needs more
-                Gl.BufferData(BufferTargetARB.ArrayBuffer, (nuint)(_capacity * sizeof(float)), null, BufferUsageARB.DynamicDraw);
+                Gl.BufferData(BufferTargetARB.ArrayBuffer, (nuint)(_capacity * sizeof(float)), null,
+                    BufferUsageARB.DynamicDraw);
             }
             Gl.BufferSubData(BufferTargetARB.ArrayBuffer, 0, (nuint)(data.Length * sizeof(float)), p);
         }
@@ -219,7 +239,8 @@ public sealed class GlVertexArray : GlObject
         for (uint i = 0; i < components.Length; i++)
         {
             Gl.EnableVertexAttribArray(i);
-            Gl.VertexAttribPointer(i, components[i], VertexAttribPointerType.Float, false, (uint)(floatsPerVertex * sizeof(float)), (void*)(offset * sizeof(float)));
+            Gl.VertexAttribPointer(i, components[i], VertexAttribPointerType.Float, false,
+                (uint)(floatsPerVertex * sizeof(float)), (void*)(offset * sizeof(float)));
             offset += components[i];
         }
         Gl.DrawArrays(PrimitiveType.Triangles, 0, (uint)(data.Length / floatsPerVertex));
@@ -260,7 +281,8 @@ public sealed class GlShaderProgram : GlObject
             var log = gl.GetProgramInfoLog(Handle);
             gl.DeleteProgram(Handle);
             Handle = 0;
-            throw new ShaderException($"linking {Path.GetFileName(vertexPath)} + {Path.GetFileName(fragmentPath)} failed: {log}");
+            throw new ShaderException(
+                $"linking {Path.GetFileName(vertexPath)} + {Path.GetFileName(fragmentPath)} failed: {log}");
         }
     }
 
@@ -281,7 +303,8 @@ public sealed class GlShaderProgram : GlObject
 
     int Location(string name)
     {
-        if (!_uniforms.TryGetValue(name, out int location)) _uniforms[name] = location = Gl.GetUniformLocation(Handle, name);
+        if (!_uniforms.TryGetValue(name, out int location))
+            _uniforms[name] = location = Gl.GetUniformLocation(Handle, name);
         return location;
     }
 
