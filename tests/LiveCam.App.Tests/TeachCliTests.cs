@@ -40,13 +40,22 @@ public sealed class TeachCliTests : IDisposable
         return (teach, test);
     }
 
-    [Fact]
-    public void A_head_taught_from_folders_classifies_unseen_views_and_explain_run_and_metrics_use_it()
+    /// <summary>Teaches disc and square from <see cref="Folders"/>; the head's path and the unseen views.</summary>
+    (string Head, string Test, string Stdout) Taught()
     {
         var (teach, test) = Folders();
         var head = Path.Combine(_dir, "shapes.head.json");
         var (code, stdout, stderr) = Invoke("teach", "--from", teach, "--out", head, "--test", test, "--views", "3");
         Assert.True(code == 0, stderr);
+        return (head, test, stdout);
+    }
+
+    [Fact]
+    public void A_head_taught_from_folders_classifies_unseen_views_and_explain_and_run_use_it()
+    {
+        var (head, test, stdout) = Taught();
+        int code;
+        string stderr;
         Assert.Contains("taught 2 classes (disc 3, square 3 images, 3 views each)", stdout, StringComparison.Ordinal);
         Assert.Contains("accuracy on --test: 6/6 = 100.0%", stdout, StringComparison.Ordinal);
         using (var doc = JsonDocument.Parse(File.ReadAllText(head)))
@@ -85,18 +94,24 @@ public sealed class TeachCliTests : IDisposable
                 doc.RootElement.GetProperty("predictions").GetProperty("top")[0].GetProperty("label").GetString());
         }
 
-        // metrics: the faithfulness of explanations of the taught classes.
-        (code, stdout, stderr) = Invoke("metrics", "--model", "resnet18-imagenet", "--head", head,
-            "--images", Path.Combine(test, "square"), "--methods", "gradcam", "--steps", "4");
-        Assert.True(code == 0, stderr);
-        Assert.Contains("gradcam", stdout, StringComparison.Ordinal);
-
         // A head fits only the network it was taught on.
         (code, _, stderr) = Invoke("explain", "--model", "resnet18", "--head", head, "--image", png,
             "--out", Path.Combine(_dir, "x.png"));
         Assert.Equal(2, code);
         Assert.Equal("livecam: the head was taught on resnet18-imagenet, not resnet18 (use --model resnet18-imagenet)",
             stderr.Trim());
+    }
+
+    /// <summary>Minutes of ResNet-18 passes (deletion, insertion, ROAD on each image): a slow check.</summary>
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Metrics_measure_the_explanations_of_a_taught_head()
+    {
+        var (head, test, _) = Taught();
+        var (code, stdout, stderr) = Invoke("metrics", "--model", "resnet18-imagenet", "--head", head,
+            "--images", Path.Combine(test, "square"), "--methods", "gradcam", "--steps", "4");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("gradcam", stdout, StringComparison.Ordinal);
     }
 
     [Theory]
