@@ -27,7 +27,8 @@ public sealed class CaptureSourceTests : IDisposable
     public void A_video_file_delivers_every_frame_in_order_then_completes()
     {
         var path = _media.WriteVideo("clip.avi", 20);
-        using var source = new CaptureSource(new VideoCaptureReader(SourceSpec.Parse(path)), new CaptureOptions { PaceFps = 0 });
+        using var source = new CaptureSource(
+            new VideoCaptureReader(SourceSpec.Parse(path)), new CaptureOptions { PaceFps = 0 });
         var info = source.Open();
         Assert.Equal((64, 48, 20L, false), (info.Width, info.Height, info.FrameCount, info.IsLive));
         Assert.Equal(25, info.Fps, 3);
@@ -35,7 +36,8 @@ public sealed class CaptureSourceTests : IDisposable
         var frames = Drain(source);
         Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i), frames.Select(f => f.Sequence));
         Assert.Equal(Enumerable.Range(0, 20), frames.Select(f => f.Number));
-        Assert.True(frames.Zip(frames.Skip(1)).All(p => p.Second.Time >= p.First.Time), "capture times must not go back");
+        Assert.True(
+            frames.Zip(frames.Skip(1)).All(p => p.Second.Time >= p.First.Time), "capture times must not go back");
         Assert.Equal(20, source.Stats.Captured);
     }
 
@@ -88,7 +90,8 @@ public sealed class CaptureSourceTests : IDisposable
     {
         var dir = _media.WriteImages("glob", 1, 2, 3);
         using (var other = TestMedia.Numbered(9)) Cv2.ImWrite(Path.Combine(dir, "other9.png"), other);
-        using var source = new CaptureSource(new ImageSequenceReader(SourceSpec.Parse(Path.Combine(dir, "img*.png")), 10),
+        using var source = new CaptureSource(
+            new ImageSequenceReader(SourceSpec.Parse(Path.Combine(dir, "img*.png")), 10),
             new CaptureOptions { PaceFps = 0 });
         Assert.Equal(new[] { 1, 2, 3 }, Drain(source).Select(f => f.Number));
     }
@@ -99,7 +102,8 @@ public sealed class CaptureSourceTests : IDisposable
         static List<double> Means()
         {
             var means = new List<double>();
-            using var source = new CaptureSource(new SyntheticSceneReader(96, 72, 30, seed: 5), new CaptureOptions { PaceFps = 0, MaxFrames = 12 });
+            using var source = new CaptureSource(
+                new SyntheticSceneReader(96, 72, 30, seed: 5), new CaptureOptions { PaceFps = 0, MaxFrames = 12 });
             source.Frames(NewThreadScheduler.Default).Do(f =>
             {
                 var m = f.Pixels.Mean();
@@ -137,8 +141,10 @@ public sealed class CaptureSourceTests : IDisposable
     [Fact]
     public void An_open_failure_reaches_subscribers_as_an_error()
     {
-        using var source = new CaptureSource(SourceFactory.CreateReader(SourceSpec.Parse(Path.Combine(_media.Folder, "none.avi"))));
-        var e = Assert.Throws<SourceOpenException>(() => source.Frames(NewThreadScheduler.Default).Timeout(TimeSpan.FromSeconds(10)).Wait());
+        using var source = new CaptureSource(
+            SourceFactory.CreateReader(SourceSpec.Parse(Path.Combine(_media.Folder, "none.avi"))));
+        var e = Assert.Throws<SourceOpenException>(() =>
+            source.Frames(NewThreadScheduler.Default).Timeout(TimeSpan.FromSeconds(10)).Wait());
         Assert.Contains("no such file", e.Message, StringComparison.Ordinal);
     }
 
@@ -184,10 +190,12 @@ public sealed class CaptureSourceTests : IDisposable
     public void Unsubscribing_stops_the_capture_loop_and_releases_every_frame()
     {
         long before = Frame.LivePixelBuffers;
-        using (var source = new CaptureSource(new SyntheticSceneReader(64, 48, 1000), new CaptureOptions { PaceFps = 0 }))
+        using (var source = new CaptureSource(
+            new SyntheticSceneReader(64, 48, 1000), new CaptureOptions { PaceFps = 0 }))
         {
             using var got = new CountdownEvent(50);
-            var subscription = source.Frames(NewThreadScheduler.Default).Subscribe(_ => { if (!got.IsSet) got.Signal(); });
+            var subscription = source.Frames(NewThreadScheduler.Default)
+                .Subscribe(_ => { if (!got.IsSet) got.Signal(); });
             Assert.True(got.Wait(TimeSpan.FromSeconds(10)));
             subscription.Dispose();
         }  // Dispose waits for the loop to leave
@@ -196,7 +204,8 @@ public sealed class CaptureSourceTests : IDisposable
 
     public void Dispose() => _media.Dispose();
 
-    /// <summary>A camera that delivers a few frames per connection, then drops; reopening fails a few times first.</summary>
+    /// <summary>A camera that delivers a few frames per connection, then drops; reopening fails a few times
+    /// first.</summary>
     sealed class FlakyCamera(int framesPerConnection, int connections, int failedReopens) : IFrameReader
     {
         int _connections, _inConnection, _failedThisLoss;

@@ -6,18 +6,24 @@ using System.Reactive.Concurrency;
 namespace LiveCam.Capture.Tests;
 
 /// <summary>RTSP through the system's ffmpeg, against a real RTSP server on loopback (GStreamer's, driven by
-/// Oracle/rtsp_server.py): frames arrive, and after the server drops and comes back the source reconnects by itself.</summary>
+/// Oracle/rtsp_server.py): frames arrive, and after the server drops and comes back the source reconnects by
+/// itself.</summary>
 public sealed class RtspStreamTests
 {
     static string? Missing()
     {
         if (!OperatingSystem.IsLinux()) return "Linux only";
         if (!FfmpegStreamReader.Available()) return "needs ffmpeg (apt-get install ffmpeg; test.sh installs it)";
-        using var check = Process.Start(new ProcessStartInfo("/usr/bin/python3", "-c \"import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer\"")
+        using var check = Process.Start(new ProcessStartInfo("/usr/bin/python3",
+            "-c \"import gi; gi.require_version('GstRtspServer', '1.0'); "
+            + "from gi.repository import GstRtspServer\"")
             { RedirectStandardError = true, UseShellExecute = false });
         if (check is null) return "needs /usr/bin/python3";
         check.WaitForExit();
-        return check.ExitCode == 0 ? null : "needs GStreamer's RTSP server for Python (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good)";
+        return check.ExitCode == 0
+            ? null
+            : "needs GStreamer's RTSP server for Python "
+                + "(apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good)";
     }
 
     static int FreePort()
@@ -51,7 +57,10 @@ public sealed class RtspStreamTests
         var url = $"rtsp://127.0.0.1:{port}/cam";
         var log = new List<string>();
         using var source = new CaptureSource(new NetworkStreamReader(SourceSpec.Parse(url)),
-            new CaptureOptions { Log = line => { lock (log) log.Add(line); }, ReconnectDelay = TimeSpan.FromMilliseconds(500) });
+            new CaptureOptions
+            {
+                Log = line => { lock (log) log.Add(line); }, ReconnectDelay = TimeSpan.FromMilliseconds(500)
+            });
         try
         {
             var info = source.Open();
@@ -74,16 +83,20 @@ public sealed class RtspStreamTests
             server.Dispose();
             Thread.Sleep(1000);
             server = StartServer(port);
-            Assert.True(enough.Wait(TimeSpan.FromSeconds(60)), $"{Interlocked.Read(ref frames)} frames; log: {string.Join(" | ", log)}");
+            Assert.True(enough.Wait(TimeSpan.FromSeconds(60)),
+                $"{Interlocked.Read(ref frames)} frames; log: {string.Join(" | ", log)}");
             Assert.True(source.Stats.Reconnects >= 1, string.Join(" | ", log));
-            // The camera hangs with its connection open (its server paused): the stall ends the stream, which reconnects.
+            // The camera hangs with its connection open (its server paused): the stall ends the stream, which
+            // reconnects.
             long before = Interlocked.Read(ref frames);
             using (var stop = Process.Start("kill", $"-STOP {server.Id}")!) stop.WaitForExit();
             Thread.Sleep(FfmpegStreamReader.StallTimeout + TimeSpan.FromSeconds(2));
             using (var cont = Process.Start("kill", $"-CONT {server.Id}")!) cont.WaitForExit();
             var resumed = Stopwatch.StartNew();
-            while (Interlocked.Read(ref frames) < before + 20 && resumed.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(50);
-            Assert.True(Interlocked.Read(ref frames) >= before + 20, $"no frames after the stall; log: {string.Join(" | ", log)}");
+            while (Interlocked.Read(ref frames) < before + 20 && resumed.Elapsed < TimeSpan.FromSeconds(60))
+                Thread.Sleep(50);
+            Assert.True(Interlocked.Read(ref frames) >= before + 20,
+                $"no frames after the stall; log: {string.Join(" | ", log)}");
             Assert.True(source.Stats.Reconnects >= 2, $"the stall was not noticed; log: {string.Join(" | ", log)}");
             Assert.True(brightest > 1, "the frames are black");
         }
@@ -94,7 +107,8 @@ public sealed class RtspStreamTests
         }
     }
 
-    /// <summary>HLS over HTTP (not MJPEG, so it goes to ffmpeg): a playlist ffmpeg wrote, served by a plain HTTP server.</summary>
+    /// <summary>HLS over HTTP (not MJPEG, so it goes to ffmpeg): a playlist ffmpeg wrote, served by a plain HTTP
+    /// server.</summary>
     [SkippableFact]
     public void An_hls_stream_over_http_plays_through_ffmpeg()
     {
@@ -102,7 +116,9 @@ public sealed class RtspStreamTests
         var dir = Directory.CreateTempSubdirectory("livecam-hls-").FullName;
         try
         {
-            using (var make = Process.Start(new ProcessStartInfo("ffmpeg", $"-v error -f lavfi -i testsrc=size=160x120:rate=15 -t 4 -c:v mpeg2video -f hls -hls_time 1 -hls_playlist_type vod \"{Path.Combine(dir, "live.m3u8")}\"")
+            using (var make = Process.Start(new ProcessStartInfo("ffmpeg",
+                "-v error -f lavfi -i testsrc=size=160x120:rate=15 -t 4 -c:v mpeg2video -f hls -hls_time 1 "
+                + $"-hls_playlist_type vod \"{Path.Combine(dir, "live.m3u8")}\"")
                 { RedirectStandardError = true, UseShellExecute = false })!)
             {
                 make.WaitForExit();
@@ -122,7 +138,9 @@ public sealed class RtspStreamTests
                     var file = Path.Combine(dir, Path.GetFileName(context.Request.Url!.AbsolutePath));
                     if (File.Exists(file))
                     {
-                        context.Response.ContentType = file.EndsWith(".m3u8", StringComparison.Ordinal) ? "application/vnd.apple.mpegurl" : "video/mp2t";
+                        context.Response.ContentType = file.EndsWith(".m3u8", StringComparison.Ordinal)
+                            ? "application/vnd.apple.mpegurl"
+                            : "video/mp2t";
                         var bytes = await File.ReadAllBytesAsync(file);
                         await context.Response.OutputStream.WriteAsync(bytes);
                     }
@@ -130,16 +148,20 @@ public sealed class RtspStreamTests
                     context.Response.Close();
                 }
             });
-            using var source = new CaptureSource(new NetworkStreamReader(SourceSpec.Parse($"http://127.0.0.1:{port}/live.m3u8")),
+            using var source = new CaptureSource(
+                new NetworkStreamReader(SourceSpec.Parse($"http://127.0.0.1:{port}/live.m3u8")),
                 new CaptureOptions { MaxReconnectAttempts = 1, ReconnectDelay = TimeSpan.FromMilliseconds(100) });
             var info = source.Open();
             Assert.Equal((160, 120), (info.Width, info.Height));
             long frames = 0;
             using var done = new ManualResetEventSlim();
-            using var subscription = source.Frames(NewThreadScheduler.Default).Subscribe(_ => Interlocked.Increment(ref frames), _ => done.Set(), done.Set);
+            using var subscription = source.Frames(NewThreadScheduler.Default)
+                .Subscribe(_ => Interlocked.Increment(ref frames), _ => done.Set(), done.Set);
             var deadline = Stopwatch.StartNew();
-            while (Interlocked.Read(ref frames) < 45 && deadline.Elapsed < TimeSpan.FromSeconds(60) && !done.IsSet) Thread.Sleep(50);
-            Assert.True(Interlocked.Read(ref frames) >= 45, $"{Interlocked.Read(ref frames)} of the playlist's 60 frames");
+            while (Interlocked.Read(ref frames) < 45 && deadline.Elapsed < TimeSpan.FromSeconds(60) && !done.IsSet)
+                Thread.Sleep(50);
+            Assert.True(Interlocked.Read(ref frames) >= 45,
+                $"{Interlocked.Read(ref frames)} of the playlist's 60 frames");
             http.Stop();
         }
         finally

@@ -36,12 +36,14 @@ public sealed class StalledStreamTests
     {
         using var server = new StallingMjpegServer(Stall.BetweenImages, Numbered);
         var messages = new List<string>();
-        using var source = new CaptureSource(new MjpegStreamReader(server.Url, readDeadline: TimeSpan.FromSeconds(1)), new CaptureOptions
-        {
-            ReconnectDelay = TimeSpan.FromMilliseconds(20),
-            MaxReconnectAttempts = 2,
-            Log = m => { lock (messages) messages.Add(m); },
-        });
+        using var source = new CaptureSource(
+            new MjpegStreamReader(server.Url, readDeadline: TimeSpan.FromSeconds(1)),
+            new CaptureOptions
+            {
+                ReconnectDelay = TimeSpan.FromMilliseconds(20),
+                MaxReconnectAttempts = 2,
+                Log = m => { lock (messages) messages.Add(m); },
+            });
         source.Open();
         // Three images a connection, then a stall: six images means one stall was noticed and the stream came back.
         var numbers = source.Frames(NewThreadScheduler.Default).Take(6).Select(f => TestMedia.ReadNumber(f.Pixels))

@@ -7,7 +7,8 @@ internal sealed class TestMedia : IDisposable
 {
     public string Folder { get; } = Directory.CreateTempSubdirectory("livecam-capture-").FullName;
 
-    /// <summary>An image whose blue channel is <paramref name="index"/> * 10 everywhere: the index can be read back.</summary>
+    /// <summary>An image whose blue channel is <paramref name="index"/> * 10 everywhere: the index can be read
+    /// back.</summary>
     public static Mat Numbered(int index, int width = 64, int height = 48) =>
         new(height, width, MatType.CV_8UC3, new Scalar(index * 10 % 256, 80, 160));
 

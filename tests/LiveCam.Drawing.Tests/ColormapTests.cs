@@ -19,7 +19,9 @@ public class ColormapTests
         {
             var bgr = table.At<Vec3b>(0, i);
             var (r, g, b) = Colormaps.Evaluate(map, i / 255.0);
-            Assert.Equal((bgr.Item2, bgr.Item1, bgr.Item0), ((int)Math.Round(r * 255), (int)Math.Round(g * 255), (int)Math.Round(b * 255)));
+            Assert.Equal(
+                (bgr.Item2, bgr.Item1, bgr.Item0),
+                ((int)Math.Round(r * 255), (int)Math.Round(g * 255), (int)Math.Round(b * 255)));
         }
     }
 

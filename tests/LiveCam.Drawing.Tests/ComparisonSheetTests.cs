@@ -4,7 +4,8 @@ namespace LiveCam.Drawing.Tests;
 
 public sealed class ComparisonSheetTests
 {
-    static ComparisonAxis Axis(string name, params string[] entries) => new(name, entries.Select(e => (IReadOnlyList<string>)[e]).ToList());
+    static ComparisonAxis Axis(string name, params string[] entries) =>
+        new(name, entries.Select(e => (IReadOnlyList<string>)[e]).ToList());
 
     /// <summary>Two images by three methods, one model named (the title), a layer left to its default.</summary>
     static List<ComparisonAxis> Axes() =>
@@ -35,10 +36,14 @@ public sealed class ComparisonSheetTests
         Assert.True(sheet.Left > 0 && sheet.Top > 0);
         Assert.Equal(sheet.Left + ComparisonSheet.Gap + 3 * (200 + ComparisonSheet.Gap), sheet.Width);
         Assert.Equal(sheet.Top + ComparisonSheet.Gap + 2 * (150 + ComparisonSheet.Gap), sheet.Height);
-        Assert.Equal(new Rect(sheet.Left + ComparisonSheet.Gap + 204, sheet.Top + ComparisonSheet.Gap + 154, 200, 150), sheet.CellRect(1, 1));
+        Assert.Equal(
+            new Rect(sheet.Left + ComparisonSheet.Gap + 204, sheet.Top + ComparisonSheet.Gap + 154, 200, 150),
+            sheet.CellRect(1, 1));
         // One cell, nothing named: no bands at all.
         var single = new ComparisonSheet([Axis("image", "cat.jpg") with { Given = false }], 200, 150, transpose: false);
-        Assert.Equal((0, 0, 204 + ComparisonSheet.Gap, 154 + ComparisonSheet.Gap), (single.Left, single.Top, single.Width, single.Height));
+        Assert.Equal(
+            (0, 0, 204 + ComparisonSheet.Gap, 154 + ComparisonSheet.Gap),
+            (single.Left, single.Top, single.Width, single.Height));
     }
 
     [Fact]
@@ -48,7 +53,8 @@ public sealed class ComparisonSheetTests
         var cells = new Dictionary<(int, int), Mat>();
         try
         {
-            using var picture = sheet.Draw(e => cells[(e[1], e[2])] = new Mat(80, 100, MatType.CV_8UC3, Scalar.All(40 + 30 * e[1] + 60 * e[2])));
+            using var picture = sheet.Draw(e =>
+                cells[(e[1], e[2])] = new Mat(80, 100, MatType.CV_8UC3, Scalar.All(40 + 30 * e[1] + 60 * e[2])));
             Assert.Equal((sheet.Width, sheet.Height), (picture.Width, picture.Height));
             for (int r = 0; r < sheet.Rows; r++)
                 for (int c = 0; c < sheet.Columns; c++)

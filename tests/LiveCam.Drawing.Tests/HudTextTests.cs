@@ -19,14 +19,20 @@ public sealed class HudTextTests
     [Fact]
     public void A_slow_methods_overlay_says_how_old_it_is_on_the_explanation_line_and_keeps_it_on_a_small_picture()
     {
-        var analysis = new Analysis(10, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), "robot") { Description = "rise, target all outputs" };
+        var analysis = new Analysis(10, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), "robot")
+        {
+            Description = "rise, target all outputs"
+        };
         using var late = new Frame(new Mat(240, 320, MatType.CV_8UC3), 100, TimeSpan.FromSeconds(4.2), "synthetic");
         var lines = HudText.Lines(late, analysis, HudNumbers.None, "robot", null);
         var shown = PictureLayout.HudText(lines, 320, 240, GlyphAtlas.Shared);
-        Assert.Contains(shown, l => l.StartsWith("rise", StringComparison.Ordinal) && l.Contains("overlay 3.2 s old", StringComparison.Ordinal));
+        Assert.Contains(shown, l =>
+            l.StartsWith("rise", StringComparison.Ordinal)
+            && l.Contains("overlay 3.2 s old", StringComparison.Ordinal));
 
         using var fresh = new Frame(new Mat(240, 320, MatType.CV_8UC3), 11, TimeSpan.FromSeconds(1.04), "synthetic");
         var quick = HudText.Lines(fresh, analysis, HudNumbers.None, "robot", null);
-        Assert.DoesNotContain(quick, l => l.Rank == HudText.Explanation && l.Text.Contains("s old", StringComparison.Ordinal));
+        Assert.DoesNotContain(quick, l =>
+            l.Rank == HudText.Explanation && l.Text.Contains("s old", StringComparison.Ordinal));
     }
 }

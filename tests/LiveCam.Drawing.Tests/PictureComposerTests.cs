@@ -41,8 +41,12 @@ public sealed class PictureComposerTests
     {
         using var frame = new Frame(new Mat(480, 640, MatType.CV_8UC3), 7, TimeSpan.FromMilliseconds(60), "synthetic");
         var text = HudText.Lines(frame, Explained(), Running, "test", null).Select(l => l.Text).ToList();
-        Assert.Contains(text, t => t.Contains("display 29.9 fps", StringComparison.Ordinal) && t.Contains("analysis 14.8 fps", StringComparison.Ordinal));
-        Assert.Contains(text, t => t.Contains("shown 42 ms after capture", StringComparison.Ordinal) && t.EndsWith("dropped 3", StringComparison.Ordinal));
+        Assert.Contains(text, t =>
+            t.Contains("display 29.9 fps", StringComparison.Ordinal)
+            && t.Contains("analysis 14.8 fps", StringComparison.Ordinal));
+        Assert.Contains(text, t =>
+            t.Contains("shown 42 ms after capture", StringComparison.Ordinal)
+            && t.EndsWith("dropped 3", StringComparison.Ordinal));
         // Before the first frame is on screen there is no capture-to-screen time to show.
         var first = HudText.Lines(frame, null, HudNumbers.None, "test", null).Select(l => l.Text).ToList();
         Assert.DoesNotContain(first, t => t.Contains("after capture", StringComparison.Ordinal));
@@ -56,7 +60,8 @@ public sealed class PictureComposerTests
         var numbers = new CountingNumbers(Running);
         var composer = new PictureComposer(numbers, () => "test", new FakeHead());
         using var frame = new Frame(new Mat(480, 640, MatType.CV_8UC3), 7, TimeSpan.FromMilliseconds(60), "synthetic");
-        var picture = composer.Compose(frame, Explained(), new ViewOptions { Legend = true }, [new HudLine("FROZEN", HudText.State)]);
+        var picture = composer.Compose(
+            frame, Explained(), new ViewOptions { Legend = true }, [new HudLine("FROZEN", HudText.State)]);
         Assert.Equal(1, numbers.Reads);
         Assert.Contains(picture.Hud!, l => l.Text == "fake: 2 outputs" && l.Rank == HudText.Predictions);
         Assert.Equal("FROZEN", picture.Hud![^1].Text);
@@ -76,7 +81,9 @@ public sealed class PictureComposerTests
     [Fact]
     public void Drawing_knows_no_pipeline_model_or_back_end()
     {
-        var references = typeof(PictureComposer).Assembly.GetReferencedAssemblies().Select(a => a.Name!).Where(n => n.StartsWith("LiveCam.", StringComparison.Ordinal));
+        var references = typeof(PictureComposer).Assembly.GetReferencedAssemblies()
+            .Select(a => a.Name!)
+            .Where(n => n.StartsWith("LiveCam.", StringComparison.Ordinal));
         Assert.Equal(["LiveCam.Core"], references);
     }
 }

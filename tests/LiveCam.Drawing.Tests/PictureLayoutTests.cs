@@ -10,14 +10,18 @@ public sealed class PictureLayoutTests
     /// <summary>A HUD as a live run draws it, with a long description and the robot's predictions.</summary>
     static IReadOnlyList<HudLine> LiveHud() =>
     [
-        new([new HudSegment("thymio_clip_1.avi"), new HudSegment("  #12345", 2), new HudSegment("  display 29.9 fps"), new HudSegment("  analysis 14.8 fps", 1)], 2),
-        new([new HudSegment("guided-gradcam @ encoder.6"), new HudSegment(" (1x64x8x10)", 2), new HudSegment(", target sensor cx, all distances", 1)], 0),
+        new([new HudSegment("thymio_clip_1.avi"), new HudSegment("  #12345", 2), new HudSegment("  display 29.9 fps"),
+            new HudSegment("  analysis 14.8 fps", 1)], 2),
+        new([new HudSegment("guided-gradcam @ encoder.6"), new HudSegment(" (1x64x8x10)", 2),
+            new HudSegment(", target sensor cx, all distances", 1)], 0),
         new HudLine("free distance: lx 10 cm  cl free  cx 3 cm  cr free  rx 12 cm", 1),
-        new([new HudSegment("overlay 2 frames old", 1), new HudSegment("  analysis 48 ms after capture", 2), new HudSegment("  dropped 3")], 3),
+        new([new HudSegment("overlay 2 frames old", 1), new HudSegment("  analysis 48 ms after capture", 2),
+            new HudSegment("  dropped 3")], 3),
         new([new HudSegment("FROZEN"), new HudSegment("  jet blend 0.45", 1), new HudSegment("  ? keys", 2)], 2),
     ];
 
-    public static TheoryData<int, int> Sizes => new() { { 320, 240 }, { 400, 300 }, { 640, 480 }, { 1280, 720 }, { 1920, 1080 }, { 3840, 2160 } };
+    public static TheoryData<int, int> Sizes =>
+        new() { { 320, 240 }, { 400, 300 }, { 640, 480 }, { 1280, 720 }, { 1920, 1080 }, { 3840, 2160 } };
 
     [Theory]
     [MemberData(nameof(Sizes))]
@@ -29,9 +33,11 @@ public sealed class PictureLayoutTests
         PictureLayout.Build(new Picture { Video = video, Hud = LiveHud() }, width, height, quads);
         var band = quads.Items[0];  // the band behind the text comes first
         Assert.True(band.X1 <= width - PictureLayout.Margin(scale) + 0.01f, $"the HUD runs to x {band.X1} of {width}");
-        Assert.True(band.Y1 <= height * PictureLayout.HudHeightShare + 0.01f, $"the HUD covers {band.Y1 / height:P0} of the height");
+        Assert.True(band.Y1 <= height * PictureLayout.HudHeightShare + 0.01f,
+            $"the HUD covers {band.Y1 / height:P0} of the height");
         // Each glyph starts inside the band (its cell may reach past the ink of the last letter).
-        foreach (var glyph in quads.Items.Skip(1)) Assert.True(glyph.X0 < band.X1 && glyph.Y1 <= band.Y1 + 0.01f, "text outside the HUD's band");
+        foreach (var glyph in quads.Items.Skip(1))
+            Assert.True(glyph.X0 < band.X1 && glyph.Y1 <= band.Y1 + 0.01f, "text outside the HUD's band");
 
         var lines = PictureLayout.HudText(LiveHud(), width, height, Font);
         // The most important line is always there and never shortened below its first segment.
@@ -44,7 +50,8 @@ public sealed class PictureLayoutTests
     [Fact]
     public void Text_grows_with_the_frame_but_more_slowly()
     {
-        var scales = new[] { (320, 240), (400, 300), (640, 480), (1920, 1080), (3840, 2160) }.Select(s => PictureLayout.TextScale(s.Item1, s.Item2)).ToArray();
+        var scales = new[] { (320, 240), (400, 300), (640, 480), (1920, 1080), (3840, 2160) }
+            .Select(s => PictureLayout.TextScale(s.Item1, s.Item2)).ToArray();
         for (int i = 1; i < scales.Length; i++) Assert.True(scales[i] > scales[i - 1]);
         Assert.True(Font.LineHeight(scales[0]) >= 10, "text on a 320x240 frame is too small to read");
         Assert.True(scales[^1] / scales[2] < 4.5 / 1.5, "4K text should grow less than the frame");
@@ -53,16 +60,19 @@ public sealed class PictureLayoutTests
     [Fact]
     public void A_line_too_wide_drops_its_least_important_parts_first_then_is_shortened()
     {
-        var line = new HudLine([new HudSegment("gradcam @ layer4"), new HudSegment(" (512x7x7)", 2), new HudSegment(", target class 281 (tabby)", 1)]);
+        var line = new HudLine([new HudSegment("gradcam @ layer4"), new HudSegment(" (512x7x7)", 2),
+            new HudSegment(", target class 281 (tabby)", 1)]);
         float scale = 1;
         Assert.Equal(line.Text, line.Fit(Font, scale, 10_000));
-        Assert.Equal("gradcam @ layer4, target class 281 (tabby)", line.Fit(Font, scale, Font.TextWidth("gradcam @ layer4, target class 281 (tabby)", scale) + 1));
+        Assert.Equal("gradcam @ layer4, target class 281 (tabby)",
+            line.Fit(Font, scale, Font.TextWidth("gradcam @ layer4, target class 281 (tabby)", scale) + 1));
         Assert.Equal("gradcam @ layer4", line.Fit(Font, scale, Font.TextWidth("gradcam @ layer4", scale) + 5));
         var shortened = line.Fit(Font, scale, Font.TextWidth("gradcam @ la..", scale) + 1);
         Assert.Equal("gradcam @ la..", shortened);
     }
 
-    public static TheoryData<Corner> Corners => new() { Corner.BottomRight, Corner.BottomLeft, Corner.TopLeft, Corner.TopRight };
+    public static TheoryData<Corner> Corners =>
+        new() { Corner.BottomRight, Corner.BottomLeft, Corner.TopLeft, Corner.TopRight };
 
     [Theory]
     [MemberData(nameof(Corners))]
@@ -76,15 +86,19 @@ public sealed class PictureLayoutTests
             Assert.InRange(w * h / (width * (double)height), 0.01, 0.06);  // a small part of the picture at any size
             var quads = new QuadList(Font);
             using var video = new Mat(height, width, MatType.CV_8UC3);
-            PictureLayout.Build(new Picture { Video = video, Hud = LiveHud(), Inset = inset, InsetCorner = corner }, width, height, quads);
+            PictureLayout.Build(
+                new Picture { Video = video, Hud = LiveHud(), Inset = inset, InsetCorner = corner },
+                width, height, quads);
             var hudBand = quads.Items[0];
             var box = quads.Items.First(q => Math.Abs(q.X1 - q.X0 - w) < 0.01f && Math.Abs(q.Y1 - q.Y0 - h) < 0.01f);
-            bool right = corner is Corner.BottomRight or Corner.TopRight, bottom = corner is Corner.BottomRight or Corner.BottomLeft;
+            bool right = corner is Corner.BottomRight or Corner.TopRight,
+                bottom = corner is Corner.BottomRight or Corner.BottomLeft;
             Assert.Equal(right, box.X0 > width / 2f);
             Assert.Equal(bottom, box.Y0 > height / 2f);
             bool overlapsHud = box.X0 < hudBand.X1 && box.Y0 < hudBand.Y1;
             Assert.False(overlapsHud, $"the inset at {corner} overlaps the HUD in a {width}x{height} picture");
-            Assert.True(box.X0 >= margin - 0.01f && box.Y0 >= margin - 0.01f && box.X1 <= width - margin + 0.01f && box.Y1 <= height - margin + 0.01f);
+            Assert.True(box.X0 >= margin - 0.01f && box.Y0 >= margin - 0.01f
+                && box.X1 <= width - margin + 0.01f && box.Y1 <= height - margin + 0.01f);
         }
     }
 
@@ -94,13 +108,16 @@ public sealed class PictureLayoutTests
         using var video = new Mat(480, 640, MatType.CV_8UC3);
         var quads = new QuadList(Font);
         // A centre crop of a 640x480 frame, shown in an 800x480 window (letterboxed 80 px each side).
-        PictureLayout.Build(new Picture { Video = video, HeatmapRegion = new LiveCam.Core.PixelRect(110, 30, 420, 420) }, 800, 480, quads);
+        PictureLayout.Build(
+            new Picture { Video = video, HeatmapRegion = new LiveCam.Core.PixelRect(110, 30, 420, 420) },
+            800, 480, quads);
         Assert.Equal(4, quads.Items.Count);
         Assert.Equal(80 + 110, quads.Items.Min(q => q.X0), 2);
         Assert.Equal(80 + 530, quads.Items.Max(q => q.X1), 2);
         Assert.Equal(30, quads.Items.Min(q => q.Y0), 2);
         Assert.Equal(450, quads.Items.Max(q => q.Y1), 2);
-        foreach (var whole in new[] { new LiveCam.Core.PixelRect(0, 0, 640, 480), new LiveCam.Core.PixelRect(0, -80, 640, 640) })
+        foreach (var whole in new[]
+            { new LiveCam.Core.PixelRect(0, 0, 640, 480), new LiveCam.Core.PixelRect(0, -80, 640, 640) })
         {
             quads.Clear();
             PictureLayout.Build(new Picture { Video = video, HeatmapRegion = whole }, 640, 480, quads);

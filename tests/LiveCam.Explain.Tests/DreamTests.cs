@@ -11,8 +11,9 @@ using static LiveCam.Explain.Tests.TestModels;
 
 namespace LiveCam.Explain.Tests;
 
-/// <summary>DeepDream and class model visualisation: against the same formulas on real PyTorch (Oracle/dream_oracle.py),
-/// and what must hold whatever the weights: the objective rises, the image stays in range, nothing is left behind.</summary>
+/// <summary>DeepDream and class model visualisation: against the same formulas on real PyTorch
+/// (Oracle/dream_oracle.py), and what must hold whatever the weights: the objective rises, the image stays in range,
+/// nothing is left behind.</summary>
 // Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
 [Trait("Category", "Numeric")]
 public sealed class DreamTests
@@ -34,21 +35,27 @@ public sealed class DreamTests
             using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "meta.json")));
             var root = meta.RootElement;
             int height = root.GetProperty("height").GetInt32(), width = root.GetProperty("width").GetInt32();
-            var settings = new AscentSettings(root.GetProperty("steps").GetInt32(), (float)root.GetProperty("step_size").GetDouble());
+            var settings = new AscentSettings(
+                root.GetProperty("steps").GetInt32(), (float)root.GetProperty("step_size").GetDouble());
             // The robot runs in float64 on both sides, as in the explanation parity tests; ResNet-18 in float32.
             var precision = architecture == "robot" ? ScalarType.Float64 : ScalarType.Float32;
             using var model = ModelCatalog.Load(architecture, Path.Combine(dir, "weights.pt"), CPU);
             model.Network.to(precision);
             using var scope = NewDisposeScope();
-            var input = tensor(PyTorchOracle.Floats(Path.Combine(dir, "input.f32")), [1, 3, height, width]).to_type(precision);
+            var input = tensor(PyTorchOracle.Floats(Path.Combine(dir, "input.f32")), [1, 3, height, width])
+                .to_type(precision);
 
-            var dream = new DeepDream(model.CreateExplainer(), LayerSelector.Parse(root.GetProperty("layer").GetString()!), model.InputRange);
+            var dream = new DeepDream(
+                model.CreateExplainer(), LayerSelector.Parse(root.GetProperty("layer").GetString()!), model.InputRange);
             var objectives = root.GetProperty("dream_objectives").EnumerateArray().Select(v => v.GetDouble()).ToArray();
             Assert.Equal(objectives[0], dream.Objective(input), objectives[0] * 1e-4);
-            Compare("DeepDream", PyTorchOracle.Floats(Path.Combine(dir, "dream.f32")), dream.Run(input, settings), input);
+            Compare(
+                "DeepDream", PyTorchOracle.Floats(Path.Combine(dir, "dream.f32")), dream.Run(input, settings), input);
 
-            var visual = new ClassModel(model.CreateExplainer(), Target.Class(root.GetProperty("target").GetInt32()), model.InputRange, (float)root.GetProperty("l2").GetDouble());
-            Compare("class model", PyTorchOracle.Floats(Path.Combine(dir, "class.f32")), visual.Run(zeros_like(input), settings), zeros_like(input));
+            var visual = new ClassModel(model.CreateExplainer(), Target.Class(root.GetProperty("target").GetInt32()),
+                model.InputRange, (float)root.GetProperty("l2").GetDouble());
+            Compare("class model", PyTorchOracle.Floats(Path.Combine(dir, "class.f32")),
+                visual.Run(zeros_like(input), settings), zeros_like(input));
         }
         finally
         {
@@ -59,7 +66,8 @@ public sealed class DreamTests
         {
             var values = actual.to_type(ScalarType.Float32).data<float>().ToArray();
             var initial = start.to_type(ScalarType.Float32).data<float>().ToArray();
-            Assert.True(PyTorchOracle.RelativeDifference(expected, initial) > 0.01, $"the reference {what} hardly moved: the comparison would prove nothing");
+            Assert.True(PyTorchOracle.RelativeDifference(expected, initial) > 0.01,
+                $"the reference {what} hardly moved: the comparison would prove nothing");
             double worst = PyTorchOracle.RelativeDifference(expected, values);
             Assert.True(worst <= 1e-4, $"{what} differs from PyTorch by up to {worst:G3}");
         }
@@ -87,14 +95,16 @@ public sealed class DreamTests
         var model = new RedSquareNet();
         var range = InputRange.PerChannel([-0.5f, -0.5f, -0.5f], [0.5f, 0.5f, 0.5f]);
         var visual = new ClassModel(new Explainer(model), Target.Class(0), range, l2: 0.001f);
-        // Near the mean image: this net has no biases, so at exactly zero every ReLU is shut and nothing has a gradient.
+        // Near the mean image: this net has no biases, so at exactly zero every ReLU is shut and nothing has a
+        // gradient.
         manual_seed(1);
         var start = randn(1, 3, 16, 16) * 0.01f;
         double before = visual.Objective(start);
         var image = visual.Run(start, new AscentSettings(Steps: 20, StepSize: 0.05f));
         Assert.True(visual.Objective(image) > before + 0.1, $"objective {before} -> {visual.Objective(image)}");
         using (no_grad())
-            Assert.True(model.call(image)[0, 0].item<float>() > model.call(start)[0, 0].item<float>(), "the class logit did not rise");
+            Assert.True(model.call(image)[0, 0].item<float>() > model.call(start)[0, 0].item<float>(),
+                "the class logit did not rise");
         Assert.True(image.ge(-0.5f).all().item<bool>() && image.le(0.5f).all().item<bool>(), "out of range");
         // The class is "red": red up, green and blue down.
         Assert.True(image[0, 0].mean().item<float>() > image[0, 1].mean().item<float>());
@@ -105,7 +115,8 @@ public sealed class DreamTests
     {
         using var scope = NewDisposeScope();
         var x = randn(1, 3, 4, 6) * 10;
-        var perPixel = InputRange.PerPixel(Enumerable.Repeat(-1f, 3 * 4 * 6).ToArray(), Enumerable.Repeat(2f, 3 * 4 * 6).ToArray(), 3, 4, 6);
+        var perPixel = InputRange.PerPixel(
+            Enumerable.Repeat(-1f, 3 * 4 * 6).ToArray(), Enumerable.Repeat(2f, 3 * 4 * 6).ToArray(), 3, 4, 6);
         var p = perPixel.Project(x);
         Assert.Equal(-1f, p.min().item<float>());
         Assert.Equal(2f, p.max().item<float>());
@@ -119,7 +130,8 @@ public sealed class DreamTests
     [Fact]
     public void Fifty_steps_and_fifty_live_frames_leak_no_tensors_and_no_hooks()
     {
-        var dream = new DeepDream(new Explainer(new RedSquareNet(inplaceRelu: true)), LayerSelector.Parse("features.relu1"), UnitRange);
+        var dream = new DeepDream(
+            new Explainer(new RedSquareNet(inplaceRelu: true)), LayerSelector.Parse("features.relu1"), UnitRange);
         using var input = RedSquare(5, 5);
         using (var warm = dream.Run(input, new AscentSettings(Steps: 1))) { }  // the trace is cached
         long before = LiveTensors;
@@ -147,7 +159,8 @@ public sealed class DreamTests
         long before = LiveTensors;
         using (var dreamed = dream.Run(input, new AscentSettings(Steps: 5, Jitter: 2, Octaves: 2)))
             Assert.Equal(input.shape, dreamed.shape);
-        using (var visual = new ClassModel(new Explainer(model), Target.Class(3), UnitRange).Run(input, new AscentSettings(Steps: 3))) { }
+        using (var visual = new ClassModel(new Explainer(model), Target.Class(3), UnitRange)
+            .Run(input, new AscentSettings(Steps: 3))) { }
         Assert.Equal(before, LiveTensors);
         Assert.Equal(0, HookSet.LiveHooks);
     }
@@ -165,7 +178,9 @@ public sealed class DreamTests
         var visual = new ClassModel(new Explainer(model), failing, UnitRange);
 
         Assert.Throws<InvalidOperationException>(() => visual.Run(input, new AscentSettings(Steps: 5)));
-        Assert.Throws<ArgumentException>(() => new DeepDream(new Explainer(model), LayerSelector.Parse("nowhere"), UnitRange).Run(input, new AscentSettings()));
+        Assert.Throws<ArgumentException>(() =>
+            new DeepDream(new Explainer(model), LayerSelector.Parse("nowhere"), UnitRange)
+                .Run(input, new AscentSettings()));
 
         Assert.Equal(3, calls);
         Assert.Equal(0, HookSet.LiveHooks);
@@ -181,11 +196,18 @@ public sealed class DreamTests
         using var scope = NewDisposeScope();
         var model = new RedSquareNet();
         var input = RedSquare(7, 9);
-        var e = Assert.Throws<ArgumentException>(() => new ClassModel(new Explainer(model), Target.Class(2), UnitRange).Run(input, new AscentSettings(Steps: 1)));
+        var e = Assert.Throws<ArgumentException>(() =>
+            new ClassModel(new Explainer(model), Target.Class(2), UnitRange).Run(input, new AscentSettings(Steps: 1)));
         Assert.Contains("output 2 does not exist", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => new DeepDream(new Explainer(model), LayerSelector.Parse("features"), UnitRange).Run(input, new AscentSettings(Octaves: 0)));
-        Assert.Throws<ArgumentException>(() => new DeepDream(new Explainer(model), LayerSelector.Parse("features"), UnitRange).Run(input[0], new AscentSettings()));
-        Assert.Throws<ArgumentException>(() => new DeepDream(new Explainer(model), LayerSelector.Parse("features"), InputRange.PerChannel([0f], [1f])).Run(input, new AscentSettings(Steps: 1)));
+        Assert.Throws<ArgumentException>(() =>
+            new DeepDream(new Explainer(model), LayerSelector.Parse("features"), UnitRange)
+                .Run(input, new AscentSettings(Octaves: 0)));
+        Assert.Throws<ArgumentException>(() =>
+            new DeepDream(new Explainer(model), LayerSelector.Parse("features"), UnitRange)
+                .Run(input[0], new AscentSettings()));
+        Assert.Throws<ArgumentException>(() =>
+            new DeepDream(new Explainer(model), LayerSelector.Parse("features"), InputRange.PerChannel([0f], [1f]))
+                .Run(input, new AscentSettings(Steps: 1)));
         Assert.Equal(0, HookSet.LiveHooks);
     }
 }

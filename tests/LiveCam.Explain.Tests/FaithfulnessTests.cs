@@ -21,13 +21,17 @@ public sealed class FaithfulnessTests
     public void Imputation_fills_removed_pixels_from_their_neighbours_a_ramp_exactly()
     {
         using var scope = NewDisposeScope();
-        // A linear ramp is what the neighbour average reproduces (its weights are symmetric): any hole fills back to it.
-        var ramp = (arange(24, dtype: ScalarType.Float64).reshape(1, 1, 1, 24) * 0.5 + arange(16, dtype: ScalarType.Float64).reshape(1, 1, 16, 1) * 0.25).expand(1, 3, 16, 24).contiguous();
+        // A linear ramp is what the neighbour average reproduces (its weights are symmetric): any hole fills back to
+        // it.
+        var ramp = (arange(24, dtype: ScalarType.Float64).reshape(1, 1, 1, 24) * 0.5
+                + arange(16, dtype: ScalarType.Float64).reshape(1, 1, 16, 1) * 0.25)
+            .expand(1, 3, 16, 24).contiguous();
         var keep = ones(1, 16, 24, dtype: ScalarType.Float64);
         keep[.., 3..9, 4..20] = 0;  // a block
         keep[.., 12, 2] = 0;        // a single pixel
         var filled = Faithfulness.Impute(ramp, keep, noise: 0, iterations: 2000, residual: 1e-10);
-        Assert.True((filled - ramp).abs().max().item<double>() < 1e-6, $"largest error {(filled - ramp).abs().max().item<double>()}");
+        Assert.True((filled - ramp).abs().max().item<double>() < 1e-6,
+            $"largest error {(filled - ramp).abs().max().item<double>()}");
         // Noise goes only where pixels were removed.
         var noisy = Faithfulness.Impute(ramp, keep, noise: 0.1, generator: new Generator(1));
         Assert.Equal(0, ((noisy - ramp) * keep).abs().max().item<double>(), 12);
@@ -51,10 +55,14 @@ public sealed class FaithfulnessTests
         var chance = metrics.Evaluate(input, target, random);
         var inverse = metrics.Evaluate(input, target, -onSquare);
 
-        Assert.True(good.Deletion < chance.Deletion && chance.Deletion < inverse.Deletion, $"deletion {good.Deletion} < {chance.Deletion} < {inverse.Deletion}");
-        Assert.True(good.Insertion > chance.Insertion && chance.Insertion > inverse.Insertion, $"insertion {good.Insertion} > {chance.Insertion} > {inverse.Insertion}");
-        Assert.True(good.RoadMostRelevantFirst < inverse.RoadMostRelevantFirst, $"ROAD MoRF {good.RoadMostRelevantFirst} < {inverse.RoadMostRelevantFirst}");
-        Assert.True(good.RoadLeastRelevantFirst > inverse.RoadLeastRelevantFirst, $"ROAD LeRF {good.RoadLeastRelevantFirst} > {inverse.RoadLeastRelevantFirst}");
+        Assert.True(good.Deletion < chance.Deletion && chance.Deletion < inverse.Deletion,
+            $"deletion {good.Deletion} < {chance.Deletion} < {inverse.Deletion}");
+        Assert.True(good.Insertion > chance.Insertion && chance.Insertion > inverse.Insertion,
+            $"insertion {good.Insertion} > {chance.Insertion} > {inverse.Insertion}");
+        Assert.True(good.RoadMostRelevantFirst < inverse.RoadMostRelevantFirst,
+            $"ROAD MoRF {good.RoadMostRelevantFirst} < {inverse.RoadMostRelevantFirst}");
+        Assert.True(good.RoadLeastRelevantFirst > inverse.RoadLeastRelevantFirst,
+            $"ROAD LeRF {good.RoadLeastRelevantFirst} > {inverse.RoadLeastRelevantFirst}");
         Assert.True(good.Drop < inverse.Drop, $"average drop {good.Drop} < {inverse.Drop}");
     }
 
@@ -62,7 +70,8 @@ public sealed class FaithfulnessTests
     public void The_model_runs_in_evaluation_mode_and_is_left_as_it_was_found()
     {
         using var scope = NewDisposeScope();
-        var model = nn.Sequential(nn.Conv2d(3, 8, 3, padding: 1), nn.Dropout(0.5), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2));
+        var model = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding: 1), nn.Dropout(0.5), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2));
         model.train();
         var input = rand(1, 3, 16, 16, generator: new Generator(5));
         var saliency = rand(16, 16, generator: new Generator(6));

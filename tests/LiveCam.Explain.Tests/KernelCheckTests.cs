@@ -6,7 +6,8 @@ namespace LiveCam.Explain.Tests;
 
 /// <summary>The start-up check of the CPU kernels: it passes where the kernels are right, catches one that is not,
 /// and its way into oneDNN (symbol table, the CPU object, the oneDNN switch) finds what it looks for on this machine.
-/// The check on a processor with the fault is run for real, in a process of its own, by the app's doctor tests.</summary>
+/// The check on a processor with the fault is run for real, in a process of its own, by the app's doctor
+/// tests.</summary>
 // Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
 [Trait("Category", "Numeric")]
 public class KernelCheckTests
@@ -43,7 +44,8 @@ public class KernelCheckTests
         Assert.False(wrong.Passed);
         Assert.Equal("last channel off", wrong.WorstCase);
         Assert.InRange(wrong.WorstError, 0.9e-3, 1.1e-3);
-        Assert.Contains("results wrong by 0.1% of scale at last channel off", wrong.ToString(), StringComparison.Ordinal);
+        Assert.Contains(
+            "results wrong by 0.1% of scale at last channel off", wrong.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -53,7 +55,8 @@ public class KernelCheckTests
         Assert.False(nan.Passed);
         Assert.Equal("nan", nan.WorstCase);
         Assert.Contains("NaN at nan", nan.ToString(), StringComparison.Ordinal);
-        var throws = new KernelFamily("throws", [("boom", () => throw new InvalidOperationException("could not create a primitive"))]).Run();
+        var throws = new KernelFamily(
+            "throws", [("boom", () => throw new InvalidOperationException("could not create a primitive"))]).Run();
         Assert.False(throws.Passed);
         Assert.Contains("could not create a primitive", throws.ToString(), StringComparison.Ordinal);
     }

@@ -57,7 +57,8 @@ public class LifetimeTests
         var explainer = new Explainer(model);
         var failing = Target.Function("fails", _ => throw new InvalidOperationException("target failed"));
 
-        Assert.Throws<InvalidOperationException>(() => explainer.Explain(input, MethodCatalog.Create(name), failing, LayerSelector.Parse("features")));
+        Assert.Throws<InvalidOperationException>(() =>
+            explainer.Explain(input, MethodCatalog.Create(name), failing, LayerSelector.Parse("features")));
         explainer.Explain(input, MethodCatalog.Create(name), Target.Class(0), LayerSelector.Parse("features"));
 
         Assert.Equal(0, HookSet.LiveHooks);
@@ -65,6 +66,7 @@ public class LifetimeTests
         Assert.All(model.modules(), m => Assert.True(m.training));
         Assert.All(model.parameters(), p => Assert.True(p.requires_grad, "a parameter was left frozen"));
         using (no_grad()) Assert.Equal(expected, model.call(input).data<float>().ToArray());
-        Assert.All(model.parameters(), p => Assert.True(p.grad is null || p.grad.abs().sum().item<float>() == 0, "an explanation left parameter gradients"));
+        Assert.All(model.parameters(), p => Assert.True(
+            p.grad is null || p.grad.abs().sum().item<float>() == 0, "an explanation left parameter gradients"));
     }
 }

@@ -64,7 +64,8 @@ public class MethodCorrectnessTests
         var explainer = new Explainer(new RedSquareNet());
         var input = RedSquare(3, 20);
         var layer = LayerSelector.Parse("features");
-        var smoothed = explainer.Explain(input, new AugmentationSmoothing(MethodCatalog.Create(name)), Target.Top(), layer).Items[0];
+        var smoothed = explainer
+            .Explain(input, new AugmentationSmoothing(MethodCatalog.Create(name)), Target.Top(), layer).Items[0];
         Assert.Equal(name + "+aug", smoothed.Method);
         Assert.Equal(0, smoothed.ClassIndex);
 
@@ -103,8 +104,8 @@ public class MethodCorrectnessTests
         }
     }
 
-    /// <summary>RISE's map is the score-weighted mean of its masks (Petsiuk et al. 2018): where masking changes nothing it is
-    /// the unchanged score everywhere, not zero.</summary>
+    /// <summary>RISE's map is the score-weighted mean of its masks (Petsiuk et al. 2018): where masking changes
+    /// nothing it is the unchanged score everywhere, not zero.</summary>
     public static TheoryData<string> MethodsOfEvidence => new(MethodCatalog.Names.Where(n => n != "rise"));
 
     [Theory]
@@ -113,7 +114,8 @@ public class MethodCorrectnessTests
     {
         using var scope = NewDisposeScope();
         var explainer = new Explainer(new RedSquareNet());
-        var set = explainer.Explain(full(1, 3, 32, 32, 0.5f), MethodCatalog.Create(name), Target.Class(0), LayerSelector.Parse("features"));
+        var set = explainer.Explain(
+            full(1, 3, 32, 32, 0.5f), MethodCatalog.Create(name), Target.Class(0), LayerSelector.Parse("features"));
         var map = set.Items[0].Map;
         Assert.All(map.Values, v => Assert.Equal(0f, v));
         Assert.All(map.Normalised, v => Assert.Equal(0f, v));
@@ -132,8 +134,10 @@ public class MethodCorrectnessTests
         using var scope = NewDisposeScope();
         var input = RedSquare(10, 12);
         var layer = LayerSelector.Parse("features");
-        var before = new Explainer(new RedSquareNet()).Explain(input, MethodCatalog.Create(name), Target.Class(0), layer).Items[0].Map;
-        var same = new Explainer(new RedSquareNet()).Explain(input, MethodCatalog.Create(name), Target.Class(0), layer).Items[0].Map;
+        var before = new Explainer(new RedSquareNet())
+            .Explain(input, MethodCatalog.Create(name), Target.Class(0), layer).Items[0].Map;
+        var same = new Explainer(new RedSquareNet())
+            .Explain(input, MethodCatalog.Create(name), Target.Class(0), layer).Items[0].Map;
         Assert.Equal(1, Spearman(before.Values, same.Values), 6);
 
         var rhos = new List<double>();
@@ -143,10 +147,14 @@ public class MethodCorrectnessTests
             manual_seed(seed);
             using (no_grad())
                 foreach (var p in randomised.parameters()) p.copy_(randn_like(p) * 0.5);
-            var after = new Explainer(randomised).Explain(input, MethodCatalog.Create(name), Target.Class(0), layer).Items[0].Map;
+            var after = new Explainer(randomised)
+                .Explain(input, MethodCatalog.Create(name), Target.Class(0), layer).Items[0].Map;
             rhos.Add(Math.Abs(Spearman(before.Values, after.Values)));
         }
-        Assert.True(rhos.Average() < 0.5, $"{name}: mean |rho| {rhos.Average():0.000} after randomisation ({string.Join(", ", rhos.Select(r => r.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))})");
+        Assert.True(rhos.Average() < 0.5,
+            $"{name}: mean |rho| {rhos.Average():0.000} after randomisation "
+            + $"({string.Join(", ", rhos.Select(r =>
+                r.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))})");
     }
 
     [Fact]
@@ -163,7 +171,8 @@ public class MethodCorrectnessTests
         float[] expected;
         using (no_grad()) expected = model.call(input).data<float>().ToArray();
         Assert.Equal(expected, set.Outputs);
-        var best = expected.Select((v, i) => (v, i)).OrderByDescending(p => p.v).Take(3).Select(p => (int?)p.i).ToArray();
+        var best = expected.Select((v, i) => (v, i)).OrderByDescending(p => p.v).Take(3).Select(p => (int?)p.i)
+            .ToArray();
         Assert.Equal(best, set.Items.Select(e => e.ClassIndex));
         Assert.Equal(3, set.Items.Select(e => string.Join(',', e.Map.Values)).Distinct().Count());
     }
@@ -175,8 +184,12 @@ public class MethodCorrectnessTests
         var input = RedSquare(8, 8);
         foreach (var name in new[] { "gradcam", "guided-backprop", "eigencam" })
         {
-            var plain = new Explainer(new RedSquareNet()).Explain(input, MethodCatalog.Create(name), Target.Class(0), LayerSelector.Parse("features.conv2")).Items[0].Map;
-            var inplace = new Explainer(new RedSquareNet(inplaceRelu: true)).Explain(input, MethodCatalog.Create(name), Target.Class(0), LayerSelector.Parse("features.conv2")).Items[0].Map;
+            var plain = new Explainer(new RedSquareNet())
+                .Explain(input, MethodCatalog.Create(name), Target.Class(0), LayerSelector.Parse("features.conv2"))
+                .Items[0].Map;
+            var inplace = new Explainer(new RedSquareNet(inplaceRelu: true))
+                .Explain(input, MethodCatalog.Create(name), Target.Class(0), LayerSelector.Parse("features.conv2"))
+                .Items[0].Map;
             Assert.Equal(plain.Values, inplace.Values);
         }
     }
@@ -186,7 +199,8 @@ public class MethodCorrectnessTests
     {
         using var scope = NewDisposeScope();
         var explainer = new Explainer(new RedSquareNet());
-        var e = Assert.Throws<ArgumentException>(() => explainer.Explain(RedSquare(1, 1), new Cam(), Target.Class(0), LayerSelector.Parse("features.conv1")));
+        var e = Assert.Throws<ArgumentException>(() =>
+            explainer.Explain(RedSquare(1, 1), new Cam(), Target.Class(0), LayerSelector.Parse("features.conv1")));
         Assert.Contains("global average pooling", e.Message, StringComparison.Ordinal);
         Assert.Contains("gradcam", e.Message, StringComparison.Ordinal);
     }
@@ -200,8 +214,10 @@ public class MethodCorrectnessTests
         var input = rand(1, 3, 16, 16);
         var layer = LayerSelector.Parse("features");
         var all = explainer.Explain(input, new GradCam(), Target.Sum(), layer).Items[0].Map;
-        var weights = explainer.Explain(input, new GradCam(), Target.Weights(Enumerable.Repeat(1f, 10).ToArray()), layer).Items[0].Map;
-        var indices = explainer.Explain(input, new GradCam(), Target.Indices(Enumerable.Range(0, 10).ToArray()), layer).Items[0].Map;
+        var weights = explainer
+            .Explain(input, new GradCam(), Target.Weights(Enumerable.Repeat(1f, 10).ToArray()), layer).Items[0].Map;
+        var indices = explainer
+            .Explain(input, new GradCam(), Target.Indices(Enumerable.Range(0, 10).ToArray()), layer).Items[0].Map;
         for (int i = 0; i < all.Values.Length; i++)
         {
             Assert.Equal(all.Values[i], weights.Values[i], 1e-5);

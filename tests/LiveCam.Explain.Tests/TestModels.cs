@@ -23,7 +23,8 @@ internal static class TestModels
         {
             var conv1 = Conv2d(3, 4, 1);
             var conv2 = Conv2d(4, 4, 3, padding: 1);
-            features = Sequential(("conv1", conv1), ("relu1", ReLU(inplaceRelu)), ("conv2", conv2), ("relu2", ReLU(inplaceRelu)));
+            features = Sequential(
+                ("conv1", conv1), ("relu1", ReLU(inplaceRelu)), ("conv2", conv2), ("relu2", ReLU(inplaceRelu)));
             pool = AdaptiveAvgPool2d(1);
             flatten = Flatten();
             fc = Linear(4, 2);
@@ -53,7 +54,8 @@ internal static class TestModels
         public override Tensor forward(Tensor input) => fc.call(flatten.call(pool.call(features.call(input))));
     }
 
-    /// <summary>Grey 0.5 everywhere, with a red square of side <paramref name="side"/> at (<paramref name="x"/>, <paramref name="y"/>).</summary>
+    /// <summary>Grey 0.5 everywhere, with a red square of side <paramref name="side"/> at (<paramref name="x"/>,
+    /// <paramref name="y"/>).</summary>
     public static Tensor RedSquare(int x, int y, int side = 6, int size = 32)
     {
         var image = full(1, 3, size, size, 0.5f);
@@ -63,7 +65,8 @@ internal static class TestModels
         return image;
     }
 
-    /// <summary>conv -> relu -> conv -> relu -> global average pool -> linear(10): the shape CAM was made for.</summary>
+    /// <summary>conv -> relu -> conv -> relu -> global average pool -> linear(10): the shape CAM was made
+    /// for.</summary>
     public sealed class GapNet : Module<Tensor, Tensor>
     {
         readonly Sequential features;
@@ -74,7 +77,8 @@ internal static class TestModels
         public GapNet(int seed) : base(nameof(GapNet))
         {
             manual_seed(seed);
-            features = Sequential(("0", Conv2d(3, 8, 3, padding: 1)), ("1", ReLU()), ("2", Conv2d(8, 16, 3, stride: 2, padding: 1)), ("3", ReLU()));
+            features = Sequential(("0", Conv2d(3, 8, 3, padding: 1)), ("1", ReLU()),
+                ("2", Conv2d(8, 16, 3, stride: 2, padding: 1)), ("3", ReLU()));
             pool = AdaptiveAvgPool2d(1);
             flatten = Flatten();
             fc = Linear(16, 10);
@@ -106,7 +110,8 @@ internal static class TestModels
             readonly Sequential inner;
             public Block() : base(nameof(Block))
             {
-                inner = Sequential(("a", Conv2d(4, 6, 3, padding: 1)), ("b", Sequential(("norm", BatchNorm2d(6)), ("act", ReLU()))));
+                inner = Sequential(
+                    ("a", Conv2d(4, 6, 3, padding: 1)), ("b", Sequential(("norm", BatchNorm2d(6)), ("act", ReLU()))));
                 RegisterComponents();
             }
             public override Tensor forward(Tensor input) => inner.call(input);

@@ -14,9 +14,16 @@ public class TracingTests
     {
         using var scope = NewDisposeScope();
         var trace = LayerTracer.Trace(new NestedNet(), rand(1, 3, 10, 12));
-        Assert.Equal(new[] { "stem.conv", "stem.act", "block.inner.a", "block.inner.b.norm", "block.inner.b.act", "head.pool", "head.flat", "head.fc" },
+        Assert.Equal(
+            new[]
+            {
+                "stem.conv", "stem.act", "block.inner.a", "block.inner.b.norm", "block.inner.b.act", "head.pool",
+                "head.flat", "head.fc"
+            },
             trace.Select(l => l.Name));
-        Assert.Equal(new[] { "Conv2d", "ReLU", "Conv2d", "BatchNorm2d", "ReLU", "AdaptiveAvgPool2d", "Flatten", "Linear" }, trace.Select(l => l.Type));
+        Assert.Equal(
+            new[] { "Conv2d", "ReLU", "Conv2d", "BatchNorm2d", "ReLU", "AdaptiveAvgPool2d", "Flatten", "Linear" },
+            trace.Select(l => l.Type));
         Assert.Equal(new long[] { 1, 6, 10, 12 }, trace[2].OutputShape);
         Assert.Equal(new long[] { 1, 3 }, trace[^1].OutputShape);
         Assert.Equal(Enumerable.Range(0, 8), trace.Select(l => l.Index));
@@ -81,7 +88,8 @@ public class TracingTests
     {
         using var scope = NewDisposeScope();
         var input = RedSquare(12, 4, side: 8);
-        var map = new Explainer(new RedSquareNet()).Explain(input, new GradCam(), Target.Class(0), LayerSelector.Parse("features")).Items[0].Map;
+        var map = new Explainer(new RedSquareNet())
+            .Explain(input, new GradCam(), Target.Class(0), LayerSelector.Parse("features")).Items[0].Map;
         var (masked, box) = Visualisations.InterestingRegion.Apply(input, map, 0.5f);
         Assert.InRange(box.X, 10, 13);
         Assert.InRange(box.Y, 2, 5);

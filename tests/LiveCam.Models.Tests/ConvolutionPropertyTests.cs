@@ -39,9 +39,13 @@ public class ConvolutionPropertyTests
             int span = dilation * (kernel - 1);
             int[] pads = random.Next(2) == 0
                 ? Enumerable.Repeat(random.Next(0, span / 2 + 1), 4).ToArray()
-                : [random.Next(0, span + 1), random.Next(0, span + 1), random.Next(0, span + 1), random.Next(0, span + 1)];
-            var g = new ConvolutionGeometry(random.Next(2) == 0 ? 1 : 3, cin, cout, height, width, kernel, stride, dilation, groups,
-                pads[0], pads[1], pads[2], pads[3]);
+                :
+                [
+                    random.Next(0, span + 1), random.Next(0, span + 1), random.Next(0, span + 1),
+                    random.Next(0, span + 1)
+                ];
+            var g = new ConvolutionGeometry(random.Next(2) == 0 ? 1 : 3, cin, cout, height, width, kernel, stride,
+                dilation, groups, pads[0], pads[1], pads[2], pads[3]);
             if (!g.Valid) continue;
             var (oh, ow) = g.Output;
             long macs = (long)g.Batch * cout * oh * ow * (cin / groups) * kernel * kernel;
@@ -52,16 +56,19 @@ public class ConvolutionPropertyTests
     }
 
     [Fact]
-    public void Every_path_computes_what_float64_and_PyTorch_compute_on_300_problems() => Check(Geometries(300, 2_000_000, seed: 20));
+    public void Every_path_computes_what_float64_and_PyTorch_compute_on_300_problems() =>
+        Check(Geometries(300, 2_000_000, seed: 20));
 
     [Trait("Category", "Slow")]
     [Fact]
-    public void Every_path_computes_what_float64_and_PyTorch_compute_on_2000_larger_problems() => Check(Geometries(2000, 40_000_000, seed: 21));
+    public void Every_path_computes_what_float64_and_PyTorch_compute_on_2000_larger_problems() =>
+        Check(Geometries(2000, 40_000_000, seed: 21));
 
     static void Check(List<ConvolutionGeometry> geometries)
     {
         using var packed = PackedConvolutions.Create();
-        Assert.True(packed is not null || !CpuKernels.EnsureChecked().OneDnn, "packed convolutions should run where oneDNN is on");
+        Assert.True(packed is not null || !CpuKernels.EnsureChecked().OneDnn,
+            "packed convolutions should run where oneDNN is on");
         var pytorch = PyTorchOracle.Missing is null ? PyTorch(geometries) : null;
         var failures = new List<string>();
         int paths = 0;
@@ -77,14 +84,18 @@ public class ConvolutionPropertyTests
                 paths++;
                 if (!(error <= Tolerance)) failures.Add($"{path} on {g}: {error:E2} of scale");
             }
-            void Expect(string path, Tensor actual, Tensor expected) => Record(path, KernelFamily.RelativeError(actual, expected));
-            if (pytorch is not null) Expect("float64 against PyTorch's", reference, tensor(pytorch[i]).reshape(reference.shape));
+            void Expect(string path, Tensor actual, Tensor expected) =>
+                Record(path, KernelFamily.RelativeError(actual, expected));
+            if (pytorch is not null)
+                Expect("float64 against PyTorch's", reference, tensor(pytorch[i]).reshape(reference.shape));
             Expect("plain NCHW", g.Convolve(x, w, b), reference);
-            Expect("channels-last", g.Convolve(KernelFamilies.ChannelsLast(x), KernelFamilies.ChannelsLast(w), b), reference);
+            Expect("channels-last",
+                g.Convolve(KernelFamilies.ChannelsLast(x), KernelFamilies.ChannelsLast(w), b), reference);
             if (packed is null) continue;
             foreach (var epilogue in Enum.GetValues<ConvolutionEpilogue>())
             {
-                if (!PackedConvolutions.Supports(epilogue, g.InChannels, g.OutChannels, g.Output.Height * g.Output.Width)) continue;
+                if (!PackedConvolutions.Supports(
+                    epilogue, g.InChannels, g.OutChannels, g.Output.Height * g.Output.Width)) continue;
                 double error, residualError;
                 try { (error, residualError) = PackedConvolutions.Check(packed, $"case {i}", g, epilogue, seed: i); }
                 catch (System.Runtime.InteropServices.ExternalException e)
@@ -93,10 +104,12 @@ public class ConvolutionPropertyTests
                     continue;
                 }
                 Record($"packed {epilogue}", error);
-                if (epilogue == ConvolutionEpilogue.AddReluInPlace) Record("packed sum in place (the residual)", residualError);
+                if (epilogue == ConvolutionEpilogue.AddReluInPlace)
+                    Record("packed sum in place (the residual)", residualError);
             }
         }
-        Assert.True(failures.Count == 0, $"{failures.Count} of {paths} paths wrong:\n{string.Join('\n', failures.Take(20))}");
+        Assert.True(failures.Count == 0,
+            $"{failures.Count} of {paths} paths wrong:\n{string.Join('\n', failures.Take(20))}");
         Assert.True(paths >= geometries.Count * 3);
     }
 
@@ -111,7 +124,8 @@ public class ConvolutionPropertyTests
             var outputs = Path.Combine(dir, "outputs.bin");
             File.WriteAllText(cases, JsonSerializer.Serialize(geometries.Select(g => new Dictionary<string, int>
             {
-                ["batch"] = g.Batch, ["in"] = g.InChannels, ["out"] = g.OutChannels, ["height"] = g.Height, ["width"] = g.Width,
+                ["batch"] = g.Batch, ["in"] = g.InChannels, ["out"] = g.OutChannels, ["height"] = g.Height,
+                ["width"] = g.Width,
                 ["kernel"] = g.Kernel, ["stride"] = g.Stride, ["dilation"] = g.Dilation, ["groups"] = g.Groups,
                 ["left"] = g.PadLeft, ["right"] = g.PadRight, ["top"] = g.PadTop, ["bottom"] = g.PadBottom,
             })));
@@ -121,10 +135,12 @@ public class ConvolutionPropertyTests
                     using var scope = NewDisposeScope();
                     var (x, w, b) = geometries[i].Tensors(seed: i);
                     foreach (var t in new[] { x, w, b })
-                        file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.data<float>().ToArray().AsSpan()));
+                        file.Write(
+                            System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.data<float>().ToArray().AsSpan()));
                 }
             PyTorchOracle.Script("convolution_oracle.py", cases, inputs, outputs);
-            var all = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(File.ReadAllBytes(outputs)).ToArray();
+            var all = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(File.ReadAllBytes(outputs))
+                .ToArray();
             var result = new List<double[]>();
             int at = 0;
             foreach (var g in geometries)

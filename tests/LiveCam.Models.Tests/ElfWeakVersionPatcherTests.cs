@@ -10,7 +10,8 @@ public sealed class ElfWeakVersionPatcherTests : IDisposable
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-elf-").FullName;
 
     static string? OutputLibrary() =>
-        Directory.EnumerateFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories).FirstOrDefault();
+        Directory.EnumerateFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories)
+            .FirstOrDefault();
 
     /// <summary>The pristine library from the NuGet cache (found from the output copy's package layout).</summary>
     static string? PristineLibrary()
@@ -50,7 +51,9 @@ public sealed class ElfWeakVersionPatcherTests : IDisposable
         Skip.IfNot(OperatingSystem.IsLinux(), "Linux only");
         var output = OutputLibrary();
         Assert.NotNull(output);
-        var expected = ElfWeakVersionPatcher.SystemLibStdCxxHas(Version) ? PatchResult.Patched : PatchResult.AlreadyWeak;
+        var expected = ElfWeakVersionPatcher.SystemLibStdCxxHas(Version)
+            ? PatchResult.Patched
+            : PatchResult.AlreadyWeak;
         Assert.Equal(expected, ElfWeakVersionPatcher.Inspect(output!, Version));
     }
 

@@ -25,7 +25,8 @@ public sealed class HostileWeightFileTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => TorchFileReader.Read(path));
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
-        Assert.True(allocated < 300_000_000, $"{allocated >> 20} MB allocated reading a {new FileInfo(path).Length >> 10} KB file");
+        Assert.True(allocated < 300_000_000,
+            $"{allocated >> 20} MB allocated reading a {new FileInfo(path).Length >> 10} KB file");
     }
 
     [SkippableFact]
@@ -59,7 +60,8 @@ public sealed class HostileWeightFileTests : IDisposable
             file.Write(new byte[16]);
         }
         Assert.Equal([2, 2], TorchFileReader.Read(path)["w"].Shape);
-        var e = Assert.Throws<InvalidDataException>(() => TorchFileReader.Read(path, new Dictionary<string, long[]> { ["w"] = [4] }));
+        var e = Assert.Throws<InvalidDataException>(() =>
+            TorchFileReader.Read(path, new Dictionary<string, long[]> { ["w"] = [4] }));
         Assert.Equal("w is 2x2 in the file, the network expects 4", e.Message);
     }
 }

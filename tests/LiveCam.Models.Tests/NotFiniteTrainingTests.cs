@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Models.Tests;
 
-/// <summary>NaN injected into training and teaching: each stops with one line naming where, and nothing is saved.</summary>
+/// <summary>NaN injected into training and teaching: each stops with one line naming where, and nothing is
+/// saved.</summary>
 public class NotFiniteTrainingTests
 {
     [Fact]
@@ -15,8 +16,10 @@ public class NotFiniteTrainingTests
         var data = RobotDataset.Generate(192, seed: 3);
         using var net = new LongRangePerceptionNet();
         // A learning rate no network survives: the weights blow up after the first step.
-        var e = Assert.Throws<NotFiniteException>(() => RobotTrainer.Train(net, data, epochs: 2, seed: 1, CPU, learningRate: 1e35));
-        Assert.Matches("^training: the loss became (NaN|infinity) at epoch 1, batch [23] of 3; nothing was saved$", e.Message);
+        var e = Assert.Throws<NotFiniteException>(() =>
+            RobotTrainer.Train(net, data, epochs: 2, seed: 1, CPU, learningRate: 1e35));
+        Assert.Matches(
+            "^training: the loss became (NaN|infinity) at epoch 1, batch [23] of 3; nothing was saved$", e.Message);
     }
 
     [Fact]
@@ -25,7 +28,8 @@ public class NotFiniteTrainingTests
         float[] Features(float v) => [v, 1, 0, 2];
         var e = Assert.Throws<NotFiniteException>(() =>
             SoftmaxRegression.Fit([Features(1), Features(float.NaN), Features(3)], [0, 1, 1], classes: 2));
-        Assert.Equal($"teaching: the loss became NaN at step 1 of {SoftmaxRegression.Steps}; nothing was saved", e.Message);
+        Assert.Equal(
+            $"teaching: the loss became NaN at step 1 of {SoftmaxRegression.Steps}; nothing was saved", e.Message);
     }
 
     [Fact]

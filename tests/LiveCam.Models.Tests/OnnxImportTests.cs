@@ -8,8 +8,8 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Models.Tests;
 
-/// <summary>ONNX files exported by real PyTorch (torch.onnx.export at test time) run in TorchSharp with PyTorch's outputs,
-/// and explain like the PyTorch model; hostile files end in one clear error.</summary>
+/// <summary>ONNX files exported by real PyTorch (torch.onnx.export at test time) run in TorchSharp with PyTorch's
+/// outputs, and explain like the PyTorch model; hostile files end in one clear error.</summary>
 // Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
 [Trait("Category", "Numeric")]
 public sealed class OnnxImportTests : IDisposable
@@ -24,11 +24,13 @@ public sealed class OnnxImportTests : IDisposable
     }
 
     float[] Input() => PyTorchOracle.Floats(Path.Combine(_dir, "input.f32"));
-    int Size() => int.Parse(File.ReadAllText(Path.Combine(_dir, "meta.txt")).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+    int Size() => int.Parse(File.ReadAllText(Path.Combine(_dir, "meta.txt")).Split(' ')[0],
+        System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Residual sums (resnet18), concatenation (googlenet), depthwise convolutions with squeeze-excite and
-    /// hard-swish (mobilenet_v3_small), a small net with batch norm, dilation, groups, ceil-mode pooling and softmax, and
-    /// residuals that are still read after their sum (shared), all without gradients (packed, fused convolutions).</summary>
+    /// hard-swish (mobilenet_v3_small), a small net with batch norm, dilation, groups, ceil-mode pooling and softmax,
+    /// and residuals that are still read after their sum (shared), all without gradients (packed, fused
+    /// convolutions).</summary>
     [SkippableTheory]
     [InlineData("shared")]
     [InlineData("tiny")]
@@ -60,8 +62,10 @@ public sealed class OnnxImportTests : IDisposable
         using var scope = NewDisposeScope();
         var input = tensor(Input(), [1, 3, 224, 224]);
         // The imported graph's default layer is the feature map it pools: ResNet's layer4.
-        var fromOnnx = new Explainer(onnx.Network).Explain(input, new GradCam(), Target.Top(), LayerSelector.Parse(onnx.DefaultLayer)).Items[0];
-        var fromTorch = new Explainer(torchVision.Network).Explain(input, new GradCam(), Target.Top(), LayerSelector.Parse("layer4")).Items[0];
+        var fromOnnx = new Explainer(onnx.Network)
+            .Explain(input, new GradCam(), Target.Top(), LayerSelector.Parse(onnx.DefaultLayer)).Items[0];
+        var fromTorch = new Explainer(torchVision.Network)
+            .Explain(input, new GradCam(), Target.Top(), LayerSelector.Parse("layer4")).Items[0];
         Assert.Equal(fromTorch.ClassIndex, fromOnnx.ClassIndex);
         Assert.Equal((7, 7), (fromOnnx.Map.Height, fromOnnx.Map.Width));
         double worst = fromTorch.Map.Normalised.Zip(fromOnnx.Map.Normalised, (a, b) => Math.Abs(a - b)).Max();
@@ -72,9 +76,10 @@ public sealed class OnnxImportTests : IDisposable
         Assert.Contains(layers, l => l.Type == "Conv");
     }
 
-    /// <summary>Guided backprop is guided at every ReLU of the imported graph (Relu nodes are ReLU modules), as at every
-    /// ReLU of TorchVision's ResNet (module or function; the parity suite checks that one against PyTorch); FullGrad finds
-    /// the graph's biases (each batch norm folded into its bias-free convolution: the same bias terms).</summary>
+    /// <summary>Guided backprop is guided at every ReLU of the imported graph (Relu nodes are ReLU modules), as at
+    /// every ReLU of TorchVision's ResNet (module or function; the parity suite checks that one against PyTorch);
+    /// FullGrad finds the graph's biases (each batch norm folded into its bias-free convolution: the same bias
+    /// terms).</summary>
     [SkippableTheory]
     [InlineData("guided-backprop")]
     [InlineData("fullgrad")]
@@ -86,7 +91,8 @@ public sealed class OnnxImportTests : IDisposable
         using var scope = NewDisposeScope();
         var input = tensor(Input(), [1, 3, 224, 224]);
         var fromOnnx = onnx.CreateExplainer().Explain(input, MethodCatalog.Create(method), Target.Top()).Items[0];
-        var fromTorch = torchVision.CreateExplainer().Explain(input, MethodCatalog.Create(method), Target.Top()).Items[0];
+        var fromTorch = torchVision.CreateExplainer()
+            .Explain(input, MethodCatalog.Create(method), Target.Top()).Items[0];
         Assert.Equal(fromTorch.ClassIndex, fromOnnx.ClassIndex);
         double worst = fromTorch.Map.Normalised.Zip(fromOnnx.Map.Normalised, (a, b) => Math.Abs(a - b)).Max();
         Assert.True(worst <= 1e-4, $"{method}: normalised maps differ by {worst:G3}");
@@ -98,7 +104,8 @@ public sealed class OnnxImportTests : IDisposable
         var path = Export("tiny");
         var good = File.ReadAllBytes(path);
         Assert.Throws<OnnxFormatException>(() => OnnxFile.Parse(good[..(good.Length / 2)]));
-        Assert.Throws<OnnxFormatException>(() => OnnxFile.Parse([.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7919 % 251))]));
+        Assert.Throws<OnnxFormatException>(() =>
+            OnnxFile.Parse([.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7919 % 251))]));
         var random = new Random(5);
         int rejected = 0, read = 0;
         for (int i = 0; i < 3000; i++)
@@ -135,7 +142,8 @@ public sealed class OnnxImportTests : IDisposable
     {
         Skip.If(PyTorchOracle.MissingOnnx is not null, PyTorchOracle.MissingOnnx);
         PyTorchOracle.Script("onnx_hostile.py", [_dir, "hostile", .. change.Split(' ')]);
-        var e = Assert.Throws<ModelLoadException>(() => ModelCatalog.Load(Path.Combine(_dir, "hostile.onnx"), null, CPU));
+        var e = Assert.Throws<ModelLoadException>(() =>
+            ModelCatalog.Load(Path.Combine(_dir, "hostile.onnx"), null, CPU));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
@@ -152,7 +160,10 @@ public sealed class OnnxImportTests : IDisposable
         using var scope = NewDisposeScope();
         using var grad = gradients ? enable_grad() : no_grad();
         var e = Assert.Throws<OnnxFormatException>(() => model.Network.call(zeros(1, 3, 16, 16)));
-        Assert.Equal("node conv (Conv): its input has shape [1, 3, 16, 16]; its weights [8, 3, 3, 3] in 2 group(s) read 6 channels", e.Message);
+        Assert.Equal(
+            "node conv (Conv): its input has shape [1, 3, 16, 16]; "
+                + "its weights [8, 3, 3, 3] in 2 group(s) read 6 channels",
+            e.Message);
     }
 
     [SkippableFact]
@@ -160,7 +171,8 @@ public sealed class OnnxImportTests : IDisposable
     {
         Skip.If(PyTorchOracle.MissingOnnx is not null, PyTorchOracle.MissingOnnx);
         PyTorchOracle.Script("onnx_unsupported.py", _dir);
-        var e = Assert.Throws<ModelLoadException>(() => ModelCatalog.Load(Path.Combine(_dir, "unsupported.onnx"), null, CPU));
+        var e = Assert.Throws<ModelLoadException>(() =>
+            ModelCatalog.Load(Path.Combine(_dir, "unsupported.onnx"), null, CPU));
         Assert.Contains("unsupported ONNX operators: Einsum, LSTM", e.Message, StringComparison.Ordinal);
     }
 

@@ -36,8 +36,10 @@ public sealed class OnnxRuntimeOracleTests : IDisposable
         model.Network.eval();
         var actual = model.Network.call(tensor(input, [1, 3, 224, 224])).flatten().data<float>().ToArray();
         Assert.Equal(512, actual.Length);
-        Assert.True(Worst(expected, actual) <= 1e-4, $"differs from ONNX Runtime by {Worst(expected, actual):G3} of the outputs' scale");
-        // Its 22 batch norms are folded into the convolutions before them: each pair is one layer, named by the norm's output.
+        Assert.True(Worst(expected, actual) <= 1e-4,
+            $"differs from ONNX Runtime by {Worst(expected, actual):G3} of the outputs' scale");
+        // Its 22 batch norms are folded into the convolutions before them: each pair is one layer, named by the norm's
+        // output.
         var layers = new Explain.Explainer(model.Network).Layers(model.ExampleInput());
         Assert.Equal(22, layers.Count(l => l.Type == "Conv"));
         Assert.DoesNotContain(layers, l => l.Type == "BatchNormalization");
@@ -54,7 +56,8 @@ public sealed class OnnxRuntimeOracleTests : IDisposable
         Skip.If(PyTorchOracle.Missing is not null, PyTorchOracle.Missing);
         PyTorchOracle.Script("onnx_oracle.py", net, _dir);
         var path = Path.Combine(_dir, "model.onnx");
-        int size = int.Parse(File.ReadAllText(Path.Combine(_dir, "meta.txt")).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        int size = int.Parse(File.ReadAllText(Path.Combine(_dir, "meta.txt")).Split(' ')[0],
+            System.Globalization.CultureInfo.InvariantCulture);
         var input = PyTorchOracle.Floats(Path.Combine(_dir, "input.f32"));
         var expected = RunOnnxRuntime(path, "image", input, [1, 3, size, size]);
         using var model = ModelCatalog.Load(path, null, CPU);
@@ -62,7 +65,8 @@ public sealed class OnnxRuntimeOracleTests : IDisposable
         using var _ = no_grad();
         model.Network.eval();
         var actual = model.Network.call(tensor(input, [1, 3, size, size])).flatten().data<float>().ToArray();
-        Assert.True(Worst(expected, actual) <= 1e-4, $"{net}: differs from ONNX Runtime by {Worst(expected, actual):G3} of the outputs' scale");
+        Assert.True(Worst(expected, actual) <= 1e-4,
+            $"{net}: differs from ONNX Runtime by {Worst(expected, actual):G3} of the outputs' scale");
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

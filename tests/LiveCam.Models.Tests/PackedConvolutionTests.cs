@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Models.Tests;
 
-/// <summary>Without gradients the ONNX import runs its convolutions packed and fused with the ReLU or residual sum after
-/// them; it must compute what the plain path computes, and every hook must see and change what it would there.</summary>
+/// <summary>Without gradients the ONNX import runs its convolutions packed and fused with the ReLU or residual sum
+/// after them; it must compute what the plain path computes, and every hook must see and change what it would
+/// there.</summary>
 // Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
 [Trait("Category", "Numeric")]
 public sealed class PackedConvolutionTests : IDisposable
@@ -20,10 +21,13 @@ public sealed class PackedConvolutionTests : IDisposable
     {
         _model.Network.eval();
         var random = new Random(5);
-        _input = tensor(Enumerable.Range(0, 3 * 224 * 224).Select(_ => (float)(random.NextDouble() * 255 - 120)).ToArray(), [1, 3, 224, 224]);
+        _input = tensor(
+            Enumerable.Range(0, 3 * 224 * 224).Select(_ => (float)(random.NextDouble() * 255 - 120)).ToArray(),
+            [1, 3, 224, 224]);
     }
 
-    /// <summary>The output, and what each named layer's hook saw, with (the plain path) or without gradients (packed).</summary>
+    /// <summary>The output, and what each named layer's hook saw, with (the plain path) or without gradients
+    /// (packed).</summary>
     (float[] Output, Dictionary<string, float[]> Seen) Run(bool packed, string[] hooked, bool halve)
     {
         using var scope = NewDisposeScope();
@@ -47,11 +51,12 @@ public sealed class PackedConvolutionTests : IDisposable
         Assert.True(OnnxNetwork.PackedConvolutionsAvailable, "this libtorch should run packed oneDNN convolutions");
         var plain = Run(packed: false, [], halve: false).Output;
         var packed = Run(packed: true, [], halve: false).Output;
-        Assert.True(Worst(plain, packed) <= 1e-5, $"packed differs from plain by {Worst(plain, packed):G3} of the outputs' scale");
+        Assert.True(Worst(plain, packed) <= 1e-5,
+            $"packed differs from plain by {Worst(plain, packed):G3} of the outputs' scale");
     }
 
-    /// <summary>The many-pass methods (Score-CAM, occlusion, RISE) run batches: packed weights for that shape, and every
-    /// residual sum written in place, must give each image what it gets alone on the plain path.</summary>
+    /// <summary>The many-pass methods (Score-CAM, occlusion, RISE) run batches: packed weights for that shape, and
+    /// every residual sum written in place, must give each image what it gets alone on the plain path.</summary>
     [Fact]
     public void Without_gradients_a_batch_computes_what_the_plain_path_computes_for_each_image()
     {
@@ -64,14 +69,16 @@ public sealed class PackedConvolutionTests : IDisposable
         }
         var plain = Outputs(packed: false);
         var packed = Outputs(packed: true);
-        Assert.True(Worst(plain, packed) <= 1e-5, $"packed differs from plain by {Worst(plain, packed):G3} of the outputs' scale");
+        Assert.True(Worst(plain, packed) <= 1e-5,
+            $"packed differs from plain by {Worst(plain, packed):G3} of the outputs' scale");
         // The images differ, so a batch mixed up inside the pass would show.
         int n = plain.Length / 3;
         Assert.True(Worst(plain[..n], plain[n..(2 * n)]) > 1e-3, "the flipped image gave the same features");
     }
 
     /// <summary>A convolution whose output only a ReLU reads, one whose output only a residual sum reads, that sum, and
-    /// the ReLU after it: each is a value fusing would skip, so a hook there must turn fusing off where it looks.</summary>
+    /// the ReLU after it: each is a value fusing would skip, so a hook there must turn fusing off where it
+    /// looks.</summary>
     [Theory]
     [InlineData("conv before relu")]
     [InlineData("conv before add")]
@@ -81,7 +88,8 @@ public sealed class PackedConvolutionTests : IDisposable
     public void Hooks_see_and_change_the_values_fusing_would_skip(string where)
     {
         var layers = new Explainer(_model.Network).Layers(_model.ExampleInput());
-        string After(string type, string next) => layers.Zip(layers.Skip(1)).First(p => p.First.Type == type && p.Second.Type == next).First.Name;
+        string After(string type, string next) =>
+            layers.Zip(layers.Skip(1)).First(p => p.First.Type == type && p.Second.Type == next).First.Name;
         string[] hooked = where switch
         {
             "conv before relu" => [After("Conv", "Relu")],
@@ -97,16 +105,19 @@ public sealed class PackedConvolutionTests : IDisposable
         var packed = Run(packed: true, hooked, halve: true);
         Assert.Equal(hooked.Order(), packed.Seen.Keys.Order());
         foreach (var name in hooked)
-            Assert.True(Worst(plain.Seen[name], packed.Seen[name]) <= 1e-5, $"{name}: the hook saw values {Worst(plain.Seen[name], packed.Seen[name]):G3} apart");
-        Assert.True(Worst(plain.Output, packed.Output) <= 1e-5, $"with the hooks' change the outputs differ by {Worst(plain.Output, packed.Output):G3}");
+            Assert.True(Worst(plain.Seen[name], packed.Seen[name]) <= 1e-5,
+                $"{name}: the hook saw values {Worst(plain.Seen[name], packed.Seen[name]):G3} apart");
+        Assert.True(Worst(plain.Output, packed.Output) <= 1e-5,
+            $"with the hooks' change the outputs differ by {Worst(plain.Output, packed.Output):G3}");
         // The hooks' change reached the output: halving a value changes what comes after it.
         var untouched = Run(packed: true, [], halve: false).Output;
-        Assert.True(Worst(untouched, packed.Output) > 1e-3, "halving a layer's output did not change the network's output");
+        Assert.True(Worst(untouched, packed.Output) > 1e-3,
+            "halving a layer's output did not change the network's output");
     }
 
     /// <summary>Each residual block's input is its residual (the max pool's output, then each ReLU after a sum), which
-    /// the block's sum may be written over. A hook that keeps one, as Grad-CAM keeps its layer's activations, must still
-    /// hold what the layer computed once the pass is over.</summary>
+    /// the block's sum may be written over. A hook that keeps one, as Grad-CAM keeps its layer's activations, must
+    /// still hold what the layer computed once the pass is over.</summary>
     [Fact]
     public void A_residual_a_hook_keeps_is_not_written_over_by_its_sum()
     {
@@ -114,7 +125,10 @@ public sealed class PackedConvolutionTests : IDisposable
         string[] residuals =
         [
             layers.First(l => l.Type == "MaxPool").Name,
-            .. layers.Zip(layers.Skip(1)).Where(p => p.First.Type == "Add" && p.Second.Type == "Relu").Select(p => p.Second.Name).SkipLast(1),
+            .. layers.Zip(layers.Skip(1))
+                .Where(p => p.First.Type == "Add" && p.Second.Type == "Relu")
+                .Select(p => p.Second.Name)
+                .SkipLast(1),
         ];
         Assert.True(residuals.Length >= 8, $"{residuals.Length} residuals found");
         Dictionary<string, float[]> Kept(bool packed)
@@ -131,7 +145,8 @@ public sealed class PackedConvolutionTests : IDisposable
         var plain = Kept(packed: false);
         var packed = Kept(packed: true);
         foreach (var name in residuals)
-            Assert.True(Worst(plain[name], packed[name]) <= 1e-5, $"{name}: the kept residual changed by {Worst(plain[name], packed[name]):G3} of its scale");
+            Assert.True(Worst(plain[name], packed[name]) <= 1e-5,
+                $"{name}: the kept residual changed by {Worst(plain[name], packed[name]):G3} of its scale");
     }
 
     public void Dispose()

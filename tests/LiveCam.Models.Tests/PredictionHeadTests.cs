@@ -5,7 +5,8 @@ using LiveCam.Models.Robot;
 
 namespace LiveCam.Models.Tests;
 
-/// <summary>What each model's head says about its outputs: the HUD line, the inset, the JSON, the targets the keys step through.</summary>
+/// <summary>What each model's head says about its outputs: the HUD line, the inset, the JSON, the targets the keys step
+/// through.</summary>
 public sealed class PredictionHeadTests
 {
     static float[] RobotOutputs()
@@ -41,7 +42,8 @@ public sealed class PredictionHeadTests
         var first = head.StepTarget(all, +1, 325, null)!;
         Assert.Equal("sensor lx, all distances", first.Description);
         Assert.Equal("sensor rx, all distances", head.StepTarget(all, -1, 325, null)!.Description);
-        Assert.Equal("all outputs", head.StepTarget(head.StepTarget(first, +4, 325, null)!, +1, 325, null)!.Description);
+        Assert.Equal(
+            "all outputs", head.StepTarget(head.StepTarget(first, +4, 325, null)!, +1, 325, null)!.Description);
     }
 
     [Fact]
@@ -51,7 +53,8 @@ public sealed class PredictionHeadTests
         float[] logits = [2f, 0.5f, 3f, -1f];
         double z = logits.Sum(l => Math.Exp(l));
         var line = head.Line(logits, explained: 0)!;
-        Assert.Equal($"car {Math.Exp(3) / z:0.00}  *cat {Math.Exp(2) / z:0.00}  dog {Math.Exp(0.5) / z:0.00}", line.Text);
+        Assert.Equal(
+            $"car {Math.Exp(3) / z:0.00}  *cat {Math.Exp(2) / z:0.00}  dog {Math.Exp(0.5) / z:0.00}", line.Text);
         // On a small picture the least probable class goes first.
         Assert.Equal([0, 1, 2], line.Segments.Select(s => s.Drop));
         var labels = Assert.IsType<LabelsInset>(head.Inset(logits, explained: 0));

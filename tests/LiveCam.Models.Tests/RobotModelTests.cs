@@ -17,7 +17,8 @@ public class RobotModelTests
         var names = net.named_parameters().Select(p => p.name).ToArray();
         Assert.Equal(new[]
         {
-            "encoder.0.weight", "encoder.0.bias", "encoder.3.weight", "encoder.3.bias", "encoder.6.weight", "encoder.6.bias",
+            "encoder.0.weight", "encoder.0.bias", "encoder.3.weight", "encoder.3.bias", "encoder.6.weight",
+            "encoder.6.bias",
             "decoder.1.weight", "decoder.1.bias", "decoder.3.weight", "decoder.3.bias",
         }, names);
         net.eval();

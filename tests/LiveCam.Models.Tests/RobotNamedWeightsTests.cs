@@ -48,7 +48,8 @@ public sealed class RobotNamedWeightsTests
     {
         var seed = SharedData.Find("seed/models/long_range_perception.pt");
         Skip.If(seed is null, "../shared is absent");
-        Assert.Equal(File.ReadAllBytes(seed!), File.ReadAllBytes(ModelCatalog.ShippedWeights(RobotModel.OriginalWeights)!));
+        Assert.Equal(
+            File.ReadAllBytes(seed!), File.ReadAllBytes(ModelCatalog.ShippedWeights(RobotModel.OriginalWeights)!));
     }
 
     /// <summary>Seed clip 1, camera part, frame 60: a dark obstacle fills the view. The paper's weights see it

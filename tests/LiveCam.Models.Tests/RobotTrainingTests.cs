@@ -19,7 +19,8 @@ public class RobotTrainingTests
         var layout = new SceneLayout([new Obstacle(ObstacleShape.Box, 0, 20, 6, 6, Scalar.All(0))], 1, 0, (0, 0), 0);
         var labels = Thymio.Labels(layout);
         Assert.Equal(325, labels.Length);
-        // cx reaches 11 cm: it sees the face once the robot has driven 6 cm, and keeps seeing it until it would touch it.
+        // cx reaches 11 cm: it sees the face once the robot has driven 6 cm, and keeps seeing it until it would touch
+        // it.
         Assert.Equal(0, labels[Cell(5, 2)]);
         Assert.Equal(1, labels[Cell(6, 2)]);
         Assert.Equal(1, labels[Cell(17, 2)]);

@@ -14,14 +14,17 @@ public sealed class RobotWeightsTests : IDisposable
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-weights-").FullName;
     static string? Original => SharedData.Find("seed/models/long_range_perception.pt");
 
-    /// <summary>The oracle's deterministic input: x[c][h][w] = 2 sin(0.11 (h+1)(c+1+k) + 0.07 (w+1)(k+1)) cos(0.05 w - 0.03 h c).</summary>
+    /// <summary>The oracle's deterministic input: x[c][h][w] = 2 sin(0.11 (h+1)(c+1+k) + 0.07 (w+1)(k+1))
+    /// cos(0.05 w - 0.03 h c).</summary>
     static Tensor OracleInput(int k)
     {
         var x = new float[3 * 64 * 80];
         for (int c = 0; c < 3; c++)
             for (int h = 0; h < 64; h++)
                 for (int w = 0; w < 80; w++)
-                    x[(c * 64 + h) * 80 + w] = (float)(2 * Math.Sin(0.11 * (h + 1) * (c + 1 + k) + 0.07 * (w + 1) * (k + 1)) * Math.Cos(0.05 * w - 0.03 * h * c));
+                    x[(c * 64 + h) * 80 + w] = (float)(
+                        2 * Math.Sin(0.11 * (h + 1) * (c + 1 + k) + 0.07 * (w + 1) * (k + 1))
+                        * Math.Cos(0.05 * w - 0.03 * h * c));
         return tensor(x, [1, 3, 64, 80]);
     }
 
@@ -100,7 +103,8 @@ public sealed class RobotWeightsTests : IDisposable
         WriteSafetensors(file, tensors);
         using var net = new LongRangePerceptionNet();
         var e = Assert.Throws<ModelLoadException>(() => WeightFiles.Load(net, file));
-        Assert.Contains("decoder.3.weight is 100x256 in the file, the network expects 325x256", e.Message, StringComparison.Ordinal);
+        Assert.Contains("decoder.3.weight is 100x256 in the file, the network expects 325x256", e.Message,
+            StringComparison.Ordinal);
     }
 
     [Fact]
@@ -139,7 +143,10 @@ public sealed class RobotWeightsTests : IDisposable
         long offset = 0;
         foreach (var (name, t) in tensors)
         {
-            header[name] = new { dtype = "F32", shape = t.Shape, data_offsets = new[] { offset, offset + t.Values.Length * 4L } };
+            header[name] = new
+            {
+                dtype = "F32", shape = t.Shape, data_offsets = new[] { offset, offset + t.Values.Length * 4L }
+            };
             offset += t.Values.Length * 4L;
         }
         var json = JsonSerializer.SerializeToUtf8Bytes(header);
@@ -150,7 +157,8 @@ public sealed class RobotWeightsTests : IDisposable
             foreach (var v in t.Values) s.Write(BitConverter.GetBytes(v));
     }
 
-    /// <summary>The layout of torch.save(model.state_dict()) since PyTorch 1.6: a zip with data.pkl and data/&lt;key&gt;.</summary>
+    /// <summary>The layout of torch.save(model.state_dict()) since PyTorch 1.6: a zip with data.pkl and
+    /// data/&lt;key&gt;.</summary>
     static void WriteZipStateDict(string path, IReadOnlyDictionary<string, TensorData> tensors)
     {
         using var pickle = new MemoryStream();

@@ -1,6 +1,7 @@
 namespace LiveCam.Models.Tests;
 
-/// <summary>The read-only ../shared folder beside the repository (present for developers and CI, absent for users).</summary>
+/// <summary>The read-only ../shared folder beside the repository (present for developers and CI, absent for
+/// users).</summary>
 internal static class SharedData
 {
     public static string? Find(string relative)

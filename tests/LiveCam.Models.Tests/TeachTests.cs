@@ -23,14 +23,18 @@ public sealed class TeachTests : IDisposable
     {
         Skip.If(PyTorchOracle.Missing is not null, PyTorchOracle.Missing);
         PyTorchOracle.Script("teach_oracle.py", _dir);
-        using var model = TaughtModel.Attach(ModelCatalog.Load("resnet18", Path.Combine(_dir, "weights.pt"), CPU), TaughtHead.Load(Path.Combine(_dir, "head.json")));
+        using var model = TaughtModel.Attach(
+            ModelCatalog.Load("resnet18", Path.Combine(_dir, "weights.pt"), CPU),
+            TaughtHead.Load(Path.Combine(_dir, "head.json")));
         using var scope = NewDisposeScope();
         var input = tensor(PyTorchOracle.Floats(Path.Combine(_dir, "input.f32")), [1, 3, 224, 224]);
-        var set = model.CreateExplainer().Explain(input, MethodCatalog.Create("gradcam"), Target.Class(2), LayerSelector.Parse("layer4"));
+        var set = model.CreateExplainer().Explain(
+            input, MethodCatalog.Create("gradcam"), Target.Class(2), LayerSelector.Parse("layer4"));
 
         var logits = PyTorchOracle.Floats(Path.Combine(_dir, "logits.f32"));
         Assert.Equal(3, set.Outputs.Length);
-        Assert.True(PyTorchOracle.RelativeDifference(logits, set.Outputs) < 1e-4, $"logits {string.Join(", ", set.Outputs)}; PyTorch {string.Join(", ", logits)}");
+        Assert.True(PyTorchOracle.RelativeDifference(logits, set.Outputs) < 1e-4,
+            $"logits {string.Join(", ", set.Outputs)}; PyTorch {string.Join(", ", logits)}");
         var expected = PyTorchOracle.Floats(Path.Combine(_dir, "gradcam.f32")).Select(v => Math.Max(0, v)).ToArray();
         Assert.True(expected.Max() > 0, "the reference map is all zero: the comparison would prove nothing");
         var normalised = expected.Select(v => v / expected.Max()).ToArray();
@@ -46,7 +50,8 @@ public sealed class TeachTests : IDisposable
     {
         // Three overlapping clusters of positive features (as pooled ReLU features are), one with 2% of the examples.
         var random = new Random(1);
-        float[] Sample(int k) => Enumerable.Range(0, 64).Select(i => (float)Math.Max(0, (i % 3 == k ? 1.0 : 0.6) + 0.45 * Gaussian(random))).ToArray();
+        float[] Sample(int k) => Enumerable.Range(0, 64)
+            .Select(i => (float)Math.Max(0, (i % 3 == k ? 1.0 : 0.6) + 0.45 * Gaussian(random))).ToArray();
         var counts = new[] { 200, 200, 4 };
         var features = new List<float[]>();
         var labels = new List<int>();
@@ -66,12 +71,14 @@ public sealed class TeachTests : IDisposable
         Assert.True(rareRight >= 85, $"{rareRight}/100 of the rare class: the classes must weigh the same");
     }
 
-    static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
+    static double Gaussian(Random r) =>
+        Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 
     [Fact]
     public void A_head_file_keeps_everything_and_a_bad_one_gives_one_line()
     {
-        var head = new TaughtHead("resnet18-imagenet", 4, ["cup", "phone"], [6, 12], [1, 2, 3, 4, -1, -2, -3, -4.5f], [0.5f, -0.25f])
+        var head = new TaughtHead(
+            "resnet18-imagenet", 4, ["cup", "phone"], [6, 12], [1, 2, 3, 4, -1, -2, -3, -4.5f], [0.5f, -0.25f])
         {
             Memory = [new TaughtExample(0, [1, 0, 0, 0.125f]), new TaughtExample(1, [0, 1, 0, 1e-7f])],
         };
@@ -94,7 +101,8 @@ public sealed class TeachTests : IDisposable
             ("truncated", text[..(text.Length / 2)]),
             ("not ours", "{\"format\": \"something else\"}"),
             ("short weights", text.Replace("\"weight\":[1,2,3,4,", "\"weight\":[2,3,4,", StringComparison.Ordinal)),
-            ("one class", text.Replace("\"classes\":[\"cup\",\"phone\"]", "\"classes\":[\"cup\"]", StringComparison.Ordinal)),
+            ("one class",
+                text.Replace("\"classes\":[\"cup\",\"phone\"]", "\"classes\":[\"cup\"]", StringComparison.Ordinal)),
             ("not finite", text.Replace("\"bias\":[0.5", "\"bias\":[1e999", StringComparison.Ordinal)),
             ("memory of a class it lacks", text.Replace("\"class\":1", "\"class\":5", StringComparison.Ordinal)),
         })
@@ -106,7 +114,9 @@ public sealed class TeachTests : IDisposable
             Assert.StartsWith($"cannot read head '{bad}':", e.Message, StringComparison.Ordinal);
             Assert.DoesNotContain('\n', e.Message);
         }
-        Assert.Contains("no such file", Assert.Throws<ModelLoadException>(() => TaughtHead.Load(Path.Combine(_dir, "missing.json"))).Message, StringComparison.Ordinal);
+        Assert.Contains("no such file",
+            Assert.Throws<ModelLoadException>(() => TaughtHead.Load(Path.Combine(_dir, "missing.json"))).Message,
+            StringComparison.Ordinal);
     }
 
     [Fact]
@@ -119,7 +129,9 @@ public sealed class TeachTests : IDisposable
         robot.Dispose();
         using var robot2 = ModelCatalog.Load("robot", "synthetic", CPU);
         var wrongSize = head with { Model = "robot" };
-        Assert.Contains("takes 512 features; robot makes 325", Assert.Throws<ModelLoadException>(() => TaughtModel.Attach(robot2, wrongSize)).Message, StringComparison.Ordinal);
+        Assert.Contains("takes 512 features; robot makes 325",
+            Assert.Throws<ModelLoadException>(() => TaughtModel.Attach(robot2, wrongSize)).Message,
+            StringComparison.Ordinal);
     }
 
     [Fact]
@@ -167,7 +179,10 @@ public sealed class TeachTests : IDisposable
             else Cv2.Circle(m, new Point(x + size / 2, y + size / 2), size / 2, new Scalar(200, 90, 30), -1);
             return m;
         }
-        using var teacher = new HeadTeacher(ModelCatalog.Load("resnet18-imagenet", null, CPU), ["square", "disc"]) { Views = 3 };
+        using var teacher = new HeadTeacher(ModelCatalog.Load("resnet18-imagenet", null, CPU), ["square", "disc"])
+        {
+            Views = 3
+        };
         var first = teacher.Train();
         Assert.False(first.IsTrained);
         foreach (var (x, y, s) in new[] { (60, 50, 90), (150, 80, 110), (100, 40, 70) })
@@ -189,7 +204,8 @@ public sealed class TeachTests : IDisposable
             {
                 using var scene = Scene(kind, x, y, s);
                 var logits = head.Logits(teacher.Features(scene));
-                Assert.True(Array.IndexOf(logits, logits.Max()) == kind, $"{head.Classes[kind]} at ({x}, {y}) size {s} read as {string.Join(", ", logits)}");
+                Assert.True(Array.IndexOf(logits, logits.Max()) == kind,
+                    $"{head.Classes[kind]} at ({x}, {y}) size {s} read as {string.Join(", ", logits)}");
             }
 
         // A saved head's memory lets teaching go on: another teacher takes it up and trains the same head.

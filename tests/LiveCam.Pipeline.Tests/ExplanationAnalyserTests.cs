@@ -19,7 +19,9 @@ public class ExplanationAnalyserTests
     {
         manual_seed(1);
         return new VisionModel("robot", new LongRangePerceptionNet(), CPU,
-            new ModelInput(LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight, RobotPreprocessing.ToTensor), RobotHead.Instance, "encoder.6", "random");
+            new ModelInput(
+                LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight, RobotPreprocessing.ToTensor),
+            RobotHead.Instance, "encoder.6", "random");
     }
 
     [Fact]
@@ -50,7 +52,10 @@ public class ExplanationAnalyserTests
         float[] Alone(string method, string layer, Target target)
         {
             using var scope = NewDisposeScope();
-            return model.CreateExplainer().Explain(model.Preprocess(frame.Pixels), MethodCatalog.Create(method), target, LayerSelector.Parse(layer)).Items[0].Map.Normalised;
+            return model.CreateExplainer()
+                .Explain(
+                    model.Preprocess(frame.Pixels), MethodCatalog.Create(method), target, LayerSelector.Parse(layer))
+                .Items[0].Map.Normalised;
         }
 
         analyser.SetSideBySide(SideBySide.Methods);
@@ -110,10 +115,13 @@ public class ExplanationAnalyserTests
             Assert.StartsWith("deepdream @ encoder.3", analysis.Description, StringComparison.Ordinal);
             distances.Add(Distance(dream));
         }
-        // Each frame's steps start from the last dream blended with the frame: the same frame drifts further from itself
-        // than one frame's steps take it (then settles, as the frame pulls it back by half each time).
+        // Each frame's steps start from the last dream blended with the frame: the same frame drifts further from
+        // itself than one frame's steps take it (then settles, as the frame pulls it back by half each time).
         Assert.True(distances[0] > 0.5, $"the first dream is the frame itself ({distances[0]:0.00} levels apart)");
-        Assert.True(distances.Skip(1).All(d => d > distances[0] * 1.05), $"the dream does not build up: {string.Join(", ", distances.Select(d => d.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))}");
+        Assert.True(distances.Skip(1).All(d => d > distances[0] * 1.05),
+            "the dream does not build up: "
+            + $"{string.Join(", ", distances.Select(d =>
+                d.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))}");
 
         analyser.SetDreaming(false);
         using (var frame = Next(7))
@@ -131,8 +139,10 @@ public class ExplanationAnalyserTests
     {
         manual_seed(4);
         using var model = new VisionModel("resnet18", TorchVisionArchitectures.Find("resnet18")!.Build(), CPU,
-            new ModelInput(64, 64, (image, device) => ImageNetPreprocessing.Normalise(image, device)), new ClassifierHead(), "layer4", "random");
-        var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("layer4"), Target.Parse("top"));
+            new ModelInput(64, 64, (image, device) => ImageNetPreprocessing.Normalise(image, device)),
+            new ClassifierHead(), "layer4", "random");
+        var analyser = new ExplanationAnalyser(
+            model, new GradCam(), LayerSelector.Parse("layer4"), Target.Parse("top"));
         analyser.SetSideBySide(SideBySide.Targets);
         using var scene = new SyntheticScene(96, 64, 30, seed: 6);
         using var frame = new Frame(scene.Render(1), 1, TimeSpan.Zero, "test");
@@ -167,7 +177,8 @@ public class ExplanationAnalyserTests
     public void A_layer_that_does_not_exist_fails_when_the_analyser_is_made_not_mid_run()
     {
         using var model = RandomRobot();
-        var e = Assert.Throws<ArgumentException>(() => new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("encoder.9"), Target.Sum()));
+        var e = Assert.Throws<ArgumentException>(() =>
+            new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("encoder.9"), Target.Sum()));
         Assert.Contains("no layer named 'encoder.9'", e.Message, StringComparison.Ordinal);
     }
 
@@ -183,7 +194,12 @@ public class ExplanationAnalyserTests
     {
         using var model = RandomRobot();
         var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("encoder.6"), Target.Sum());
-        Assert.Equal(["encoder.0", "encoder.1", "encoder.2", "encoder.3", "encoder.4", "encoder.5", "encoder.6", "encoder.7", "encoder.8"], analyser.SteppableLayers);
+        Assert.Equal(
+            [
+                "encoder.0", "encoder.1", "encoder.2", "encoder.3", "encoder.4", "encoder.5", "encoder.6", "encoder.7",
+                "encoder.8"
+            ],
+            analyser.SteppableLayers);
         analyser.StepLayer(+1);
         var deeper = AnalyseOne(analyser);
         Assert.Contains("gradcam @ encoder.7 (1x8x16x20)", deeper.Description, StringComparison.Ordinal);
@@ -245,7 +261,9 @@ public class ExplanationAnalyserTests
         manual_seed(3);
         var net = nn.Sequential(("conv", nn.Conv2d(3, 6, 3, padding: 1)), ("relu", nn.ReLU()),
             ("pool", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()), ("fc", nn.Linear(6, 4)));
-        using var model = new VisionModel("tiny", net, CPU, new ModelInput(32, 32, RobotPreprocessing.ToTensor), new ClassifierHead(), "conv", "random");
+        using var model = new VisionModel(
+            "tiny", net, CPU, new ModelInput(32, 32, RobotPreprocessing.ToTensor), new ClassifierHead(), "conv",
+            "random");
         string[] labels = ["cat", "dog", "car", "tree"];
         model.UseLabels(labels);
         var analyser = new ExplanationAnalyser(model, new GradCam(), LayerSelector.Parse("conv"), Target.Top());
@@ -256,7 +274,9 @@ public class ExplanationAnalyserTests
         analyser.StepTarget(+1);
         var next = AnalyseOne(analyser);
         Assert.Equal((topClass + 1) % 4, next.ExplainedOutput);
-        Assert.EndsWith($"target output {(topClass + 1) % 4} ({labels[(topClass + 1) % 4]})", next.Description, StringComparison.Ordinal);
+        Assert.EndsWith(
+            $"target output {(topClass + 1) % 4} ({labels[(topClass + 1) % 4]})", next.Description,
+            StringComparison.Ordinal);
         analyser.StepTarget(-2);
         Assert.Equal((topClass + 3) % 4, AnalyseOne(analyser).ExplainedOutput);
         analyser.ResetTarget();

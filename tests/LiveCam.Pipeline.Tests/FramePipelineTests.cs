@@ -57,7 +57,8 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
     }
 
     static CaptureSource Synthetic(long frames, double paceFps = 0) =>
-        new(new SyntheticSceneReader(64, 48, 30, seed: 1), new CaptureOptions { PaceFps = paceFps, MaxFrames = frames });
+        new(new SyntheticSceneReader(64, 48, 30, seed: 1),
+            new CaptureOptions { PaceFps = paceFps, MaxFrames = frames });
 
     [Fact]
     public async Task A_fast_source_into_slow_stages_drops_instead_of_queueing_memory_stays_flat_and_counts_are_exact()
@@ -65,8 +66,10 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
         // A first, short run makes what any run makes once (threads, Rx's and the thread pool's caches), so that what
         // is measured after is what grows with the frames.
         using (var warmUp = Synthetic(200))
-            await FramePipeline.RunAsync(warmUp.Frames(NewThreadScheduler.Default), new SlowAnalyser(TimeSpan.FromMilliseconds(3)),
-                () => new RecordingSink(TimeSpan.FromMilliseconds(1)), Schedulers, TimingMode.Live, new PipelineMetrics(), CancellationToken.None)
+            await FramePipeline.RunAsync(warmUp.Frames(NewThreadScheduler.Default),
+                    new SlowAnalyser(TimeSpan.FromMilliseconds(3)),
+                    () => new RecordingSink(TimeSpan.FromMilliseconds(1)),
+                    Schedulers, TimingMode.Live, new PipelineMetrics(), CancellationToken.None)
                 .WaitAsync(TimeSpan.FromMinutes(2));
         long buffersBefore = Frame.LivePixelBuffers;
         GC.Collect();
@@ -77,7 +80,8 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
         var sink = new RecordingSink(TimeSpan.FromMilliseconds(1));
         var analyser = new SlowAnalyser(TimeSpan.FromMilliseconds(3));
         var metrics = new PipelineMetrics();
-        await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser, () => sink, Schedulers, TimingMode.Live, metrics, CancellationToken.None)
+        await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser, () => sink, Schedulers,
+                TimingMode.Live, metrics, CancellationToken.None)
             .WaitAsync(TimeSpan.FromMinutes(2));
 
         long captured = source.Stats.Captured;
@@ -125,8 +129,8 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
         using var source = Synthetic(100_000, paceFps: 30);
         var analyser = new BusyAnalyser(TimeSpan.FromMilliseconds(1500));
         using var stop = new CancellationTokenSource();
-        var run = FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser, () => new RecordingSink(TimeSpan.Zero),
-            Schedulers, mode, new PipelineMetrics(), stop.Token);
+        var run = FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser,
+            () => new RecordingSink(TimeSpan.Zero), Schedulers, mode, new PipelineMetrics(), stop.Token);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!analyser.Busy && DateTime.UtcNow < deadline) await Task.Delay(10);
         Assert.True(analyser.Busy, "no analysis started");
@@ -141,11 +145,13 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
         using var source = Synthetic(300);
         var sink = new RecordingSink(TimeSpan.Zero);
         var analyser = new SlowAnalyser(TimeSpan.FromMilliseconds(2));
-        await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser, () => sink, Schedulers, TimingMode.Live, new PipelineMetrics(), CancellationToken.None)
+        await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser, () => sink, Schedulers,
+                TimingMode.Live, new PipelineMetrics(), CancellationToken.None)
             .WaitAsync(TimeSpan.FromMinutes(1));
         var shown = sink.Shown.ToArray();
         Assert.Equal(shown.Select(s => s.Frame).OrderBy(s => s), shown.Select(s => s.Frame));
-        Assert.All(shown, s => Assert.True(s.Analysis is null || s.Analysis <= s.Frame, $"frame {s.Frame} shown with analysis of {s.Analysis}"));
+        Assert.All(shown, s => Assert.True(s.Analysis is null || s.Analysis <= s.Frame,
+            $"frame {s.Frame} shown with analysis of {s.Analysis}"));
         Assert.Contains(shown, s => s.Analysis is not null);
     }
 
@@ -155,14 +161,18 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
         using var source = Synthetic(120);
         var sink = new RecordingSink(TimeSpan.FromMilliseconds(1));
         var metrics = new PipelineMetrics();
-        await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), new SlowAnalyser(TimeSpan.FromMilliseconds(2)), () => sink, Schedulers, TimingMode.Exact, metrics, CancellationToken.None)
+        await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default),
+                new SlowAnalyser(TimeSpan.FromMilliseconds(2)), () => sink, Schedulers, TimingMode.Exact, metrics,
+                CancellationToken.None)
             .WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(Enumerable.Range(0, 120).Select(i => ((long)i, (long?)i)), sink.Shown);
         Assert.Equal((120L, 120L, 0L), (metrics.Shown, metrics.Analysed, metrics.DisplayDropped));
     }
 
-    /// <summary>Frames captured every <paramref name="spacing"/>, by their capture times (disposed after each is handed on).</summary>
-    static IObservable<Frame> Timed(int count, TimeSpan spacing) => System.Reactive.Linq.Observable.Create<Frame>(observer =>
+    /// <summary>Frames captured every <paramref name="spacing"/>, by their capture times (disposed after each is handed
+    /// on).</summary>
+    static IObservable<Frame> Timed(int count, TimeSpan spacing) =>
+        System.Reactive.Linq.Observable.Create<Frame>(observer =>
     {
         for (int i = 0; i < count; i++)
         {
@@ -174,12 +184,14 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
     });
 
     [Fact]
-    public async Task A_capped_analysis_rate_analyses_one_frame_per_period_of_capture_time_and_shows_the_rest_with_the_last()
+    public async Task
+    A_capped_analysis_rate_analyses_one_frame_per_period_of_capture_time_and_shows_the_rest_with_the_last()
     {
         var sink = new RecordingSink(TimeSpan.Zero);
         var metrics = new PipelineMetrics();
-        await FramePipeline.RunAsync(Timed(100, TimeSpan.FromMilliseconds(10)), new SlowAnalyser(TimeSpan.Zero), () => sink, Schedulers,
-            TimingMode.Exact, metrics, CancellationToken.None, maxAnalysisFps: 20).WaitAsync(TimeSpan.FromMinutes(1));
+        await FramePipeline.RunAsync(Timed(100, TimeSpan.FromMilliseconds(10)), new SlowAnalyser(TimeSpan.Zero),
+            () => sink, Schedulers, TimingMode.Exact, metrics, CancellationToken.None, maxAnalysisFps: 20)
+            .WaitAsync(TimeSpan.FromMinutes(1));
         // 20 a second of frames 10 ms apart: every fifth.
         Assert.Equal(Enumerable.Range(0, 100).Select(i => ((long)i, (long?)(i / 5 * 5))), sink.Shown);
         Assert.Equal((100L, 20L, 80L), (metrics.Shown, metrics.Analysed, metrics.AnalysisSkipped));
@@ -191,15 +203,19 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
         var sink = new RecordingSink(TimeSpan.Zero);
         var analysed = new ConcurrentQueue<Analysis>();
         var metrics = new PipelineMetrics();
-        await FramePipeline.RunAsync(Timed(200, TimeSpan.FromMilliseconds(10)), new SlowAnalyser(TimeSpan.Zero), () => sink, Schedulers,
-            TimingMode.Live, metrics, CancellationToken.None, analysed.Enqueue, maxAnalysisFps: 10).WaitAsync(TimeSpan.FromMinutes(1));
+        await FramePipeline.RunAsync(Timed(200, TimeSpan.FromMilliseconds(10)), new SlowAnalyser(TimeSpan.Zero),
+            () => sink, Schedulers, TimingMode.Live, metrics, CancellationToken.None, analysed.Enqueue,
+            maxAnalysisFps: 10)
+            .WaitAsync(TimeSpan.FromMinutes(1));
         var times = analysed.Select(a => a.FrameCaptureTime).ToList();
         Assert.InRange(times.Count, 1, 20);
-        Assert.All(times.Zip(times.Skip(1)), p => Assert.True(p.Second - p.First >= TimeSpan.FromMilliseconds(100), $"{p.First} then {p.Second}"));
+        Assert.All(times.Zip(times.Skip(1)), p =>
+            Assert.True(p.Second - p.First >= TimeSpan.FromMilliseconds(100), $"{p.First} then {p.Second}"));
     }
 
     [Fact]
-    public async Task Stages_run_on_the_schedulers_the_composition_root_gave_and_the_sink_is_finalised_on_the_display_thread()
+    public async Task
+    Stages_run_on_the_schedulers_the_composition_root_gave_and_the_sink_is_finalised_on_the_display_thread()
     {
         int displayThread = 0, analysisThread = 0;
         _display.Schedule(() => displayThread = Environment.CurrentManagedThreadId);
@@ -207,7 +223,8 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
         using var source = Synthetic(30);
         var sink = new RecordingSink(TimeSpan.Zero);
         var analyser = new SlowAnalyser(TimeSpan.Zero);
-        await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser, () => sink, Schedulers, TimingMode.Live, new PipelineMetrics(), CancellationToken.None)
+        await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser, () => sink, Schedulers,
+                TimingMode.Live, new PipelineMetrics(), CancellationToken.None)
             .WaitAsync(TimeSpan.FromMinutes(1));
         Assert.True(sink.Disposed);
         Assert.Equal(displayThread, sink.DisposeThread);
@@ -224,7 +241,8 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
             // Cancelled once frames flow, however long a busy machine takes to start the source.
             using var cancel = new CancellationTokenSource();
             sink.AfterShow = shown => { if (shown == 20) cancel.CancelAfter(TimeSpan.FromMilliseconds(50)); };
-            await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), new PassThroughAnalyser(), () => sink, Schedulers, TimingMode.Live, new PipelineMetrics(), cancel.Token)
+            await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), new PassThroughAnalyser(),
+                    () => sink, Schedulers, TimingMode.Live, new PipelineMetrics(), cancel.Token)
                 .WaitAsync(TimeSpan.FromSeconds(30));
             Assert.True(cancel.IsCancellationRequested);
         }
@@ -238,8 +256,10 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
     {
         var sink = new RecordingSink(TimeSpan.Zero);
         using var source = new CaptureSource(SourceFactory.CreateReader(SourceSpec.Parse("/nonexistent/clip.mp4")));
-        await Assert.ThrowsAsync<SourceOpenException>(() => FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default),
-            new PassThroughAnalyser(), () => sink, Schedulers, TimingMode.Live, new PipelineMetrics(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        await Assert.ThrowsAsync<SourceOpenException>(() => FramePipeline.RunAsync(
+                source.Frames(NewThreadScheduler.Default), new PassThroughAnalyser(), () => sink, Schedulers,
+                TimingMode.Live, new PipelineMetrics(), CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.True(sink.Disposed);
     }
 
@@ -255,12 +275,16 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
                 var metrics = new PipelineMetrics();
                 using var renderer = new Rendering.CpuPictureRenderer();
                 await FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), new PassThroughAnalyser(),
-                    () => new VideoFileSink(path, 64, 48, 25, new Drawing.FramePainter(renderer, new Drawing.PictureComposer(metrics, () => "test"))), Schedulers, TimingMode.Exact, metrics, CancellationToken.None)
+                    () => new VideoFileSink(path, 64, 48, 25,
+                        new Drawing.FramePainter(renderer, new Drawing.PictureComposer(metrics, () => "test"))),
+                    Schedulers, TimingMode.Exact, metrics, CancellationToken.None)
                     .WaitAsync(TimeSpan.FromMinutes(1));
             }
             using var capture = new VideoCapture(path);
             Assert.True(capture.IsOpened());
-            Assert.Equal((64, 48), ((int)capture.Get(VideoCaptureProperties.FrameWidth), (int)capture.Get(VideoCaptureProperties.FrameHeight)));
+            Assert.Equal((64, 48), (
+                (int)capture.Get(VideoCaptureProperties.FrameWidth),
+                (int)capture.Get(VideoCaptureProperties.FrameHeight)));
             int frames = 0;
             using var image = new Mat();
             while (capture.Read(image) && !image.Empty()) frames++;
@@ -278,7 +302,8 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
     public void A_video_sink_that_cannot_write_says_why(string path, string expected)
     {
         using var renderer = new Rendering.CpuPictureRenderer();
-        var e = Assert.Throws<SinkException>(() => new VideoFileSink(path, 64, 48, 25, new Drawing.FramePainter(renderer, new Drawing.PictureComposer(new PipelineMetrics(), () => "test"))));
+        var e = Assert.Throws<SinkException>(() => new VideoFileSink(path, 64, 48, 25,
+            new Drawing.FramePainter(renderer, new Drawing.PictureComposer(new PipelineMetrics(), () => "test"))));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
@@ -287,7 +312,8 @@ public sealed class FramePipelineTests(ITestOutputHelper output) : IDisposable
     {
         var path = Path.Combine(Path.GetTempPath(), $"livecam-empty-{Guid.NewGuid():N}.mp4");
         using var renderer = new Rendering.CpuPictureRenderer();
-        var sink = new VideoFileSink(path, 64, 48, 25, new Drawing.FramePainter(renderer, new Drawing.PictureComposer(new PipelineMetrics(), () => "test")));
+        var sink = new VideoFileSink(path, 64, 48, 25,
+            new Drawing.FramePainter(renderer, new Drawing.PictureComposer(new PipelineMetrics(), () => "test")));
         // Opened at once (so a bad path fails before the run), under its partial name until it is complete.
         Assert.True(File.Exists(sink.PartialPath));
         Assert.False(File.Exists(path));

@@ -7,16 +7,20 @@ namespace LiveCam.Pipeline.Tests;
 
 public class FreezeGateTests
 {
-    static Frame Solid(byte value, long sequence) => new(new Mat(4, 4, MatType.CV_8UC3, new Scalar(value, value, value)), sequence, TimeSpan.FromSeconds(sequence), "test");
+    static Frame Solid(byte value, long sequence) =>
+        new(new Mat(4, 4, MatType.CV_8UC3, new Scalar(value, value, value)), sequence, TimeSpan.FromSeconds(sequence),
+            "test");
 
     [Fact]
-    public void A_frozen_gate_replaces_every_frame_with_the_frozen_picture_under_the_new_number_and_releases_it_on_thaw()
+    public void
+    A_frozen_gate_replaces_every_frame_with_the_frozen_picture_under_the_new_number_and_releases_it_on_thaw()
     {
         long baseline = Frame.LivePixelBuffers;
         using var gate = new FreezeGate();
         using var source = new Subject<Frame>();
         var seen = new List<(long Sequence, byte Value, TimeSpan Time)>();
-        using var subscription = gate.Apply(source).Subscribe(f => seen.Add((f.Sequence, f.Pixels.At<Vec3b>(0, 0).Item0, f.CaptureTime)));
+        using var subscription = gate.Apply(source)
+            .Subscribe(f => seen.Add((f.Sequence, f.Pixels.At<Vec3b>(0, 0).Item0, f.CaptureTime)));
         void Emit(byte value, long sequence)
         {
             using var frame = Solid(value, sequence);

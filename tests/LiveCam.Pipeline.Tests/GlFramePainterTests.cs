@@ -18,11 +18,15 @@ public class GlFramePainterTests
         using (renderer)
         {
             var painter = new FramePainter(renderer, new PictureComposer(new PipelineMetrics(), () => "test"));
-            var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "test") { Heatmap = new HeatmapImage(2, 2, [0, 0, 0, 1]) };
+            var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "test")
+            {
+                Heatmap = new HeatmapImage(2, 2, [0, 0, 0, 1])
+            };
             using var picture = new Mat();
             foreach (var (w, h) in new[] { (320, 240), (200, 150), (320, 240) })
             {
-                using var frame = new Frame(new Mat(h, w, MatType.CV_8UC3, new Scalar(90, 90, 90)), 0, TimeSpan.Zero, "test");
+                using var frame = new Frame(
+                    new Mat(h, w, MatType.CV_8UC3, new Scalar(90, 90, 90)), 0, TimeSpan.Zero, "test");
                 painter.Paint(frame, analysis, picture);
                 Assert.Equal((w, h), (picture.Width, picture.Height));
                 // Where the map is 0: grey blended 45% with jet's dark blue (BGR 128, 0, 0); the HUD is at the top.

@@ -21,7 +21,8 @@ public sealed class GlWindowSinkTests : IDisposable
     {
         Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
         bool stopped = false;
-        using var sink = new GlWindowSink(new WindowOptions { Title = "LiveCam test", Width = 320, Height = 240, OutputFolder = _dir },
+        using var sink = new GlWindowSink(
+            new WindowOptions { Title = "LiveCam test", Width = 320, Height = 240, OutputFolder = _dir },
             _thread, Composer(), () => stopped = true);
         var outputs = new float[325];
         for (int d = 10; d < 65; d++) outputs[d * 5 + 2] = 0.95f;  // cx: an obstacle from 10 cm
@@ -32,7 +33,8 @@ public sealed class GlWindowSinkTests : IDisposable
         };
         for (int i = 0; i < 3; i++)
         {
-            using var frame = new Frame(new Mat(240, 320, MatType.CV_8UC3, new Scalar(90, 90, 90)), i, TimeSpan.Zero, "test");
+            using var frame = new Frame(
+                new Mat(240, 320, MatType.CV_8UC3, new Scalar(90, 90, 90)), i, TimeSpan.Zero, "test");
             if (i == 2) sink.RequestSnapshot();
             sink.Show(frame, analysis);
         }
@@ -44,11 +46,13 @@ public sealed class GlWindowSinkTests : IDisposable
         {
             Assert.Equal(Silk.NET.OpenGL.GLEnum.NoError, error);
             Assert.Equal((320, 240), (screen.Width, screen.Height));
-            var coldOnScreen = screen.At<Vec3b>(180, 20);  // lower than in the snapshot: the HUD now has the snapshot's notice
+            // lower than in the snapshot: the HUD now has the snapshot's notice
+            var coldOnScreen = screen.At<Vec3b>(180, 20);
             Assert.InRange(coldOnScreen.Item0, 104, 110);
             Assert.InRange(coldOnScreen.Item2, 47, 52);
             var hotOnScreen = screen.At<Vec3b>(235, 200);
-            Assert.True(hotOnScreen.Item2 > hotOnScreen.Item0 + 40, $"expected a warm colour on screen, got {hotOnScreen}");
+            Assert.True(
+                hotOnScreen.Item2 > hotOnScreen.Item0 + 40, $"expected a warm colour on screen, got {hotOnScreen}");
         }
         Assert.NotNull(sink.LastSnapshot);
         using var snapshot = Cv2.ImRead(sink.LastSnapshot!);
@@ -64,15 +68,21 @@ public sealed class GlWindowSinkTests : IDisposable
         // The distance bars: the cx column is dark red from 10 cm, light below.
         float scale = PictureLayout.TextScale(320, 240);
         var (insetW, insetH) = new ProximityInset((_, _) => 0, new int?[5]).Size(GlyphAtlas.Shared, scale, 320, 240);
-        var (x, y) = PictureLayout.InsetOrigin(Corner.BottomRight, insetW, insetH, 320, 240, PictureLayout.Margin(scale), (0, 0));
+        var (x, y) = PictureLayout.InsetOrigin(
+            Corner.BottomRight, insetW, insetH, 320, 240, PictureLayout.Margin(scale), (0, 0));
         var area = ProximityInset.Bars(x, y, insetW, insetH);
         var (r, g, b) = ProximityInset.CellColour(0.95);
         var near = ProximityInset.Cell(area, 20, 2);
         var cell = snapshot.At<Vec3b>((int)(near.Y + near.Height / 2 - 1), (int)(near.X + near.Width / 2));
-        Assert.True(Math.Abs(cell.Item2 - r * 255) <= 3 && Math.Abs(cell.Item1 - g * 255) <= 3 && Math.Abs(cell.Item0 - b * 255) <= 3, $"bar cell {cell}");
+        Assert.True(
+            Math.Abs(cell.Item2 - r * 255) <= 3 && Math.Abs(cell.Item1 - g * 255) <= 3
+            && Math.Abs(cell.Item0 - b * 255) <= 3,
+            $"bar cell {cell}");
         var (r0, _, _) = ProximityInset.CellColour(0);
         var free = ProximityInset.Cell(area, 3, 2);
-        Assert.True(Math.Abs(snapshot.At<Vec3b>((int)(free.Y + free.Height / 2 - 1), (int)(free.X + free.Width / 2)).Item2 - r0 * 255) <= 3);
+        Assert.True(Math.Abs(
+            snapshot.At<Vec3b>((int)(free.Y + free.Height / 2 - 1), (int)(free.X + free.Width / 2)).Item2
+            - r0 * 255) <= 3);
     }
 
     sealed class RecordingControls : Analysers.IExplanationControls
@@ -112,14 +122,16 @@ public sealed class GlWindowSinkTests : IDisposable
         {
             for (int i = from; i < from + count; i++)
             {
-                using var frame = new Frame(new Mat(120, 160, MatType.CV_8UC3, new Scalar(i, 2 * i, 3 * i)), i, TimeSpan.Zero, "test");
+                using var frame = new Frame(
+                    new Mat(120, 160, MatType.CV_8UC3, new Scalar(i, 2 * i, 3 * i)), i, TimeSpan.Zero, "test");
                 sink.Show(frame, null);
             }
         }
 
         ShowFrames(0, 2);
         foreach (var key in new[] { 262, 263, 264, 265, '.', ',', 'T' }) sink.PressKey(key);
-        Assert.Equal(["method 1", "method -1", "layer 1", "layer -1", "target 1", "target -1", "target reset"], controls.Calls);
+        Assert.Equal(
+            ["method 1", "method -1", "layer 1", "layer -1", "target 1", "target -1", "target reset"], controls.Calls);
 
         // Space freezes on the frame on screen (number 1), whatever comes after.
         sink.PressKey(' ');
@@ -142,7 +154,10 @@ public sealed class GlWindowSinkTests : IDisposable
         Assert.Null(sink.Recording);
         using (var video = new VideoCapture(recording!))
             Assert.Equal(12, (int)video.Get(VideoCaptureProperties.FrameCount));
-        lock (log) Assert.Contains(log, l => l.StartsWith("saved ", StringComparison.Ordinal) && l.Contains("(12 frames)", StringComparison.Ordinal));
+        lock (log)
+            Assert.Contains(log, l =>
+                l.StartsWith("saved ", StringComparison.Ordinal)
+                && l.Contains("(12 frames)", StringComparison.Ordinal));
 
         sink.PressKey('/');  // help on: still draws
         ShowFrames(14, 1);
@@ -154,13 +169,15 @@ public sealed class GlWindowSinkTests : IDisposable
     public void Between_frames_of_a_slow_source_the_window_redraws_with_the_analysis_that_arrived()
     {
         Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
-        using var sink = new GlWindowSink(new WindowOptions { Width = 160, Height = 120, OutputFolder = _dir, Visible = false },
+        using var sink = new GlWindowSink(
+            new WindowOptions { Width = 160, Height = 120, OutputFolder = _dir, Visible = false },
             _thread, Composer(), () => { });
         using (var frame = new Frame(new Mat(120, 160, MatType.CV_8UC3, Scalar.Gray), 5, TimeSpan.Zero, "test"))
             sink.Show(frame, null);
         Assert.Null(sink.AnalysisOnScreen);
         sink.OnAnalysis(new Analysis(4, TimeSpan.Zero, TimeSpan.Zero, "test"));  // superseded at once by the next
-        sink.OnAnalysis(new Analysis(5, TimeSpan.Zero, TimeSpan.Zero, "test") { Heatmap = new HeatmapImage(1, 1, [1]) });
+        sink.OnAnalysis(
+            new Analysis(5, TimeSpan.Zero, TimeSpan.Zero, "test") { Heatmap = new HeatmapImage(1, 1, [1]) });
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (sink.AnalysisOnScreen is null && DateTime.UtcNow < deadline) Thread.Sleep(20);
         Assert.Equal(5, sink.AnalysisOnScreen);
@@ -170,7 +187,8 @@ public sealed class GlWindowSinkTests : IDisposable
     public void The_help_lists_the_key_table_on_an_opaque_panel_that_nothing_shows_through()
     {
         Skip.If(_display.Display is null, "needs Xvfb (scripts/setup-linux.sh --with-window-tests)");
-        using var sink = new GlWindowSink(new WindowOptions { Width = 400, Height = 300, OutputFolder = _dir, Visible = false },
+        using var sink = new GlWindowSink(
+            new WindowOptions { Width = 400, Height = 300, OutputFolder = _dir, Visible = false },
             _thread, Composer(), () => { });
         var outputs = new float[325];
         for (int d = 10; d < 65; d++) outputs[d * 5 + 2] = 0.95f;
@@ -180,7 +198,8 @@ public sealed class GlWindowSinkTests : IDisposable
             Outputs = outputs,
             Description = "gradcam @ encoder.6 (1x64x8x10), target all outputs",
         };
-        using (var frame = new Frame(new Mat(300, 400, MatType.CV_8UC3, new Scalar(40, 160, 220)), 1, TimeSpan.Zero, "/data/clips/thymio_clip_1.avi"))
+        using (var frame = new Frame(new Mat(300, 400, MatType.CV_8UC3, new Scalar(40, 160, 220)), 1, TimeSpan.Zero,
+            "/data/clips/thymio_clip_1.avi"))
             sink.Show(frame, analysis);
         Assert.Contains(sink.Help, row => row.Keys == "i" && row.Does == "inset corner");
         Assert.Equal(18, sink.Help.Count);
@@ -192,12 +211,14 @@ public sealed class GlWindowSinkTests : IDisposable
         using (bare)
         {
             Assert.Equal(Silk.NET.OpenGL.GLEnum.NoError, error);
-            if (Environment.GetEnvironmentVariable("LIVECAM_TEST_SHOTS") is { } shots) Cv2.ImWrite(Path.Combine(shots, "window-help-400x300.png"), withHud);
+            if (Environment.GetEnvironmentVariable("LIVECAM_TEST_SHOTS") is { } shots)
+                Cv2.ImWrite(Path.Combine(shots, "window-help-400x300.png"), withHud);
             var quads = new QuadList(GlyphAtlas.Shared);
             using var video = new Mat(300, 400, MatType.CV_8UC3);
             PictureLayout.Build(new Picture { Video = video, Help = sink.Help }, 400, 300, quads);
             var panel = quads.Items[0];
-            var rect = new Rect((int)MathF.Ceiling(panel.X0), (int)MathF.Ceiling(panel.Y0), (int)(panel.X1 - panel.X0) - 1, (int)(panel.Y1 - panel.Y0) - 1);
+            var rect = new Rect((int)MathF.Ceiling(panel.X0), (int)MathF.Ceiling(panel.Y0),
+                (int)(panel.X1 - panel.X0) - 1, (int)(panel.Y1 - panel.Y0) - 1);
             Assert.True(rect.Width > 100 && rect.Height > 100 && rect.Bottom <= 300, $"help panel {rect}");
             // With the HUD and inset under it or without: the same pixels inside the panel.
             using var a = new Mat(withHud, rect);

@@ -10,7 +10,8 @@ public sealed class KeyTableTests
     {
         var pressed = new List<string>();
         var table = new KeyTable([
-            KeyTable.Bind("right / left", "method next / previous", (262, () => pressed.Add("next")), (263, () => pressed.Add("previous"))),
+            KeyTable.Bind("right / left", "method next / previous",
+                (262, () => pressed.Add("next")), (263, () => pressed.Add("previous"))),
             KeyTable.Bind("q", "quit", ('Q', () => pressed.Add("quit"))),
         ]);
         Assert.True(table.Press(263));
@@ -18,6 +19,7 @@ public sealed class KeyTableTests
         Assert.False(table.Press('Z'));
         Assert.Equal(["previous", "quit"], pressed);
         Assert.Equal([new HelpRow("right / left", "method next / previous"), new HelpRow("q", "quit")], table.Help);
-        Assert.Throws<ArgumentException>(() => new KeyTable([KeyTable.Bind("a", "x", ('A', () => { })), KeyTable.Bind("also a", "y", ('A', () => { }))]));
+        Assert.Throws<ArgumentException>(() =>
+            new KeyTable([KeyTable.Bind("a", "x", ('A', () => { })), KeyTable.Bind("also a", "y", ('A', () => { }))]));
     }
 }

@@ -7,7 +7,8 @@ using OpenCvSharp;
 
 namespace LiveCam.Pipeline.Tests;
 
-/// <summary>The live view both windows share: keys, view state, snapshots and recordings, drawn here by the CPU back end.</summary>
+/// <summary>The live view both windows share: keys, view state, snapshots and recordings, drawn here by the CPU back
+/// end.</summary>
 public sealed class LiveViewTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("livecam-view-").FullName;
@@ -40,8 +41,10 @@ public sealed class LiveViewTests : IDisposable
         var controls = new Controls();
         using var view = new LiveView(new WindowOptions
         {
-            Explanation = controls, Clock = () => now, Attract = new AttractLoop(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(8)),
-        }, new PictureComposer(new PipelineMetrics(), () => "test"), _renderer.Render, () => { }, toggleFullscreen: null);
+            Explanation = controls, Clock = () => now,
+            Attract = new AttractLoop(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(8)),
+        }, new PictureComposer(new PipelineMetrics(), () => "test"), _renderer.Render, () => { },
+            toggleFullscreen: null);
         using var frame = new Frame(new Mat(120, 160, MatType.CV_8UC3, Scalar.Gray), 3, TimeSpan.Zero, "test");
         Assert.False(view.Tick());
         now += TimeSpan.FromSeconds(29);
@@ -60,13 +63,15 @@ public sealed class LiveViewTests : IDisposable
             now += TimeSpan.FromSeconds(5);
         }
         Assert.Equal([.. AttractLoop.Tour, AttractLoop.Tour[0]], seen);
-        Assert.Contains(view.ScreenPicture(frame, null).Hud!, l => l.Text.Contains("press any key", StringComparison.Ordinal));
+        Assert.Contains(
+            view.ScreenPicture(frame, null).Hud!, l => l.Text.Contains("press any key", StringComparison.Ordinal));
 
         // The first key ends the tour without acting, and what was chosen before comes back.
         Assert.True(view.Press('.'));
         Assert.Empty(controls.Steps);
         Assert.Equal(("saliency", Analysers.SideBySide.Layers), (controls.Method, controls.SideBySide));
-        Assert.DoesNotContain(view.ScreenPicture(frame, null).Hud!, l => l.Text.Contains("press any key", StringComparison.Ordinal));
+        Assert.DoesNotContain(
+            view.ScreenPicture(frame, null).Hud!, l => l.Text.Contains("press any key", StringComparison.Ordinal));
         Assert.True(view.Press('.'));
         Assert.Equal(["target 1"], controls.Steps);
         // b steps the side-by-side view.
@@ -83,7 +88,8 @@ public sealed class LiveViewTests : IDisposable
     {
         var now = TimeSpan.FromSeconds(10);
         using var view = new LiveView(new WindowOptions { Clock = () => now, StallNotice = TimeSpan.FromSeconds(2) },
-            new PictureComposer(new PipelineMetrics(), () => "test"), _renderer.Render, () => { }, toggleFullscreen: null);
+            new PictureComposer(new PipelineMetrics(), () => "test"), _renderer.Render, () => { },
+            toggleFullscreen: null);
         Frame Next(int i) => new(new Mat(120, 160, MatType.CV_8UC3, Scalar.Gray), i, now, "test");
         using (var first = Next(1)) view.Shown(first, null);
         string Hud() => string.Join("\n", view.ScreenPicture(view.OnScreen!, null).Hud!.Select(l => l.Text));
@@ -131,21 +137,24 @@ public sealed class LiveViewTests : IDisposable
         {
             void Show(int i)
             {
-                using var frame = new Frame(new Mat(120, 160, MatType.CV_8UC3, new Scalar(i, 100, 200)), i, TimeSpan.Zero, "test");
+                using var frame = new Frame(
+                    new Mat(120, 160, MatType.CV_8UC3, new Scalar(i, 100, 200)), i, TimeSpan.Zero, "test");
                 view.Shown(frame, null);
             }
             Show(0);
             view.Keys.Press('S');
             Show(1);
             Assert.NotNull(view.LastSnapshot);
-            using (var snapshot = Cv2.ImRead(view.LastSnapshot!)) Assert.Equal((160, 120), (snapshot.Width, snapshot.Height));
+            using (var snapshot = Cv2.ImRead(view.LastSnapshot!))
+                Assert.Equal((160, 120), (snapshot.Width, snapshot.Height));
             view.Keys.Press('R');
             var recording = view.Recording;
             Assert.NotNull(recording);
             for (int i = 2; i < 9; i++) Show(i);
             view.Keys.Press('R');
             Assert.Null(view.Recording);
-            using (var video = new VideoCapture(recording!)) Assert.Equal(7, (int)video.Get(VideoCaptureProperties.FrameCount));
+            using (var video = new VideoCapture(recording!))
+                Assert.Equal(7, (int)video.Get(VideoCaptureProperties.FrameCount));
             Assert.Contains(log, l => l.Contains("(7 frames)", StringComparison.Ordinal));
             view.Keys.Press('Q');
             view.Keys.Press(LiveView.KeyEscape);
@@ -164,7 +173,8 @@ public sealed class LiveViewTests : IDisposable
     [InlineData('+', '=')]
     [InlineData('.', '.')]
     [InlineData(' ', ' ')]
-    public void The_OpenCV_window_names_keys_as_the_table_does(int highGui, int table) => Assert.Equal(table, WindowSink.KeyCode(highGui));
+    public void The_OpenCV_window_names_keys_as_the_table_does(int highGui, int table) =>
+        Assert.Equal(table, WindowSink.KeyCode(highGui));
 
     [Fact]
     public void No_key_from_the_OpenCV_window_is_no_key() => Assert.Null(WindowSink.KeyCode(-1));

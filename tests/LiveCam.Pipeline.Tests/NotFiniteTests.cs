@@ -13,8 +13,8 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Pipeline.Tests;
 
-/// <summary>NaN injected into a live analysis: the HUD says so instead of drawing an empty map, and the log line says so
-/// instead of holding NaN.</summary>
+/// <summary>NaN injected into a live analysis: the HUD says so instead of drawing an empty map, and the log line says
+/// so instead of holding NaN.</summary>
 public class NotFiniteTests
 {
     static VisionModel PoisonedRobot()
@@ -25,7 +25,9 @@ public class NotFiniteTests
             foreach (var (name, p) in net.named_parameters())
                 if (name.EndsWith("bias", StringComparison.Ordinal)) { p.fill_(float.NaN); break; }
         return new VisionModel("robot", net, CPU,
-            new ModelInput(LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight, RobotPreprocessing.ToTensor), RobotHead.Instance, "encoder.6", "poisoned");
+            new ModelInput(
+                LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight, RobotPreprocessing.ToTensor),
+            RobotHead.Instance, "encoder.6", "poisoned");
     }
 
     [Fact]
@@ -41,7 +43,8 @@ public class NotFiniteTests
         Assert.Null(analysis.Outputs);
 
         var lines = HudText.Lines(frame, analysis, new PipelineMetrics().ReadHudNumbers(), analyser.Name, model.Head);
-        Assert.StartsWith("analysis gave NaN", string.Concat(lines[1].Segments.Select(s => s.Text)), StringComparison.Ordinal);
+        Assert.StartsWith(
+            "analysis gave NaN", string.Concat(lines[1].Segments.Select(s => s.Text)), StringComparison.Ordinal);
 
         var path = Path.GetTempFileName();
         try
@@ -51,7 +54,8 @@ public class NotFiniteTests
             Assert.Equal("analysis gave NaN", line.RootElement.GetProperty("problem").GetString());
             // Outputs that are NaN where the analyser did not catch them: the line says so, with no NaN in it.
             var raw = log.Line(analysis with { Problem = null, Outputs = [0.5f, float.NaN] });
-            Assert.DoesNotContain("NaN\"", raw.Replace("gave NaN", "", StringComparison.Ordinal), StringComparison.Ordinal);
+            Assert.DoesNotContain(
+                "NaN\"", raw.Replace("gave NaN", "", StringComparison.Ordinal), StringComparison.Ordinal);
             using var rawLine = JsonDocument.Parse(raw);
             Assert.Equal(JsonValueKind.Null, rawLine.RootElement.GetProperty("outputs").ValueKind);
             Assert.Equal("analysis gave NaN or infinity", rawLine.RootElement.GetProperty("problem").GetString());
@@ -66,10 +70,12 @@ public class NotFiniteTests
     public void A_JSON_file_with_NaN_or_infinity_anywhere_is_refused_naming_what_it_holds()
     {
         Assert.Equal("{\"a\":[1.5,2]}", FiniteJson.Serialize(new { a = new[] { 1.5, 2 } }, "x"));
-        var nested = Assert.Throws<NotFiniteException>(() => FiniteJson.Serialize(new { outputs = new[] { 1f, float.NaN } }, "the explanation for e.json"));
+        var nested = Assert.Throws<NotFiniteException>(() =>
+            FiniteJson.Serialize(new { outputs = new[] { 1f, float.NaN } }, "the explanation for e.json"));
         Assert.Equal("the explanation for e.json holds NaN: not written", nested.Message);
         var boxed = Assert.Throws<NotFiniteException>(() => FiniteJson.Serialize(
-            new Dictionary<string, object?> { ["auc"] = new double?[][] { [0.5, double.PositiveInfinity] } }, "the evaluation"));
+            new Dictionary<string, object?> { ["auc"] = new double?[][] { [0.5, double.PositiveInfinity] } },
+            "the evaluation"));
         Assert.Equal("the evaluation holds infinity: not written", boxed.Message);
     }
 }

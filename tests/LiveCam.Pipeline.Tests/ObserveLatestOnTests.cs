@@ -24,7 +24,8 @@ public class ObserveLatestOnTests
         using var done = new ManualResetEventSlim();
         using var subject = new Subject<Counted>();
         using var _ = subject
-            .ObserveLatestOn(consumer, c => { Interlocked.Increment(ref c.Retained); return c; }, c => Interlocked.Increment(ref c.Released), _ => Interlocked.Increment(ref dropped))
+            .ObserveLatestOn(consumer, c => { Interlocked.Increment(ref c.Retained); return c; },
+                c => Interlocked.Increment(ref c.Released), _ => Interlocked.Increment(ref dropped))
             .Subscribe(c => { delivered.Add(c.Value); Thread.Sleep(1); }, done.Set);
 
         foreach (var item in items) subject.OnNext(item);
@@ -69,7 +70,8 @@ public class ObserveLatestOnTests
         Exception? error = null;
         using var done = new ManualResetEventSlim();
         using var subject = new Subject<int>();
-        using var _ = subject.ObserveLatestOn(consumer, i => i, _ => { }).Subscribe(seen.Add, e => { error = e; done.Set(); });
+        using var _ = subject.ObserveLatestOn(consumer, i => i, _ => { })
+            .Subscribe(seen.Add, e => { error = e; done.Set(); });
         subject.OnNext(1);
         subject.OnError(new InvalidOperationException("boom"));
         Assert.True(done.Wait(TimeSpan.FromSeconds(10)));
@@ -85,7 +87,8 @@ public class ObserveLatestOnTests
         int retained = 0, released = 0;
         using var done = new ManualResetEventSlim();
         using var _ = Observable.Range(0, 5)
-            .ObserveLatestOn(consumer, i => { Interlocked.Increment(ref retained); return i; }, _ => Interlocked.Increment(ref released))
+            .ObserveLatestOn(consumer, i => { Interlocked.Increment(ref retained); return i; },
+                _ => Interlocked.Increment(ref released))
             .Do(i => throw new InvalidOperationException($"bad {i}"))
             .Subscribe(_ => { }, e => { error = e; done.Set(); });
         Assert.True(done.Wait(TimeSpan.FromSeconds(10)));

@@ -66,12 +66,14 @@ public sealed class ProximityInsetTests
             var cell = ProximityInset.Cell(area, d, s);
             var pixel = image.At<Vec3b>((int)(cell.Y + cell.Height / 2 - 1), (int)(cell.X + cell.Width / 2));
             var (r, g, b) = ProximityInset.CellColour(P(d, s));
-            Assert.True(Math.Abs(pixel.Item2 - r * 255) <= 2 && Math.Abs(pixel.Item1 - g * 255) <= 2 && Math.Abs(pixel.Item0 - b * 255) <= 2,
+            Assert.True(Math.Abs(pixel.Item2 - r * 255) <= 2 && Math.Abs(pixel.Item1 - g * 255) <= 2
+                && Math.Abs(pixel.Item0 - b * 255) <= 2,
                 $"cell (d {d}, s {s}) is {pixel}, expected {r * 255:0},{g * 255:0},{b * 255:0}");
         }
         // The marker: a black line at the bottom of cx's 12 cm cell.
         var marker = ProximityInset.Cell(area, 12, 2);
-        Assert.Equal(new Vec3b(0, 0, 0), image.At<Vec3b>((int)(marker.Y + marker.Height - 1), (int)(marker.X + marker.Width / 2)));
+        Assert.Equal(new Vec3b(0, 0, 0),
+            image.At<Vec3b>((int)(marker.Y + marker.Height - 1), (int)(marker.X + marker.Width / 2)));
         // Outside the inset the target is untouched.
         Assert.Equal(new Vec3b(128, 128, 128), image.At<Vec3b>(120, 100));
     }

@@ -22,7 +22,8 @@ public sealed class SegmentedRecordingTests : IDisposable
         return new Frame(pixels, sequence, TimeSpan.FromSeconds(sequence / 10.0), "test");
     }
 
-    static Analysis AnalysisOf(long sequence) => new(sequence, TimeSpan.FromSeconds(sequence / 10.0), TimeSpan.FromSeconds(sequence / 10.0 + 0.025), "test")
+    static Analysis AnalysisOf(long sequence) =>
+        new(sequence, TimeSpan.FromSeconds(sequence / 10.0), TimeSpan.FromSeconds(sequence / 10.0 + 0.025), "test")
     {
         StartedAt = TimeSpan.FromSeconds(sequence / 10.0 + 0.005),
         Outputs = [sequence, 0.5f],
@@ -36,7 +37,8 @@ public sealed class SegmentedRecordingTests : IDisposable
     public void Shown_frames_go_into_closed_segments_listed_with_their_frames_and_every_analysis_into_the_log()
     {
         var messages = new List<string>();
-        using (var recording = new SegmentedRecording(_dir, 64, 48, 10, segmentSeconds: 1, new CopyPainter(), Context(), messages.Add))
+        using (var recording = new SegmentedRecording(
+            _dir, 64, 48, 10, segmentSeconds: 1, new CopyPainter(), Context(), messages.Add))
         {
             for (long i = 0; i < 25; i++)
             {
@@ -51,7 +53,8 @@ public sealed class SegmentedRecordingTests : IDisposable
         }
         Assert.Empty(messages);
         Assert.Empty(Directory.GetFiles(_dir, "*.partial.mp4"));
-        var index = File.ReadAllLines(Path.Combine(_dir, "segments.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var index = File.ReadAllLines(Path.Combine(_dir, "segments.jsonl"))
+            .Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(3, index.Count);
         long expected = 0;
         foreach (var entry in index)
@@ -79,7 +82,8 @@ public sealed class SegmentedRecordingTests : IDisposable
         Assert.Equal(12, read.FramesBefore("1.25"));
         Assert.Throws<ArgumentException>(() => read.FramesBefore("3"));
         Assert.Throws<ArgumentException>(() => read.FramesBefore("soon"));
-        var log = File.ReadAllLines(Path.Combine(_dir, "log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var log = File.ReadAllLines(Path.Combine(_dir, "log.jsonl"))
+            .Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(13, log.Count);
         var line = log[3];
         Assert.Equal(6, line.GetProperty("frame").GetInt64());
@@ -101,7 +105,8 @@ public sealed class SegmentedRecordingTests : IDisposable
             using var frame = NumberedFrame(0);
             first.Show(frame, null);
         }
-        var e = Assert.Throws<Sinks.SinkException>(() => new SegmentedRecording(_dir, 64, 48, 10, 1, new CopyPainter(), Context(), _ => { }));
+        var e = Assert.Throws<Sinks.SinkException>(() =>
+            new SegmentedRecording(_dir, 64, 48, 10, 1, new CopyPainter(), Context(), _ => { }));
         Assert.Contains("already holds a recording", e.Message, StringComparison.Ordinal);
     }
 
@@ -110,7 +115,8 @@ public sealed class SegmentedRecordingTests : IDisposable
     {
         var file = Path.Combine(_dir, "a-file");
         File.WriteAllText(file, "");
-        var e = Assert.Throws<Sinks.SinkException>(() => new SegmentedRecording(Path.Combine(file, "sub"), 64, 48, 10, 1, new CopyPainter(), Context(), _ => { }));
+        var e = Assert.Throws<Sinks.SinkException>(() => new SegmentedRecording(
+            Path.Combine(file, "sub"), 64, 48, 10, 1, new CopyPainter(), Context(), _ => { }));
         Assert.Contains("cannot record to", e.Message, StringComparison.Ordinal);
     }
 

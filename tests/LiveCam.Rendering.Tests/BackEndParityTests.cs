@@ -18,7 +18,8 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
             for (int x = 0; x < width; x++)
             {
                 int o = (y * width + x) * 3;
-                (bytes[o], bytes[o + 1], bytes[o + 2]) = ((byte)(x * 255 / width), (byte)(y * 255 / height), (byte)((x + y) % 64 * 3 + random.Next(40)));
+                (bytes[o], bytes[o + 1], bytes[o + 2]) =
+                    ((byte)(x * 255 / width), (byte)(y * 255 / height), (byte)((x + y) % 64 * 3 + random.Next(40)));
             }
         System.Runtime.InteropServices.Marshal.Copy(bytes, 0, image.Data, bytes.Length);
         return image;
@@ -48,7 +49,8 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         Help = help ? [new HelpRow("right / left", "method next / previous"), new HelpRow("q / Esc", "quit")] : null,
     };
 
-    /// <summary>Pixels covered by glyph quads: where anti-aliased text edges may differ a little between back ends.</summary>
+    /// <summary>Pixels covered by glyph quads: where anti-aliased text edges may differ a little between back
+    /// ends.</summary>
     static bool[,] TextMask(Picture picture, int width, int height)
     {
         var quads = new QuadList(GlyphAtlas.Shared);
@@ -72,7 +74,8 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
 
     [SkippableTheory]
     [MemberData(nameof(Cases))]
-    public void OpenGL_and_CPU_draw_the_same_picture_within_a_few_levels_outside_text_edges(OverlayMode mode, Colormap colormap, bool help)
+    public void OpenGL_and_CPU_draw_the_same_picture_within_a_few_levels_outside_text_edges(
+        OverlayMode mode, Colormap colormap, bool help)
     {
         using var context = HeadlessGl.Context();
         using var gl = new GlPictureRenderer(context);
@@ -81,7 +84,9 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         var labels = new LabelsInset([new LabelRow("tabby cat", 0.61f, true), new LabelRow("tiger cat", 0.2f, false)]);
         foreach (var inset in new IInset?[] { null, labels })
         {
-            var picture = Sample(video, new OverlayOptions { Mode = mode, Colormap = colormap, Opacity = 0.55f, Threshold = 0.25f }, help, inset);
+            var picture = Sample(video,
+                new OverlayOptions { Mode = mode, Colormap = colormap, Opacity = 0.55f, Threshold = 0.25f },
+                help, inset);
             using var fromGl = new Mat();
             using var fromCpu = new Mat();
             gl.Render(picture, fromGl);
@@ -110,12 +115,17 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
                     pixels++;
                     if (worst > 4) off++;
                 }
-            output.WriteLine($"{mode} {colormap} {(inset is null ? "bars" : "labels")}: {off} of {pixels} pixels outside text differ by more than 4/255; over text mean {textSum / (double)textCount:0.00}/255, worst {worstText}");
-            // The GPU filters the heatmap with fixed-point weights, so where the map crosses the threshold or the edge of a
-            // colormap entry a pixel may land on the other side: isolated pixels, never an area.
-            Assert.True(off <= pixels / 2000, $"{mode} {colormap}: {off} of {pixels} pixels outside text differ by more than 4/255 ({context.Renderer})");
+            output.WriteLine($"{mode} {colormap} {(inset is null ? "bars" : "labels")}: "
+                + $"{off} of {pixels} pixels outside text differ by more than 4/255; "
+                + $"over text mean {textSum / (double)textCount:0.00}/255, worst {worstText}");
+            // The GPU filters the heatmap with fixed-point weights, so where the map crosses the threshold or the edge
+            // of a colormap entry a pixel may land on the other side: isolated pixels, never an area.
+            Assert.True(off <= pixels / 2000,
+                $"{mode} {colormap}: {off} of {pixels} pixels outside text differ by more than 4/255 "
+                + $"({context.Renderer})");
             // Text is drawn from the same atlas, sampled and blended alike: its edges differ by rounding only.
-            Assert.True(worstText <= 4 && textSum / (double)textCount < 0.5, $"over text: worst difference {worstText}/255, mean {textSum / (double)textCount:0.00}/255");
+            Assert.True(worstText <= 4 && textSum / (double)textCount < 0.5,
+                $"over text: worst difference {worstText}/255, mean {textSum / (double)textCount:0.00}/255");
         }
     }
 
@@ -129,7 +139,8 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         return Cv2.CountNonZero(over);
     }
 
-    /// <summary>A padded fit: the model's input reaches past the frame, so only the frame's part of the map is drawn.</summary>
+    /// <summary>A padded fit: the model's input reaches past the frame, so only the frame's part of the map is
+    /// drawn.</summary>
     [SkippableFact]
     public void A_heatmap_region_reaching_past_the_frame_is_drawn_alike()
     {
@@ -137,18 +148,22 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         using var gl = new GlPictureRenderer(context);
         using var cpu = new CpuPictureRenderer();
         using var video = Scene(320, 240);
-        var picture = Sample(video, new OverlayOptions { Opacity = 0.7f }) with { HeatmapRegion = new PixelRect(0, -40, 320, 320), Hud = null, Inset = null };
+        var picture = Sample(video, new OverlayOptions { Opacity = 0.7f }) with
+        {
+            HeatmapRegion = new PixelRect(0, -40, 320, 320), Hud = null, Inset = null
+        };
         using var a = new Mat();
         using var b = new Mat();
         gl.Render(picture, a);
         cpu.Render(picture, b);
         Assert.True(PixelsApart(a, b, 4) <= 320 * 240 / 2000, "the back ends differ on a padded region");
-        // The map's top row lies above the frame: the frame's first row shows the map a sixth of the way down, not its top.
+        // The map's top row lies above the frame: the frame's first row shows the map a sixth of the way down, not its
+        // top.
         Assert.True(Cv2.Norm(a, video, NormTypes.INF) > 0);
     }
 
-    /// <summary>A booth's picture: the frame twice side by side, each copy with its own heatmap, the halves' labels, the
-    /// caption and text twice the usual size.</summary>
+    /// <summary>A booth's picture: the frame twice side by side, each copy with its own heatmap, the halves' labels,
+    /// the caption and text twice the usual size.</summary>
     [SkippableFact]
     public void Side_by_side_with_a_caption_and_big_text_is_drawn_alike_and_each_half_shows_its_own_map()
     {
@@ -181,12 +196,17 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
                 int o = (row * 320 + col) * 3;
                 if (Enumerable.Range(0, 3).Max(c => Math.Abs(x[o + c] - y[o + c])) > 6) off++;
             }
-        output.WriteLine($"side by side: {off} of {pixels} pixels outside text differ by more than 6/255 ({context.Renderer})");
-        Assert.True(off <= pixels / 500, $"side by side: {off} of {pixels} pixels outside text differ by more than 6/255");
+        output.WriteLine(
+            $"side by side: {off} of {pixels} pixels outside text differ by more than 6/255 ({context.Renderer})");
+        Assert.True(off <= pixels / 500,
+            $"side by side: {off} of {pixels} pixels outside text differ by more than 6/255");
 
         // Each half is the frame at half size with its own map: the halves differ where the maps differ, and the plain
         // frame (no maps) differs from both.
-        var plain = picture with { Heatmap = null, Side = picture.Side! with { Heatmap = null }, Hud = null, Caption = null };
+        var plain = picture with
+        {
+            Heatmap = null, Side = picture.Side! with { Heatmap = null }, Hud = null, Caption = null
+        };
         using var bare = new Mat();
         cpu.Render(plain, bare);
         var panels = PictureLayout.Panels(picture, 320, 240);
@@ -198,10 +218,12 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         using var bareRight = new Mat(bare, new Rect(160, 115, 160, 55));
         Assert.Equal(0, Cv2.Norm(bareLeft, bareRight, NormTypes.INF));   // the same frame twice
         Assert.True(Cv2.Norm(leftHalf, rightHalf, NormTypes.L1) > 50_000, "the two halves show the same map");
-        Assert.True(Cv2.Norm(leftHalf, bareLeft, NormTypes.L1) > 50_000 && Cv2.Norm(rightHalf, bareRight, NormTypes.L1) > 50_000);
+        Assert.True(Cv2.Norm(leftHalf, bareLeft, NormTypes.L1) > 50_000
+            && Cv2.Norm(rightHalf, bareRight, NormTypes.L1) > 50_000);
     }
 
-    /// <summary>A DeepDream of the frame is drawn in place of the video over the model's region, alike by both back ends.</summary>
+    /// <summary>A DeepDream of the frame is drawn in place of the video over the model's region, alike by both back
+    /// ends.</summary>
     [SkippableFact]
     public void A_dream_replaces_the_models_region_alike_in_both_back_ends()
     {
@@ -210,8 +232,13 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         using var cpu = new CpuPictureRenderer();
         using var video = Scene(320, 240);
         var pixels = new byte[16 * 20 * 3];
-        for (int i = 0; i < 16 * 20; i++) (pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]) = ((byte)(i * 7), (byte)(255 - i), (byte)(i % 20 * 12));
-        var picture = Sample(video, new OverlayOptions()) with { Dream = new BgrImage(16, 20, pixels), Hud = null, Inset = null };
+        for (int i = 0; i < 16 * 20; i++)
+            (pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]) =
+                ((byte)(i * 7), (byte)(255 - i), (byte)(i % 20 * 12));
+        var picture = Sample(video, new OverlayOptions()) with
+        {
+            Dream = new BgrImage(16, 20, pixels), Hud = null, Inset = null
+        };
         using var a = new Mat();
         using var b = new Mat();
         gl.Render(picture, a);
@@ -224,7 +251,9 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         using var inside = new Mat(b, new Rect(region.X + 2, region.Y + 2, 4, 4));
         var mean = inside.Mean();
         var corner = (pixels[0], pixels[1], pixels[2]);
-        Assert.True(Math.Abs(mean.Val0 - corner.Item1) + Math.Abs(mean.Val1 - corner.Item2) + Math.Abs(mean.Val2 - corner.Item3) < 40,
+        Assert.True(
+            Math.Abs(mean.Val0 - corner.Item1) + Math.Abs(mean.Val1 - corner.Item2) + Math.Abs(mean.Val2 - corner.Item3)
+            < 40,
             $"the region does not show the dream: {mean} against {corner}");
         using var outside = new Mat(b, new Rect(0, 0, region.X, 240));
         using var videoOutside = new Mat(video, new Rect(0, 0, region.X, 240));
@@ -237,7 +266,8 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         using var context = HeadlessGl.Context();
         using var video = Scene(160, 120);
         using var other = new Mat(120, 160, MatType.CV_8UC3, Scalar.Red);
-        foreach (var make in new Func<IPictureRenderer>[] { () => new GlOffscreenForTest(context), () => new CpuPictureRenderer() })
+        foreach (var make in new Func<IPictureRenderer>[]
+            { () => new GlOffscreenForTest(context), () => new CpuPictureRenderer() })
         {
             using var first = new Mat();
             using var second = new Mat();
@@ -250,7 +280,8 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
             }
             Assert.Equal((160, 120), (first.Width, first.Height));
             Assert.True(Cv2.Norm(first, second, NormTypes.INF) > 0);
-            Assert.Equal(0, Cv2.Norm(video, Scene(160, 120), NormTypes.INF));  // the video argument is borrowed, not drawn on
+            // the video argument is borrowed, not drawn on
+            Assert.Equal(0, Cv2.Norm(video, Scene(160, 120), NormTypes.INF));
         }
     }
 

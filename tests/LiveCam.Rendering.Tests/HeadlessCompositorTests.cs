@@ -28,7 +28,8 @@ public sealed class HeadlessCompositorTests
         int x0 = (int)Math.Floor(x), y0 = (int)Math.Floor(y);
         double fx = x - x0, fy = y - y0;
         double At(int yy, int xx) => map[Math.Clamp(yy, 0, map.Height - 1), Math.Clamp(xx, 0, map.Width - 1)];
-        return (1 - fy) * ((1 - fx) * At(y0, x0) + fx * At(y0, x0 + 1)) + fy * ((1 - fx) * At(y0 + 1, x0) + fx * At(y0 + 1, x0 + 1));
+        return (1 - fy) * ((1 - fx) * At(y0, x0) + fx * At(y0, x0 + 1))
+            + fy * ((1 - fx) * At(y0 + 1, x0) + fx * At(y0 + 1, x0 + 1));
     }
 
     [SkippableTheory]
@@ -61,7 +62,9 @@ public sealed class HeadlessCompositorTests
                 for (int c = 0; c < 3; c++)  // BGR
                 {
                     double v = video[c] / 255.0;
-                    double expected = t < options.Threshold ? v : v * (1 - options.Opacity) + mapped[c] * options.Opacity;
+                    double expected = t < options.Threshold
+                        ? v
+                        : v * (1 - options.Opacity) + mapped[c] * options.Opacity;
                     worst = Math.Max(worst, Math.Abs((int)Math.Round(expected * 255) - got[c]));
                 }
             }
@@ -113,7 +116,8 @@ public sealed class HeadlessCompositorTests
         try
         {
             File.Copy(Path.Combine(AppContext.BaseDirectory, "shaders", "video.vert"), Path.Combine(dir, "video.vert"));
-            File.WriteAllText(Path.Combine(dir, "overlay.frag"), "#version 330 core\nout vec4 colour;\nvoid main() { colour = undefined_thing; }\n");
+            File.WriteAllText(Path.Combine(dir, "overlay.frag"),
+                "#version 330 core\nout vec4 colour;\nvoid main() { colour = undefined_thing; }\n");
             var e = Assert.Throws<ShaderException>(() => new OverlayCompositor(context.Gl, dir));
             Assert.Contains("overlay.frag", e.Message, StringComparison.Ordinal);
             Assert.Contains("undefined_thing", e.Message, StringComparison.Ordinal);

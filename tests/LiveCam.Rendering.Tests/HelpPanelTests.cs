@@ -25,7 +25,8 @@ public sealed class HelpPanelTests
         PictureLayout.Build(new Picture { Video = video, Help = help }, width, height, quads);
         var panel = quads.Items[0];
         Assert.True(panel.X1 - panel.X0 <= width && panel.Y1 - panel.Y0 <= height, "the help does not fit the picture");
-        var rect = new Rect((int)MathF.Ceiling(panel.X0), (int)MathF.Ceiling(panel.Y0), (int)(panel.X1 - panel.X0) - 1, (int)(panel.Y1 - panel.Y0) - 1);
+        var rect = new Rect((int)MathF.Ceiling(panel.X0), (int)MathF.Ceiling(panel.Y0),
+            (int)(panel.X1 - panel.X0) - 1, (int)(panel.Y1 - panel.Y0) - 1);
         using var a = new Mat(withHud, rect);
         using var b = new Mat(bare, rect);
         Assert.Equal(0, Cv2.Norm(a, b, NormTypes.INF));

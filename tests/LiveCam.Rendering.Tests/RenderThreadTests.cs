@@ -19,7 +19,8 @@ public class RenderThreadTests
         }
         thread.Invoke(() => order.Add(5));
         Assert.Equal([0, 1, 2, 3, 4, 5], order);
-        var e = Assert.Throws<InvalidOperationException>(() => thread.Invoke(() => throw new InvalidOperationException("drawing failed")));
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            thread.Invoke(() => throw new InvalidOperationException("drawing failed")));
         Assert.Equal("drawing failed", e.Message);
 
         // Posted work has no caller: its failure is reported by the next Invoke.

@@ -28,7 +28,8 @@ public sealed class WindowTests : IDisposable
             {
                 var pixel = new byte[3];
                 window.Gl.PixelStore(PixelStoreParameter.PackAlignment, 1);
-                fixed (byte* p = pixel) window.Gl.ReadPixels(w / 2, h / 2, 1, 1, PixelFormat.Bgr, PixelType.UnsignedByte, p);
+                fixed (byte* p = pixel)
+                    window.Gl.ReadPixels(w / 2, h / 2, 1, 1, PixelFormat.Bgr, PixelType.UnsignedByte, p);
                 Assert.Equal(new byte[] { 200, 40, 20 }, pixel);
             }
             window.SwapBuffers();

@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 
 namespace LiveCam.Tests.Shared;
 
-/// <summary>A private X display for window tests: started on construction, stopped on dispose; null Display when Xvfb is missing.</summary>
+/// <summary>A private X display for window tests: started on construction, stopped on dispose; null Display when Xvfb
+/// is missing.</summary>
 internal sealed partial class XvfbDisplay : IDisposable
 {
     // .NET's Environment.SetEnvironmentVariable does not reach the C library's environment, which GLFW reads.

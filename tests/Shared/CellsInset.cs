@@ -2,8 +2,8 @@ using LiveCam.Drawing;
 
 namespace LiveCam.Tests;
 
-/// <summary>An inset for the drawing tests that knows no model: a grid of cells shaded by a function, on a white border,
-/// a third of the picture's height (as the robot's bars are).</summary>
+/// <summary>An inset for the drawing tests that knows no model: a grid of cells shaded by a function, on a white
+/// border, a third of the picture's height (as the robot's bars are).</summary>
 internal sealed record CellsInset(int Columns, int Rows, Func<int, int, float> Shade) : IInset
 {
     public (float Width, float Height) Size(GlyphAtlas font, float scale, int targetWidth, int targetHeight)
@@ -20,7 +20,8 @@ internal sealed record CellsInset(int Columns, int Rows, Func<int, int, float> S
             for (int r = 0; r < Rows; r++)
             {
                 float k = Shade(r, c);
-                quads.Rectangle(x + 3 + c * w, y + 3 + (Rows - 1 - r) * h, w - 1, h - 1, new Rgba(1 - 0.4f * k, 1 - 0.9f * k, 1 - 0.9f * k));
+                quads.Rectangle(x + 3 + c * w, y + 3 + (Rows - 1 - r) * h, w - 1, h - 1,
+                    new Rgba(1 - 0.4f * k, 1 - 0.9f * k, 1 - 0.9f * k));
             }
     }
 }

@@ -8,8 +8,10 @@ internal static class PyTorchOracle
 {
     const string Python = "/usr/bin/python3";
     static readonly Lazy<string?> s_missing = new(Check);
-    static readonly Lazy<string?> s_missingOnnx = new(() => Missing ?? (Run(["-c", "import onnx"], TimeSpan.FromMinutes(1)).Code == 0 ? null
-        : "the onnx Python package is not installed (apt-get install python3-onnx)"));
+    static readonly Lazy<string?> s_missingOnnx = new(() => Missing
+        ?? (Run(["-c", "import onnx"], TimeSpan.FromMinutes(1)).Code == 0
+            ? null
+            : "the onnx Python package is not installed (apt-get install python3-onnx)"));
 
     /// <summary>Why ONNX's own Python package (to build graphs by hand) cannot run here, or null when it can.</summary>
     public static string? MissingOnnx => s_missingOnnx.Value;
@@ -21,10 +23,14 @@ internal static class PyTorchOracle
     {
         if (!File.Exists(Python)) return $"{Python} is missing";
         var (code, _, err) = Run(["-c", "import torch, torchvision"], TimeSpan.FromMinutes(2));
-        return code == 0 ? null : $"PyTorch is not installed (apt-get install python3-torch python3-torchvision): {err.Trim().Split('\n')[^1]}";
+        return code == 0
+            ? null
+            : "PyTorch is not installed (apt-get install python3-torch python3-torchvision): "
+                + $"{err.Trim().Split('\n')[^1]}";
     }
 
-    /// <summary>Runs one of the oracle scripts shipped with the tests (Oracle/*.py) and fails the test on an error.</summary>
+    /// <summary>Runs one of the oracle scripts shipped with the tests (Oracle/*.py) and fails the test on an
+    /// error.</summary>
     public static void Script(string script, params string[] args) => Script(TimeSpan.FromMinutes(5), script, args);
 
     /// <summary>The same with a time limit of its own (the slow checks' oracles run for many minutes).</summary>
@@ -37,7 +43,10 @@ internal static class PyTorchOracle
 
     static (int Code, string Out, string Err) Run(string[] args, TimeSpan timeout)
     {
-        var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(Python)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false
+        };
         foreach (var a in args) info.ArgumentList.Add(a);
         // One thread each, as the tests run beside others on a small machine.
         info.Environment["OMP_NUM_THREADS"] = "1";
@@ -52,8 +61,8 @@ internal static class PyTorchOracle
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>The largest difference between two output vectors, as a share of the expected outputs' scale (at least 1):
-    /// randomly initialised deep networks reach 1e12 where others stay near 1.</summary>
+    /// <summary>The largest difference between two output vectors, as a share of the expected outputs' scale (at least
+    /// 1): randomly initialised deep networks reach 1e12 where others stay near 1.</summary>
     public static double RelativeDifference(IReadOnlyList<float> expected, IReadOnlyList<float> actual)
     {
         Assert.Equal(expected.Count, actual.Count);

@@ -32,7 +32,8 @@ public sealed class StallingMjpegServer : IDisposable
         {
             TcpClient client;
             try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            { return; }
             lock (_clients) _clients.Add(client);
             Interlocked.Increment(ref _connections);
             var stream = client.GetStream();
@@ -41,12 +42,14 @@ public sealed class StallingMjpegServer : IDisposable
                 _ = await stream.ReadAsync(new byte[4096], _stop.Token);  // the GET and its headers
                 if (stall == Stall.BeforeHeaders) continue;
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(
-                    "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=frame\r\nConnection: close\r\n\r\n"), _stop.Token);
+                    "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=frame\r\n"
+                    + "Connection: close\r\n\r\n"), _stop.Token);
                 if (stall == Stall.AfterHeaders) continue;
                 for (int i = 0; i < 3; i++)
                 {
                     var image = jpeg(i);
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {image.Length}\r\n\r\n"), _stop.Token);
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                        $"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {image.Length}\r\n\r\n"), _stop.Token);
                     if (stall == Stall.MidImage)
                     {
                         await stream.WriteAsync(image.AsMemory(0, image.Length / 2), _stop.Token);
