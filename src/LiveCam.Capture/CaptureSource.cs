@@ -12,8 +12,8 @@ namespace LiveCam.Capture;
 /// on a long-running thread of the given scheduler. Nothing downstream can block the loop for long unless
 /// it chooses to handle frames on the capture thread; slow consumers take the latest frame on their own thread.
 /// </summary>
-/// <remarks>Each emitted <see cref="Frame"/> is disposed by the loop after <c>OnNext</c> returns (see <see cref="Frame"/>).
-/// One subscription at a time: share it with <c>Publish</c>.</remarks>
+/// <remarks>Each emitted <see cref="Frame"/> is disposed by the loop after <c>OnNext</c> returns (see
+/// <see cref="Frame"/>). One subscription at a time: share it with <c>Publish</c>.</remarks>
 public sealed class CaptureSource : IDisposable
 {
     readonly IFrameReader _reader;
@@ -161,7 +161,8 @@ public sealed class CaptureSource : IDisposable
         return false;
     }
 
-    /// <summary>Stops waiting for the capture loop (it is told to stop by unsubscribing) and releases the source.</summary>
+    /// <summary>Stops waiting for the capture loop (it is told to stop by unsubscribing) and releases the source.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;

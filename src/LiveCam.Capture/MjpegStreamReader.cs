@@ -134,7 +134,8 @@ public sealed class MjpegStreamReader : IFrameReader
         return ReadStatus.Frame;
     }
 
-    /// <summary>A part without Content-Length: its bytes run to the next boundary (which is left unread as a line start).</summary>
+    /// <summary>A part without Content-Length: its bytes run to the next boundary (which is left unread as a line
+    /// start).</summary>
     byte[] ReadUntilBoundary(Stream body)
     {
         using var part = new MemoryStream();
@@ -213,7 +214,8 @@ public sealed class MjpegStreamReader : IFrameReader
     }
 
     /// <summary>Reads that end within a deadline: a server that keeps the connection open and sends nothing (before
-    /// the first image, inside one, or between two) ends the read with an IOException instead of blocking for ever.</summary>
+    /// the first image, inside one, or between two) ends the read with an IOException instead of blocking for ever.
+    /// </summary>
     sealed class DeadlineStream(Stream inner, TimeSpan deadline, CancellationToken closing) : Stream
     {
         public override int Read(byte[] buffer, int offset, int count)

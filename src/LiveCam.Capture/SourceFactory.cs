@@ -21,7 +21,8 @@ public static class SourceFactory
         };
     }
 
-    /// <summary>Whether a camera seems present, without opening it (Linux: a /dev/video* node; elsewhere: unknown, so false).</summary>
+    /// <summary>Whether a camera seems present, without opening it (Linux: a /dev/video* node; elsewhere: unknown, so
+    /// false).</summary>
     public static bool CameraPresent() =>
         OperatingSystem.IsLinux() && Directory.Exists("/dev") && Directory.EnumerateFiles("/dev", "video*").Any();
 }

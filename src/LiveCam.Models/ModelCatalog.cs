@@ -28,7 +28,8 @@ public static class ModelCatalog
 
     /// <param name="name">A registered name, or the path of an ONNX file.</param>
     /// <param name="weights">A weight file; null for the shipped weights or a random initialisation.</param>
-    /// <param name="onnx">How an ONNX model's input is made (<c>--input-size</c>, <c>--mean</c>, <c>--std</c>, <c>--bgr</c>).</param>
+    /// <param name="onnx">How an ONNX model's input is made (<c>--input-size</c>, <c>--mean</c>, <c>--std</c>,
+    /// <c>--bgr</c>).</param>
     /// <param name="syntheticScene">The frames come from LiveCam's synthetic scene: without <paramref name="weights"/>,
     /// a model with weights trained on it takes those.</param>
     public static VisionModel Load(string name, string? weights, Device device, Onnx.OnnxInputOptions? onnx = null, bool syntheticScene = false)

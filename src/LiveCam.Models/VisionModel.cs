@@ -5,26 +5,31 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Models;
 
-/// <summary>What a network takes: its input size, how a frame is fitted to it, and how the fitted image becomes a tensor.</summary>
+/// <summary>What a network takes: its input size, how a frame is fitted to it, and how the fitted image becomes a
+/// tensor.</summary>
 /// <param name="Normalise">[1, 3, H, W] on the device, from a BGR image already of the input's size.</param>
 /// <param name="DefaultFit">How frames are fitted unless told otherwise (<c>--fit</c>).</param>
-/// <param name="CropFraction">For <see cref="FrameFit.Crop"/>: the share of the frame's centre kept (224/256 for TorchVision's ImageNet models).</param>
+/// <param name="CropFraction">For <see cref="FrameFit.Crop"/>: the share of the frame's centre kept (224/256 for
+/// TorchVision's ImageNet models).</param>
 public sealed record ModelInput(int Width, int Height, Func<Mat, Device, Tensor> Normalise, FrameFit DefaultFit = FrameFit.Stretch, double CropFraction = 1)
 {
-    /// <summary>The bars' colour when a frame is padded (the training data's mean, so the bars read as "nothing").</summary>
+    /// <summary>The bars' colour when a frame is padded (the training data's mean, so the bars read as "nothing").
+    /// </summary>
     public OpenCvSharp.Scalar PadColour { get; init; } = new(128, 128, 128);
     public InterpolationFlags Interpolation { get; init; } = InterpolationFlags.Area;
 
-    /// <summary>The inverse of <see cref="Normalise"/>: a BGR 8-bit image from [1, 3, H, W] (values out of range clamped);
-    /// null where the model does not say.</summary>
+    /// <summary>The inverse of <see cref="Normalise"/>: a BGR 8-bit image from [1, 3, H, W] (values out of range
+    /// clamped); null where the model does not say.</summary>
     public Func<Tensor, Mat>? Denormalise { get; init; }
 
-    /// <summary>The values the normalised input can take (pixels 0..255 in the model's units); null where the model does not say.</summary>
+    /// <summary>The values the normalised input can take (pixels 0..255 in the model's units); null where the model
+    /// does not say.</summary>
     public InputRange? Range { get; init; }
 }
 
 /// <summary>A model LiveCam knows by name: registered once in <see cref="ModelCatalog"/>.</summary>
-/// <param name="Load">Builds the network and loads weights (null: the shipped weights, or a random initialisation).</param>
+/// <param name="Load">Builds the network and loads weights (null: the shipped weights, or a random initialisation).
+/// </param>
 /// <param name="Head">How its outputs read, as the loaded model has it: known without building the network (a bench
 /// draws the model's predictions from made-up outputs).</param>
 public sealed record ModelDescriptor(string Name, string Summary, IPredictionHead Head, Func<string?, Device, VisionModel> Load)
@@ -70,7 +75,8 @@ public sealed class VisionModel : IDisposable
     public string DefaultMethod { get; init; } = "gradcam";
     public string Weights { get; }
 
-    /// <summary>Module paths whose output leaves through a ReLU applied as a function (see <see cref="ModelTraits"/>).</summary>
+    /// <summary>Module paths whose output leaves through a ReLU applied as a function (see <see cref="ModelTraits"/>).
+    /// </summary>
     public IReadOnlyList<string> FunctionalReluOutputs { get; init; } = [];
 
     /// <summary>What explanation methods must know about this model beyond its modules.</summary>
@@ -109,8 +115,8 @@ public sealed class VisionModel : IDisposable
     /// <exception cref="InvalidOperationException">The model does not say.</exception>
     public InputRange InputRange => _input.Range ?? throw new InvalidOperationException($"{Name} does not say what values its input takes");
 
-    /// <summary>A BGR 8-bit image (a new Mat the caller owns) from an input [1, 3, H, W] in the model's normalised units: the
-    /// inverse of <see cref="Preprocess"/> after the fit.</summary>
+    /// <summary>A BGR 8-bit image (a new Mat the caller owns) from an input [1, 3, H, W] in the model's normalised
+    /// units: the inverse of <see cref="Preprocess"/> after the fit.</summary>
     /// <exception cref="InvalidOperationException">The model does not say how.</exception>
     public Mat ToImage(Tensor input)
     {
@@ -119,7 +125,8 @@ public sealed class VisionModel : IDisposable
         return denormalise(input);
     }
 
-    /// <summary>The part of a <paramref name="width"/> x <paramref name="height"/> image the model sees (past its edges when padded).</summary>
+    /// <summary>The part of a <paramref name="width"/> x <paramref name="height"/> image the model sees (past its edges
+    /// when padded).</summary>
     public Rect InputRegion(int width, int height) => FrameFitting.Region(width, height, InputWidth, InputHeight, Fit, _input.CropFraction);
 
     /// <summary>A blank input of the model's size, for tracing.</summary>

@@ -54,7 +54,8 @@ public static class WeightFiles
         return BitConverter.ToUInt64(head) is > 1 and < 100_000_000 && head[8] == '{';  // safetensors' JSON header
     }
 
-    /// <summary>Copies tensors into the network's parameters and buffers by name, checking that every one is there with its shape.</summary>
+    /// <summary>Copies tensors into the network's parameters and buffers by name, checking that every one is there with
+    /// its shape.</summary>
     public static void Assign(nn.Module network, IReadOnlyDictionary<string, TensorData> tensors, string source, IReadOnlyList<string>? optional = null)
     {
         ArgumentNullException.ThrowIfNull(network);

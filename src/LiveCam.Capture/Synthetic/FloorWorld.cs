@@ -5,7 +5,8 @@ namespace LiveCam.Capture.Synthetic;
 
 public enum ObstacleShape { Box, Cylinder }
 
-/// <summary>An obstacle on the floor; x to the right and z ahead of the camera (a robot's front), in centimetres.</summary>
+/// <summary>An obstacle on the floor; x to the right and z ahead of the camera (a robot's front), in centimetres.
+/// </summary>
 public sealed record Obstacle(ObstacleShape Shape, double X, double Z, double Size, double Height, Scalar Colour);
 
 /// <summary>Everything that decides one image of the world (and what a robot's sensors would see in it).</summary>
@@ -63,7 +64,8 @@ public static class FloorWorld
         return mat;
     }
 
-    /// <summary>Renders <paramref name="layout"/> over <paramref name="floor"/> into <paramref name="image"/> (floor's size).</summary>
+    /// <summary>Renders <paramref name="layout"/> over <paramref name="floor"/> into <paramref name="image"/> (floor's
+    /// size).</summary>
     public static void Render(SceneLayout layout, Mat floor, Mat image)
     {
         ArgumentNullException.ThrowIfNull(layout);

@@ -7,7 +7,8 @@ namespace LiveCam.Capture.Synthetic;
 /// a few coloured obstacles (one the colour of the floor) that come towards the camera as the robot drives,
 /// their shadows, and light that changes over time. Frame n depends only on (seed, size, fps, n).
 /// </summary>
-/// <remarks>Cheap by construction: the floor is rasterised once; each frame is one tinted copy of it plus a few polygons.</remarks>
+/// <remarks>Cheap by construction: the floor is rasterised once; each frame is one tinted copy of it plus a few
+/// polygons.</remarks>
 public sealed class SyntheticScene : IDisposable
 {
     const double NearestZ = -6, FarthestZ = 90;

@@ -57,7 +57,8 @@ public static class ResNet18ImageNet
         }
     }
 
-    /// <summary>The inverse of <see cref="ToTensor"/>: the mean image added back (resized bilinearly to another size).</summary>
+    /// <summary>The inverse of <see cref="ToTensor"/>: the mean image added back (resized bilinearly to another size).
+    /// </summary>
     static Mat ToImage(Tensor input, float[] mean)
     {
         using var scope = NewDisposeScope();

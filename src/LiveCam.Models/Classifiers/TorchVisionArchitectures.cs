@@ -10,7 +10,8 @@ namespace LiveCam.Models.Classifiers;
 public sealed record TorchVisionArchitecture(string Name, string Family, Func<nn.Module<Tensor, Tensor>> Build, ImageNetPreprocessing Input, string DefaultLayer)
 {
     /// <summary>Auxiliary classifiers used only in training (Inception's AuxLogits, GoogLeNet's aux1/aux2): a file may
-    /// have them or not (TorchVision's downloads do, a model built with aux_logits=False does not); evaluation never uses them.</summary>
+    /// have them or not (TorchVision's downloads do, a model built with aux_logits=False does not); evaluation never
+    /// uses them.</summary>
     public IReadOnlyList<string> TrainingOnly { get; init; } = [];
 
     /// <summary>Its registration: loads PyTorch's checkpoints by their key names.</summary>
@@ -70,9 +71,9 @@ public static class TorchVisionArchitectures
         new("mobilenet_v3_small", "mobilenet", () => torchvision.models.mobilenet_v3_small(), ImageNetPreprocessing.Standard, "features"),
     ];
 
-    /// <summary>The modules that end in a ReLU applied as a function: TorchSharp's ResNet blocks (BasicBlock, Bottleneck)
-    /// return <c>x.add_(identity).relu_()</c>, where PyTorch's call their ReLU module. Every other network here applies
-    /// its ReLUs as modules.</summary>
+    /// <summary>The modules that end in a ReLU applied as a function: TorchSharp's ResNet blocks (BasicBlock,
+    /// Bottleneck) return <c>x.add_(identity).relu_()</c>, where PyTorch's call their ReLU module. Every other network
+    /// here applies its ReLUs as modules.</summary>
     public static IReadOnlyList<string> FunctionalRelus(nn.Module network)
     {
         ArgumentNullException.ThrowIfNull(network);

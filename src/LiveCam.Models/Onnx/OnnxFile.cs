@@ -2,7 +2,8 @@ using System.Text;
 
 namespace LiveCam.Models.Onnx;
 
-/// <summary>A tensor of an ONNX file (an initializer or a Constant's value): float data, or integers (shapes, axes).</summary>
+/// <summary>A tensor of an ONNX file (an initializer or a Constant's value): float data, or integers (shapes, axes).
+/// </summary>
 public sealed record OnnxTensor(string Name, long[] Dims, int DataType, float[]? Floats, long[]? Longs)
 {
     public const int FloatType = 1, Int32Type = 6, Int64Type = 7, DoubleType = 11;
@@ -14,7 +15,8 @@ public sealed record OnnxAttr(string Name, int Type, float F, long I, string? S,
 
 public sealed record OnnxNode(string Name, string OpType, string Domain, string[] Inputs, string[] Outputs, IReadOnlyDictionary<string, OnnxAttr> Attributes);
 
-/// <summary>A graph input or output: its element type and shape (-1 where a dimension is symbolic or unknown).</summary>
+/// <summary>A graph input or output: its element type and shape (-1 where a dimension is symbolic or unknown).
+/// </summary>
 public sealed record OnnxValueInfo(string Name, int ElemType, long[]? Dims);
 
 public sealed record OnnxGraph(IReadOnlyList<OnnxNode> Nodes, IReadOnlyDictionary<string, OnnxTensor> Initializers,
@@ -352,7 +354,8 @@ public static class OnnxFile
         {
             int n = Length();
             if (n > MaxNameBytes) throw new OnnxFormatException($"a name of {n} bytes");
-            // Every name in the file (operators, layers, values) is printed and drawn: its control characters never act.
+            // Every name in the file (operators, layers, values) is printed and drawn: its control characters never
+            // act.
             var s = Core.Printable.Escape(Encoding.UTF8.GetString(bytes, _at, n));
             _at += n;
             return s;

@@ -5,8 +5,10 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Models.Onnx;
 
-/// <summary>How an ONNX model's input is made, where the file does not say: size, normalisation, channel order.</summary>
-/// <param name="Mean">Per channel (R, G, B, or B, G, R with <paramref name="Bgr"/>), of pixels scaled to [0, 1].</param>
+/// <summary>How an ONNX model's input is made, where the file does not say: size, normalisation, channel order.
+/// </summary>
+/// <param name="Mean">Per channel (R, G, B, or B, G, R with <paramref name="Bgr"/>), of pixels scaled to [0, 1].
+/// </param>
 public sealed record OnnxInputOptions(int? Width = null, int? Height = null, float[]? Mean = null, float[]? Std = null, bool? Bgr = null)
 {
     /// <summary>These, over those of <paramref name="fallback"/>.</summary>
@@ -15,7 +17,8 @@ public sealed record OnnxInputOptions(int? Width = null, int? Height = null, flo
 
     public bool IsEmpty => Width is null && Height is null && Mean is null && Std is null && Bgr is null;
 
-    /// <summary>The sidecar <c>MODEL.onnx.json</c>: <c>{"input_size": [W, H], "mean": [r, g, b], "std": [r, g, b], "bgr": false}</c>.</summary>
+    /// <summary>The sidecar <c>MODEL.onnx.json</c>: <c>{"input_size": [W, H], "mean": [r, g, b], "std": [r, g, b],
+    /// "bgr": false}</c>.</summary>
     public static OnnxInputOptions? Sidecar(string modelPath)
     {
         var path = modelPath + ".json";
@@ -59,7 +62,8 @@ public static class OnnxModel
             var dims = network.Input.Dims;
             if (dims is { Length: 4 } && dims[1] is not (-1 or 3)) throw new ModelLoadException($"cannot load '{path}': its input has {dims[1]} channels; an image model has 3");
             // The graph's fixed size wins; a symbolic one takes the options' or ImageNet's 224.
-            // --input-size takes 8 to 4096 a side; a graph declaring more is refused before any image that size is made.
+            // --input-size takes 8 to 4096 a side; a graph declaring more is refused before any image that size is
+            // made.
             if (dims is { Length: 4 } && (dims[2] > 4096 || dims[3] > 4096))
                 throw new ModelLoadException($"cannot load '{path}': its input is {dims[3]}x{dims[2]}; LiveCam takes at most 4096x4096");
             int height = dims is { Length: 4 } && dims[2] > 0 ? (int)dims[2] : options.Height ?? 224;

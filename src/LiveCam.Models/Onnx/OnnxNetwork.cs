@@ -33,7 +33,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         "Identity", "Dropout", "Constant", "Shape", "Gather", "Cast", "ConstantOfShape",
     };
 
-    /// <exception cref="OnnxFormatException">Operators it does not run (all named), or a graph it cannot take.</exception>
+    /// <exception cref="OnnxFormatException">Operators it does not run (all named), or a graph it cannot take.
+    /// </exception>
     public OnnxNetwork(OnnxGraph graph) : base("OnnxNetwork")
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -120,7 +121,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             throw new OnnxFormatException($"node {node.Name} (Conv): group {g.I} does not divide its {w.Dims[0]} output channels");
     }
 
-    /// <summary>Whether forward passes without gradients run packed, fused oneDNN convolutions on this machine.</summary>
+    /// <summary>Whether forward passes without gradients run packed, fused oneDNN convolutions on this machine.
+    /// </summary>
     public static bool PackedConvolutionsAvailable => PackedConvolutions.Available;
 
     /// <summary>The graph's input: its declared shape (-1 where symbolic).</summary>
@@ -312,8 +314,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     }
 
     /// <summary>A convolution whose only reader is a BatchNormalization computes both in one: inference's batch norm is
-    /// a per-channel scale and shift, folded into the convolution's weights and bias. The convolution's own output is then
-    /// not a layer; the normalised one is.</summary>
+    /// a per-channel scale and shift, folded into the convolution's weights and bias. The convolution's own output is
+    /// then not a layer; the normalised one is.</summary>
     static OnnxGraph FoldBatchNorms(OnnxGraph graph)
     {
         var readers = new Dictionary<string, int>();

@@ -15,11 +15,11 @@ internal enum ConvolutionEpilogue { None, Relu, AddRelu, AddReluInPlace }
 /// <summary>
 /// Inference-only convolutions as PyTorch's own freezing passes run them on the CPU: weights reordered once into
 /// oneDNN's blocked layout for the input's shape ("prepacked"; otherwise every call reorders all weights again), and a
-/// following ReLU, or residual sum and ReLU, computed in the same pass (<c>torch.ops.mkldnn._convolution_pointwise</c>).
-/// TorchSharp binds neither op, so both are reached through a TorchScript module written here and compiled by libtorch
-/// at load. They have no gradient: used only where none is taken. Where libtorch lacks them (built without oneDNN),
-/// or they disagree with float64 on the start-up check's problems (see <see cref="CpuKernels"/>), <see cref="Available"/>
-/// is false and nothing uses them.
+/// following ReLU, or residual sum and ReLU, computed in the same pass
+/// (<c>torch.ops.mkldnn._convolution_pointwise</c>). TorchSharp binds neither op, so both are reached through a
+/// TorchScript module written here and compiled by libtorch at load. They have no gradient: used only where none is
+/// taken. Where libtorch lacks them (built without oneDNN), or they disagree with float64 on the start-up check's
+/// problems (see <see cref="CpuKernels"/>), <see cref="Available"/> is false and nothing uses them.
 /// </summary>
 internal sealed class PackedConvolutions : IDisposable
 {
@@ -46,7 +46,8 @@ internal sealed class PackedConvolutions : IDisposable
 
     static readonly Lazy<jit.ScriptModule?> s_kernels = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Whether this libtorch runs packed convolutions (and they agreed with float64 on the start-up probes).</summary>
+    /// <summary>Whether this libtorch runs packed convolutions (and they agreed with float64 on the start-up probes).
+    /// </summary>
     public static bool Available => s_kernels.Value is not null;
 
     readonly jit.ScriptModule _kernels;
@@ -56,8 +57,8 @@ internal sealed class PackedConvolutions : IDisposable
     // A convolution without a bias gets zeros, made once (the kernel takes a bias).
     readonly Dictionary<string, Tensor> _zeroBiases = [];
 
-    /// <summary>The convolution of <paramref name="x"/> (float32, CPU, [N, C, H, W]) then the epilogue; the weight packed
-    /// once per <paramref name="key"/> and input shape. The residual is added before the ReLU.</summary>
+    /// <summary>The convolution of <paramref name="x"/> (float32, CPU, [N, C, H, W]) then the epilogue; the weight
+    /// packed once per <paramref name="key"/> and input shape. The residual is added before the ReLU.</summary>
     public Tensor Run(string key, Tensor x, Tensor weight, Tensor? bias, Convolution c, ConvolutionEpilogue epilogue, Tensor? residual)
     {
         var kernels = _kernels;
@@ -142,7 +143,8 @@ internal sealed class PackedConvolutions : IDisposable
     }
 
     /// <summary>Each kernel (plain, + ReLU, + sum and ReLU, the sum written over the residual) against float64 on the
-    /// start-up check's problems, channels-last as the import runs them; each result goes into the kernel report.</summary>
+    /// start-up check's problems, channels-last as the import runs them; each result goes into the kernel report.
+    /// </summary>
     static bool Probe(jit.ScriptModule kernels)
     {
         using var probe = new PackedConvolutions(kernels);
@@ -168,7 +170,8 @@ internal sealed class PackedConvolutions : IDisposable
 
     /// <summary>oneDNN cannot add a residual into a new output ("could not create a memory") where the input's or the
     /// output's layout is ambiguous (one channel, or one pixel: channels-last and NCHW are then the same strides) and
-    /// libtorch takes it for NCHW while the residual is channels-last. Found by the convolution property test.</summary>
+    /// libtorch takes it for NCHW while the residual is channels-last. Found by the convolution property test.
+    /// </summary>
     internal static bool Supports(ConvolutionEpilogue epilogue, long inChannels, long outChannels, long outPixels) =>
         epilogue != ConvolutionEpilogue.AddRelu || (inChannels > 1 && outChannels > 1 && outPixels > 1);
 
@@ -178,8 +181,9 @@ internal sealed class PackedConvolutions : IDisposable
         return Math.Max(error, residualError);
     }
 
-    /// <summary>One problem through a packed kernel as the import runs it (asymmetric pads applied first, channels-last),
-    /// against float64: the output's error and, written in place, the residual's (0 otherwise).</summary>
+    /// <summary>One problem through a packed kernel as the import runs it (asymmetric pads applied first,
+    /// channels-last), against float64: the output's error and, written in place, the residual's (0 otherwise).
+    /// </summary>
     internal static (double Error, double ResidualError) Check(PackedConvolutions packed, string key, ConvolutionGeometry g, ConvolutionEpilogue epilogue, long seed)
     {
         using var scope = NewDisposeScope();

@@ -7,7 +7,8 @@ public static class RobotModel
     /// <summary>Trained by LiveCam on its synthetic scene (models/robot/MODEL_CARD.md).</summary>
     public const string ShippedWeights = "robot/long_range_perception.dat";
 
-    /// <summary>The paper's own, trained on real Thymio footage (Nava et al. 2019; MIT, credited in models/robot).</summary>
+    /// <summary>The paper's own, trained on real Thymio footage (Nava et al. 2019; MIT, credited in models/robot).
+    /// </summary>
     public const string OriginalWeights = "robot/long_range_perception_original.pt";
 
     /// <summary>The shipped weights by name: <c>--weights original</c> or <c>--weights synthetic</c>.</summary>

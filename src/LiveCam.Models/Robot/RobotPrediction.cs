@@ -21,7 +21,8 @@ public sealed class RobotPrediction
         _p = outputs.ToArray();
     }
 
-    /// <summary>Probability of an obstacle for <paramref name="sensor"/> after driving <paramref name="distance"/> cm.</summary>
+    /// <summary>Probability of an obstacle for <paramref name="sensor"/> after driving <paramref name="distance"/> cm.
+    /// </summary>
     public float Probability(int distance, int sensor) => _p[distance * LongRangePerceptionNet.Sensors + sensor];
 
     /// <summary>

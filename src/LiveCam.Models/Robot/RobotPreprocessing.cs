@@ -21,7 +21,8 @@ public static class RobotPreprocessing
         return small;
     }
 
-    /// <summary>CHW floats of an 80x64 BGR image, standardised; written into <paramref name="destination"/> (3*64*80).</summary>
+    /// <summary>CHW floats of an 80x64 BGR image, standardised; written into <paramref name="destination"/> (3*64*80).
+    /// </summary>
     public static void Standardise(Mat small, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(small);

@@ -36,7 +36,8 @@ public sealed class TaughtClassesHead(Func<TaughtHead?> current) : IPredictionHe
         return new HudLine(HowToTeach(_current()));
     }
 
-    /// <summary>What to do next, in one line (how many examples each class has is the teaching mode's to say).</summary>
+    /// <summary>What to do next, in one line (how many examples each class has is the teaching mode's to say).
+    /// </summary>
     public static string HowToTeach(TaughtHead? head) => head is null || head.Classes.Count == 0
         ? "teach: show me a thing and press 1, then another and press 2"
         : $"teach: now show me something other than {head.Classes[0]} and press its number key";

@@ -23,8 +23,8 @@ public sealed record TaughtHead(string Model, int FeatureCount, IReadOnlyList<st
     public const int MaxClasses = 9;
     const long MaxFileBytes = 8L << 20;
 
-    /// <summary>The features of the examples it was taught with (each class's index in <see cref="Classes"/>), so teaching
-    /// can go on from a saved head; empty when not kept.</summary>
+    /// <summary>The features of the examples it was taught with (each class's index in <see cref="Classes"/>), so
+    /// teaching can go on from a saved head; empty when not kept.</summary>
     public IReadOnlyList<TaughtExample> Memory { get; init; } = [];
 
     /// <summary>Whether it classifies: two classes or more, with weights.</summary>
@@ -49,7 +49,8 @@ public sealed record TaughtHead(string Model, int FeatureCount, IReadOnlyList<st
     }
 
     /// <summary>Writes the head as JSON, whole or not at all (a new file renamed over the old).</summary>
-    /// <exception cref="NotFiniteException">The weights or a remembered example hold NaN or infinity (nothing written).</exception>
+    /// <exception cref="NotFiniteException">The weights or a remembered example hold NaN or infinity (nothing written).
+    /// </exception>
     public void Save(string path)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -8,8 +8,10 @@ namespace LiveCam.Models.Teach;
 public static class TaughtModel
 {
     /// <summary>The model's outputs as the head's classes. The model becomes the returned one's (spent here).</summary>
-    /// <param name="head">A trained head, or null to start untaught (live teaching offers heads as they are trained).</param>
-    /// <exception cref="ModelLoadException">The head was taught on another network, or on features of another size.</exception>
+    /// <param name="head">A trained head, or null to start untaught (live teaching offers heads as they are trained).
+    /// </param>
+    /// <exception cref="ModelLoadException">The head was taught on another network, or on features of another size.
+    /// </exception>
     public static VisionModel Attach(VisionModel features, TaughtHead? head)
     {
         ArgumentNullException.ThrowIfNull(features);

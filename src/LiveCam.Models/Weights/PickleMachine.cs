@@ -108,7 +108,8 @@ internal sealed class PickleMachine(Stream stream, Func<string, string, object> 
                 {
                     var state = Pop();
                     if (Peek() is PyObject o) o.State = state;
-                    // A dict subclass's own attributes, not items: torch.save(model.state_dict()) sets OrderedDict._metadata so.
+                    // A dict subclass's own attributes, not items: torch.save(model.state_dict()) sets
+                    // OrderedDict._metadata so.
                     else if (Peek() is not Dictionary<object, object?>) throw new InvalidDataException($"BUILD on a {Peek()?.GetType().Name ?? "None"}");
                     break;
                 }

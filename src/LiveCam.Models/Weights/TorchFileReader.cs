@@ -53,8 +53,9 @@ public static class TorchFileReader
     /// <summary>Reads every parameter and buffer, by its dotted name (<c>encoder.0.weight</c>).</summary>
     /// <param name="expectedShapes">The shapes the network that will take these tensors has, by name: a tensor the
     /// file declares otherwise is refused before any storage is read, inflated or materialised.</param>
-    /// <exception cref="InvalidDataException">The file is not one of these formats, is truncated, names a global outside
-    /// the allow-list, declares more than it can hold, or declares a tensor of a shape the network does not take.</exception>
+    /// <exception cref="InvalidDataException">The file is not one of these formats, is truncated, names a global
+    /// outside the allow-list, declares more than it can hold, or declares a tensor of a shape the network does not
+    /// take.</exception>
     public static IReadOnlyDictionary<string, TensorData> Read(string path, IReadOnlyDictionary<string, long[]>? expectedShapes = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -219,7 +220,8 @@ public static class TorchFileReader
         string full = $"{module}.{name}";
         if (module == "torch" && s_storageTypes.ContainsKey(name)) return new ClassMarker(module, name);
         if (s_moduleClasses.Contains(full)) return new ClassMarker(module, name);
-        // Layers and networks of a whole pickled module (torch.save(model)): inert containers whose state holds the tensors.
+        // Layers and networks of a whole pickled module (torch.save(model)): inert containers whose state holds the
+        // tensors.
         if (module.StartsWith("torch.nn.modules.", StringComparison.Ordinal) || module.StartsWith("torchvision.models.", StringComparison.Ordinal)
             || module == "torchvision.ops.misc") return new ClassMarker(module, name);
         // The network's own class, pickled from the training script: only ever an inert container here.

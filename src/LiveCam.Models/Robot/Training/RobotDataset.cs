@@ -54,7 +54,8 @@ public sealed class RobotDataset
         return new RobotDataset(count, images, labels);
     }
 
-    /// <summary>A seed per sample that is the same in every process (HashCode.Combine is randomised per process).</summary>
+    /// <summary>A seed per sample that is the same in every process (HashCode.Combine is randomised per process).
+    /// </summary>
     static int SampleSeed(int seed, int index)
     {
         // SplitMix64 finaliser over (seed, index).

@@ -25,7 +25,8 @@ public static class RobotEvaluation
         return outputs;
     }
 
-    /// <summary>AUC[d][s] for d in 0..<paramref name="distances"/>-1; null where the labels hold one class only.</summary>
+    /// <summary>AUC[d][s] for d in 0..<paramref name="distances"/>-1; null where the labels hold one class only.
+    /// </summary>
     public static double?[][] Auc(float[] predictions, RobotDataset data, int distances = RobotPrediction.CalibratedDistances)
     {
         ArgumentNullException.ThrowIfNull(predictions);
@@ -68,7 +69,8 @@ public static class RobotEvaluation
         return (rankSum - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
     }
 
-    /// <summary>The mean AUC over distances 0..<paramref name="maxDistance"/> and all sensors (defined cells only).</summary>
+    /// <summary>The mean AUC over distances 0..<paramref name="maxDistance"/> and all sensors (defined cells only).
+    /// </summary>
     public static double MeanAuc(double?[][] auc, int maxDistance) =>
         auc.Take(maxDistance + 1).SelectMany(r => r).Where(v => v.HasValue).Select(v => v!.Value).DefaultIfEmpty(double.NaN).Average();
 }
