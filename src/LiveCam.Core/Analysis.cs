@@ -52,7 +52,8 @@ public sealed record BgrImage(int Height, int Width, byte[] Pixels);
 /// </summary>
 /// <param name="Heatmap">Null when it could not be made (its label says why).</param>
 /// <param name="Region">The part of the frame it covers; null = the whole frame.</param>
-public sealed record SideExplanation(HeatmapImage? Heatmap, PixelRect? Region, string LeftLabel, string RightLabel, int? ExplainedOutput);
+public sealed record SideExplanation(HeatmapImage? Heatmap, PixelRect? Region, string LeftLabel, string RightLabel,
+    int? ExplainedOutput);
 
 /// <summary>What an analysis explained: the method, the layer (null for methods of the input), the target.</summary>
 public sealed record ExplanationChoice(string Method, string? Layer, string Target);
