@@ -41,7 +41,8 @@ public static class FrameFitting
             {
                 // The input covers more than the frame: the frame's longer side fills it.
                 double w = Math.Max(width, height * aspect), h = w / aspect;
-                return new Rect((int)Math.Round((width - w) / 2), (int)Math.Round((height - h) / 2), (int)Math.Round(w), (int)Math.Round(h));
+                return new Rect((int)Math.Round((width - w) / 2), (int)Math.Round((height - h) / 2),
+                    (int)Math.Round(w), (int)Math.Round(h));
             }
             default:
             {
@@ -54,7 +55,8 @@ public static class FrameFitting
 
     /// <summary>The frame fitted to the input's size: a new BGR Mat, the caller's.</summary>
     /// <param name="padColour">The bars' colour for <see cref="FrameFit.Pad"/>.</param>
-    public static Mat Fit(Mat frame, int inputWidth, int inputHeight, FrameFit fit, double cropFraction, Scalar padColour, InterpolationFlags interpolation)
+    public static Mat Fit(Mat frame, int inputWidth, int inputHeight, FrameFit fit, double cropFraction,
+        Scalar padColour, InterpolationFlags interpolation)
     {
         ArgumentNullException.ThrowIfNull(frame);
         var region = Region(frame.Width, frame.Height, inputWidth, inputHeight, fit, cropFraction);
@@ -69,7 +71,8 @@ public static class FrameFitting
             }
             // The frame scaled into the input, centred, the rest filled.
             double scale = inputWidth / (double)region.Width;
-            int w = Math.Clamp((int)Math.Round(frame.Width * scale), 1, inputWidth), h = Math.Clamp((int)Math.Round(frame.Height * scale), 1, inputHeight);
+            int w = Math.Clamp((int)Math.Round(frame.Width * scale), 1, inputWidth),
+                h = Math.Clamp((int)Math.Round(frame.Height * scale), 1, inputHeight);
             fitted.Create(inputHeight, inputWidth, MatType.CV_8UC3);
             fitted.SetTo(padColour);
             using var inner = new Mat(fitted, new Rect((inputWidth - w) / 2, (inputHeight - h) / 2, w, h));

@@ -11,7 +11,8 @@ namespace LiveCam.Models;
 /// <param name="DefaultFit">How frames are fitted unless told otherwise (<c>--fit</c>).</param>
 /// <param name="CropFraction">For <see cref="FrameFit.Crop"/>: the share of the frame's centre kept (224/256 for
 /// TorchVision's ImageNet models).</param>
-public sealed record ModelInput(int Width, int Height, Func<Mat, Device, Tensor> Normalise, FrameFit DefaultFit = FrameFit.Stretch, double CropFraction = 1)
+public sealed record ModelInput(int Width, int Height, Func<Mat, Device, Tensor> Normalise,
+    FrameFit DefaultFit = FrameFit.Stretch, double CropFraction = 1)
 {
     /// <summary>The bars' colour when a frame is padded (the training data's mean, so the bars read as "nothing").
     /// </summary>
@@ -32,7 +33,8 @@ public sealed record ModelInput(int Width, int Height, Func<Mat, Device, Tensor>
 /// </param>
 /// <param name="Head">How its outputs read, as the loaded model has it: known without building the network (a bench
 /// draws the model's predictions from made-up outputs).</param>
-public sealed record ModelDescriptor(string Name, string Summary, IPredictionHead Head, Func<string?, Device, VisionModel> Load)
+public sealed record ModelDescriptor(string Name, string Summary, IPredictionHead Head,
+    Func<string?, Device, VisionModel> Load)
 {
     /// <summary>The weights to load, unless told otherwise, when the frames come from LiveCam's synthetic scene
     /// (weights trained on it); null: the same as for any other source.</summary>
@@ -49,7 +51,8 @@ public sealed class VisionModel : IDisposable
     /// <param name="network">Owned: disposed with the model.</param>
     /// <param name="defaultLayer">The layer CAM methods explain unless told otherwise.</param>
     /// <param name="weights">Where the weights came from, for the HUD and reports.</param>
-    public VisionModel(string name, nn.Module<Tensor, Tensor> network, Device device, ModelInput input, IPredictionHead head, string defaultLayer, string weights)
+    public VisionModel(string name, nn.Module<Tensor, Tensor> network, Device device, ModelInput input,
+        IPredictionHead head, string defaultLayer, string weights)
     {
         Name = name ?? throw new ArgumentNullException(nameof(name));
         Network = network ?? throw new ArgumentNullException(nameof(network));
@@ -107,13 +110,15 @@ public sealed class VisionModel : IDisposable
     public Tensor Preprocess(Mat bgr)
     {
         (Network as Teach.IUpdatedWhileRunning)?.TakeNewest();
-        using var fitted = FrameFitting.Fit(bgr, InputWidth, InputHeight, Fit, _input.CropFraction, _input.PadColour, _input.Interpolation);
+        using var fitted = FrameFitting.Fit(bgr, InputWidth, InputHeight, Fit, _input.CropFraction, _input.PadColour,
+            _input.Interpolation);
         return _input.Normalise(fitted, Device);
     }
 
     /// <summary>The values the input can take, in its normalised units (for images made by gradient ascent).</summary>
     /// <exception cref="InvalidOperationException">The model does not say.</exception>
-    public InputRange InputRange => _input.Range ?? throw new InvalidOperationException($"{Name} does not say what values its input takes");
+    public InputRange InputRange =>
+        _input.Range ?? throw new InvalidOperationException($"{Name} does not say what values its input takes");
 
     /// <summary>A BGR 8-bit image (a new Mat the caller owns) from an input [1, 3, H, W] in the model's normalised
     /// units: the inverse of <see cref="Preprocess"/> after the fit.</summary>
@@ -121,13 +126,15 @@ public sealed class VisionModel : IDisposable
     public Mat ToImage(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var denormalise = _input.Denormalise ?? throw new InvalidOperationException($"{Name} does not say how its input becomes an image");
+        var denormalise = _input.Denormalise
+            ?? throw new InvalidOperationException($"{Name} does not say how its input becomes an image");
         return denormalise(input);
     }
 
     /// <summary>The part of a <paramref name="width"/> x <paramref name="height"/> image the model sees (past its edges
     /// when padded).</summary>
-    public Rect InputRegion(int width, int height) => FrameFitting.Region(width, height, InputWidth, InputHeight, Fit, _input.CropFraction);
+    public Rect InputRegion(int width, int height) =>
+        FrameFitting.Region(width, height, InputWidth, InputHeight, Fit, _input.CropFraction);
 
     /// <summary>A blank input of the model's size, for tracing.</summary>
     public Tensor ExampleInput() => zeros(1, 3, InputHeight, InputWidth, device: Device);
@@ -135,7 +142,8 @@ public sealed class VisionModel : IDisposable
     /// <summary>This model with its network inside another (a taught head on top), same input and layers. The network
     /// moves to the returned model, which owns it; this one is spent (disposing it does nothing).</summary>
     /// <param name="wrap">Makes the new network around this one's; must not dispose it.</param>
-    public VisionModel HandOn(Func<nn.Module<Tensor, Tensor>, nn.Module<Tensor, Tensor>> wrap, IPredictionHead head, string weights, string defaultMethod,
+    public VisionModel HandOn(Func<nn.Module<Tensor, Tensor>, nn.Module<Tensor, Tensor>> wrap, IPredictionHead head,
+        string weights, string defaultMethod,
         Func<string, string> modulePathInside)
     {
         ArgumentNullException.ThrowIfNull(wrap);

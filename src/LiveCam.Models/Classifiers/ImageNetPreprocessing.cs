@@ -51,7 +51,8 @@ public sealed record ImageNetPreprocessing(int Crop = 224, int Resize = 256)
     /// <summary>[1, 3, H, W]: RGB in [0, 1] normalised by <paramref name="mean"/> and <paramref name="std"/>
     /// (ImageNet's by default), or BGR with <paramref name="bgr"/>; from a BGR image already of the input's size.
     /// </summary>
-    public static Tensor Normalise(Mat fitted, Device device, float[]? mean = null, float[]? std = null, bool bgr = false)
+    public static Tensor Normalise(Mat fitted, Device device, float[]? mean = null, float[]? std = null,
+        bool bgr = false)
     {
         ArgumentNullException.ThrowIfNull(fitted);
         mean ??= s_mean;

@@ -31,16 +31,26 @@ internal sealed class PackedConvolutions : IDisposable
           training : bool
           def forward(self: __torch__.Kernels, x: Tensor) -> Tensor:
             return x
-          def pack(self: __torch__.Kernels, w: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int, n: int, c: int, h: int, width: int) -> Tensor:
-            return torch.mkldnn_reorder_conv2d_weight(torch.to_mkldnn(w), [p0, p1], [s0, s1], [d0, d1], groups, [n, c, h, width])
-          def conv(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
-            return ops.mkldnn._convolution_pointwise(x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "none", annotate(List[Optional[number]], []), None)
-          def conv_relu(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
-            return ops.mkldnn._convolution_pointwise(x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "relu", annotate(List[Optional[number]], []), None)
-          def conv_add_relu(self: __torch__.Kernels, x: Tensor, other: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
-            return ops.mkldnn._convolution_pointwise(x, other, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "add", 1.0, "relu", annotate(List[Optional[number]], []), None)
-          def conv_add_relu_in_place(self: __torch__.Kernels, x: Tensor, other: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
-            return ops.mkldnn._convolution_pointwise_(other, x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "add", 1.0, "relu", annotate(List[Optional[number]], []), None)
+          def pack(self: __torch__.Kernels, w: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int,
+                  groups: int, n: int, c: int, h: int, width: int) -> Tensor:
+            return torch.mkldnn_reorder_conv2d_weight(torch.to_mkldnn(w), [p0, p1], [s0, s1], [d0, d1], groups,
+                [n, c, h, width])
+          def conv(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int,
+                  d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise(x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "none",
+                annotate(List[Optional[number]], []), None)
+          def conv_relu(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int,
+                  d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise(x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "relu",
+                annotate(List[Optional[number]], []), None)
+          def conv_add_relu(self: __torch__.Kernels, x: Tensor, other: Tensor, w: Tensor, b: Tensor, p0: int, p1: int,
+                  s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise(x, other, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "add", 1.0,
+                "relu", annotate(List[Optional[number]], []), None)
+          def conv_add_relu_in_place(self: __torch__.Kernels, x: Tensor, other: Tensor, w: Tensor, b: Tensor,
+                  p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise_(other, x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "add", 1.0,
+                "relu", annotate(List[Optional[number]], []), None)
 
         """;
 
@@ -59,7 +69,8 @@ internal sealed class PackedConvolutions : IDisposable
 
     /// <summary>The convolution of <paramref name="x"/> (float32, CPU, [N, C, H, W]) then the epilogue; the weight
     /// packed once per <paramref name="key"/> and input shape. The residual is added before the ReLU.</summary>
-    public Tensor Run(string key, Tensor x, Tensor weight, Tensor? bias, Convolution c, ConvolutionEpilogue epilogue, Tensor? residual)
+    public Tensor Run(string key, Tensor x, Tensor weight, Tensor? bias, Convolution c, ConvolutionEpilogue epilogue,
+        Tensor? residual)
     {
         var kernels = _kernels;
         var (packed, owned) = Packed(key, x.shape, weight, c);
@@ -67,7 +78,8 @@ internal sealed class PackedConvolutions : IDisposable
         var b = bias ?? ZeroBias(key, weight.shape[0]);
         // As Int32: TorchSharp hands those to TorchScript as they are, but makes a native Scalar (with a finalizer) of
         // every Int64. The import bounds each of these far below int.MaxValue.
-        object[] geometry = [checked((int)c.Pads[0]), checked((int)c.Pads[1]), checked((int)c.Strides[0]), checked((int)c.Strides[1]),
+        object[] geometry = [checked((int)c.Pads[0]), checked((int)c.Pads[1]), checked((int)c.Strides[0]),
+            checked((int)c.Strides[1]),
             checked((int)c.Dilations[0]), checked((int)c.Dilations[1]), checked((int)c.Groups)];
         return epilogue switch
         {
@@ -89,8 +101,9 @@ internal sealed class PackedConvolutions : IDisposable
             foreach (var (s, w) in shapes)
                 if (s.SequenceEqual(shape)) return (w, false);
             using var scope = NewDisposeScope();
-            var packed = ((Tensor)_kernels.invoke("pack", weight.contiguous(), c.Pads[0], c.Pads[1], c.Strides[0], c.Strides[1],
-                c.Dilations[0], c.Dilations[1], c.Groups, shape[0], shape[1], shape[2], shape[3])).DetachFromDisposeScope();
+            var packed = ((Tensor)_kernels.invoke("pack", weight.contiguous(), c.Pads[0], c.Pads[1], c.Strides[0],
+                c.Strides[1], c.Dilations[0], c.Dilations[1], c.Groups, shape[0], shape[1], shape[2], shape[3]))
+                .DetachFromDisposeScope();
             if (shapes.Count == 4) return (packed, true);
             shapes.Add((shape, packed));
             return (packed, false);
@@ -101,7 +114,8 @@ internal sealed class PackedConvolutions : IDisposable
     {
         lock (_zeroBiases)
         {
-            if (!_zeroBiases.TryGetValue(key, out var zero)) _zeroBiases[key] = zero = zeros(channels).DetachFromDisposeScope();
+            if (!_zeroBiases.TryGetValue(key, out var zero))
+                _zeroBiases[key] = zero = zeros(channels).DetachFromDisposeScope();
             return zero;
         }
     }
@@ -130,7 +144,8 @@ internal sealed class PackedConvolutions : IDisposable
             kernels = jit.load(Archive().ToArray());
             return Probe(kernels) ? kernels : Discard(kernels);
         }
-        catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException or NotImplementedException or InvalidCastException)
+        catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException
+            or NotImplementedException or InvalidCastException)
         {
             return Discard(kernels);
         }
@@ -156,7 +171,8 @@ internal sealed class PackedConvolutions : IDisposable
                 ConvolutionEpilogue.AddReluInPlace => " + sum + ReLU, in place",
                 _ => "",
             }} (ONNX import, no gradients)",
-            KernelFamilies.Probes.Where(g => Supports(epilogue, g.InChannels, g.OutChannels, g.Output.Height * g.Output.Width))
+            KernelFamilies.Probes
+                .Where(g => Supports(epilogue, g.InChannels, g.OutChannels, g.Output.Height * g.Output.Width))
                 .Select(g => (g.ToString(), (Func<double>)(() => Error(probe, g, epilogue)))).ToList()));
         var passed = true;
         foreach (var family in families)
@@ -184,14 +200,16 @@ internal sealed class PackedConvolutions : IDisposable
     /// <summary>One problem through a packed kernel as the import runs it (asymmetric pads applied first,
     /// channels-last), against float64: the output's error and, written in place, the residual's (0 otherwise).
     /// </summary>
-    internal static (double Error, double ResidualError) Check(PackedConvolutions packed, string key, ConvolutionGeometry g, ConvolutionEpilogue epilogue, long seed)
+    internal static (double Error, double ResidualError) Check(PackedConvolutions packed, string key,
+        ConvolutionGeometry g, ConvolutionEpilogue epilogue, long seed)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (x, w, b) = g.Tensors(seed);
         var reference = g.Convolve(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64));
         var residual = randn(reference.shape, generator: new Generator((ulong)seed + 1));
-        var input = KernelFamilies.ChannelsLast(g.SymmetricPads ? x : F.pad(x, [g.PadLeft, g.PadRight, g.PadTop, g.PadBottom]));
+        var input = KernelFamilies.ChannelsLast(
+            g.SymmetricPads ? x : F.pad(x, [g.PadLeft, g.PadRight, g.PadTop, g.PadBottom]));
         long[] pads = g.SymmetricPads ? [g.PadTop, g.PadLeft] : [0, 0];
         var c = new Convolution([g.Stride, g.Stride], pads, [g.Dilation, g.Dilation], g.Groups);
         var overwritten = KernelFamilies.ChannelsLast(residual.clone());
@@ -211,7 +229,8 @@ internal sealed class PackedConvolutions : IDisposable
     PackedConvolutions(jit.ScriptModule kernels) => _kernels = kernels;
 
     /// <summary>A cache of packed weights, or null where packed convolutions are not available.</summary>
-    public static PackedConvolutions? Create() => s_kernels.Value is { } kernels ? new PackedConvolutions(kernels) : null;
+    public static PackedConvolutions? Create() =>
+        s_kernels.Value is { } kernels ? new PackedConvolutions(kernels) : null;
 
     /// <summary>A TorchScript archive as torch.jit.save lays it out: the module's pickled state (a Kernels object with
     /// its training flag), its code, no constants, format version 3.</summary>

@@ -22,7 +22,8 @@ public sealed record ProximityInset(Func<int, int, float> Probability, IReadOnly
 
     /// <summary>The cell of (distance, sensor) inside the bars' <paramref name="area"/> (x, y from the top-left).
     /// </summary>
-    public static (float X, float Y, float Width, float Height) Cell((float X, float Y, float Width, float Height) area, int distance, int sensor)
+    public static (float X, float Y, float Width, float Height) Cell((float X, float Y, float Width, float Height) area,
+        int distance, int sensor)
     {
         float w = area.Width / Sensors, h = area.Height / Cells;
         return (area.X + sensor * w, area.Y + area.Height - (distance + 1) * h, w, h);

@@ -17,7 +17,8 @@ public sealed class RobotPrediction
     {
         ArgumentNullException.ThrowIfNull(outputs);
         if (outputs.Count != LongRangePerceptionNet.Outputs)
-            throw new ArgumentException($"the robot model has {LongRangePerceptionNet.Outputs} outputs, not {outputs.Count}");
+            throw new ArgumentException(
+                $"the robot model has {LongRangePerceptionNet.Outputs} outputs, not {outputs.Count}");
         _p = outputs.ToArray();
     }
 

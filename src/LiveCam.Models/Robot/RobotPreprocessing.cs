@@ -17,7 +17,9 @@ public static class RobotPreprocessing
         ArgumentNullException.ThrowIfNull(bgr);
         if (bgr.Type() != MatType.CV_8UC3) throw new ArgumentException($"expected a BGR 8-bit image, got {bgr.Type()}");
         var small = new Mat();
-        Cv2.Resize(bgr, small, new OpenCvSharp.Size(LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight), interpolation: InterpolationFlags.Linear);
+        Cv2.Resize(bgr, small,
+            new OpenCvSharp.Size(LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight),
+            interpolation: InterpolationFlags.Linear);
         return small;
     }
 
@@ -27,7 +29,8 @@ public static class RobotPreprocessing
     {
         ArgumentNullException.ThrowIfNull(small);
         const int h = LongRangePerceptionNet.InputHeight, w = LongRangePerceptionNet.InputWidth, plane = h * w;
-        if (small.Width != w || small.Height != h) throw new ArgumentException($"expected {w}x{h}, got {small.Width}x{small.Height}");
+        if (small.Width != w || small.Height != h)
+            throw new ArgumentException($"expected {w}x{h}, got {small.Width}x{small.Height}");
         if (destination.Length != 3 * plane) throw new ArgumentException("destination must hold 3x64x80 floats");
         var bytes = new byte[plane * 3];
         using (var continuous = small.IsContinuous() ? null : small.Clone())

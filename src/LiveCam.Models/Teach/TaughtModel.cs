@@ -18,15 +18,19 @@ public static class TaughtModel
         if (head is not null)
         {
             if (!string.Equals(head.Model, features.Name, StringComparison.Ordinal))
-                throw new ModelLoadException($"the head was taught on {head.Model}, not {features.Name} (use --model {head.Model})");
+                throw new ModelLoadException(
+                    $"the head was taught on {head.Model}, not {features.Name} (use --model {head.Model})");
             long count = FeatureCount(features);
             if (count != head.FeatureCount)
-                throw new ModelLoadException($"the head takes {head.FeatureCount} features; {features.Name} makes {count}");
+                throw new ModelLoadException(
+                    $"the head takes {head.FeatureCount} features; {features.Name} makes {count}");
         }
         TaughtNetwork? network = null;
-        var weights = head is null ? $"{features.Weights} + a head taught live" : $"{features.Weights} + head of {string.Join(", ", head.Classes)}";
-        return features.HandOn(backbone => network = new TaughtNetwork(backbone, head, features.Device), new TaughtClassesHead(() => network?.Current),
-            weights, "gradcam", TaughtNetwork.BackbonePath);
+        var weights = head is null
+            ? $"{features.Weights} + a head taught live"
+            : $"{features.Weights} + head of {string.Join(", ", head.Classes)}";
+        return features.HandOn(backbone => network = new TaughtNetwork(backbone, head, features.Device),
+            new TaughtClassesHead(() => network?.Current), weights, "gradcam", TaughtNetwork.BackbonePath);
     }
 
     /// <summary>How many features the model's output has (flattened).</summary>

@@ -45,7 +45,8 @@ public static class RobotTrainer
                 double value = loss.item<float>();
                 // Before the step: the weights stay as they were, and nothing holding NaN is saved.
                 if (!double.IsFinite(value))
-                    throw new NotFiniteException($"training: the loss became {NotFiniteException.Kind(value)} at epoch {epoch + 1}, batch {step + 1} of {steps}; nothing was saved");
+                    throw new NotFiniteException($"training: the loss became {NotFiniteException.Kind(value)} " +
+                        $"at epoch {epoch + 1}, batch {step + 1} of {steps}; nothing was saved");
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
@@ -82,7 +83,8 @@ public static class RobotTrainer
                     pixels[o + c * plane + i] = image[i * 3 + c] / 255f;
             data.LabelsOf(indices[b]).CopyTo(labels.AsSpan(b * LongRangePerceptionNet.Outputs));
         }
-        return (tensor(pixels, [indices.Length, 3, h, w]).to(device), tensor(labels, [indices.Length, LongRangePerceptionNet.Outputs]).to(device));
+        return (tensor(pixels, [indices.Length, 3, h, w]).to(device),
+            tensor(labels, [indices.Length, LongRangePerceptionNet.Outputs]).to(device));
     }
 
     /// <summary>Per-image (x - mean) / std over all pixels and channels, as <see cref="RobotPreprocessing"/> does.
