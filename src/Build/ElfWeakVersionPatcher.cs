@@ -19,11 +19,13 @@ public sealed class PatchLibTorchSharp : Microsoft.Build.Utilities.Task
         const string version = "GLIBCXX_3.4.32";
         if (LiveCamBuild.ElfWeakVersionPatcher.SystemLibStdCxxHas(version))
         {
-            Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, $"System libstdc++ has {version}: LibTorchSharp needs no patch.");
+            Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low,
+                $"System libstdc++ has {version}: LibTorchSharp needs no patch.");
             return true;
         }
         if (!Directory.Exists(OutputDirectory)) return true;
-        foreach (var file in Directory.EnumerateFiles(OutputDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(OutputDirectory, "libLibTorchSharp.so",
+            SearchOption.AllDirectories))
         {
             var result = LiveCamBuild.ElfWeakVersionPatcher.MakeWeak(file, version);
             Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, $"LibTorchSharp fix: {file}: {result}");
@@ -72,7 +74,9 @@ namespace LiveCamBuild
             var bytes = File.ReadAllBytes(path);
             var offset = FindRequirementFlags(bytes, version, out var result);
             if (offset < 0) return result;
-            return (BitConverter.ToUInt16(bytes, offset) & VerFlgWeak) != 0 ? PatchResult.AlreadyWeak : PatchResult.Patched;
+            return (BitConverter.ToUInt16(bytes, offset) & VerFlgWeak) != 0
+                ? PatchResult.AlreadyWeak
+                : PatchResult.Patched;
         }
 
         /// <summary>Offset of vna_flags of the Vernaux entry named <paramref name="version"/>, or -1.</summary>
@@ -142,7 +146,10 @@ namespace LiveCamBuild
         /// False when no libstdc++ is found (then patching is the safe choice).</summary>
         public static bool SystemLibStdCxxHas(string version)
         {
-            string[] dirs = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib" };
+            string[] dirs =
+            {
+                "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib"
+            };
             var needle = Encoding.ASCII.GetBytes(version + "\0");
             foreach (var dir in dirs)
             {

@@ -16,14 +16,16 @@ public sealed record CaptureOptions
     /// <summary>Stop after this many frames (0: no limit).</summary>
     public long MaxFrames { get; init; }
 
-    /// <summary>Delay before the first reconnection attempt of a lost live source; doubles up to <see cref="MaxReconnectDelay"/>.</summary>
+    /// <summary>Delay before the first reconnection attempt of a lost live source; doubles up to
+    /// <see cref="MaxReconnectDelay"/>.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Give up after this many failed reconnection attempts in a row (0: never).</summary>
     public int MaxReconnectAttempts { get; init; }
 
-    /// <summary>Where the capture reports events a user should see (source lost, reconnected, corrupt frames).</summary>
+    /// <summary>Where the capture reports events a user should see (source lost, reconnected, corrupt frames).
+    /// </summary>
     public Action<string>? Log { get; init; }
 }
 

@@ -12,8 +12,8 @@ namespace LiveCam.Capture;
 /// on a long-running thread of the given scheduler. Nothing downstream can block the loop for long unless
 /// it chooses to handle frames on the capture thread; slow consumers take the latest frame on their own thread.
 /// </summary>
-/// <remarks>Each emitted <see cref="Frame"/> is disposed by the loop after <c>OnNext</c> returns (see <see cref="Frame"/>).
-/// One subscription at a time: share it with <c>Publish</c>.</remarks>
+/// <remarks>Each emitted <see cref="Frame"/> is disposed by the loop after <c>OnNext</c> returns (see
+/// <see cref="Frame"/>). One subscription at a time: share it with <c>Publish</c>.</remarks>
 public sealed class CaptureSource : IDisposable
 {
     readonly IFrameReader _reader;
@@ -38,7 +38,8 @@ public sealed class CaptureSource : IDisposable
     public SourceInfo Open() => Info;
 
     /// <summary>The frame rate frames are paced at (0: unpaced).</summary>
-    public double PaceFps => Info.IsLive ? 0 : _options.PaceFps ?? (Info.Fps > 0 ? Info.Fps : CaptureOptions.DefaultImageFps);
+    public double PaceFps =>
+        Info.IsLive ? 0 : _options.PaceFps ?? (Info.Fps > 0 ? Info.Fps : CaptureOptions.DefaultImageFps);
 
     /// <summary>The frames; the capture loop starts on subscription and stops on disposal.</summary>
     public IObservable<Frame> Frames(IScheduler scheduler)
@@ -48,7 +49,8 @@ public sealed class CaptureSource : IDisposable
         {
             if (Interlocked.Exchange(ref _subscribed, 1) != 0)
             {
-                observer.OnError(new InvalidOperationException("a CaptureSource has one subscriber at a time; share it with Publish()"));
+                observer.OnError(new InvalidOperationException(
+                    "a CaptureSource has one subscriber at a time; share it with Publish()"));
                 return Disposable.Empty;
             }
             var stop = new CancellationTokenSource();
@@ -90,7 +92,9 @@ public sealed class CaptureSource : IDisposable
                 {
                     var wait = d - MonotonicClock.Now;
                     // Whole milliseconds, rounded up: a wait never ends before the frame is due.
-                    if (wait > TimeSpan.Zero && stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)))) break;
+                    if (wait > TimeSpan.Zero
+                        && stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds))))
+                        break;
                 }
                 var status = _reader.Read(out var image);
                 switch (status)
@@ -98,7 +102,9 @@ public sealed class CaptureSource : IDisposable
                     case ReadStatus.Frame:
                         var captured = MonotonicClock.Now;
                         // A file's (or image list's) own clock: its frame number over its rate.
-                        TimeSpan? media = !info.IsLive && info.Fps > 0 ? TimeSpan.FromSeconds(emitted / info.Fps) : null;
+                        TimeSpan? media = !info.IsLive && info.Fps > 0
+                            ? TimeSpan.FromSeconds(emitted / info.Fps)
+                            : null;
                         var frame = new Frame(image!, emitted++, captured, info.Name, media);
                         Stats.OnCaptured();
                         // Keep the schedule; after a stall of more than a period, start it afresh instead of bursting.
@@ -119,7 +125,8 @@ public sealed class CaptureSource : IDisposable
                         if (!Reconnect(info, stop)) 
                         {
                             if (!stop.IsCancellationRequested)
-                                observer.OnError(new SourceOpenException($"{info.Name}: lost, and {_options.MaxReconnectAttempts} reconnection attempts failed"));
+                                observer.OnError(new SourceOpenException($"{info.Name}: lost, and " +
+                                    $"{_options.MaxReconnectAttempts} reconnection attempts failed"));
                             return;
                         }
                         due = null;
@@ -161,7 +168,8 @@ public sealed class CaptureSource : IDisposable
         return false;
     }
 
-    /// <summary>Stops waiting for the capture loop (it is told to stop by unsubscribing) and releases the source.</summary>
+    /// <summary>Stops waiting for the capture loop (it is told to stop by unsubscribing) and releases the source.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;

@@ -29,7 +29,8 @@ public sealed class FfmpegStreamReader : IFrameReader
     static bool OnPath(string program)
     {
         var names = OperatingSystem.IsWindows() ? new[] { program + ".exe" } : [program];
-        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+        return (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Any(dir => names.Any(n => File.Exists(Path.Combine(dir, n))));
     }
 
@@ -49,10 +50,17 @@ public sealed class FfmpegStreamReader : IFrameReader
         };
         foreach (var a in new[] { "-nostdin", "-hide_banner", "-loglevel", "error" }) info.ArgumentList.Add(a);
         if (Rtsp) foreach (var a in new[] { "-rtsp_transport", "tcp" }) info.ArgumentList.Add(a);
-        foreach (var a in new[] { "-i", _url, "-an", "-vf", Invariant($"scale={width}:{height}"), "-pix_fmt", "bgr24", "-f", "rawvideo", "pipe:1" })
+        foreach (var a in new[]
+            {
+                "-i", _url, "-an", "-vf", Invariant($"scale={width}:{height}"), "-pix_fmt", "bgr24", "-f", "rawvideo",
+                "pipe:1"
+            })
             info.ArgumentList.Add(a);
         try { _ffmpeg = Process.Start(info) ?? throw new SourceOpenException($"cannot start ffmpeg for '{_url}'"); }
-        catch (System.ComponentModel.Win32Exception e) { throw new SourceOpenException($"cannot start ffmpeg for '{_url}': {e.Message}", e); }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new SourceOpenException($"cannot start ffmpeg for '{_url}': {e.Message}", e);
+        }
         _ffmpeg.ErrorDataReceived += (_, _) => { };  // drained: a full stderr pipe would stall ffmpeg
         _ffmpeg.BeginErrorReadLine();
         _frames = _ffmpeg.StandardOutput.BaseStream;
@@ -62,14 +70,24 @@ public sealed class FfmpegStreamReader : IFrameReader
 
     (int Width, int Height, double Fps) Probe()
     {
-        var info = new ProcessStartInfo("ffprobe") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("ffprobe")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false
+        };
         foreach (var a in new[] { "-v", "error" }) info.ArgumentList.Add(a);
         if (Rtsp) foreach (var a in new[] { "-rtsp_transport", "tcp" }) info.ArgumentList.Add(a);
-        foreach (var a in new[] { "-select_streams", "v:0", "-show_entries", "stream=width,height,avg_frame_rate,r_frame_rate", "-of", "csv=p=0", _url })
+        foreach (var a in new[]
+            {
+                "-select_streams", "v:0", "-show_entries", "stream=width,height,avg_frame_rate,r_frame_rate",
+                "-of", "csv=p=0", _url
+            })
             info.ArgumentList.Add(a);
         Process probe;
         try { probe = Process.Start(info) ?? throw new SourceOpenException($"cannot start ffprobe for '{_url}'"); }
-        catch (System.ComponentModel.Win32Exception e) { throw new SourceOpenException($"cannot start ffprobe for '{_url}': {e.Message}", e); }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new SourceOpenException($"cannot start ffprobe for '{_url}': {e.Message}", e);
+        }
         using (probe)
         {
             var output = probe.StandardOutput.ReadToEndAsync();
@@ -81,7 +99,8 @@ public sealed class FfmpegStreamReader : IFrameReader
                 throw new SourceOpenException($"cannot open stream '{_url}': no answer within 15 s");
             }
             var fields = output.Result.Trim().Split('\n')[0].Split(',');
-            if (probe.ExitCode != 0 || fields.Length < 2 || !int.TryParse(fields[0], out var w) || !int.TryParse(fields[1], out var h) || w <= 0 || h <= 0)
+            if (probe.ExitCode != 0 || fields.Length < 2 || !int.TryParse(fields[0], out var w)
+                || !int.TryParse(fields[1], out var h) || w <= 0 || h <= 0)
             {
                 var why = error.Result.Trim().Split('\n').LastOrDefault(l => l.Length > 0) ?? "no video stream";
                 throw new SourceOpenException($"cannot open stream '{_url}': {why}");
@@ -94,8 +113,11 @@ public sealed class FfmpegStreamReader : IFrameReader
     static double Rate(string text)
     {
         var parts = text.Trim().Split('/');
-        return parts.Length == 2 && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
-            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? n / d : 0;
+        return parts.Length == 2
+            && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
+            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0
+                ? n / d
+                : 0;
     }
 
     public ReadStatus Read(out Mat? image)

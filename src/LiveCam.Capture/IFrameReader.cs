@@ -27,7 +27,8 @@ public interface IFrameReader : IDisposable
     /// <summary>Opens (or reopens) the source. Throws <see cref="SourceOpenException"/> when it cannot.</summary>
     SourceInfo Open();
 
-    /// <summary>Reads the next frame into a new <see cref="Mat"/> the caller owns (set only for <see cref="ReadStatus.Frame"/>).</summary>
+    /// <summary>Reads the next frame into a new <see cref="Mat"/> the caller owns (set only for
+    /// <see cref="ReadStatus.Frame"/>).</summary>
     ReadStatus Read(out Mat? image);
 
     /// <summary>Starts again from the first frame (files and image lists); false when not possible.</summary>

@@ -23,7 +23,8 @@ public sealed class ImageSequenceReader : IFrameReader
     {
         _files = Expand(_spec.Path);
         if (_files.Length == 0)
-            throw new SourceOpenException($"cannot open '{_spec.Path}': no images found (looked for {string.Join(' ', ".png .jpg .jpeg .bmp .tif .webp")})");
+            throw new SourceOpenException($"cannot open '{_spec.Path}': no images found " +
+                $"(looked for {string.Join(' ', ".png .jpg .jpeg .bmp .tif .webp")})");
         _next = 0;
         // The size of the first readable image is what the source reports; later images may differ.
         int width = 0, height = 0;
@@ -35,7 +36,8 @@ public sealed class ImageSequenceReader : IFrameReader
             break;
         }
         if (width == 0)
-            throw new SourceOpenException($"cannot open '{_spec.Path}': none of its {_files.Length} image(s) can be decoded");
+            throw new SourceOpenException(
+                $"cannot open '{_spec.Path}': none of its {_files.Length} image(s) can be decoded");
         return new SourceInfo(_spec.Text, width, height, _fps, _files.Length, IsLive: false);
     }
 

@@ -46,17 +46,23 @@ public sealed class MjpegStreamReader : IFrameReader
         try
         {
             using var connect = new CancellationTokenSource(s_connectTimeout);
-            _response = _http.Send(new HttpRequestMessage(HttpMethod.Get, _url), HttpCompletionOption.ResponseHeadersRead, connect.Token);
+            _response = _http.Send(new HttpRequestMessage(HttpMethod.Get, _url),
+                HttpCompletionOption.ResponseHeadersRead, connect.Token);
             if (!_response.IsSuccessStatusCode)
-                throw new SourceOpenException($"cannot open stream '{_name}': the server answered {(int)_response.StatusCode} {_response.ReasonPhrase}");
+                throw new SourceOpenException($"cannot open stream '{_name}': the server answered " +
+                    $"{(int)_response.StatusCode} {_response.ReasonPhrase}");
             var type = _response.Content.Headers.ContentType;
             if (!IsMjpeg(type))
-                throw new NotMjpegException($"cannot open stream '{_name}': not an MJPEG stream (content type '{type?.MediaType ?? "none"}')");
-            var boundary = type!.Parameters.FirstOrDefault(p => p.Name.Equals("boundary", StringComparison.OrdinalIgnoreCase))?.Value?.Trim('"');
+                throw new NotMjpegException($"cannot open stream '{_name}': not an MJPEG stream " +
+                    $"(content type '{type?.MediaType ?? "none"}')");
+            var boundary = type!.Parameters
+                .FirstOrDefault(p => p.Name.Equals("boundary", StringComparison.OrdinalIgnoreCase))?.Value?.Trim('"');
             if (string.IsNullOrEmpty(boundary))
                 throw new SourceOpenException($"cannot open stream '{_name}': the multipart stream names no boundary");
-            _boundary = Encoding.ASCII.GetBytes(boundary.StartsWith("--", StringComparison.Ordinal) ? boundary : "--" + boundary);
-            _body = new BufferedStream(new DeadlineStream(_response.Content.ReadAsStream(), _readDeadline, _closing.Token), 1 << 16);
+            _boundary = Encoding.ASCII.GetBytes(
+                boundary.StartsWith("--", StringComparison.Ordinal) ? boundary : "--" + boundary);
+            _body = new BufferedStream(
+                new DeadlineStream(_response.Content.ReadAsStream(), _readDeadline, _closing.Token), 1 << 16);
 
             // The size is that of the first image; it is kept and delivered as the first frame.
             var status = ReadPart(out _first);
@@ -67,7 +73,10 @@ public sealed class MjpegStreamReader : IFrameReader
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
             Close();
-            throw new SourceOpenException($"cannot open stream '{_name}': {(e is OperationCanceledException ? $"no answer within {s_connectTimeout.TotalSeconds:0} s" : e.Message)}", e);
+            throw new SourceOpenException($"cannot open stream '{_name}': " +
+                $"{(e is OperationCanceledException
+                    ? $"no answer within {s_connectTimeout.TotalSeconds:0} s"
+                    : e.Message)}", e);
         }
         catch
         {
@@ -134,7 +143,8 @@ public sealed class MjpegStreamReader : IFrameReader
         return ReadStatus.Frame;
     }
 
-    /// <summary>A part without Content-Length: its bytes run to the next boundary (which is left unread as a line start).</summary>
+    /// <summary>A part without Content-Length: its bytes run to the next boundary (which is left unread as a line
+    /// start).</summary>
     byte[] ReadUntilBoundary(Stream body)
     {
         using var part = new MemoryStream();
@@ -213,17 +223,23 @@ public sealed class MjpegStreamReader : IFrameReader
     }
 
     /// <summary>Reads that end within a deadline: a server that keeps the connection open and sends nothing (before
-    /// the first image, inside one, or between two) ends the read with an IOException instead of blocking for ever.</summary>
+    /// the first image, inside one, or between two) ends the read with an IOException instead of blocking for ever.
+    /// </summary>
     sealed class DeadlineStream(Stream inner, TimeSpan deadline, CancellationToken closing) : Stream
     {
         public override int Read(byte[] buffer, int offset, int count)
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(closing);
             limit.CancelAfter(deadline);
-            try { return inner.ReadAsync(buffer.AsMemory(offset, count), limit.Token).AsTask().GetAwaiter().GetResult(); }
+            try
+            {
+                return inner.ReadAsync(buffer.AsMemory(offset, count), limit.Token).AsTask().GetAwaiter().GetResult();
+            }
             catch (OperationCanceledException e)
             {
-                throw new IOException(closing.IsCancellationRequested ? "the stream was closed" : $"no data for {deadline.TotalSeconds:0.#} s", e);
+                throw new IOException(closing.IsCancellationRequested
+                    ? "the stream was closed"
+                    : $"no data for {deadline.TotalSeconds:0.#} s", e);
             }
         }
 
@@ -231,7 +247,11 @@ public sealed class MjpegStreamReader : IFrameReader
         public override bool CanSeek => false;
         public override bool CanWrite => false;
         public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
@@ -264,7 +284,8 @@ public sealed class NetworkStreamReader(SourceSpec spec) : IFrameReader
     public SourceInfo Open()
     {
         if (_inner is not null) return _inner.Open();
-        bool http = spec.Path.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || spec.Path.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        bool http = spec.Path.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+            || spec.Path.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
         if (http)
         {
             var mjpeg = new MjpegStreamReader(spec.Path);
@@ -311,8 +332,10 @@ public sealed class NetworkStreamReader(SourceSpec spec) : IFrameReader
         {
             video.Dispose();
             throw new SourceOpenException(http
-                ? $"cannot open stream '{spec.Path}': not an MJPEG stream, and without ffmpeg installed (apt-get install ffmpeg) no other stream can be read"
-                : $"{e.Message} (network streams need ffmpeg: apt-get install ffmpeg; MJPEG over HTTP works without it)", e);
+                ? $"cannot open stream '{spec.Path}': not an MJPEG stream, and without ffmpeg installed " +
+                    $"(apt-get install ffmpeg) no other stream can be read"
+                : $"{e.Message} (network streams need ffmpeg: apt-get install ffmpeg; " +
+                    $"MJPEG over HTTP works without it)", e);
         }
     }
 

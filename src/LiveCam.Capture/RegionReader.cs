@@ -25,7 +25,8 @@ public sealed class RegionReader : IFrameReader
         ArgumentNullException.ThrowIfNull(text);
         var parts = text.Split(',');
         var values = new int[4];
-        if (parts.Length != 4 || parts.Where((p, i) => !int.TryParse(p.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out values[i])).Any())
+        if (parts.Length != 4 || parts.Where((p, i) =>
+                !int.TryParse(p.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out values[i])).Any())
             throw new ArgumentException($"--roi '{text}': expected X,Y,W,H in pixels, e.g. 0,220,400,300");
         return new Rect(values[0], values[1], values[2], values[3]);
     }
@@ -36,7 +37,8 @@ public sealed class RegionReader : IFrameReader
     {
         var info = _inner.Open();
         if (_region.Right > info.Width || _region.Bottom > info.Height)
-            throw new SourceOpenException($"--roi {Describe(_region)} reaches past the {info.Width}x{info.Height} frames of {info.Name}");
+            throw new SourceOpenException(
+                $"--roi {Describe(_region)} reaches past the {info.Width}x{info.Height} frames of {info.Name}");
         return info with { Width = _region.Width, Height = _region.Height };
     }
 

@@ -7,7 +7,8 @@ public static class SourceFactory
 {
     /// <param name="seed">Seed of the synthetic scene.</param>
     /// <param name="imageFps">Pace of image lists; other sources use their own rate.</param>
-    public static IFrameReader CreateReader(SourceSpec spec, int seed = 0, double imageFps = CaptureOptions.DefaultImageFps,
+    public static IFrameReader CreateReader(SourceSpec spec, int seed = 0,
+        double imageFps = CaptureOptions.DefaultImageFps,
         int webcamWidth = 0, int webcamHeight = 0, double webcamFps = 0)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -21,7 +22,8 @@ public static class SourceFactory
         };
     }
 
-    /// <summary>Whether a camera seems present, without opening it (Linux: a /dev/video* node; elsewhere: unknown, so false).</summary>
+    /// <summary>Whether a camera seems present, without opening it (Linux: a /dev/video* node; elsewhere: unknown, so
+    /// false).</summary>
     public static bool CameraPresent() =>
         OperatingSystem.IsLinux() && Directory.Exists("/dev") && Directory.EnumerateFiles("/dev", "video*").Any();
 }

@@ -23,8 +23,10 @@ public sealed partial record SourceSpec(SourceKind Kind, string Text)
     public int Height { get; init; }
     public double Fps { get; init; }
 
-    static readonly string[] s_streamSchemes = ["rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://"];
-    static readonly string[] s_imageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"];
+    static readonly string[] s_streamSchemes =
+        ["rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://"];
+    static readonly string[] s_imageExtensions =
+        [".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"];
 
     public static bool IsImageFile(string path) =>
         s_imageExtensions.Contains(System.IO.Path.GetExtension(path).ToLowerInvariant());
@@ -34,7 +36,8 @@ public sealed partial record SourceSpec(SourceKind Kind, string Text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var t = text.Trim();
-        if (t.Length == 0) throw new FormatException("empty source; try 'webcam', 'synthetic', a video file or a folder of images");
+        if (t.Length == 0)
+            throw new FormatException("empty source; try 'webcam', 'synthetic', a video file or a folder of images");
 
         if (t.Equals("webcam", StringComparison.OrdinalIgnoreCase))
             return new SourceSpec(SourceKind.Webcam, t) { CameraIndex = 0 };
@@ -47,7 +50,8 @@ public sealed partial record SourceSpec(SourceKind Kind, string Text)
         if (t.StartsWith("/dev/video", StringComparison.Ordinal))
             return new SourceSpec(SourceKind.Webcam, t) { Path = t };
 
-        if (t.Equals("synthetic", StringComparison.OrdinalIgnoreCase) || t.StartsWith("synthetic:", StringComparison.OrdinalIgnoreCase)
+        if (t.Equals("synthetic", StringComparison.OrdinalIgnoreCase)
+            || t.StartsWith("synthetic:", StringComparison.OrdinalIgnoreCase)
             || t.StartsWith("synthetic@", StringComparison.OrdinalIgnoreCase))
             return ParseSynthetic(t);
 
@@ -67,10 +71,15 @@ public sealed partial record SourceSpec(SourceKind Kind, string Text)
             throw new FormatException($"'{t}': expected synthetic[:WIDTHxHEIGHT][@FPS], e.g. synthetic:640x480@30");
         // Digits beyond int's range read as too large, not as an overflow.
         static int Dimension(Group g, int fallback) =>
-            !g.Success ? fallback : int.TryParse(g.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : int.MaxValue;
+            !g.Success ? fallback
+            : int.TryParse(g.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v
+            : int.MaxValue;
         int w = Dimension(m.Groups["w"], DefaultSyntheticWidth), h = Dimension(m.Groups["h"], DefaultSyntheticHeight);
-        double fps = m.Groups["fps"].Success ? double.Parse(m.Groups["fps"].Value, CultureInfo.InvariantCulture) : DefaultSyntheticFps;
-        if (w < 16 || h < 16 || w > 7680 || h > 4320) throw new FormatException($"'{t}': size must be between 16x16 and 7680x4320");
+        double fps = m.Groups["fps"].Success
+            ? double.Parse(m.Groups["fps"].Value, CultureInfo.InvariantCulture)
+            : DefaultSyntheticFps;
+        if (w < 16 || h < 16 || w > 7680 || h > 4320)
+            throw new FormatException($"'{t}': size must be between 16x16 and 7680x4320");
         if (fps <= 0 || fps > 1000) throw new FormatException($"'{t}': fps must be in (0, 1000]");
         return new SourceSpec(SourceKind.Synthetic, t) { Width = w, Height = h, Fps = fps };
     }

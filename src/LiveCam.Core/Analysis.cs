@@ -9,7 +9,8 @@ public sealed record Analysis(long FrameSequence, TimeSpan FrameCaptureTime, Tim
 {
     public TimeSpan Latency => CompletedAt - FrameCaptureTime;
 
-    /// <summary>The explanation at its own resolution (e.g. 8x10 for a CAM), normalised to [0, 1]; null when none.</summary>
+    /// <summary>The explanation at its own resolution (e.g. 8x10 for a CAM), normalised to [0, 1]; null when none.
+    /// </summary>
     public HeatmapImage? Heatmap { get; init; }
 
     /// <summary>The part of the frame the heatmap covers (the model's input region); null = the whole frame.</summary>
@@ -25,13 +26,15 @@ public sealed record Analysis(long FrameSequence, TimeSpan FrameCaptureTime, Tim
     /// <summary>Method, layer and target, for the HUD.</summary>
     public string? Description { get; init; }
 
-    /// <summary>Why this analysis shows no explanation and no predictions ("analysis gave NaN"), shown in their place.</summary>
+    /// <summary>Why this analysis shows no explanation and no predictions ("analysis gave NaN"), shown in their place.
+    /// </summary>
     public string? Problem { get; init; }
 
     /// <summary>Method, layer and target, each by name, for logs; null without a model.</summary>
     public ExplanationChoice? Choice { get; init; }
 
-    /// <summary>When the analysis started (<see cref="MonotonicClock"/>); the frame's capture time when not known.</summary>
+    /// <summary>When the analysis started (<see cref="MonotonicClock"/>); the frame's capture time when not known.
+    /// </summary>
     public TimeSpan StartedAt { get; init; } = FrameCaptureTime;
 
     /// <summary>A second explanation of the same frame, shown beside the first; null when there is none.</summary>
@@ -45,10 +48,12 @@ public sealed record Analysis(long FrameSequence, TimeSpan FrameCaptureTime, Tim
 /// <summary>A small colour image: BGR bytes, row-major, no padding. Immutable once made.</summary>
 public sealed record BgrImage(int Height, int Width, byte[] Pixels);
 
-/// <summary>A second explanation of the same frame (another method, layer or class), and what tells the two apart.</summary>
+/// <summary>A second explanation of the same frame (another method, layer or class), and what tells the two apart.
+/// </summary>
 /// <param name="Heatmap">Null when it could not be made (its label says why).</param>
 /// <param name="Region">The part of the frame it covers; null = the whole frame.</param>
-public sealed record SideExplanation(HeatmapImage? Heatmap, PixelRect? Region, string LeftLabel, string RightLabel, int? ExplainedOutput);
+public sealed record SideExplanation(HeatmapImage? Heatmap, PixelRect? Region, string LeftLabel, string RightLabel,
+    int? ExplainedOutput);
 
 /// <summary>What an analysis explained: the method, the layer (null for methods of the input), the target.</summary>
 public sealed record ExplanationChoice(string Method, string? Layer, string Target);

@@ -32,7 +32,8 @@ public static class FiniteJson
 
     sealed class FiniteDouble : JsonConverter<double>
     {
-        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDouble();
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetDouble();
 
         public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
         {
@@ -43,7 +44,8 @@ public static class FiniteJson
 
     sealed class FiniteSingle : JsonConverter<float>
     {
-        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetSingle();
+        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetSingle();
 
         public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options)
         {

@@ -21,7 +21,8 @@ public sealed class Frame : IDisposable
     int _disposed;
 
     /// <summary>Takes ownership of <paramref name="pixels"/>.</summary>
-    /// <param name="mediaTime">Where the frame sits in a recorded medium (a file's frame number over its rate); null for live sources.</param>
+    /// <param name="mediaTime">Where the frame sits in a recorded medium (a file's frame number over its rate); null
+    /// for live sources.</param>
     public Frame(Mat pixels, long sequence, TimeSpan captureTime, string sourceName, TimeSpan? mediaTime = null)
         : this(new PixelBuffer(pixels), sequence, captureTime, sourceName, mediaTime)
     {
@@ -40,7 +41,8 @@ public sealed class Frame : IDisposable
     /// <summary>BGR pixels, 8 bits per channel. Read only: other handles may be reading them.</summary>
     public Mat Pixels => _disposed == 0 ? _buffer.Mat : throw new ObjectDisposedException(nameof(Frame));
 
-    /// <summary>Number of this frame in its source, from 0, in capture order; gaps mean frames the source lost.</summary>
+    /// <summary>Number of this frame in its source, from 0, in capture order; gaps mean frames the source lost.
+    /// </summary>
     public long Sequence { get; }
 
     /// <summary>When the frame was captured, on <see cref="MonotonicClock"/>.</summary>
@@ -48,8 +50,9 @@ public sealed class Frame : IDisposable
 
     public string SourceName { get; }
 
-    /// <summary>The frame's time in its medium (files, image lists at their rate); null for live sources. Read as fast as
-    /// the machine goes, a file's frames are captured milliseconds apart; this is when they happen in the video.</summary>
+    /// <summary>The frame's time in its medium (files, image lists at their rate); null for live sources. Read as fast
+    /// as the machine goes, a file's frames are captured milliseconds apart; this is when they happen in the video.
+    /// </summary>
     public TimeSpan? MediaTime { get; }
 
     public int Width => _buffer.Mat.Width;

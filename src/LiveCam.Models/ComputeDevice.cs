@@ -18,7 +18,8 @@ public static class ComputeDevice
         if (r == "cuda" || r.StartsWith("cuda:", StringComparison.Ordinal))
         {
             if (!torch.cuda.is_available())
-                throw new ArgumentException($"device '{request}': CUDA is not available here (this TorchSharp build or machine has none); use cpu or auto");
+                throw new ArgumentException($"device '{request}': CUDA is not available here " +
+                    $"(this TorchSharp build or machine has none); use cpu or auto");
             if (r == "cuda") return torch.CUDA;
             if (!int.TryParse(r["cuda:".Length..], out var index) || index < 0 || index >= torch.cuda.device_count())
                 throw new ArgumentException($"device '{request}': there are {torch.cuda.device_count()} CUDA devices");

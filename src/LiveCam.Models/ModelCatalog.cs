@@ -28,19 +28,24 @@ public static class ModelCatalog
 
     /// <param name="name">A registered name, or the path of an ONNX file.</param>
     /// <param name="weights">A weight file; null for the shipped weights or a random initialisation.</param>
-    /// <param name="onnx">How an ONNX model's input is made (<c>--input-size</c>, <c>--mean</c>, <c>--std</c>, <c>--bgr</c>).</param>
+    /// <param name="onnx">How an ONNX model's input is made (<c>--input-size</c>, <c>--mean</c>, <c>--std</c>,
+    /// <c>--bgr</c>).</param>
     /// <param name="syntheticScene">The frames come from LiveCam's synthetic scene: without <paramref name="weights"/>,
     /// a model with weights trained on it takes those.</param>
-    public static VisionModel Load(string name, string? weights, Device device, Onnx.OnnxInputOptions? onnx = null, bool syntheticScene = false)
+    public static VisionModel Load(string name, string? weights, Device device, Onnx.OnnxInputOptions? onnx = null,
+        bool syntheticScene = false)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(device);
         if (Onnx.OnnxModel.IsOnnxPath(name.Trim()))
         {
-            if (weights is not null) throw new ModelLoadException("an ONNX model carries its weights; --weights is for the named models");
+            if (weights is not null)
+                throw new ModelLoadException("an ONNX model carries its weights; --weights is for the named models");
             return Onnx.OnnxModel.Load(name.Trim(), device, onnx);
         }
-        if (onnx is { IsEmpty: false }) throw new ModelLoadException("--input-size, --mean, --std and --bgr are for ONNX models; a named model knows its input");
+        if (onnx is { IsEmpty: false })
+            throw new ModelLoadException(
+                "--input-size, --mean, --std and --bgr are for ONNX models; a named model knows its input");
         var descriptor = Find(name);
         return descriptor.Load(weights ?? (syntheticScene ? descriptor.WeightsForSyntheticScene : null), device);
     }

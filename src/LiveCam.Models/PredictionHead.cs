@@ -5,19 +5,21 @@ namespace LiveCam.Models;
 
 /// <summary>
 /// How a model's outputs read as predictions: the JSON and the targets the window's keys step through, and how they are
-/// shown (<see cref="IPredictionDrawing"/>: the HUD line, the inset drawn by either back end). Everything that knows what
-/// the outputs mean lives behind this, with the model; the pipeline, the drawing and the command line only call it.
+/// shown (<see cref="IPredictionDrawing"/>: the HUD line, the inset drawn by either back end). Everything that knows
+/// what the outputs mean lives behind this, with the model; the pipeline, the drawing and the command line only call
+/// it.
 /// </summary>
 public interface IPredictionHead : IPredictionDrawing
 {
     /// <summary>The target explained unless told otherwise, as <see cref="Target.Parse"/> reads it.</summary>
     string DefaultTarget { get; }
 
-    /// <summary>Whether the outputs are free distances per proximity sensor, as <see cref="Robot.RobotPrediction"/> reads
-    /// them: what the article's robustness test looks at.</summary>
+    /// <summary>Whether the outputs are free distances per proximity sensor, as <see cref="Robot.RobotPrediction"/>
+    /// reads them: what the article's robustness test looks at.</summary>
     bool OutputsAreFreeDistances => false;
 
-    /// <summary>Whether the outputs are a classifier's logits (confidence is then a class's softmax probability).</summary>
+    /// <summary>Whether the outputs are a classifier's logits (confidence is then a class's softmax probability).
+    /// </summary>
     bool OutputsAreClassLogits { get; }
 
     /// <summary>The predictions as plain values for JSON.</summary>

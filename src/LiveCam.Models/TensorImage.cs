@@ -14,9 +14,11 @@ public static class TensorImage
         ArgumentNullException.ThrowIfNull(bgr);
         using var scope = NewDisposeScope();
         var x = bgr.ndim == 4 && bgr.shape[0] == 1 ? bgr[0] : bgr;
-        if (x.ndim != 3 || x.shape[0] != 3) throw new ArgumentException($"expected [1, 3, H, W] or [3, H, W], not [{string.Join(", ", bgr.shape)}]");
+        if (x.ndim != 3 || x.shape[0] != 3)
+            throw new ArgumentException($"expected [1, 3, H, W] or [3, H, W], not [{string.Join(", ", bgr.shape)}]");
         int height = (int)x.shape[1], width = (int)x.shape[2];
-        var bytes = x.detach().cpu().to_type(ScalarType.Float32).round().clamp(0, 255).to_type(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>().ToArray();
+        var bytes = x.detach().cpu().to_type(ScalarType.Float32).round().clamp(0, 255).to_type(ScalarType.Byte)
+            .permute(1, 2, 0).contiguous().data<byte>().ToArray();
         var image = new Mat(height, width, MatType.CV_8UC3);
         Marshal.Copy(bytes, 0, image.Data, bytes.Length);
         return image;

@@ -21,7 +21,8 @@ public static class WeightFiles
         {
             IReadOnlyDictionary<string, TensorData> tensors;
             try { tensors = TorchFileReader.Read(path, Shapes(network)); }
-            catch (Exception e) when (e is InvalidDataException or IOException or InvalidCastException or OverflowException or ArgumentException)
+            catch (Exception e) when (e is InvalidDataException or IOException or InvalidCastException
+                or OverflowException or ArgumentException)
             {
                 throw new ModelLoadException($"cannot load weights '{path}': {FirstLine(e.Message)}", e);
             }
@@ -32,9 +33,11 @@ public static class WeightFiles
         {
             network.load(path, strict: true);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or IOException or InvalidOperationException or FormatException or OverflowException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException
+            or IOException or InvalidOperationException or FormatException or OverflowException)
         {
-            throw new ModelLoadException($"cannot load weights '{path}' into the {network.GetType().Name}: {FirstLine(e.Message)}", e);
+            throw new ModelLoadException(
+                $"cannot load weights '{path}' into the {network.GetType().Name}: {FirstLine(e.Message)}", e);
         }
     }
 
@@ -54,8 +57,10 @@ public static class WeightFiles
         return BitConverter.ToUInt64(head) is > 1 and < 100_000_000 && head[8] == '{';  // safetensors' JSON header
     }
 
-    /// <summary>Copies tensors into the network's parameters and buffers by name, checking that every one is there with its shape.</summary>
-    public static void Assign(nn.Module network, IReadOnlyDictionary<string, TensorData> tensors, string source, IReadOnlyList<string>? optional = null)
+    /// <summary>Copies tensors into the network's parameters and buffers by name, checking that every one is there with
+    /// its shape.</summary>
+    public static void Assign(nn.Module network, IReadOnlyDictionary<string, TensorData> tensors, string source,
+        IReadOnlyList<string>? optional = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -65,17 +70,23 @@ public static class WeightFiles
             .Where(t => tensors.ContainsKey(t.name) || !Optional(t.name)).ToList();
         var missing = targets.Where(t => !tensors.ContainsKey(t.name)).Select(t => t.name).ToList();
         if (missing.Count > 0)
-            throw new ModelLoadException($"cannot load weights '{source}': it lacks {string.Join(", ", missing.Take(4))}{(missing.Count > 4 ? $" and {missing.Count - 4} more" : "")} (it has {string.Join(", ", tensors.Keys.Take(4))}...)");
+            throw new ModelLoadException(
+                $"cannot load weights '{source}': it lacks {string.Join(", ", missing.Take(4))}" +
+                $"{(missing.Count > 4 ? $" and {missing.Count - 4} more" : "")}" +
+                $" (it has {string.Join(", ", tensors.Keys.Take(4))}...)");
         var known = targets.Select(t => t.name).ToHashSet();
-        var extra = tensors.Keys.Where(k => !known.Contains(k) && !k.EndsWith("num_batches_tracked", StringComparison.Ordinal) && !Optional(k)).ToList();
+        var extra = tensors.Keys.Where(k => !known.Contains(k)
+            && !k.EndsWith("num_batches_tracked", StringComparison.Ordinal) && !Optional(k)).ToList();
         if (extra.Count > 0)
-            throw new ModelLoadException($"cannot load weights '{source}': it has {string.Join(", ", extra.Take(4))}, which the {network.GetType().Name} does not");
+            throw new ModelLoadException($"cannot load weights '{source}': it has {string.Join(", ", extra.Take(4))}," +
+                $" which the {network.GetType().Name} does not");
         using var _ = no_grad();
         foreach (var (name, target) in targets)
         {
             var data = tensors[name];
             if (!data.Shape.SequenceEqual(target.shape))
-                throw new ModelLoadException($"cannot load weights '{source}': {name} is {data.ShapeText} in the file, the network expects {string.Join('x', target.shape)}");
+                throw new ModelLoadException($"cannot load weights '{source}': {name} is {data.ShapeText} " +
+                    $"in the file, the network expects {string.Join('x', target.shape)}");
             using var value = tensor(data.Values, data.Shape).to(target.device).to_type(target.dtype);
             target.copy_(value);
         }

@@ -5,12 +5,14 @@ namespace LiveCam.Capture.Synthetic;
 
 public enum ObstacleShape { Box, Cylinder }
 
-/// <summary>An obstacle on the floor; x to the right and z ahead of the camera (a robot's front), in centimetres.</summary>
+/// <summary>An obstacle on the floor; x to the right and z ahead of the camera (a robot's front), in centimetres.
+/// </summary>
 public sealed record Obstacle(ObstacleShape Shape, double X, double Z, double Size, double Height, Scalar Colour);
 
 /// <summary>Everything that decides one image of the world (and what a robot's sensors would see in it).</summary>
 /// <param name="ShadowDirection">Where shadows fall, per cm of obstacle height (z &lt; 0: towards the camera).</param>
-public sealed record SceneLayout(IReadOnlyList<Obstacle> Obstacles, double Gain, double Warm, (double X, double Z) ShadowDirection, double ShadowDarkness);
+public sealed record SceneLayout(IReadOnlyList<Obstacle> Obstacles, double Gain, double Warm,
+    (double X, double Z) ShadowDirection, double ShadowDarkness);
 
 /// <summary>
 /// The synthetic scene's world: a textured floor, obstacles with shadows, and the camera every synthetic image is seen
@@ -63,7 +65,8 @@ public static class FloorWorld
         return mat;
     }
 
-    /// <summary>Renders <paramref name="layout"/> over <paramref name="floor"/> into <paramref name="image"/> (floor's size).</summary>
+    /// <summary>Renders <paramref name="layout"/> over <paramref name="floor"/> into <paramref name="image"/> (floor's
+    /// size).</summary>
     public static void Render(SceneLayout layout, Mat floor, Mat image)
     {
         ArgumentNullException.ThrowIfNull(layout);
@@ -89,7 +92,8 @@ public static class FloorWorld
         public Point Project(double x, double elevation, double z)
         {
             z = Math.Max(z, 0.5);
-            return new Point((int)Math.Round(_cx + _focal * x / z), (int)Math.Round(_horizon + _focal * (CameraHeight - elevation) / z));
+            return new Point((int)Math.Round(_cx + _focal * x / z),
+                (int)Math.Round(_horizon + _focal * (CameraHeight - elevation) / z));
         }
     }
 
@@ -106,7 +110,8 @@ public static class FloorWorld
         if (box.Width <= 0 || box.Height <= 0) return;
         using var roi = new Mat(image, box);
         using var mask = new Mat(box.Height, box.Width, MatType.CV_8UC1, Scalar.All(0));
-        Cv2.FillConvexPoly(mask, hull.Select(q => new Point(q.X - box.X, q.Y - box.Y)).ToArray(), Scalar.All(255), LineTypes.AntiAlias);
+        Cv2.FillConvexPoly(mask, hull.Select(q => new Point(q.X - box.X, q.Y - box.Y)).ToArray(), Scalar.All(255),
+            LineTypes.AntiAlias);
         using var dark = new Mat();
         roi.ConvertTo(dark, -1, 1 - darkness);
         dark.CopyTo(roi, mask);
@@ -129,17 +134,23 @@ public static class FloorWorld
             var centreTop = new Point(centreBottom.X, topL.Y);
             Cv2.Ellipse(image, centreBottom, new Size(rx, ry), 0, 0, 180, Shade(0.8), -1, LineTypes.AntiAlias);
             Cv2.Rectangle(image, new Point(bottomL.X, topL.Y), new Point(bottomR.X, bottomL.Y), Shade(0.85), -1);
-            Cv2.Rectangle(image, new Point(bottomL.X + rx / 3, topL.Y), new Point(bottomL.X + rx, bottomL.Y), Shade(1.0), -1);
-            Cv2.Ellipse(image, centreTop, new Size(rx, topRy), 0, 0, 360, h < CameraHeight ? Shade(1.15) : Shade(0.75), -1, LineTypes.AntiAlias);
+            Cv2.Rectangle(image, new Point(bottomL.X + rx / 3, topL.Y), new Point(bottomL.X + rx, bottomL.Y),
+                Shade(1.0), -1);
+            Cv2.Ellipse(image, centreTop, new Size(rx, topRy), 0, 0, 360,
+                h < CameraHeight ? Shade(1.15) : Shade(0.75), -1, LineTypes.AntiAlias);
             return;
         }
         double zf = z - s, zb = z + s;
         if (x - s > 0)
-            Cv2.FillConvexPoly(image, new[] { p.Project(x - s, 0, zf), p.Project(x - s, 0, zb), p.Project(x - s, h, zb), p.Project(x - s, h, zf) }, Shade(0.65), LineTypes.AntiAlias);
+            Cv2.FillConvexPoly(image, new[] { p.Project(x - s, 0, zf), p.Project(x - s, 0, zb),
+                p.Project(x - s, h, zb), p.Project(x - s, h, zf) }, Shade(0.65), LineTypes.AntiAlias);
         else if (x + s < 0)
-            Cv2.FillConvexPoly(image, new[] { p.Project(x + s, 0, zf), p.Project(x + s, 0, zb), p.Project(x + s, h, zb), p.Project(x + s, h, zf) }, Shade(0.65), LineTypes.AntiAlias);
+            Cv2.FillConvexPoly(image, new[] { p.Project(x + s, 0, zf), p.Project(x + s, 0, zb),
+                p.Project(x + s, h, zb), p.Project(x + s, h, zf) }, Shade(0.65), LineTypes.AntiAlias);
         if (h < CameraHeight)
-            Cv2.FillConvexPoly(image, new[] { p.Project(x - s, h, zf), p.Project(x + s, h, zf), p.Project(x + s, h, zb), p.Project(x - s, h, zb) }, Shade(1.15), LineTypes.AntiAlias);
-        Cv2.FillConvexPoly(image, new[] { p.Project(x - s, 0, zf), p.Project(x + s, 0, zf), p.Project(x + s, h, zf), p.Project(x - s, h, zf) }, Shade(0.9), LineTypes.AntiAlias);
+            Cv2.FillConvexPoly(image, new[] { p.Project(x - s, h, zf), p.Project(x + s, h, zf),
+                p.Project(x + s, h, zb), p.Project(x - s, h, zb) }, Shade(1.15), LineTypes.AntiAlias);
+        Cv2.FillConvexPoly(image, new[] { p.Project(x - s, 0, zf), p.Project(x + s, 0, zf),
+            p.Project(x + s, h, zf), p.Project(x - s, h, zf) }, Shade(0.9), LineTypes.AntiAlias);
     }
 }

@@ -7,7 +7,8 @@ namespace LiveCam.Capture.Synthetic;
 /// a few coloured obstacles (one the colour of the floor) that come towards the camera as the robot drives,
 /// their shadows, and light that changes over time. Frame n depends only on (seed, size, fps, n).
 /// </summary>
-/// <remarks>Cheap by construction: the floor is rasterised once; each frame is one tinted copy of it plus a few polygons.</remarks>
+/// <remarks>Cheap by construction: the floor is rasterised once; each frame is one tinted copy of it plus a few
+/// polygons.</remarks>
 public sealed class SyntheticScene : IDisposable
 {
     const double NearestZ = -6, FarthestZ = 90;
@@ -31,10 +32,13 @@ public sealed class SyntheticScene : IDisposable
         for (int i = 0; i < _obstacles.Length; i++)
         {
             // The last one has the floor's colour: the hard case of the article's robustness workflow.
-            var colour = i == _obstacles.Length - 1 ? Scale(floorColour, 0.97) : ObstacleColours[random.Next(ObstacleColours.Length)];
+            var colour = i == _obstacles.Length - 1
+                ? Scale(floorColour, 0.97)
+                : ObstacleColours[random.Next(ObstacleColours.Length)];
             double size = 4 + random.NextDouble() * 7;
-            _obstacles[i] = new Moving(random.Next(3) == 0 ? ObstacleShape.Cylinder : ObstacleShape.Box, size, size * (0.8 + random.NextDouble()),
-                colour, X0: (random.NextDouble() - 0.5) * 24, Sway: 2 + random.NextDouble() * 5, SwayPeriod: 3 + random.NextDouble() * 5,
+            _obstacles[i] = new Moving(random.Next(3) == 0 ? ObstacleShape.Cylinder : ObstacleShape.Box, size,
+                size * (0.8 + random.NextDouble()), colour, X0: (random.NextDouble() - 0.5) * 24,
+                Sway: 2 + random.NextDouble() * 5, SwayPeriod: 3 + random.NextDouble() * 5,
                 Phase: random.NextDouble() * Math.PI * 2, Speed: 6 + random.NextDouble() * 8,
                 StartZ: NearestZ + (FarthestZ - NearestZ) * (i + random.NextDouble() * 0.5) / _obstacles.Length);
         }
@@ -66,7 +70,8 @@ public sealed class SyntheticScene : IDisposable
 
     public static Scalar Scale(Scalar c, double k) => new(c.Val0 * k, c.Val1 * k, c.Val2 * k);
 
-    sealed record Moving(ObstacleShape Shape, double Size, double Height, Scalar Colour, double X0, double Sway, double SwayPeriod, double Phase, double Speed, double StartZ);
+    sealed record Moving(ObstacleShape Shape, double Size, double Height, Scalar Colour, double X0, double Sway,
+        double SwayPeriod, double Phase, double Speed, double StartZ);
 
     /// <summary>The world at frame <paramref name="index"/>: where each obstacle is, and the light.</summary>
     public SceneLayout LayoutAt(long index)

@@ -31,7 +31,8 @@ public sealed class ClassifierHead(IReadOnlyList<string>? labels = null) : IPred
         if (top.Count == 0) return null;
         // Less probable classes go first when the picture is small.
         return new HudLine(top.Select((t, i) => new HudSegment(string.Create(CultureInfo.InvariantCulture,
-            $"{(i > 0 ? HudLine.Separator : "")}{(t.Index == explained ? "*" : "")}{t.Label} {t.Probability:0.00}"), i)).ToList());
+            $"{(i > 0 ? HudLine.Separator : "")}{(t.Index == explained ? "*" : "")}{t.Label} {t.Probability:0.00}"), i))
+            .ToList());
     }
 
     public IInset? Inset(IReadOnlyList<float> outputs, int? explained)
@@ -41,11 +42,15 @@ public sealed class ClassifierHead(IReadOnlyList<string>? labels = null) : IPred
     }
 
     public IReadOnlyList<PredictionBar> Bars(IReadOnlyList<float> outputs) =>
-        Top(outputs, 5).Select(t => new PredictionBar(t.Label, t.Probability, string.Create(CultureInfo.InvariantCulture, $"{t.Probability:P0}"))).ToList();
+        Top(outputs, 5).Select(t => new PredictionBar(t.Label, t.Probability,
+            string.Create(CultureInfo.InvariantCulture, $"{t.Probability:P0}"))).ToList();
 
     public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs) => new Dictionary<string, object?>
     {
-        ["top"] = Top(outputs, 5).Select(t => new Dictionary<string, object?> { ["class"] = t.Index, ["label"] = t.Label, ["probability"] = t.Probability }).ToList(),
+        ["top"] = Top(outputs, 5).Select(t => new Dictionary<string, object?>
+        {
+            ["class"] = t.Index, ["label"] = t.Label, ["probability"] = t.Probability
+        }).ToList(),
     };
 
     public Target? StepTarget(Target current, int by, int outputCount, int? lastExplained)
@@ -58,5 +63,6 @@ public sealed class ClassifierHead(IReadOnlyList<string>? labels = null) : IPred
 
     public string? Label(int index) => labels is { } l && index >= 0 && index < l.Count ? l[index] : null;
 
-    public IPredictionHead WithLabels(IReadOnlyList<string> labels) => new ClassifierHead(labels ?? throw new ArgumentNullException(nameof(labels)));
+    public IPredictionHead WithLabels(IReadOnlyList<string> labels) =>
+        new ClassifierHead(labels ?? throw new ArgumentNullException(nameof(labels)));
 }

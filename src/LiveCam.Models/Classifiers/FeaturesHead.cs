@@ -22,8 +22,14 @@ public sealed class FeaturesHead : IPredictionHead
     {
         ArgumentNullException.ThrowIfNull(outputs);
         if (outputs.Count == 0) return null;
-        var segments = new List<HudSegment> { new(string.Create(CultureInfo.InvariantCulture, $"{outputs.Count} features, strongest:")) };
-        segments.AddRange(Strongest(outputs, 3).Select((t, i) => new HudSegment(string.Create(CultureInfo.InvariantCulture, $"  {(t.Index == explained ? "*" : "")}#{t.Index} {t.Value:0.00}"), i)));
+        var segments = new List<HudSegment>
+        {
+            new(string.Create(CultureInfo.InvariantCulture, $"{outputs.Count} features, strongest:"))
+        };
+        segments.AddRange(Strongest(outputs, 3).Select((t, i) => new HudSegment(
+            string.Create(CultureInfo.InvariantCulture,
+                $"  {(t.Index == explained ? "*" : "")}#{t.Index} {t.Value:0.00}"),
+            i)));
         return new HudLine(segments);
     }
 
@@ -33,14 +39,16 @@ public sealed class FeaturesHead : IPredictionHead
     {
         var top = Strongest(outputs, 5).ToList();
         float max = top.Count == 0 ? 1 : Math.Max(1e-6f, top[0].Value);
-        return top.Select(t => new PredictionBar(string.Create(CultureInfo.InvariantCulture, $"feature #{t.Index}"), Math.Clamp(t.Value / max, 0, 1),
+        return top.Select(t => new PredictionBar(string.Create(CultureInfo.InvariantCulture, $"feature #{t.Index}"),
+            Math.Clamp(t.Value / max, 0, 1),
             string.Create(CultureInfo.InvariantCulture, $"{t.Value:0.00}"))).ToList();
     }
 
     public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs) => new Dictionary<string, object?>
     {
         ["features"] = outputs.Count,
-        ["strongest"] = Strongest(outputs, 5).Select(t => new Dictionary<string, object?> { ["index"] = t.Index, ["value"] = t.Value }).ToList(),
+        ["strongest"] = Strongest(outputs, 5)
+            .Select(t => new Dictionary<string, object?> { ["index"] = t.Index, ["value"] = t.Value }).ToList(),
     };
 
     public Target? StepTarget(Target current, int by, int outputCount, int? lastExplained)
@@ -54,5 +62,6 @@ public sealed class FeaturesHead : IPredictionHead
     public string? Label(int index) => null;
 
     public IPredictionHead WithLabels(IReadOnlyList<string> labels) =>
-        throw new ArgumentException("--labels is for classifiers; this network's outputs are features without classes (teach a head on them first)");
+        throw new ArgumentException("--labels is for classifiers; this network's outputs are features without " +
+            "classes (teach a head on them first)");
 }

@@ -22,7 +22,8 @@ public sealed record ImageNetPreprocessing(int Crop = 224, int Resize = 256)
         Denormalise = x => Denormalise(x),
     };
 
-    /// <summary>Where pixels 0..255 land once normalised, per channel in the tensor's order (see <see cref="Normalise(Mat, Device, float[], float[], bool)"/>).</summary>
+    /// <summary>Where pixels 0..255 land once normalised, per channel in the tensor's order (see
+    /// <see cref="Normalise(Mat, Device, float[], float[], bool)"/>).</summary>
     public static Explain.Visualisations.InputRange Range(float[]? mean = null, float[]? std = null)
     {
         mean ??= s_mean;
@@ -32,7 +33,8 @@ public sealed record ImageNetPreprocessing(int Crop = 224, int Resize = 256)
             [.. mean.Zip(std, (m, s) => (1 - m) / s)]);
     }
 
-    /// <summary>The inverse of <see cref="Normalise(Mat, Device, float[], float[], bool)"/>: a BGR 8-bit image from [1, 3, H, W].</summary>
+    /// <summary>The inverse of <see cref="Normalise(Mat, Device, float[], float[], bool)"/>: a BGR 8-bit image
+    /// from [1, 3, H, W].</summary>
     public static Mat Denormalise(Tensor input, float[]? mean = null, float[]? std = null, bool bgr = false)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -46,9 +48,11 @@ public sealed record ImageNetPreprocessing(int Crop = 224, int Resize = 256)
         return TensorImage.FromBgr255(bgr ? pixels : pixels.flip(1));
     }
 
-    /// <summary>[1, 3, H, W]: RGB in [0, 1] normalised by <paramref name="mean"/> and <paramref name="std"/> (ImageNet's by
-    /// default), or BGR with <paramref name="bgr"/>; from a BGR image already of the input's size.</summary>
-    public static Tensor Normalise(Mat fitted, Device device, float[]? mean = null, float[]? std = null, bool bgr = false)
+    /// <summary>[1, 3, H, W]: RGB in [0, 1] normalised by <paramref name="mean"/> and <paramref name="std"/>
+    /// (ImageNet's by default), or BGR with <paramref name="bgr"/>; from a BGR image already of the input's size.
+    /// </summary>
+    public static Tensor Normalise(Mat fitted, Device device, float[]? mean = null, float[]? std = null,
+        bool bgr = false)
     {
         ArgumentNullException.ThrowIfNull(fitted);
         mean ??= s_mean;

@@ -18,13 +18,16 @@ public static class ResNet18ImageNet
     const int Size = 224;
 
     public static ModelDescriptor Descriptor { get; } = new("resnet18-imagenet",
-        "ResNet-18 trained on ImageNet, up to its 512 pooled features (no classifier head; ML.NET's featurizer, MIT)", FeaturesHead.Instance, Load);
+        "ResNet-18 trained on ImageNet, up to its 512 pooled features (no classifier head; ML.NET's featurizer, MIT)",
+        FeaturesHead.Instance, Load);
 
     static VisionModel Load(string? weights, Device device)
     {
-        if (weights is not null) throw new ModelLoadException("resnet18-imagenet carries its own weights; --weights is not for it");
+        if (weights is not null)
+            throw new ModelLoadException("resnet18-imagenet carries its own weights; --weights is not for it");
         var network = ModelCatalog.ShippedWeights($"{Folder}/ResNet18.onnx")
-            ?? throw new ModelLoadException($"models/{Folder}/ResNet18.onnx is missing: it comes with the Microsoft.ML.DnnImageFeaturizer.ResNet18 package at build time (rebuild)");
+            ?? throw new ModelLoadException($"models/{Folder}/ResNet18.onnx is missing: it comes with the " +
+                $"Microsoft.ML.DnnImageFeaturizer.ResNet18 package at build time (rebuild)");
         var preprocess = ModelCatalog.ShippedWeights($"{Folder}/ResNetPreprocess.onnx")
             ?? throw new ModelLoadException($"models/{Folder}/ResNetPreprocess.onnx is missing (rebuild)");
         float[] mean;
@@ -32,20 +35,26 @@ public static class ResNet18ImageNet
         try
         {
             var prep = OnnxFile.Read(preprocess);
-            mean = prep.Initializers.TryGetValue("MeanImage", out var m) && m.Floats is { Length: 3 * Size * Size } values ? values
+            mean = prep.Initializers.TryGetValue("MeanImage", out var m)
+                && m.Floats is { Length: 3 * Size * Size } values ? values
                 : throw new ModelLoadException($"'{preprocess}' has no 3x{Size}x{Size} MeanImage");
             net = new OnnxNetwork(OnnxFile.Read(network));
         }
-        catch (OnnxFormatException e) { throw new ModelLoadException($"cannot load resnet18-imagenet: {e.Message}", e); }
+        catch (OnnxFormatException e)
+        {
+            throw new ModelLoadException($"cannot load resnet18-imagenet: {e.Message}", e);
+        }
         try
         {
             net.to(device);
             var input = new ModelInput(Size, Size, (image, d) => ToTensor(image, mean, d), FrameFit.Crop)
             {
-                Range = Explain.Visualisations.InputRange.PerPixel([.. mean.Select(m => -m)], [.. mean.Select(m => 255 - m)], 3, Size, Size),
+                Range = Explain.Visualisations.InputRange.PerPixel([.. mean.Select(m => -m)],
+                    [.. mean.Select(m => 255 - m)], 3, Size, Size),
                 Denormalise = x => ToImage(x, mean),
             };
-            return new VisionModel(Descriptor.Name, net, device, input, Descriptor.Head, net.DefaultLayer(), "ImageNet (ML.NET ResNet18 featurizer)")
+            return new VisionModel(Descriptor.Name, net, device, input, Descriptor.Head, net.DefaultLayer(),
+                "ImageNet (ML.NET ResNet18 featurizer)")
             {
                 DefaultMethod = "eigencam",
             };
@@ -57,14 +66,16 @@ public static class ResNet18ImageNet
         }
     }
 
-    /// <summary>The inverse of <see cref="ToTensor"/>: the mean image added back (resized bilinearly to another size).</summary>
+    /// <summary>The inverse of <see cref="ToTensor"/>: the mean image added back (resized bilinearly to another size).
+    /// </summary>
     static Mat ToImage(Tensor input, float[] mean)
     {
         using var scope = NewDisposeScope();
         var x = input.detach().cpu().to_type(ScalarType.Float32);
         var m = tensor(mean, [1, 3, Size, Size]);
         if (x.shape[2] != Size || x.shape[3] != Size)
-            m = nn.functional.interpolate(m, size: [x.shape[2], x.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false);
+            m = nn.functional.interpolate(m, size: [x.shape[2], x.shape[3]], mode: InterpolationMode.Bilinear,
+                align_corners: false);
         return TensorImage.FromBgr255(x + m);
     }
 

@@ -27,7 +27,8 @@ internal static class ModuleHooks
         for (var t = type; t is not null; t = t.BaseType)
         {
             if (!t.IsGenericType || t.GetGenericTypeDefinition() != typeof(nn.HookableModule<,>)) continue;
-            var fields = Names.Select(n => t.GetField(n, BindingFlags.Instance | BindingFlags.NonPublic)).OfType<FieldInfo>().ToArray();
+            var fields = Names.Select(n => t.GetField(n, BindingFlags.Instance | BindingFlags.NonPublic))
+                .OfType<FieldInfo>().ToArray();
             return fields.Length == Names.Length ? fields : null;
         }
         return null;

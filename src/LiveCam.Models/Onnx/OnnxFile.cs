@@ -2,7 +2,8 @@ using System.Text;
 
 namespace LiveCam.Models.Onnx;
 
-/// <summary>A tensor of an ONNX file (an initializer or a Constant's value): float data, or integers (shapes, axes).</summary>
+/// <summary>A tensor of an ONNX file (an initializer or a Constant's value): float data, or integers (shapes, axes).
+/// </summary>
 public sealed record OnnxTensor(string Name, long[] Dims, int DataType, float[]? Floats, long[]? Longs)
 {
     public const int FloatType = 1, Int32Type = 6, Int64Type = 7, DoubleType = 11;
@@ -10,11 +11,14 @@ public sealed record OnnxTensor(string Name, long[] Dims, int DataType, float[]?
 }
 
 /// <summary>A node's attribute; only the fields its type uses are set.</summary>
-public sealed record OnnxAttr(string Name, int Type, float F, long I, string? S, OnnxTensor? T, float[] Floats, long[] Ints, bool HasGraph);
+public sealed record OnnxAttr(string Name, int Type, float F, long I, string? S, OnnxTensor? T, float[] Floats,
+    long[] Ints, bool HasGraph);
 
-public sealed record OnnxNode(string Name, string OpType, string Domain, string[] Inputs, string[] Outputs, IReadOnlyDictionary<string, OnnxAttr> Attributes);
+public sealed record OnnxNode(string Name, string OpType, string Domain, string[] Inputs, string[] Outputs,
+    IReadOnlyDictionary<string, OnnxAttr> Attributes);
 
-/// <summary>A graph input or output: its element type and shape (-1 where a dimension is symbolic or unknown).</summary>
+/// <summary>A graph input or output: its element type and shape (-1 where a dimension is symbolic or unknown).
+/// </summary>
 public sealed record OnnxValueInfo(string Name, int ElemType, long[]? Dims);
 
 public sealed record OnnxGraph(IReadOnlyList<OnnxNode> Nodes, IReadOnlyDictionary<string, OnnxTensor> Initializers,
@@ -45,7 +49,9 @@ public static class OnnxFile
         ArgumentNullException.ThrowIfNull(path);
         var info = new FileInfo(path);
         if (!info.Exists) throw new OnnxFormatException($"cannot read '{path}': no such file");
-        if (info.Length > MaxFileBytes) throw new OnnxFormatException($"'{path}' is {info.Length >> 20} MB, more than an ONNX model may be here ({MaxFileBytes >> 20} MB)");
+        if (info.Length > MaxFileBytes)
+            throw new OnnxFormatException($"'{path}' is {info.Length >> 20} MB, " +
+                $"more than an ONNX model may be here ({MaxFileBytes >> 20} MB)");
         return Parse(File.ReadAllBytes(path));
     }
 
@@ -115,7 +121,8 @@ public static class OnnxFile
                 default: r.Skip(wire); break;
             }
         }
-        return new OnnxGraph(nodes, initializers, inputs.Where(i => !initializers.ContainsKey(i.Name)).ToList(), outputs, opset);
+        return new OnnxGraph(nodes, initializers, inputs.Where(i => !initializers.ContainsKey(i.Name)).ToList(),
+            outputs, opset);
     }
 
     static OnnxNode ReadNode(Reader r, int index)
@@ -145,7 +152,8 @@ public static class OnnxFile
         }
         if (op.Length == 0) throw new OnnxFormatException($"node {index} has no operator");
         if (outputs.Count == 0) throw new OnnxFormatException($"node {index} ({op}) has no output");
-        return new OnnxNode(name.Length > 0 ? name : $"{op}_{index}", op, domain, [.. inputs], [.. outputs], attributes);
+        return new OnnxNode(name.Length > 0 ? name : $"{op}_{index}", op, domain, [.. inputs], [.. outputs],
+            attributes);
     }
 
     static OnnxAttr ReadAttribute(Reader r)
@@ -192,7 +200,11 @@ public static class OnnxFile
         {
             switch (field)
             {
-                case 1 when wire == 0: dims.Add((long)r.Varint()); if (dims.Count > MaxDims) throw new OnnxFormatException($"a tensor with more than {MaxDims} dimensions"); break;
+                case 1 when wire == 0:
+                    dims.Add((long)r.Varint());
+                    if (dims.Count > MaxDims)
+                        throw new OnnxFormatException($"a tensor with more than {MaxDims} dimensions");
+                    break;
                 case 1 when wire == 2: r.PackedVarints(dims, MaxDims); break;
                 case 2 when wire == 0: type = (int)r.Varint(); break;
                 case 8 when wire == 2: name = r.String(); break;
@@ -201,16 +213,21 @@ public static class OnnxFile
                 case 4 when wire == 5: floats.Add(r.Float()); break;
                 case 5 or 7 when wire == 2: r.PackedVarints(longs, r.Remaining + 1); break;
                 case 5 or 7 when wire == 0: longs.Add((long)r.Varint()); break;
-                case 13 or 14: throw new OnnxFormatException($"tensor '{name}' keeps its data in an external file, which is not supported");
+                case 13 or 14:
+                    throw new OnnxFormatException(
+                        $"tensor '{name}' keeps its data in an external file, which is not supported");
                 default: r.Skip(wire); break;
             }
         }
-        if (dims.Any(d => d < 0 || d > MaxElements)) throw new OnnxFormatException($"tensor '{name}' has an impossible dimension ({string.Join('x', dims)})");
+        if (dims.Any(d => d < 0 || d > MaxElements))
+            throw new OnnxFormatException($"tensor '{name}' has an impossible dimension ({string.Join('x', dims)})");
         long count = 1;
         foreach (var d in dims)
         {
             count *= d;
-            if (count > MaxElements) throw new OnnxFormatException($"tensor '{name}' would have more than {MaxElements} elements ({string.Join('x', dims)})");
+            if (count > MaxElements)
+                throw new OnnxFormatException(
+                    $"tensor '{name}' would have more than {MaxElements} elements ({string.Join('x', dims)})");
         }
         var shape = dims.ToArray();
         switch (type)
@@ -220,10 +237,14 @@ public static class OnnxFile
                 int size = type == OnnxTensor.FloatType ? 4 : 8;
                 if (raw is { } bytes)
                 {
-                    if (bytes.Remaining != count * size) throw new OnnxFormatException($"tensor '{name}' holds {bytes.Remaining} bytes, {string.Join('x', shape)} needs {count * size}");
+                    if (bytes.Remaining != count * size)
+                        throw new OnnxFormatException($"tensor '{name}' holds {bytes.Remaining} bytes, " +
+                            $"{string.Join('x', shape)} needs {count * size}");
                     return new OnnxTensor(name, shape, OnnxTensor.FloatType, bytes.Floats((int)count, size), null);
                 }
-                if (floats.Count != count) throw new OnnxFormatException($"tensor '{name}' holds {floats.Count} values, {string.Join('x', shape)} needs {count}");
+                if (floats.Count != count)
+                    throw new OnnxFormatException(
+                        $"tensor '{name}' holds {floats.Count} values, {string.Join('x', shape)} needs {count}");
                 return new OnnxTensor(name, shape, OnnxTensor.FloatType, [.. floats], null);
             }
             case OnnxTensor.Int64Type or OnnxTensor.Int32Type:
@@ -231,14 +252,19 @@ public static class OnnxFile
                 int size = type == OnnxTensor.Int64Type ? 8 : 4;
                 if (raw is { } bytes)
                 {
-                    if (bytes.Remaining != count * size) throw new OnnxFormatException($"tensor '{name}' holds {bytes.Remaining} bytes, {string.Join('x', shape)} needs {count * size}");
+                    if (bytes.Remaining != count * size)
+                        throw new OnnxFormatException($"tensor '{name}' holds {bytes.Remaining} bytes, " +
+                            $"{string.Join('x', shape)} needs {count * size}");
                     return new OnnxTensor(name, shape, OnnxTensor.Int64Type, null, bytes.Longs((int)count, size));
                 }
-                if (longs.Count != count) throw new OnnxFormatException($"tensor '{name}' holds {longs.Count} values, {string.Join('x', shape)} needs {count}");
+                if (longs.Count != count)
+                    throw new OnnxFormatException(
+                        $"tensor '{name}' holds {longs.Count} values, {string.Join('x', shape)} needs {count}");
                 return new OnnxTensor(name, shape, OnnxTensor.Int64Type, null, [.. longs]);
             }
             default:
-                throw new OnnxFormatException($"tensor '{name}' is of ONNX data type {type}; only float, double, int32 and int64 are supported");
+                throw new OnnxFormatException($"tensor '{name}' is of ONNX data type {type}; " +
+                    $"only float, double, int32 and int64 are supported");
         }
     }
 
@@ -307,7 +333,8 @@ public static class OnnxFile
             if (_at >= end) return false;
             ulong key = Varint();
             wire = (int)(key & 7);
-            if (key >> 3 is 0 or > int.MaxValue) throw new OnnxFormatException($"not an ONNX model: a field number of {key >> 3} at byte {_at}");
+            if (key >> 3 is 0 or > int.MaxValue)
+                throw new OnnxFormatException($"not an ONNX model: a field number of {key >> 3} at byte {_at}");
             field = (int)(key >> 3);
             return true;
         }
@@ -336,7 +363,9 @@ public static class OnnxFile
         int Length()
         {
             ulong n = Varint();
-            if (n > (ulong)Remaining) throw new OnnxFormatException($"a field of {n} bytes where {Remaining} are left (truncated or not an ONNX file)");
+            if (n > (ulong)Remaining)
+                throw new OnnxFormatException(
+                    $"a field of {n} bytes where {Remaining} are left (truncated or not an ONNX file)");
             return (int)n;
         }
 
@@ -352,7 +381,8 @@ public static class OnnxFile
         {
             int n = Length();
             if (n > MaxNameBytes) throw new OnnxFormatException($"a name of {n} bytes");
-            // Every name in the file (operators, layers, values) is printed and drawn: its control characters never act.
+            // Every name in the file (operators, layers, values) is printed and drawn: its control characters never
+            // act.
             var s = Core.Printable.Escape(Encoding.UTF8.GetString(bytes, _at, n));
             _at += n;
             return s;
@@ -371,8 +401,10 @@ public static class OnnxFile
         public void PackedFloats(List<float> into, int max)
         {
             var inner = Message();
-            if (inner.Remaining % 4 != 0) throw new OnnxFormatException("a list of floats whose length is not a multiple of 4");
-            if (inner.Remaining / 4 + into.Count > max) throw new OnnxFormatException($"a list of more than {max} floats");
+            if (inner.Remaining % 4 != 0)
+                throw new OnnxFormatException("a list of floats whose length is not a multiple of 4");
+            if (inner.Remaining / 4 + into.Count > max)
+                throw new OnnxFormatException($"a list of more than {max} floats");
             while (inner.Remaining > 0) into.Add(inner.Float());
         }
 
@@ -388,7 +420,10 @@ public static class OnnxFile
         public long[] Longs(int count, int size)
         {
             var values = new long[count];
-            for (int i = 0; i < count; i++) values[i] = size == 8 ? BitConverter.ToInt64(bytes, _at + i * 8) : BitConverter.ToInt32(bytes, _at + i * 4);
+            for (int i = 0; i < count; i++)
+                values[i] = size == 8
+                    ? BitConverter.ToInt64(bytes, _at + i * 8)
+                    : BitConverter.ToInt32(bytes, _at + i * 4);
             _at += count * size;
             return values;
         }

@@ -27,24 +27,32 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     /// <summary>The operators this runs (ONNX's default domain).</summary>
     public static readonly IReadOnlySet<string> Supported = new HashSet<string>
     {
-        "Conv", "ConvTranspose", "BatchNormalization", "Relu", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish",
-        "Tanh", "Softmax", "Add", "Sub", "Mul", "Div", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean",
-        "Gemm", "MatMul", "Flatten", "Reshape", "Transpose", "Concat", "Split", "Slice", "Squeeze", "Unsqueeze", "Pad", "Resize",
+        "Conv", "ConvTranspose", "BatchNormalization",
+        "Relu", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish",
+        "Tanh", "Softmax", "Add", "Sub", "Mul", "Div",
+        "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean",
+        "Gemm", "MatMul", "Flatten", "Reshape", "Transpose",
+        "Concat", "Split", "Slice", "Squeeze", "Unsqueeze", "Pad", "Resize",
         "Identity", "Dropout", "Constant", "Shape", "Gather", "Cast", "ConstantOfShape",
     };
 
-    /// <exception cref="OnnxFormatException">Operators it does not run (all named), or a graph it cannot take.</exception>
+    /// <exception cref="OnnxFormatException">Operators it does not run (all named), or a graph it cannot take.
+    /// </exception>
     public OnnxNetwork(OnnxGraph graph) : base("OnnxNetwork")
     {
         ArgumentNullException.ThrowIfNull(graph);
         graph = FoldBatchNorms(graph);
         _graph = graph;
         var unsupported = graph.Nodes.Where(n => n.Domain is not ("" or "ai.onnx") || !Supported.Contains(n.OpType))
-            .Select(n => n.Domain is "" or "ai.onnx" ? n.OpType : $"{n.Domain}.{n.OpType}").Distinct().OrderBy(n => n, StringComparer.Ordinal).ToList();
-        if (unsupported.Count > 0) throw new OnnxFormatException($"unsupported ONNX operators: {string.Join(", ", unsupported)}");
+            .Select(n => n.Domain is "" or "ai.onnx" ? n.OpType : $"{n.Domain}.{n.OpType}").Distinct()
+            .OrderBy(n => n, StringComparer.Ordinal).ToList();
+        if (unsupported.Count > 0)
+            throw new OnnxFormatException($"unsupported ONNX operators: {string.Join(", ", unsupported)}");
         // Opsets 7 and 8 differ from 9 only in operators this does not run (the featurizer of ML.NET is opset 8).
-        if (graph.Opset is > 0 and < 7) throw new OnnxFormatException($"opset {graph.Opset}: opsets 7 and up are supported");
-        if (graph.Inputs.Count != 1) throw new OnnxFormatException($"the graph has {graph.Inputs.Count} inputs; an image model has one");
+        if (graph.Opset is > 0 and < 7)
+            throw new OnnxFormatException($"opset {graph.Opset}: opsets 7 and up are supported");
+        if (graph.Inputs.Count != 1)
+            throw new OnnxFormatException($"the graph has {graph.Inputs.Count} inputs; an image model has one");
         if (graph.Outputs.Count < 1) throw new OnnxFormatException("the graph has no output");
         _input = graph.Inputs[0].Name;
         _output = graph.Outputs[0].Name;
@@ -54,7 +62,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         foreach (var node in graph.Nodes)
         {
             if (node.Inputs.FirstOrDefault(i => i.Length > 0 && !made.Contains(i)) is { } missing)
-                throw new OnnxFormatException($"node {node.Name} ({node.OpType}) reads '{missing}', which no earlier node makes (a cycle, or nodes out of order)");
+                throw new OnnxFormatException($"node {node.Name} ({node.OpType}) reads '{missing}', " +
+                    $"which no earlier node makes (a cycle, or nodes out of order)");
             made.UnionWith(node.Outputs);
         }
         if (!made.Contains(_output)) throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
@@ -105,8 +114,10 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         if (node.OpType is not ("Conv" or "ConvTranspose" or "MaxPool" or "AveragePool")) return;
         void Within(string attribute, long min)
         {
-            if (node.Attributes.TryGetValue(attribute, out var a) && a.Ints is { } values && values.Any(v => v < min || v > MaxWindow))
-                throw new OnnxFormatException($"node {node.Name} ({node.OpType}): {attribute} [{string.Join(", ", values)}] must lie in {min}..{MaxWindow}");
+            if (node.Attributes.TryGetValue(attribute, out var a) && a.Ints is { } values
+                && values.Any(v => v < min || v > MaxWindow))
+                throw new OnnxFormatException($"node {node.Name} ({node.OpType}): " +
+                    $"{attribute} [{string.Join(", ", values)}] must lie in {min}..{MaxWindow}");
         }
         Within("strides", 1);
         Within("dilations", 1);
@@ -117,10 +128,12 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         if (g.I < 1) throw new OnnxFormatException($"node {node.Name} ({node.OpType}): group {g.I} must be at least 1");
         if (node.OpType == "Conv" && node.Inputs.Length > 1 && graph.Initializers.TryGetValue(node.Inputs[1], out var w)
             && w.Dims.Length > 0 && w.Dims[0] % g.I != 0)
-            throw new OnnxFormatException($"node {node.Name} (Conv): group {g.I} does not divide its {w.Dims[0]} output channels");
+            throw new OnnxFormatException(
+                $"node {node.Name} (Conv): group {g.I} does not divide its {w.Dims[0]} output channels");
     }
 
-    /// <summary>Whether forward passes without gradients run packed, fused oneDNN convolutions on this machine.</summary>
+    /// <summary>Whether forward passes without gradients run packed, fused oneDNN convolutions on this machine.
+    /// </summary>
     public static bool PackedConvolutionsAvailable => PackedConvolutions.Available;
 
     /// <summary>The graph's input: its declared shape (-1 where symbolic).</summary>
@@ -136,7 +149,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     /// flatten), where CAM methods look by default; else the last convolution's output.</summary>
     public string DefaultLayer()
     {
-        var pooling = _graph.Nodes.FirstOrDefault(n => n.OpType is "GlobalAveragePool" or "GlobalMaxPool" or "ReduceMean" or "Flatten" or "AveragePool");
+        var pooling = _graph.Nodes.FirstOrDefault(n =>
+            n.OpType is "GlobalAveragePool" or "GlobalMaxPool" or "ReduceMean" or "Flatten" or "AveragePool");
         if (pooling is not null && _taps.ContainsKey(pooling.Inputs[0])) return pooling.Inputs[0];
         return _graph.Nodes.LastOrDefault(n => n.OpType == "Conv")?.Outputs[0] ?? "last-conv";
     }
@@ -144,7 +158,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     public IEnumerable<(string ModulePath, Tensor Bias)> ConvolutionBiases()
     {
         foreach (var node in _graph.Nodes)
-            if (node.OpType == "Conv" && node.Inputs.Length > 2 && _constants.TryGetValue(node.Inputs[2], out var bias) && bias.dim() == 1)
+            if (node.OpType == "Conv" && node.Inputs.Length > 2 && _constants.TryGetValue(node.Inputs[2], out var bias)
+                && bias.dim() == 1)
                 yield return (_pathOfLayer[node.Outputs[0]], bias);
     }
 
@@ -164,7 +179,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         // and every layer after keeps that layout. Values are unchanged; only their order in memory differs.
         if (input.dim() == 4) input = ChannelsLast(input);
         // Where no gradient is taken, convolutions run packed and fused (see PackedConvolutions).
-        var packed = input.dim() == 4 && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU && !is_grad_enabled() ? Packed() : null;
+        var packed = input.dim() == 4 && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU
+            && !is_grad_enabled() ? Packed() : null;
         var skipped = new bool[_graph.Nodes.Count];
         var values = new Dictionary<string, Tensor>(_constants) { [_input] = input };
         for (int k = 0; k < _graph.Nodes.Count; k++)
@@ -172,11 +188,14 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             var node = _graph.Nodes[k];
             if (skipped[k]) continue;
             var inputs = node.Inputs.Select(name => name.Length == 0 ? null
-                : values.TryGetValue(name, out var v) ? v : throw new OnnxFormatException($"node {node.Name} ({node.OpType}) reads '{name}', which nothing before it makes")).ToArray();
+                : values.TryGetValue(name, out var v) ? v
+                : throw new OnnxFormatException(
+                    $"node {node.Name} ({node.OpType}) reads '{name}', which nothing before it makes")).ToArray();
             if (node.OpType == "Relu")
             {
                 // The tap is the ReLU itself: guided backprop hooks ReLU modules.
-                values[node.Outputs[0]] = _taps[node.Outputs[0]].call(inputs[0] ?? throw new OnnxFormatException($"node {node.Name} (Relu) has no input"));
+                values[node.Outputs[0]] = _taps[node.Outputs[0]].call(
+                    inputs[0] ?? throw new OnnxFormatException($"node {node.Name} (Relu) has no input"));
                 continue;
             }
             if (packed is not null && node.OpType == "Conv")
@@ -185,14 +204,17 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                 {
                     if (TryPackedConvolution(packed, k, inputs, values, skipped)) continue;
                 }
-                catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException))
+                catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException
+                    or InvalidOperationException or System.Runtime.InteropServices.ExternalException))
                 {
-                    throw new OnnxFormatException($"node {node.Name} ({node.OpType}) failed: {LibTorchError.Reason(e)}", e);
+                    throw new OnnxFormatException(
+                        $"node {node.Name} ({node.OpType}) failed: {LibTorchError.Reason(e)}", e);
                 }
             }
             Tensor[] results;
             try { results = OnnxOperators.Run(node, inputs); }
-            catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException))
+            catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException
+                or InvalidOperationException or System.Runtime.InteropServices.ExternalException))
             {
                 throw new OnnxFormatException($"node {node.Name} ({node.OpType}) failed: {LibTorchError.Reason(e)}", e);
             }
@@ -202,7 +224,9 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                 values[node.Outputs[i]] = _taps[node.Outputs[i]].call(results[i]);
             }
         }
-        return values.TryGetValue(_output, out var output) ? output : throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
+        return values.TryGetValue(_output, out var output)
+            ? output
+            : throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
     }
 
     PackedConvolutions? Packed()
@@ -217,12 +241,14 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
 
     /// <summary>A convolution of the file's weights, packed; with the ReLU (or sum and ReLU) after it in the same pass
     /// when nothing hooks the values that fusing skips. False where it takes another path.</summary>
-    bool TryPackedConvolution(PackedConvolutions packed, int k, Tensor?[] inputs, Dictionary<string, Tensor> values, bool[] skipped)
+    bool TryPackedConvolution(PackedConvolutions packed, int k, Tensor?[] inputs, Dictionary<string, Tensor> values,
+        bool[] skipped)
     {
         var node = _graph.Nodes[k];
         // Weights computed at run time would be packed anew on every call.
         if (inputs[0] is not { } x || node.Inputs.Length < 2 || !_constants.ContainsKey(node.Inputs[1])) return false;
-        if (node.Inputs.Length > 2 && node.Inputs[2].Length > 0 && !_constants.ContainsKey(node.Inputs[2])) return false;
+        if (node.Inputs.Length > 2 && node.Inputs[2].Length > 0 && !_constants.ContainsKey(node.Inputs[2]))
+            return false;
         var weight = inputs[1]!;
         var bias = inputs.Length > 2 ? inputs[2] : null;
         if (x.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32 || weight.dim() != 4) return false;
@@ -236,18 +262,21 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                 && residual.dtype == ScalarType.Float32 && residual.shape.SequenceEqual(output))
             {
                 var epilogue = residual is null ? ConvolutionEpilogue.Relu
-                    : fusion.ResidualWritable && !Watched(fusion.Residual!) && IsChannelsLast(residual) ? ConvolutionEpilogue.AddReluInPlace
+                    : fusion.ResidualWritable && !Watched(fusion.Residual!) && IsChannelsLast(residual)
+                        ? ConvolutionEpilogue.AddReluInPlace
                     : ConvolutionEpilogue.AddRelu;
                 if (PackedConvolutions.Supports(epilogue, inputShape[1], output[1], output[2] * output[3]))
                 {
-                    values[fusion.Relu.Outputs[0]] = packed.Run(node.Outputs[0], padded, weight, bias, c, epilogue, residual);
+                    values[fusion.Relu.Outputs[0]] =
+                        packed.Run(node.Outputs[0], padded, weight, bias, c, epilogue, residual);
                     skipped[fusion.ReluIndex] = true;
                     if (fusion.AddIndex is { } add) skipped[add] = true;
                     return true;
                 }
             }
         }
-        values[node.Outputs[0]] = _taps[node.Outputs[0]].call(packed.Run(node.Outputs[0], padded, weight, bias, c, ConvolutionEpilogue.None, null));
+        values[node.Outputs[0]] = _taps[node.Outputs[0]].call(
+            packed.Run(node.Outputs[0], padded, weight, bias, c, ConvolutionEpilogue.None, null));
         return true;
     }
 
@@ -268,15 +297,18 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     /// <summary>A convolution whose output only a ReLU reads, or only an Add whose sum only a ReLU reads (a residual
     /// block's end): computable in one pass when nothing hooks the values in between. The sum may be written over the
     /// residual when that is a tensor of the pass's own that nothing reads after the convolution.</summary>
-    sealed record ConvolutionFusion(OnnxNode Relu, int ReluIndex, OnnxNode? Add, int? AddIndex, string? Residual, bool ResidualWritable);
+    sealed record ConvolutionFusion(OnnxNode Relu, int ReluIndex, OnnxNode? Add, int? AddIndex, string? Residual,
+        bool ResidualWritable);
 
     // Operators whose output is a new tensor, never a view of their input or of a constant.
-    static readonly HashSet<string> NewTensorOperators = ["Conv", "Relu", "Add", "MaxPool", "AveragePool", "BatchNormalization"];
+    static readonly HashSet<string> NewTensorOperators =
+        ["Conv", "Relu", "Add", "MaxPool", "AveragePool", "BatchNormalization"];
 
     static bool IsChannelsLast(Tensor t)
     {
         var shape = t.shape;
-        return shape.Length == 4 && t.stride().SequenceEqual([shape[1] * shape[2] * shape[3], 1, shape[3] * shape[1], shape[1]]);
+        return shape.Length == 4
+            && t.stride().SequenceEqual([shape[1] * shape[2] * shape[3], 1, shape[3] * shape[1], shape[1]]);
     }
 
     static Dictionary<int, ConvolutionFusion> PlanFusions(OnnxGraph graph)
@@ -289,15 +321,18 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         for (int k = 0; k < graph.Nodes.Count; k++)
             foreach (var o in graph.Nodes[k].Outputs) producers[o] = k;
         var outputs = graph.Outputs.Select(o => o.Name).ToHashSet();
-        int? OnlyReader(string value) => !outputs.Contains(value) && readers.TryGetValue(value, out var r) && r.Count == 1 ? r[0] : null;
+        int? OnlyReader(string value) =>
+            !outputs.Contains(value) && readers.TryGetValue(value, out var r) && r.Count == 1 ? r[0] : null;
         bool Writable(string residual, int conv, int add) =>
-            !outputs.Contains(residual) && producers.TryGetValue(residual, out var p) && NewTensorOperators.Contains(graph.Nodes[p].OpType)
+            !outputs.Contains(residual) && producers.TryGetValue(residual, out var p)
+            && NewTensorOperators.Contains(graph.Nodes[p].OpType)
             && readers[residual].All(r => r == add || r < conv);
         var fusions = new Dictionary<int, ConvolutionFusion>();
         for (int k = 0; k < graph.Nodes.Count; k++)
         {
             var conv = graph.Nodes[k];
-            if (conv.OpType != "Conv" || conv.Outputs.Length != 1 || OnlyReader(conv.Outputs[0]) is not { } next) continue;
+            if (conv.OpType != "Conv" || conv.Outputs.Length != 1 || OnlyReader(conv.Outputs[0]) is not { } next)
+                continue;
             var reader = graph.Nodes[next];
             if (reader.OpType == "Relu")
                 fusions[k] = new ConvolutionFusion(reader, next, null, null, null, false);
@@ -305,15 +340,16 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                 && OnlyReader(reader.Outputs[0]) is { } relu && graph.Nodes[relu].OpType == "Relu")
             {
                 var residual = reader.Inputs[0] == conv.Outputs[0] ? reader.Inputs[1] : reader.Inputs[0];
-                fusions[k] = new ConvolutionFusion(graph.Nodes[relu], relu, reader, next, residual, Writable(residual, k, next));
+                fusions[k] = new ConvolutionFusion(graph.Nodes[relu], relu, reader, next, residual,
+                    Writable(residual, k, next));
             }
         }
         return fusions;
     }
 
     /// <summary>A convolution whose only reader is a BatchNormalization computes both in one: inference's batch norm is
-    /// a per-channel scale and shift, folded into the convolution's weights and bias. The convolution's own output is then
-    /// not a layer; the normalised one is.</summary>
+    /// a per-channel scale and shift, folded into the convolution's weights and bias. The convolution's own output is
+    /// then not a layer; the normalised one is.</summary>
     static OnnxGraph FoldBatchNorms(OnnxGraph graph)
     {
         var readers = new Dictionary<string, int>();
@@ -324,16 +360,20 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         for (int k = 0; k + 1 < nodes.Count; k++)
         {
             var conv = nodes[k];
-            if (conv.OpType != "Conv" || conv.Outputs.Length != 1 || outputs.Contains(conv.Outputs[0]) || readers.GetValueOrDefault(conv.Outputs[0]) != 1) continue;
+            if (conv.OpType != "Conv" || conv.Outputs.Length != 1 || outputs.Contains(conv.Outputs[0])
+                || readers.GetValueOrDefault(conv.Outputs[0]) != 1) continue;
             int b = nodes.FindIndex(k + 1, n => n.Inputs.Length > 0 && n.Inputs[0] == conv.Outputs[0]);
             if (b < 0 || nodes[b].OpType != "BatchNormalization" || nodes[b].Inputs.Length < 5) continue;
             var bn = nodes[b];
-            if (!initializers.TryGetValue(conv.Inputs[1], out var w) || w.Floats is null || w.Dims.Length != 4) continue;
+            if (!initializers.TryGetValue(conv.Inputs[1], out var w) || w.Floats is null || w.Dims.Length != 4)
+                continue;
             var parts = bn.Inputs[1..5].Select(n => initializers.TryGetValue(n, out var t) ? t.Floats : null).ToArray();
             if (parts.Any(p => p is null || p.Length != w.Dims[0])) continue;
             float[] scale = parts[0]!, shift = parts[1]!, mean = parts[2]!, variance = parts[3]!;
             float eps = bn.Attributes.TryGetValue("epsilon", out var e) ? e.F : 1e-5f;
-            float[]? bias = conv.Inputs.Length > 2 && initializers.TryGetValue(conv.Inputs[2], out var bt) ? bt.Floats : null;
+            float[]? bias = conv.Inputs.Length > 2 && initializers.TryGetValue(conv.Inputs[2], out var bt)
+                ? bt.Floats
+                : null;
             long perOut = w.Count / w.Dims[0];
             var folded = new float[w.Floats.Length];
             var foldedBias = new float[w.Dims[0]];
@@ -351,7 +391,10 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         }
         // Weights no node reads any more are dropped.
         var read = nodes.SelectMany(n => n.Inputs).ToHashSet();
-        return graph with { Nodes = nodes, Initializers = initializers.Where(t => read.Contains(t.Key)).ToDictionary() };
+        return graph with
+        {
+            Nodes = nodes, Initializers = initializers.Where(t => read.Contains(t.Key)).ToDictionary()
+        };
     }
 
     /// <summary>The same tensor with its channels innermost in memory (channels-last strides).</summary>

@@ -10,13 +10,16 @@ internal static class OnnxOperators
     public static Tensor[] Run(OnnxNode node, Tensor?[] x)
     {
         var a = node.Attributes;
-        Tensor In(int i) => i < x.Length && x[i] is { } t ? t : throw new OnnxFormatException($"node {node.Name} ({node.OpType}) lacks input {i}");
+        Tensor In(int i) => i < x.Length && x[i] is { } t
+            ? t
+            : throw new OnnxFormatException($"node {node.Name} ({node.OpType}) lacks input {i}");
         Tensor? Optional(int i) => i < x.Length ? x[i] : null;
         long Int(string name, long fallback) => a.TryGetValue(name, out var v) ? v.I : fallback;
         float Float(string name, float fallback) => a.TryGetValue(name, out var v) ? v.F : fallback;
         long[]? Ints(string name) => a.TryGetValue(name, out var v) ? v.Ints : null;
         string Str(string name, string fallback) => a.TryGetValue(name, out var v) && v.S is { } s ? s : fallback;
-        long[]? IntsOf(Tensor? t) => t is null || t.numel() == 0 ? null : t.to_type(ScalarType.Int64).data<long>().ToArray();
+        long[]? IntsOf(Tensor? t) =>
+            t is null || t.numel() == 0 ? null : t.to_type(ScalarType.Int64).data<long>().ToArray();
         float? ScalarOf(Tensor? t) => t is null || t.numel() == 0 ? null : t.to_type(ScalarType.Float32).item<float>();
 
         switch (node.OpType)
@@ -29,26 +32,32 @@ internal static class OnnxOperators
             case "ConvTranspose":
             {
                 var pads = Ints("pads") ?? [0, 0, 0, 0];
-                if (pads.Length != 4 || pads[0] != pads[2] || pads[1] != pads[3]) throw new OnnxFormatException($"node {node.Name}: ConvTranspose with asymmetric padding is not supported");
+                if (pads.Length != 4 || pads[0] != pads[2] || pads[1] != pads[3])
+                    throw new OnnxFormatException(
+                        $"node {node.Name}: ConvTranspose with asymmetric padding is not supported");
                 var strides = Ints("strides") ?? [1, 1];
                 var outPad = Ints("output_padding") ?? [0, 0];
                 var dilations = Ints("dilations") ?? [1, 1];
-                return [F.conv_transpose2d(In(0), In(1), Optional(2), strides, [pads[0], pads[1]], outPad, dilation: dilations, groups: Int("group", 1))];
+                return [F.conv_transpose2d(In(0), In(1), Optional(2), strides, [pads[0], pads[1]], outPad,
+                    dilation: dilations, groups: Int("group", 1))];
             }
             case "BatchNormalization":
                 // Evaluation: (x - mean) / sqrt(var + eps) * scale + bias per channel, in torch's one fused kernel.
-                return [F.batch_norm(In(0), In(3), In(4), In(1), In(2), training: false, momentum: 0, eps: Float("epsilon", 1e-5f))];
+                return [F.batch_norm(In(0), In(3), In(4), In(1), In(2), training: false, momentum: 0,
+                    eps: Float("epsilon", 1e-5f))];
             case "Relu": return [F.relu(In(0))];
             case "LeakyRelu": return [F.leaky_relu(In(0), Float("alpha", 0.01f))];
             case "PRelu":
             {
                 var slope = In(1);
-                if (slope.dim() == 1 && In(0).dim() == 4 && slope.shape[0] == In(0).shape[1]) slope = slope.reshape(1, -1, 1, 1);
+                if (slope.dim() == 1 && In(0).dim() == 4 && slope.shape[0] == In(0).shape[1])
+                    slope = slope.reshape(1, -1, 1, 1);
                 return [where(In(0) >= 0, In(0), In(0) * slope)];
             }
             case "Clip":
             {
-                float lo = ScalarOf(Optional(1)) ?? Float("min", float.NegativeInfinity), hi = ScalarOf(Optional(2)) ?? Float("max", float.PositiveInfinity);
+                float lo = ScalarOf(Optional(1)) ?? Float("min", float.NegativeInfinity),
+                    hi = ScalarOf(Optional(2)) ?? Float("max", float.PositiveInfinity);
                 return [In(0).clamp(lo, hi)];
             }
             case "Sigmoid": return [In(0).sigmoid()];
@@ -63,24 +72,32 @@ internal static class OnnxOperators
             case "Add": return [In(0) + In(1)];
             case "Sub": return [In(0) - In(1)];
             case "Mul": return [In(0) * In(1)];
-            case "Div": return [In(0).is_floating_point() || In(1).is_floating_point() ? In(0) / In(1) : In(0).div(In(1), RoundingMode.trunc)];
+            case "Div":
+                return [In(0).is_floating_point() || In(1).is_floating_point()
+                    ? In(0) / In(1)
+                    : In(0).div(In(1), RoundingMode.trunc)];
             case "MaxPool":
             case "AveragePool":
             {
-                var kernel = Ints("kernel_shape") ?? throw new OnnxFormatException($"node {node.Name}: {node.OpType} without kernel_shape");
-                if (kernel.Length != 2) throw new OnnxFormatException($"node {node.Name}: only 2-D pooling is supported");
+                var kernel = Ints("kernel_shape")
+                    ?? throw new OnnxFormatException($"node {node.Name}: {node.OpType} without kernel_shape");
+                if (kernel.Length != 2)
+                    throw new OnnxFormatException($"node {node.Name}: only 2-D pooling is supported");
                 var strides = Ints("strides") ?? [1, 1];
                 var dilations = Ints("dilations") ?? [1, 1];
                 bool ceil = Int("ceil_mode", 0) != 0;
-                var input = Pads(In(0), In(0).shape, kernel, strides, dilations, Ints("pads"), Str("auto_pad", "NOTSET"), node.OpType == "MaxPool" ? float.NegativeInfinity : 0, out var pads);
+                var input = Pads(In(0), In(0).shape, kernel, strides, dilations, Ints("pads"),
+                    Str("auto_pad", "NOTSET"), node.OpType == "MaxPool" ? float.NegativeInfinity : 0, out var pads);
                 if (node.OpType == "MaxPool") return [F.max_pool2d(input, kernel, strides, pads, dilations, ceil)];
-                return [F.avg_pool2d(input, kernel, strides, pads, ceil, count_include_pad: Int("count_include_pad", 0) != 0)];
+                return [F.avg_pool2d(input, kernel, strides, pads, ceil,
+                    count_include_pad: Int("count_include_pad", 0) != 0)];
             }
             case "GlobalAveragePool": return [In(0).mean([2, 3], keepdim: true)];
             case "GlobalMaxPool": return [In(0).amax([2, 3], keepdim: true)];
             case "ReduceMean":
             {
-                var axes = Ints("axes") ?? IntsOf(Optional(1)) ?? Enumerable.Range(0, (int)In(0).dim()).Select(i => (long)i).ToArray();
+                var axes = Ints("axes") ?? IntsOf(Optional(1))
+                    ?? Enumerable.Range(0, (int)In(0).dim()).Select(i => (long)i).ToArray();
                 return [In(0).mean(axes, keepdim: Int("keepdims", 1) != 0)];
             }
             case "Gemm":
@@ -109,7 +126,8 @@ internal static class OnnxOperators
             }
             case "Transpose":
             {
-                var perm = Ints("perm") ?? Enumerable.Range(0, (int)In(0).dim()).Reverse().Select(i => (long)i).ToArray();
+                var perm = Ints("perm")
+                    ?? Enumerable.Range(0, (int)In(0).dim()).Reverse().Select(i => (long)i).ToArray();
                 return [In(0).permute(perm)];
             }
             case "Concat":
@@ -133,14 +151,16 @@ internal static class OnnxOperators
             {
                 var starts = Ints("starts") ?? IntsOf(In(1))!;
                 var ends = Ints("ends") ?? IntsOf(In(2))!;
-                var axes = Ints("axes") ?? IntsOf(Optional(3)) ?? Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
+                var axes = Ints("axes") ?? IntsOf(Optional(3))
+                    ?? Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
                 var steps = IntsOf(Optional(4)) ?? Enumerable.Repeat(1L, starts.Length).ToArray();
                 var y = In(0);
                 for (int i = 0; i < starts.Length; i++)
                 {
                     long axis = axes[i] < 0 ? axes[i] + y.dim() : axes[i], size = y.shape[axis], step = steps[i];
                     if (step == 0) throw new OnnxFormatException($"node {node.Name}: Slice with step 0");
-                    long start = starts[i] < 0 ? starts[i] + size : starts[i], end = ends[i] < 0 && ends[i] > long.MinValue / 2 ? ends[i] + size : ends[i];
+                    long start = starts[i] < 0 ? starts[i] + size : starts[i],
+                        end = ends[i] < 0 && ends[i] > long.MinValue / 2 ? ends[i] + size : ends[i];
                     if (step > 0)
                     {
                         start = Math.Clamp(start, 0, size);
@@ -164,7 +184,8 @@ internal static class OnnxOperators
                 var axes = Ints("axes") ?? IntsOf(Optional(1));
                 if (axes is null) return [In(0).squeeze()];
                 var y = In(0);
-                foreach (var axis in axes.Select(ax => ax < 0 ? ax + y.dim() : ax).OrderByDescending(ax => ax)) y = y.squeeze(axis);
+                foreach (var axis in axes.Select(ax => ax < 0 ? ax + y.dim() : ax).OrderByDescending(ax => ax))
+                    y = y.squeeze(axis);
                 return [y];
             }
             case "Unsqueeze":
@@ -172,14 +193,16 @@ internal static class OnnxOperators
                 var axes = Ints("axes") ?? IntsOf(In(1))!;
                 var y = In(0);
                 long rank = y.dim() + axes.Length;
-                foreach (var axis in axes.Select(ax => ax < 0 ? ax + rank : ax).OrderBy(ax => ax)) y = y.unsqueeze(axis);
+                foreach (var axis in axes.Select(ax => ax < 0 ? ax + rank : ax).OrderBy(ax => ax))
+                    y = y.unsqueeze(axis);
                 return [y];
             }
             case "Pad":
             {
                 var pads = Ints("pads") ?? IntsOf(In(1))!;
                 float value = ScalarOf(Optional(2)) ?? Float("value", 0);
-                if (Str("mode", "constant") != "constant") throw new OnnxFormatException($"node {node.Name}: Pad mode '{Str("mode", "")}' is not supported");
+                if (Str("mode", "constant") != "constant")
+                    throw new OnnxFormatException($"node {node.Name}: Pad mode '{Str("mode", "")}' is not supported");
                 return [PadTensor(In(0), pads, value)];
             }
             case "Resize":
@@ -187,19 +210,26 @@ internal static class OnnxOperators
                 var input = In(0);
                 var mode = Str("mode", "nearest");
                 var sizes = IntsOf(Optional(3));
-                double[]? scales = Optional(2) is { } s && s.numel() > 0 ? s.to_type(ScalarType.Float64).data<double>().ToArray() : null;
+                double[]? scales = Optional(2) is { } s && s.numel() > 0
+                    ? s.to_type(ScalarType.Float64).data<double>().ToArray()
+                    : null;
                 var size = sizes is { Length: 4 } ? new[] { sizes[2], sizes[3] } : scales is { Length: 4 }
-                    ? new[] { (long)Math.Floor(input.shape[2] * scales[2]), (long)Math.Floor(input.shape[3] * scales[3]) }
+                    ? new[]
+                    {
+                        (long)Math.Floor(input.shape[2] * scales[2]), (long)Math.Floor(input.shape[3] * scales[3])
+                    }
                     : throw new OnnxFormatException($"node {node.Name}: Resize needs 4-D scales or sizes");
                 return [mode == "linear"
-                    ? F.interpolate(input, size, mode: InterpolationMode.Bilinear, align_corners: Str("coordinate_transformation_mode", "half_pixel") == "align_corners")
+                    ? F.interpolate(input, size, mode: InterpolationMode.Bilinear,
+                        align_corners: Str("coordinate_transformation_mode", "half_pixel") == "align_corners")
                     : F.interpolate(input, size, mode: InterpolationMode.Nearest)];
             }
             case "Identity": return [In(0)];
             case "Dropout": return [In(0)];
             case "Constant":
             {
-                if (a.TryGetValue("value", out var v) && v.T is { } t) return [t.Floats is { } f ? tensor(f, t.Dims) : tensor(t.Longs!, t.Dims)];
+                if (a.TryGetValue("value", out var v) && v.T is { } t)
+                    return [t.Floats is { } f ? tensor(f, t.Dims) : tensor(t.Longs!, t.Dims)];
                 if (a.TryGetValue("value_float", out var vf)) return [tensor(vf.F)];
                 if (a.TryGetValue("value_int", out var vi)) return [tensor(vi.I)];
                 if (a.TryGetValue("value_ints", out var vis)) return [tensor(vis.Ints)];
@@ -219,7 +249,9 @@ internal static class OnnxOperators
             {
                 var shape = IntsOf(In(0)) ?? [];
                 if (a.TryGetValue("value", out var v) && v.T is { } t)
-                    return [t.Floats is { Length: 1 } f ? full(shape, f[0], ScalarType.Float32) : full(shape, t.Longs![0], ScalarType.Int64)];
+                    return [t.Floats is { Length: 1 } f
+                        ? full(shape, f[0], ScalarType.Float32)
+                        : full(shape, t.Longs![0], ScalarType.Int64)];
                 return [zeros(shape)];
             }
             case "Gather":
@@ -230,7 +262,8 @@ internal static class OnnxOperators
                 var indices = In(1).to_type(ScalarType.Int64);
                 var fixedIndices = where(indices < 0, indices + data.shape[axis], indices);
                 var picked = data.index_select(axis, fixedIndices.flatten());
-                var shape = data.shape.Take((int)axis).Concat(indices.shape).Concat(data.shape.Skip((int)axis + 1)).ToArray();
+                var shape = data.shape.Take((int)axis).Concat(indices.shape).Concat(data.shape.Skip((int)axis + 1))
+                    .ToArray();
                 return [picked.reshape(shape)];
             }
             default: throw new OnnxFormatException($"unsupported ONNX operator: {node.OpType}");
@@ -251,7 +284,9 @@ internal static class OnnxOperators
         long groups = a.TryGetValue("group", out var g) ? g.I : 1;
         var shape = input.shape;
         if (shape.Length != 4 || shape[1] != kernel[1] * groups)
-            throw new OnnxFormatException($"node {node.Name} (Conv): its input has shape [{string.Join(", ", shape)}]; its weights [{string.Join(", ", kernel)}] in {groups} group(s) read {kernel[1] * groups} channels");
+            throw new OnnxFormatException(
+                $"node {node.Name} (Conv): its input has shape [{string.Join(", ", shape)}]; " +
+                $"its weights [{string.Join(", ", kernel)}] in {groups} group(s) read {kernel[1] * groups} channels");
         var padded = Pads(input, shape, [kernel[2], kernel[3]], strides, dilations, given, autoPad, 0, out var pads);
         convolution = new Convolution(strides, pads, dilations, groups);
         return padded;
@@ -259,7 +294,8 @@ internal static class OnnxOperators
 
     /// <summary>ONNX padding (begin and end per axis, or auto_pad) as a symmetric padding the call takes, padding the
     /// input itself only where the two sides differ in a way that changes the windows.</summary>
-    static Tensor Pads(Tensor x, long[] shape, long[] kernel, long[] strides, long[] dilations, long[]? given, string autoPad, float fill, out long[] pads)
+    static Tensor Pads(Tensor x, long[] shape, long[] kernel, long[] strides, long[] dilations, long[]? given,
+        string autoPad, float fill, out long[] pads)
     {
         long[] begin = [0, 0], end = [0, 0];
         if (autoPad is "SAME_UPPER" or "SAME_LOWER")
@@ -279,7 +315,9 @@ internal static class OnnxOperators
         }
         // Padding both sides by the begin amounts gives the same windows whenever it gives as many of them: the end
         // padding past the last window is never read (ML.NET's and CNTK's exports pad [1, 1, 0, 0] that way).
-        if (begin.Select((b, i) => Windows(shape[2 + i], kernel[i], strides[i], dilations[i], b, b) == Windows(shape[2 + i], kernel[i], strides[i], dilations[i], b, end[i])).All(same => same))
+        if (begin.Select((b, i) => Windows(shape[2 + i], kernel[i], strides[i], dilations[i], b, b)
+                == Windows(shape[2 + i], kernel[i], strides[i], dilations[i], b, end[i]))
+            .All(same => same))
         {
             pads = begin;
             return x;

@@ -15,11 +15,11 @@ internal enum ConvolutionEpilogue { None, Relu, AddRelu, AddReluInPlace }
 /// <summary>
 /// Inference-only convolutions as PyTorch's own freezing passes run them on the CPU: weights reordered once into
 /// oneDNN's blocked layout for the input's shape ("prepacked"; otherwise every call reorders all weights again), and a
-/// following ReLU, or residual sum and ReLU, computed in the same pass (<c>torch.ops.mkldnn._convolution_pointwise</c>).
-/// TorchSharp binds neither op, so both are reached through a TorchScript module written here and compiled by libtorch
-/// at load. They have no gradient: used only where none is taken. Where libtorch lacks them (built without oneDNN),
-/// or they disagree with float64 on the start-up check's problems (see <see cref="CpuKernels"/>), <see cref="Available"/>
-/// is false and nothing uses them.
+/// following ReLU, or residual sum and ReLU, computed in the same pass
+/// (<c>torch.ops.mkldnn._convolution_pointwise</c>). TorchSharp binds neither op, so both are reached through a
+/// TorchScript module written here and compiled by libtorch at load. They have no gradient: used only where none is
+/// taken. Where libtorch lacks them (built without oneDNN), or they disagree with float64 on the start-up check's
+/// problems (see <see cref="CpuKernels"/>), <see cref="Available"/> is false and nothing uses them.
 /// </summary>
 internal sealed class PackedConvolutions : IDisposable
 {
@@ -31,22 +31,33 @@ internal sealed class PackedConvolutions : IDisposable
           training : bool
           def forward(self: __torch__.Kernels, x: Tensor) -> Tensor:
             return x
-          def pack(self: __torch__.Kernels, w: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int, n: int, c: int, h: int, width: int) -> Tensor:
-            return torch.mkldnn_reorder_conv2d_weight(torch.to_mkldnn(w), [p0, p1], [s0, s1], [d0, d1], groups, [n, c, h, width])
-          def conv(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
-            return ops.mkldnn._convolution_pointwise(x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "none", annotate(List[Optional[number]], []), None)
-          def conv_relu(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
-            return ops.mkldnn._convolution_pointwise(x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "relu", annotate(List[Optional[number]], []), None)
-          def conv_add_relu(self: __torch__.Kernels, x: Tensor, other: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
-            return ops.mkldnn._convolution_pointwise(x, other, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "add", 1.0, "relu", annotate(List[Optional[number]], []), None)
-          def conv_add_relu_in_place(self: __torch__.Kernels, x: Tensor, other: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
-            return ops.mkldnn._convolution_pointwise_(other, x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "add", 1.0, "relu", annotate(List[Optional[number]], []), None)
+          def pack(self: __torch__.Kernels, w: Tensor, p0: int, p1: int, s0: int, s1: int, d0: int, d1: int,
+                  groups: int, n: int, c: int, h: int, width: int) -> Tensor:
+            return torch.mkldnn_reorder_conv2d_weight(torch.to_mkldnn(w), [p0, p1], [s0, s1], [d0, d1], groups,
+                [n, c, h, width])
+          def conv(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int,
+                  d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise(x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "none",
+                annotate(List[Optional[number]], []), None)
+          def conv_relu(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, p0: int, p1: int, s0: int, s1: int,
+                  d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise(x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "relu",
+                annotate(List[Optional[number]], []), None)
+          def conv_add_relu(self: __torch__.Kernels, x: Tensor, other: Tensor, w: Tensor, b: Tensor, p0: int, p1: int,
+                  s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise(x, other, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "add", 1.0,
+                "relu", annotate(List[Optional[number]], []), None)
+          def conv_add_relu_in_place(self: __torch__.Kernels, x: Tensor, other: Tensor, w: Tensor, b: Tensor,
+                  p0: int, p1: int, s0: int, s1: int, d0: int, d1: int, groups: int) -> Tensor:
+            return ops.mkldnn._convolution_pointwise_(other, x, w, b, [p0, p1], [s0, s1], [d0, d1], groups, "add", 1.0,
+                "relu", annotate(List[Optional[number]], []), None)
 
         """;
 
     static readonly Lazy<jit.ScriptModule?> s_kernels = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Whether this libtorch runs packed convolutions (and they agreed with float64 on the start-up probes).</summary>
+    /// <summary>Whether this libtorch runs packed convolutions (and they agreed with float64 on the start-up probes).
+    /// </summary>
     public static bool Available => s_kernels.Value is not null;
 
     readonly jit.ScriptModule _kernels;
@@ -56,9 +67,10 @@ internal sealed class PackedConvolutions : IDisposable
     // A convolution without a bias gets zeros, made once (the kernel takes a bias).
     readonly Dictionary<string, Tensor> _zeroBiases = [];
 
-    /// <summary>The convolution of <paramref name="x"/> (float32, CPU, [N, C, H, W]) then the epilogue; the weight packed
-    /// once per <paramref name="key"/> and input shape. The residual is added before the ReLU.</summary>
-    public Tensor Run(string key, Tensor x, Tensor weight, Tensor? bias, Convolution c, ConvolutionEpilogue epilogue, Tensor? residual)
+    /// <summary>The convolution of <paramref name="x"/> (float32, CPU, [N, C, H, W]) then the epilogue; the weight
+    /// packed once per <paramref name="key"/> and input shape. The residual is added before the ReLU.</summary>
+    public Tensor Run(string key, Tensor x, Tensor weight, Tensor? bias, Convolution c, ConvolutionEpilogue epilogue,
+        Tensor? residual)
     {
         var kernels = _kernels;
         var (packed, owned) = Packed(key, x.shape, weight, c);
@@ -66,7 +78,8 @@ internal sealed class PackedConvolutions : IDisposable
         var b = bias ?? ZeroBias(key, weight.shape[0]);
         // As Int32: TorchSharp hands those to TorchScript as they are, but makes a native Scalar (with a finalizer) of
         // every Int64. The import bounds each of these far below int.MaxValue.
-        object[] geometry = [checked((int)c.Pads[0]), checked((int)c.Pads[1]), checked((int)c.Strides[0]), checked((int)c.Strides[1]),
+        object[] geometry = [checked((int)c.Pads[0]), checked((int)c.Pads[1]), checked((int)c.Strides[0]),
+            checked((int)c.Strides[1]),
             checked((int)c.Dilations[0]), checked((int)c.Dilations[1]), checked((int)c.Groups)];
         return epilogue switch
         {
@@ -88,8 +101,9 @@ internal sealed class PackedConvolutions : IDisposable
             foreach (var (s, w) in shapes)
                 if (s.SequenceEqual(shape)) return (w, false);
             using var scope = NewDisposeScope();
-            var packed = ((Tensor)_kernels.invoke("pack", weight.contiguous(), c.Pads[0], c.Pads[1], c.Strides[0], c.Strides[1],
-                c.Dilations[0], c.Dilations[1], c.Groups, shape[0], shape[1], shape[2], shape[3])).DetachFromDisposeScope();
+            var packed = ((Tensor)_kernels.invoke("pack", weight.contiguous(), c.Pads[0], c.Pads[1], c.Strides[0],
+                c.Strides[1], c.Dilations[0], c.Dilations[1], c.Groups, shape[0], shape[1], shape[2], shape[3]))
+                .DetachFromDisposeScope();
             if (shapes.Count == 4) return (packed, true);
             shapes.Add((shape, packed));
             return (packed, false);
@@ -100,7 +114,8 @@ internal sealed class PackedConvolutions : IDisposable
     {
         lock (_zeroBiases)
         {
-            if (!_zeroBiases.TryGetValue(key, out var zero)) _zeroBiases[key] = zero = zeros(channels).DetachFromDisposeScope();
+            if (!_zeroBiases.TryGetValue(key, out var zero))
+                _zeroBiases[key] = zero = zeros(channels).DetachFromDisposeScope();
             return zero;
         }
     }
@@ -129,7 +144,8 @@ internal sealed class PackedConvolutions : IDisposable
             kernels = jit.load(Archive().ToArray());
             return Probe(kernels) ? kernels : Discard(kernels);
         }
-        catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException or NotImplementedException or InvalidCastException)
+        catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException
+            or NotImplementedException or InvalidCastException)
         {
             return Discard(kernels);
         }
@@ -142,7 +158,8 @@ internal sealed class PackedConvolutions : IDisposable
     }
 
     /// <summary>Each kernel (plain, + ReLU, + sum and ReLU, the sum written over the residual) against float64 on the
-    /// start-up check's problems, channels-last as the import runs them; each result goes into the kernel report.</summary>
+    /// start-up check's problems, channels-last as the import runs them; each result goes into the kernel report.
+    /// </summary>
     static bool Probe(jit.ScriptModule kernels)
     {
         using var probe = new PackedConvolutions(kernels);
@@ -154,7 +171,8 @@ internal sealed class PackedConvolutions : IDisposable
                 ConvolutionEpilogue.AddReluInPlace => " + sum + ReLU, in place",
                 _ => "",
             }} (ONNX import, no gradients)",
-            KernelFamilies.Probes.Where(g => Supports(epilogue, g.InChannels, g.OutChannels, g.Output.Height * g.Output.Width))
+            KernelFamilies.Probes
+                .Where(g => Supports(epilogue, g.InChannels, g.OutChannels, g.Output.Height * g.Output.Width))
                 .Select(g => (g.ToString(), (Func<double>)(() => Error(probe, g, epilogue)))).ToList()));
         var passed = true;
         foreach (var family in families)
@@ -168,7 +186,8 @@ internal sealed class PackedConvolutions : IDisposable
 
     /// <summary>oneDNN cannot add a residual into a new output ("could not create a memory") where the input's or the
     /// output's layout is ambiguous (one channel, or one pixel: channels-last and NCHW are then the same strides) and
-    /// libtorch takes it for NCHW while the residual is channels-last. Found by the convolution property test.</summary>
+    /// libtorch takes it for NCHW while the residual is channels-last. Found by the convolution property test.
+    /// </summary>
     internal static bool Supports(ConvolutionEpilogue epilogue, long inChannels, long outChannels, long outPixels) =>
         epilogue != ConvolutionEpilogue.AddRelu || (inChannels > 1 && outChannels > 1 && outPixels > 1);
 
@@ -178,16 +197,19 @@ internal sealed class PackedConvolutions : IDisposable
         return Math.Max(error, residualError);
     }
 
-    /// <summary>One problem through a packed kernel as the import runs it (asymmetric pads applied first, channels-last),
-    /// against float64: the output's error and, written in place, the residual's (0 otherwise).</summary>
-    internal static (double Error, double ResidualError) Check(PackedConvolutions packed, string key, ConvolutionGeometry g, ConvolutionEpilogue epilogue, long seed)
+    /// <summary>One problem through a packed kernel as the import runs it (asymmetric pads applied first,
+    /// channels-last), against float64: the output's error and, written in place, the residual's (0 otherwise).
+    /// </summary>
+    internal static (double Error, double ResidualError) Check(PackedConvolutions packed, string key,
+        ConvolutionGeometry g, ConvolutionEpilogue epilogue, long seed)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (x, w, b) = g.Tensors(seed);
         var reference = g.Convolve(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64));
         var residual = randn(reference.shape, generator: new Generator((ulong)seed + 1));
-        var input = KernelFamilies.ChannelsLast(g.SymmetricPads ? x : F.pad(x, [g.PadLeft, g.PadRight, g.PadTop, g.PadBottom]));
+        var input = KernelFamilies.ChannelsLast(
+            g.SymmetricPads ? x : F.pad(x, [g.PadLeft, g.PadRight, g.PadTop, g.PadBottom]));
         long[] pads = g.SymmetricPads ? [g.PadTop, g.PadLeft] : [0, 0];
         var c = new Convolution([g.Stride, g.Stride], pads, [g.Dilation, g.Dilation], g.Groups);
         var overwritten = KernelFamilies.ChannelsLast(residual.clone());
@@ -207,7 +229,8 @@ internal sealed class PackedConvolutions : IDisposable
     PackedConvolutions(jit.ScriptModule kernels) => _kernels = kernels;
 
     /// <summary>A cache of packed weights, or null where packed convolutions are not available.</summary>
-    public static PackedConvolutions? Create() => s_kernels.Value is { } kernels ? new PackedConvolutions(kernels) : null;
+    public static PackedConvolutions? Create() =>
+        s_kernels.Value is { } kernels ? new PackedConvolutions(kernels) : null;
 
     /// <summary>A TorchScript archive as torch.jit.save lays it out: the module's pickled state (a Kernels object with
     /// its training flag), its code, no constants, format version 3.</summary>

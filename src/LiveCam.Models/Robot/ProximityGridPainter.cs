@@ -20,10 +20,12 @@ public static class ProximityGridPainter
             var quads = new QuadList(GlyphAtlas.Shared);
             float scale = Math.Clamp(height / 450f, 0.6f, 1.2f), line = quads.Font.LineHeight(scale);
             float top = line + 4, bottom = height - line - 2;
-            new ProximityInset(prediction.Probability, prediction.FreeDistances(threshold)).Add(quads, 8, top, width - 16, bottom - top, scale);
+            new ProximityInset(prediction.Probability, prediction.FreeDistances(threshold))
+                .Add(quads, 8, top, width - 16, bottom - top, scale);
             var bars = ProximityInset.Bars(8, top, width - 16, bottom - top);
             for (int s = 0; s < ProximityInset.Sensors; s++)
-                quads.Text(RobotPrediction.SensorNames[s], bars.X + s * bars.Width / ProximityInset.Sensors + 1, 2, scale, Rgba.Black);
+                quads.Text(RobotPrediction.SensorNames[s], bars.X + s * bars.Width / ProximityInset.Sensors + 1, 2,
+                    scale, Rgba.Black);
             quads.Text("0 cm", bars.X, bottom + 1, scale, Rgba.Black);
             QuadRasteriser.Draw(quads, panel);
             return panel;

@@ -20,14 +20,17 @@ public sealed record ProximityInset(Func<int, int, float> Probability, IReadOnly
         return ((250 * (1 - k) + 150 * k) / 255f, (245 * (1 - k) + 20 * k) / 255f, (245 * (1 - k) + 20 * k) / 255f);
     }
 
-    /// <summary>The cell of (distance, sensor) inside the bars' <paramref name="area"/> (x, y from the top-left).</summary>
-    public static (float X, float Y, float Width, float Height) Cell((float X, float Y, float Width, float Height) area, int distance, int sensor)
+    /// <summary>The cell of (distance, sensor) inside the bars' <paramref name="area"/> (x, y from the top-left).
+    /// </summary>
+    public static (float X, float Y, float Width, float Height) Cell((float X, float Y, float Width, float Height) area,
+        int distance, int sensor)
     {
         float w = area.Width / Sensors, h = area.Height / Cells;
         return (area.X + sensor * w, area.Y + area.Height - (distance + 1) * h, w, h);
     }
 
-    /// <summary>Where the bars themselves lie in an inset placed at (x, y) with this size (inside its white border).</summary>
+    /// <summary>Where the bars themselves lie in an inset placed at (x, y) with this size (inside its white border).
+    /// </summary>
     public static (float X, float Y, float Width, float Height) Bars(float x, float y, float width, float height) =>
         (x + Border, y + Border, width - 2 * Border, height - 2 * Border);
 

@@ -13,7 +13,8 @@ public sealed class RobotHead : IPredictionHead
     [
         Target.Sum(),
         .. Enumerable.Range(0, LongRangePerceptionNet.Sensors).Select(s => Target.Indices(
-            Enumerable.Range(0, LongRangePerceptionNet.Distances).Select(d => d * LongRangePerceptionNet.Sensors + s).ToList(),
+            Enumerable.Range(0, LongRangePerceptionNet.Distances)
+                .Select(d => d * LongRangePerceptionNet.Sensors + s).ToList(),
             $"sensor {RobotPrediction.SensorNames[s]}, all distances")),
     ];
 
@@ -23,29 +24,35 @@ public sealed class RobotHead : IPredictionHead
     public bool OutputsAreFreeDistances => true;
     public bool OutputsAreClassLogits => false;
 
-    static RobotPrediction? Read(IReadOnlyList<float> outputs) => outputs.Count == LongRangePerceptionNet.Outputs ? new RobotPrediction(outputs) : null;
+    static RobotPrediction? Read(IReadOnlyList<float> outputs) =>
+        outputs.Count == LongRangePerceptionNet.Outputs ? new RobotPrediction(outputs) : null;
 
     public HudLine? Line(IReadOnlyList<float> outputs, int? explained) => Read(outputs) is { } p
         ? new HudLine([new HudSegment("free distance: ", 1), new HudSegment(p.Summary())])
         : null;
 
-    public IInset? Inset(IReadOnlyList<float> outputs, int? explained) => Read(outputs) is { } p ? new ProximityInset(p.Probability, p.FreeDistances()) : null;
+    public IInset? Inset(IReadOnlyList<float> outputs, int? explained) =>
+        Read(outputs) is { } p ? new ProximityInset(p.Probability, p.FreeDistances()) : null;
 
     /// <summary>Each sensor: how near its obstacle is (full at 0 cm, empty when free) and its free distance.</summary>
     public IReadOnlyList<PredictionBar> Bars(IReadOnlyList<float> outputs) => Read(outputs) is { } p
         ? RobotPrediction.SensorNames.Zip(p.FreeDistances()).Select(t => new PredictionBar(t.First,
             t.Second is { } d ? 1 - d / (float)RobotPrediction.CalibratedDistances : 0,
-            t.Second is { } cm ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{cm} cm") : "free")).ToList()
+            t.Second is { } cm ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{cm} cm") : "free"))
+            .ToList()
         : [];
 
     public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs)
     {
-        var p = Read(outputs) ?? throw new ArgumentException($"the robot model has {LongRangePerceptionNet.Outputs} outputs, not {outputs.Count}", nameof(outputs));
+        var p = Read(outputs) ?? throw new ArgumentException(
+            $"the robot model has {LongRangePerceptionNet.Outputs} outputs, not {outputs.Count}", nameof(outputs));
         return new Dictionary<string, object?>
         {
-            ["free_distance_cm"] = RobotPrediction.SensorNames.Zip(p.FreeDistances()).ToDictionary(t => t.First, t => (object?)t.Second),
+            ["free_distance_cm"] = RobotPrediction.SensorNames.Zip(p.FreeDistances())
+                .ToDictionary(t => t.First, t => (object?)t.Second),
             ["probability_distance_by_sensor"] = Enumerable.Range(0, LongRangePerceptionNet.Distances)
-                .Select(d => Enumerable.Range(0, LongRangePerceptionNet.Sensors).Select(s => p.Probability(d, s)).ToArray()).ToArray(),
+                .Select(d => Enumerable.Range(0, LongRangePerceptionNet.Sensors)
+                    .Select(s => p.Probability(d, s)).ToArray()).ToArray(),
         };
     }
 

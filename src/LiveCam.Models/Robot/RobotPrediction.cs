@@ -17,11 +17,13 @@ public sealed class RobotPrediction
     {
         ArgumentNullException.ThrowIfNull(outputs);
         if (outputs.Count != LongRangePerceptionNet.Outputs)
-            throw new ArgumentException($"the robot model has {LongRangePerceptionNet.Outputs} outputs, not {outputs.Count}");
+            throw new ArgumentException(
+                $"the robot model has {LongRangePerceptionNet.Outputs} outputs, not {outputs.Count}");
         _p = outputs.ToArray();
     }
 
-    /// <summary>Probability of an obstacle for <paramref name="sensor"/> after driving <paramref name="distance"/> cm.</summary>
+    /// <summary>Probability of an obstacle for <paramref name="sensor"/> after driving <paramref name="distance"/> cm.
+    /// </summary>
     public float Probability(int distance, int sensor) => _p[distance * LongRangePerceptionNet.Sensors + sensor];
 
     /// <summary>

@@ -17,16 +17,20 @@ public static class RobotPreprocessing
         ArgumentNullException.ThrowIfNull(bgr);
         if (bgr.Type() != MatType.CV_8UC3) throw new ArgumentException($"expected a BGR 8-bit image, got {bgr.Type()}");
         var small = new Mat();
-        Cv2.Resize(bgr, small, new OpenCvSharp.Size(LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight), interpolation: InterpolationFlags.Linear);
+        Cv2.Resize(bgr, small,
+            new OpenCvSharp.Size(LongRangePerceptionNet.InputWidth, LongRangePerceptionNet.InputHeight),
+            interpolation: InterpolationFlags.Linear);
         return small;
     }
 
-    /// <summary>CHW floats of an 80x64 BGR image, standardised; written into <paramref name="destination"/> (3*64*80).</summary>
+    /// <summary>CHW floats of an 80x64 BGR image, standardised; written into <paramref name="destination"/> (3*64*80).
+    /// </summary>
     public static void Standardise(Mat small, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(small);
         const int h = LongRangePerceptionNet.InputHeight, w = LongRangePerceptionNet.InputWidth, plane = h * w;
-        if (small.Width != w || small.Height != h) throw new ArgumentException($"expected {w}x{h}, got {small.Width}x{small.Height}");
+        if (small.Width != w || small.Height != h)
+            throw new ArgumentException($"expected {w}x{h}, got {small.Width}x{small.Height}");
         if (destination.Length != 3 * plane) throw new ArgumentException("destination must hold 3x64x80 floats");
         var bytes = new byte[plane * 3];
         using (var continuous = small.IsContinuous() ? null : small.Clone())

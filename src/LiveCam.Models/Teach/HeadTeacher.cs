@@ -25,7 +25,8 @@ public sealed class HeadTeacher : IDisposable
     {
         _features = features ?? throw new ArgumentNullException(nameof(features));
         ArgumentNullException.ThrowIfNull(classNames);
-        if (classNames.Count is < 1 or > TaughtHead.MaxClasses) throw new ArgumentException($"1 to {TaughtHead.MaxClasses} classes", nameof(classNames));
+        if (classNames.Count is < 1 or > TaughtHead.MaxClasses)
+            throw new ArgumentException($"1 to {TaughtHead.MaxClasses} classes", nameof(classNames));
         _names = classNames.ToList();
         _random = new Random(seed);
     }
@@ -62,7 +63,8 @@ public sealed class HeadTeacher : IDisposable
     public void Add(int classIndex, Mat image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (classIndex < 0 || classIndex >= _names.Count) throw new ArgumentOutOfRangeException(nameof(classIndex), $"class {classIndex + 1} of {_names.Count}");
+        if (classIndex < 0 || classIndex >= _names.Count)
+            throw new ArgumentOutOfRangeException(nameof(classIndex), $"class {classIndex + 1} of {_names.Count}");
         var views = new List<Mat> { image };
         try
         {
@@ -83,7 +85,9 @@ public sealed class HeadTeacher : IDisposable
         foreach (var example in head.Memory)
         {
             int index = _names.ToList().IndexOf(head.Classes[example.Class]);
-            if (index < 0) throw new ArgumentException($"the head's class '{head.Classes[example.Class]}' is not one of {string.Join(", ", _names)}", nameof(head));
+            if (index < 0)
+                throw new ArgumentException($"the head's class '{head.Classes[example.Class]}' is not one of " +
+                    $"{string.Join(", ", _names)}", nameof(head));
             _examples.Add((index, example.Features));
         }
     }
@@ -126,7 +130,8 @@ public sealed class HeadTeacher : IDisposable
             took = clock.Elapsed;
             return new TaughtHead(_features.Name, featureCount, classes, examples, [], []) { Memory = memory };
         }
-        var (weight, bias) = SoftmaxRegression.Fit(memory.Select(e => e.Features).ToList(), memory.Select(e => e.Class).ToList(), taught.Count);
+        var (weight, bias) = SoftmaxRegression.Fit(memory.Select(e => e.Features).ToList(),
+            memory.Select(e => e.Class).ToList(), taught.Count);
         took = clock.Elapsed;
         return new TaughtHead(_features.Name, featureCount, classes, examples, weight, bias) { Memory = memory };
     }
@@ -143,11 +148,13 @@ public static class SoftmaxRegression
 
     /// <returns>Weight [classes x features] row-major and bias [classes].</returns>
     /// <exception cref="NotFiniteException">The loss stopped being finite (NaN features, say).</exception>
-    public static (float[] Weight, float[] Bias) Fit(IReadOnlyList<float[]> features, IReadOnlyList<int> labels, int classes)
+    public static (float[] Weight, float[] Bias) Fit(IReadOnlyList<float[]> features, IReadOnlyList<int> labels,
+        int classes)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
-        if (features.Count == 0 || features.Count != labels.Count) throw new ArgumentException("one label per feature vector, at least one");
+        if (features.Count == 0 || features.Count != labels.Count)
+            throw new ArgumentException("one label per feature vector, at least one");
         int n = features.Count, f = features[0].Length;
         // Hundreds of tiny steps: one thread. More only wait for each other at every operation (ten times slower on a
         // busy 2-core machine). The setting is this thread's own (OpenMP), put back after.
@@ -157,7 +164,8 @@ public static class SoftmaxRegression
         finally { set_num_threads(threads); }
     }
 
-    static (float[] Weight, float[] Bias) Fit(IReadOnlyList<float[]> features, IReadOnlyList<int> labels, int classes, int n, int f)
+    static (float[] Weight, float[] Bias) Fit(IReadOnlyList<float[]> features, IReadOnlyList<int> labels, int classes,
+        int n, int f)
     {
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
@@ -173,10 +181,12 @@ public static class SoftmaxRegression
         {
             using var stepScope = NewDisposeScope();
             optimiser.zero_grad();
-            var loss = nn.functional.cross_entropy(nn.functional.linear(x, weight, bias), y, classWeight) + WeightDecay * weight.pow(2).sum();
+            var loss = nn.functional.cross_entropy(nn.functional.linear(x, weight, bias), y, classWeight)
+                + WeightDecay * weight.pow(2).sum();
             double value = loss.item<float>();
             if (!double.IsFinite(value))
-                throw new NotFiniteException($"teaching: the loss became {NotFiniteException.Kind(value)} at step {step + 1} of {Steps}; nothing was saved");
+                throw new NotFiniteException($"teaching: the loss became {NotFiniteException.Kind(value)} " +
+                    $"at step {step + 1} of {Steps}; nothing was saved");
             loss.backward();
             optimiser.step();
         }

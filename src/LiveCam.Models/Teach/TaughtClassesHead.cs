@@ -19,9 +19,11 @@ public sealed class TaughtClassesHead(Func<TaughtHead?> current) : IPredictionHe
     /// <summary>The classifier for outputs made by the current head, when they are its classes.</summary>
     ClassifierHead? Classifier(IReadOnlyList<float>? outputs)
     {
-        if (_current() is not { IsTrained: true } head || (outputs is not null && outputs.Count != head.Classes.Count)) return null;
+        if (_current() is not { IsTrained: true } head
+            || (outputs is not null && outputs.Count != head.Classes.Count)) return null;
         var labelled = Volatile.Read(ref _labelled);
-        if (labelled is null || !ReferenceEquals(labelled.Head, head)) Volatile.Write(ref _labelled, labelled = new Labelled(head, new ClassifierHead(head.Classes)));
+        if (labelled is null || !ReferenceEquals(labelled.Head, head))
+            Volatile.Write(ref _labelled, labelled = new Labelled(head, new ClassifierHead(head.Classes)));
         return labelled.Classifier;
     }
 
@@ -36,12 +38,14 @@ public sealed class TaughtClassesHead(Func<TaughtHead?> current) : IPredictionHe
         return new HudLine(HowToTeach(_current()));
     }
 
-    /// <summary>What to do next, in one line (how many examples each class has is the teaching mode's to say).</summary>
+    /// <summary>What to do next, in one line (how many examples each class has is the teaching mode's to say).
+    /// </summary>
     public static string HowToTeach(TaughtHead? head) => head is null || head.Classes.Count == 0
         ? "teach: show me a thing and press 1, then another and press 2"
         : $"teach: now show me something other than {head.Classes[0]} and press its number key";
 
-    public IInset? Inset(IReadOnlyList<float> outputs, int? explained) => Classifier(outputs)?.Inset(outputs, explained);
+    public IInset? Inset(IReadOnlyList<float> outputs, int? explained) =>
+        Classifier(outputs)?.Inset(outputs, explained);
 
     public IReadOnlyList<PredictionBar> Bars(IReadOnlyList<float> outputs) => Classifier(outputs)?.Bars(outputs) ?? [];
 

@@ -8,23 +8,29 @@ namespace LiveCam.Models.Teach;
 public static class TaughtModel
 {
     /// <summary>The model's outputs as the head's classes. The model becomes the returned one's (spent here).</summary>
-    /// <param name="head">A trained head, or null to start untaught (live teaching offers heads as they are trained).</param>
-    /// <exception cref="ModelLoadException">The head was taught on another network, or on features of another size.</exception>
+    /// <param name="head">A trained head, or null to start untaught (live teaching offers heads as they are trained).
+    /// </param>
+    /// <exception cref="ModelLoadException">The head was taught on another network, or on features of another size.
+    /// </exception>
     public static VisionModel Attach(VisionModel features, TaughtHead? head)
     {
         ArgumentNullException.ThrowIfNull(features);
         if (head is not null)
         {
             if (!string.Equals(head.Model, features.Name, StringComparison.Ordinal))
-                throw new ModelLoadException($"the head was taught on {head.Model}, not {features.Name} (use --model {head.Model})");
+                throw new ModelLoadException(
+                    $"the head was taught on {head.Model}, not {features.Name} (use --model {head.Model})");
             long count = FeatureCount(features);
             if (count != head.FeatureCount)
-                throw new ModelLoadException($"the head takes {head.FeatureCount} features; {features.Name} makes {count}");
+                throw new ModelLoadException(
+                    $"the head takes {head.FeatureCount} features; {features.Name} makes {count}");
         }
         TaughtNetwork? network = null;
-        var weights = head is null ? $"{features.Weights} + a head taught live" : $"{features.Weights} + head of {string.Join(", ", head.Classes)}";
-        return features.HandOn(backbone => network = new TaughtNetwork(backbone, head, features.Device), new TaughtClassesHead(() => network?.Current),
-            weights, "gradcam", TaughtNetwork.BackbonePath);
+        var weights = head is null
+            ? $"{features.Weights} + a head taught live"
+            : $"{features.Weights} + head of {string.Join(", ", head.Classes)}";
+        return features.HandOn(backbone => network = new TaughtNetwork(backbone, head, features.Device),
+            new TaughtClassesHead(() => network?.Current), weights, "gradcam", TaughtNetwork.BackbonePath);
     }
 
     /// <summary>How many features the model's output has (flattened).</summary>

@@ -25,7 +25,8 @@ public sealed class TaughtNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBi
     TaughtHead? _offered;
 
     /// <param name="backbone">Owned: disposed with this network.</param>
-    public TaughtNetwork(nn.Module<Tensor, Tensor> backbone, TaughtHead? taught, Device device) : base(nameof(TaughtNetwork))
+    public TaughtNetwork(nn.Module<Tensor, Tensor> backbone, TaughtHead? taught, Device device)
+        : base(nameof(TaughtNetwork))
     {
         this.backbone = backbone ?? throw new ArgumentNullException(nameof(backbone));
         head = new TaughtLinear(device ?? throw new ArgumentNullException(nameof(device)));
@@ -42,7 +43,8 @@ public sealed class TaughtNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBi
     public static string BackbonePath(string modulePath) => BackbonePrefix + modulePath;
 
     /// <summary>The head the next analysis uses (any thread).</summary>
-    public void Offer(TaughtHead taught) => Volatile.Write(ref _offered, taught ?? throw new ArgumentNullException(nameof(taught)));
+    public void Offer(TaughtHead taught) =>
+        Volatile.Write(ref _offered, taught ?? throw new ArgumentNullException(nameof(taught)));
 
     /// <summary>The head the network runs now.</summary>
     public TaughtHead? Current => head.Taught;
@@ -58,7 +60,8 @@ public sealed class TaughtNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBi
     {
         ArgumentNullException.ThrowIfNull(layerName);
         if (layerName == HeadName) return HeadName;
-        if (backbone is INamedLayers named) return named.ModulePath(layerName) is { } inner ? BackbonePrefix + inner : null;
+        if (backbone is INamedLayers named)
+            return named.ModulePath(layerName) is { } inner ? BackbonePrefix + inner : null;
         return _backboneModules.Contains(layerName) ? BackbonePrefix + layerName : null;
     }
 
@@ -79,7 +82,9 @@ public sealed class TaughtNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBi
     }
 
     public IEnumerable<(string ModulePath, Tensor Bias)> ConvolutionBiases() =>
-        backbone is IBiasedLayers biased ? biased.ConvolutionBiases().Select(b => (BackbonePrefix + b.ModulePath, b.Bias)) : [];
+        backbone is IBiasedLayers biased
+            ? biased.ConvolutionBiases().Select(b => (BackbonePrefix + b.ModulePath, b.Bias))
+            : [];
 
     protected override void Dispose(bool disposing)
     {
@@ -103,7 +108,8 @@ public sealed class TaughtNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBi
             Tensor? weight = null, bias = null;
             if (taught.IsTrained)
             {
-                weight = tensor(taught.Weight, [taught.Classes.Count, taught.FeatureCount], device: device).DetachFromDisposeScope();
+                weight = tensor(taught.Weight, [taught.Classes.Count, taught.FeatureCount], device: device)
+                    .DetachFromDisposeScope();
                 bias = tensor(taught.Bias, [taught.Classes.Count], device: device).DetachFromDisposeScope();
             }
             _weight?.Dispose();
@@ -115,7 +121,8 @@ public sealed class TaughtNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBi
         {
             if (_weight is null || Taught is not { } taught) return features;
             if (features.shape[^1] != taught.FeatureCount)
-                throw new InvalidOperationException($"the head takes {taught.FeatureCount} features; the network makes {features.shape[^1]}");
+                throw new InvalidOperationException(
+                    $"the head takes {taught.FeatureCount} features; the network makes {features.shape[^1]}");
             var unit = features / features.norm(1, keepdim: true).clamp_min(1e-12);
             return nn.functional.linear(unit, _weight, _bias);
         }

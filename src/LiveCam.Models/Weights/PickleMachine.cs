@@ -7,10 +7,12 @@ namespace LiveCam.Models.Weights;
 /// only ever turned into an inert marker, and only when the caller's allow-list knows it. Anything else
 /// fails with the global's name.
 /// </summary>
-internal sealed class PickleMachine(Stream stream, Func<string, string, object> resolveGlobal, Func<object, object> persistentLoad) : IDisposable
+internal sealed class PickleMachine(Stream stream, Func<string, string, object> resolveGlobal,
+    Func<object, object> persistentLoad) : IDisposable
 {
     /// <summary>Reads one pickle from the stream's current position.</summary>
-    public static object? Load(Stream stream, Func<string, string, object> resolveGlobal, Func<object, object> persistentLoad)
+    public static object? Load(Stream stream, Func<string, string, object> resolveGlobal,
+        Func<object, object> persistentLoad)
     {
         using var machine = new PickleMachine(stream, resolveGlobal, persistentLoad);
         return machine.Load();
@@ -62,7 +64,10 @@ internal sealed class PickleMachine(Stream stream, Func<string, string, object> 
                 case 'M': Push((long)_in.ReadUInt16()); break;                      // BININT2
                 case 'J': Push((long)_in.ReadInt32()); break;                       // BININT
                 case 0x8a: Push(ReadLong(_in.ReadByte())); break;                   // LONG1
-                case 'G': Push(BitConverter.Int64BitsToDouble(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(_in.ReadInt64()))); break; // BINFLOAT (big-endian)
+                case 'G':                                                           // BINFLOAT (big-endian)
+                    Push(BitConverter.Int64BitsToDouble(
+                        System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(_in.ReadInt64())));
+                    break;
                 case 'X': Push(ReadString(_in.ReadInt32())); break;                 // BINUNICODE
                 case 0x8c: Push(ReadString(_in.ReadByte())); break;                 // SHORT_BINUNICODE
                 case 'U': Push(Encoding.Latin1.GetString(ReadBytes(_in.ReadByte()))); break;   // SHORT_BINSTRING
@@ -72,7 +77,12 @@ internal sealed class PickleMachine(Stream stream, Func<string, string, object> 
                 case ')': Push(new PyTuple([])); break;                             // EMPTY_TUPLE
                 case 0x85: Push(new PyTuple([Pop()])); break;                       // TUPLE1
                 case 0x86: { var b = Pop(); var a = Pop(); Push(new PyTuple([a, b])); break; }          // TUPLE2
-                case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new PyTuple([a, b, c])); break; } // TUPLE3
+                case 0x87:                                                          // TUPLE3
+                {
+                    var c = Pop(); var b = Pop(); var a = Pop();
+                    Push(new PyTuple([a, b, c]));
+                    break;
+                }
                 case 't': Push(new PyTuple(PopMark())); break;                      // TUPLE
                 case '}': Push(new Dictionary<object, object?>()); break;           // EMPTY_DICT
                 case 'd': Push(ToDict(PopMark())); break;                           // DICT
@@ -100,20 +110,34 @@ internal sealed class PickleMachine(Stream stream, Func<string, string, object> 
                     Push(resolveGlobal(module, name));
                     break;
                 }
-                case 0x93: { var name = (string)Pop()!; var module = (string)Pop()!; Push(resolveGlobal(module, name)); break; }  // STACK_GLOBAL
+                case 0x93:                                                          // STACK_GLOBAL
+                {
+                    var name = (string)Pop()!; var module = (string)Pop()!;
+                    Push(resolveGlobal(module, name));
+                    break;
+                }
                 case 'Q': Push(persistentLoad(Pop()!)); break;                      // BINPERSID
                 case 'R': { var args = (PyTuple)Pop()!; var f = Pop(); Push(Call(f, args.Items)); break; }     // REDUCE
-                case 0x81: { var args = (PyTuple)Pop()!; var cls = Pop(); Push(Call(cls, args.Items)); break; } // NEWOBJ
+                case 0x81:                                                          // NEWOBJ
+                {
+                    var args = (PyTuple)Pop()!; var cls = Pop();
+                    Push(Call(cls, args.Items));
+                    break;
+                }
                 case 'b':                                                           // BUILD
                 {
                     var state = Pop();
                     if (Peek() is PyObject o) o.State = state;
-                    // A dict subclass's own attributes, not items: torch.save(model.state_dict()) sets OrderedDict._metadata so.
-                    else if (Peek() is not Dictionary<object, object?>) throw new InvalidDataException($"BUILD on a {Peek()?.GetType().Name ?? "None"}");
+                    // A dict subclass's own attributes, not items: torch.save(model.state_dict()) sets
+                    // OrderedDict._metadata so.
+                    else if (Peek() is not Dictionary<object, object?>)
+                        throw new InvalidDataException($"BUILD on a {Peek()?.GetType().Name ?? "None"}");
                     break;
                 }
                 case -1: throw new EndOfStreamException("the file ends inside a pickle");
-                default: throw new InvalidDataException($"unsupported pickle opcode 0x{op:x2} at byte {stream.Position - 1}");
+                default:
+                    throw new InvalidDataException(
+                        $"unsupported pickle opcode 0x{op:x2} at byte {stream.Position - 1}");
             }
         }
     }
@@ -122,7 +146,8 @@ internal sealed class PickleMachine(Stream stream, Func<string, string, object> 
     {
         ClassMarker c => new PyObject(c.Module, c.Name, args),
         FunctionMarker f => f.Apply(args),
-        _ => throw new InvalidDataException($"the pickle calls a {callable?.GetType().Name ?? "None"}, which is not callable here"),
+        _ => throw new InvalidDataException(
+            $"the pickle calls a {callable?.GetType().Name ?? "None"}, which is not callable here"),
     };
 
     static object Key(object? k) => k switch
@@ -139,15 +164,18 @@ internal sealed class PickleMachine(Stream stream, Func<string, string, object> 
         return d;
     }
 
-    static List<object?> AsList(object? o) => o as List<object?> ?? throw new InvalidDataException("APPEND to a non-list");
+    static List<object?> AsList(object? o) =>
+        o as List<object?> ?? throw new InvalidDataException("APPEND to a non-list");
     static Dictionary<object, object?> AsDict(object? o) => o switch
     {
         Dictionary<object, object?> d => d,
-        PyObject { Name: "OrderedDict" } p => (Dictionary<object, object?>)(p.State ??= new Dictionary<object, object?>()),
+        PyObject { Name: "OrderedDict" } p =>
+            (Dictionary<object, object?>)(p.State ??= new Dictionary<object, object?>()),
         _ => throw new InvalidDataException("SETITEM on a non-dictionary"),
     };
 
-    object? Memo(int key) => _memo.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"pickle memo {key} is not set");
+    object? Memo(int key) =>
+        _memo.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"pickle memo {key} is not set");
 
     void Push(object? o) => _stack.Add(o);
 

@@ -21,11 +21,13 @@ public static class TorchFileReader
     // functions are reimplemented here.
     static readonly HashSet<string> s_moduleClasses =
     [
-        "torch.nn.modules.container.Sequential", "torch.nn.modules.container.ModuleList", "torch.nn.modules.conv.Conv2d",
-        "torch.nn.modules.linear.Linear", "torch.nn.modules.activation.ReLU", "torch.nn.modules.activation.Sigmoid",
-        "torch.nn.modules.activation.Softmax", "torch.nn.modules.pooling.MaxPool2d", "torch.nn.modules.pooling.AvgPool2d",
-        "torch.nn.modules.pooling.AdaptiveAvgPool2d", "torch.nn.modules.dropout.Dropout", "torch.nn.modules.batchnorm.BatchNorm2d",
-        "torch.nn.modules.flatten.Flatten", "torch.nn.modules.linear.Identity",
+        "torch.nn.modules.container.Sequential", "torch.nn.modules.container.ModuleList",
+        "torch.nn.modules.conv.Conv2d", "torch.nn.modules.linear.Linear", "torch.nn.modules.activation.ReLU",
+        "torch.nn.modules.activation.Sigmoid", "torch.nn.modules.activation.Softmax",
+        "torch.nn.modules.pooling.MaxPool2d", "torch.nn.modules.pooling.AvgPool2d",
+        "torch.nn.modules.pooling.AdaptiveAvgPool2d", "torch.nn.modules.dropout.Dropout",
+        "torch.nn.modules.batchnorm.BatchNorm2d", "torch.nn.modules.flatten.Flatten",
+        "torch.nn.modules.linear.Identity",
     ];
 
     static readonly Dictionary<string, (int Bytes, Func<byte[], int, float> Read)> s_storageTypes = new()
@@ -53,9 +55,11 @@ public static class TorchFileReader
     /// <summary>Reads every parameter and buffer, by its dotted name (<c>encoder.0.weight</c>).</summary>
     /// <param name="expectedShapes">The shapes the network that will take these tensors has, by name: a tensor the
     /// file declares otherwise is refused before any storage is read, inflated or materialised.</param>
-    /// <exception cref="InvalidDataException">The file is not one of these formats, is truncated, names a global outside
-    /// the allow-list, declares more than it can hold, or declares a tensor of a shape the network does not take.</exception>
-    public static IReadOnlyDictionary<string, TensorData> Read(string path, IReadOnlyDictionary<string, long[]>? expectedShapes = null)
+    /// <exception cref="InvalidDataException">The file is not one of these formats, is truncated, names a global
+    /// outside the allow-list, declares more than it can hold, or declares a tensor of a shape the network does not
+    /// take.</exception>
+    public static IReadOnlyDictionary<string, TensorData> Read(string path,
+        IReadOnlyDictionary<string, long[]>? expectedShapes = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         s_expected.Value = expectedShapes;
@@ -87,7 +91,9 @@ public static class TorchFileReader
         object Persistent(object id) => PersistentStorage(id, storages);
 
         var magic = PickleMachine.Load(file, Global, Persistent);
-        if (magic is not System.Numerics.BigInteger m || m != System.Numerics.BigInteger.Parse("119547037146038801333356", System.Globalization.CultureInfo.InvariantCulture))
+        if (magic is not System.Numerics.BigInteger m
+            || m != System.Numerics.BigInteger.Parse("119547037146038801333356",
+                System.Globalization.CultureInfo.InvariantCulture))
             throw new InvalidDataException("a pickle, but not a torch.save file (wrong magic number)");
         var protocol = PickleMachine.Load(file, Global, Persistent);
         if (protocol is not 1001L) throw new InvalidDataException($"unsupported torch.save protocol {protocol}");
@@ -101,9 +107,12 @@ public static class TorchFileReader
         using var reader = new BinaryReader(file, System.Text.Encoding.UTF8, leaveOpen: true);
         foreach (var key in keys.Cast<string>())
         {
-            if (!storages.TryGetValue(key, out var storage)) throw new InvalidDataException($"storage {key} is listed but never used");
+            if (!storages.TryGetValue(key, out var storage))
+                throw new InvalidDataException($"storage {key} is listed but never used");
             long count = reader.ReadInt64();
-            if (count != storage.Count) throw new InvalidDataException($"storage {key} holds {count} values, its tensors expect {storage.Count}");
+            if (count != storage.Count)
+                throw new InvalidDataException(
+                    $"storage {key} holds {count} values, its tensors expect {storage.Count}");
             long bytes = count * s_storageTypes[storage.Type].Bytes;
             storage.Bytes = reader.ReadBytes(checked((int)bytes));
             if (storage.Bytes.Length != bytes) throw new EndOfStreamException();
@@ -129,7 +138,8 @@ public static class TorchFileReader
     /// <summary>Exactly <paramref name="count"/> bytes of a zip entry, never inflating more.</summary>
     static byte[] ReadExactly(ZipArchiveEntry entry, long count, string what)
     {
-        if (entry.Length != count) throw new InvalidDataException($"{what} holds {entry.Length} bytes; its tensors need {count}");
+        if (entry.Length != count)
+            throw new InvalidDataException($"{what} holds {entry.Length} bytes; its tensors need {count}");
         var bytes = new byte[checked((int)count)];
         using var s = entry.Open();
         int read = 0, n;
@@ -141,7 +151,8 @@ public static class TorchFileReader
     static IReadOnlyDictionary<string, TensorData> ReadZip(Stream file)
     {
         using var zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
-        var pkl = zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) || e.FullName == "data.pkl")
+        var pkl = zip.Entries
+            .FirstOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) || e.FullName == "data.pkl")
             ?? throw new InvalidDataException("a zip file without data.pkl: not a torch.save file");
         var prefix = pkl.FullName[..^"data.pkl".Length];
         var storages = new Dictionary<string, Storage>();
@@ -154,7 +165,8 @@ public static class TorchFileReader
             int n;
             while ((n = stream.Read(chunk, 0, chunk.Length)) > 0)
             {
-                if (buffered.Length + n > MaxPickleBytes) throw new InvalidDataException($"data.pkl inflates to over {MaxPickleBytes >> 20} MB");
+                if (buffered.Length + n > MaxPickleBytes)
+                    throw new InvalidDataException($"data.pkl inflates to over {MaxPickleBytes >> 20} MB");
                 buffered.Write(chunk, 0, n);
             }
             buffered.Position = 0;
@@ -163,8 +175,10 @@ public static class TorchFileReader
         var tensors = Tensors(root);
         foreach (var storage in storages.Values)
         {
-            var entry = zip.GetEntry($"{prefix}data/{storage.Key}") ?? throw new InvalidDataException($"storage data/{storage.Key} is missing");
-            storage.Bytes = ReadExactly(entry, storage.Count * s_storageTypes[storage.Type].Bytes, $"storage data/{storage.Key}");
+            var entry = zip.GetEntry($"{prefix}data/{storage.Key}")
+                ?? throw new InvalidDataException($"storage data/{storage.Key} is missing");
+            storage.Bytes = ReadExactly(entry, storage.Count * s_storageTypes[storage.Type].Bytes,
+                $"storage data/{storage.Key}");
         }
         return Materialise(tensors);
     }
@@ -173,9 +187,11 @@ public static class TorchFileReader
     {
         using var reader = new BinaryReader(file, System.Text.Encoding.UTF8, leaveOpen: true);
         long headerLength = reader.ReadInt64();
-        if (headerLength <= 0 || headerLength > file.Length - 8) throw new InvalidDataException("not a safetensors file");
+        if (headerLength <= 0 || headerLength > file.Length - 8)
+            throw new InvalidDataException("not a safetensors file");
         var header = reader.ReadBytes(checked((int)headerLength));
-        if (header.Length != headerLength || header.Length == 0 || header[0] != '{') throw new InvalidDataException("not a safetensors file");
+        if (header.Length != headerLength || header.Length == 0 || header[0] != '{')
+            throw new InvalidDataException("not a safetensors file");
         long dataStart = 8 + headerLength;
         var result = new Dictionary<string, TensorData>();
         try
@@ -189,17 +205,21 @@ public static class TorchFileReader
                 var offsets = p.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
                 var (type, size) = dtype switch
                 {
-                    "F32" => ("FloatStorage", 4), "F64" => ("DoubleStorage", 8), "F16" => ("HalfStorage", 2), "BF16" => ("BFloat16Storage", 2),
-                    "I64" => ("LongStorage", 8), "I32" => ("IntStorage", 4), "U8" => ("ByteStorage", 1), "BOOL" => ("BoolStorage", 1),
+                    "F32" => ("FloatStorage", 4), "F64" => ("DoubleStorage", 8),
+                    "F16" => ("HalfStorage", 2), "BF16" => ("BFloat16Storage", 2),
+                    "I64" => ("LongStorage", 8), "I32" => ("IntStorage", 4),
+                    "U8" => ("ByteStorage", 1), "BOOL" => ("BoolStorage", 1),
                     _ => throw new InvalidDataException($"tensor {p.Name}: dtype {dtype} is not supported"),
                 };
                 // Checked against the file before anything is read or allocated.
                 if (shape.Any(d => d < 0)) throw new InvalidDataException($"tensor {p.Name}: a negative dimension");
                 ExpectShape(p.Name, shape);
                 long count = shape.Aggregate(1L, (a, b) => checked(a * b));
-                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || dataStart + offsets[1] > file.Length
+                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0]
+                    || dataStart + offsets[1] > file.Length
                     || offsets[1] - offsets[0] != checked(count * size))
-                    throw new InvalidDataException($"tensor {p.Name}: its data_offsets do not hold {string.Join('x', shape)} {dtype} values in this file");
+                    throw new InvalidDataException($"tensor {p.Name}: its data_offsets do not hold " +
+                        $"{string.Join('x', shape)} {dtype} values in this file");
                 file.Position = dataStart + offsets[0];
                 var bytes = reader.ReadBytes(checked((int)(offsets[1] - offsets[0])));
                 if (bytes.Length != offsets[1] - offsets[0]) throw new EndOfStreamException();
@@ -207,9 +227,11 @@ public static class TorchFileReader
                 result[p.Name] = Materialise(new TensorRef(storage, 0, shape, ContiguousStride(shape)), p.Name);
             }
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException
+            or FormatException or OverflowException)
         {
-            throw new InvalidDataException($"a malformed safetensors header ({e.Message.Split('\n')[0].TrimEnd('.')})", e);
+            throw new InvalidDataException(
+                $"a malformed safetensors header ({e.Message.Split('\n')[0].TrimEnd('.')})", e);
         }
         return result;
     }
@@ -219,8 +241,10 @@ public static class TorchFileReader
         string full = $"{module}.{name}";
         if (module == "torch" && s_storageTypes.ContainsKey(name)) return new ClassMarker(module, name);
         if (s_moduleClasses.Contains(full)) return new ClassMarker(module, name);
-        // Layers and networks of a whole pickled module (torch.save(model)): inert containers whose state holds the tensors.
-        if (module.StartsWith("torch.nn.modules.", StringComparison.Ordinal) || module.StartsWith("torchvision.models.", StringComparison.Ordinal)
+        // Layers and networks of a whole pickled module (torch.save(model)): inert containers whose state holds the
+        // tensors.
+        if (module.StartsWith("torch.nn.modules.", StringComparison.Ordinal)
+            || module.StartsWith("torchvision.models.", StringComparison.Ordinal)
             || module == "torchvision.ops.misc") return new ClassMarker(module, name);
         // The network's own class, pickled from the training script: only ever an inert container here.
         if (module == "__main__") return new ClassMarker(module, name);
@@ -228,11 +252,15 @@ public static class TorchFileReader
         {
             "collections.OrderedDict" => new FunctionMarker(module, name, _ => new Dictionary<object, object?>()),
             // A module's set of non-persistent buffer names: kept as an inert list.
-            "__builtin__.set" or "builtins.set" => new FunctionMarker(module, name, a => a.Length > 0 && a[0] is List<object?> items ? items : new List<object?>()),
-            "torch._utils._rebuild_tensor_v2" or "torch._utils._rebuild_tensor" => new FunctionMarker(module, name, RebuildTensor),
-            "torch._utils._rebuild_parameter" or "torch.nn.parameter.Parameter" => new FunctionMarker(module, name, a => a[0]),
+            "__builtin__.set" or "builtins.set" => new FunctionMarker(module, name,
+                a => a.Length > 0 && a[0] is List<object?> items ? items : new List<object?>()),
+            "torch._utils._rebuild_tensor_v2" or "torch._utils._rebuild_tensor" =>
+                new FunctionMarker(module, name, RebuildTensor),
+            "torch._utils._rebuild_parameter" or "torch.nn.parameter.Parameter" =>
+                new FunctionMarker(module, name, a => a[0]),
             "torch.nn.backends.thnn._get_thnn_function_backend" => new FunctionMarker(module, name, _ => null),
-            _ => throw new InvalidDataException($"the file names the global '{full}', which is not on the allow-list of a weight file; refusing to load it"),
+            _ => throw new InvalidDataException($"the file names the global '{full}', " +
+                $"which is not on the allow-list of a weight file; refusing to load it"),
         };
     }
 
@@ -254,12 +282,14 @@ public static class TorchFileReader
             if (id is PyTuple { Items: ["module", ClassMarker moduleClass, ..] }) return moduleClass;
             throw new InvalidDataException("an unknown persistent object in the pickle");
         }
-        if (!s_storageTypes.ContainsKey(type.Name)) throw new InvalidDataException($"storage type {type.Name} is not supported");
+        if (!s_storageTypes.ContainsKey(type.Name))
+            throw new InvalidDataException($"storage type {type.Name} is not supported");
         if (!storages.TryGetValue(key, out var storage))
         {
             // A storage's bytes are in the file (uncompressed, as torch.save writes them).
             if (count < 0 || count > s_fileBytes.Value / s_storageTypes[type.Name].Bytes)
-                throw new InvalidDataException($"storage {key} declares {count} values, more than a file this size can hold");
+                throw new InvalidDataException(
+                    $"storage {key} declares {count} values, more than a file this size can hold");
             storages[key] = storage = new Storage(type.Name, key, count);
         }
         return storage;
@@ -299,8 +329,10 @@ public static class TorchFileReader
     /// <summary>Refuses a tensor whose declared shape is not the one the network has under that name.</summary>
     static void ExpectShape(string name, long[] shape)
     {
-        if (s_expected.Value is { } expected && expected.TryGetValue(name, out var wanted) && !wanted.SequenceEqual(shape))
-            throw new InvalidDataException($"{name} is {string.Join('x', shape)} in the file, the network expects {string.Join('x', wanted)}");
+        if (s_expected.Value is { } expected && expected.TryGetValue(name, out var wanted)
+            && !wanted.SequenceEqual(shape))
+            throw new InvalidDataException(
+                $"{name} is {string.Join('x', shape)} in the file, the network expects {string.Join('x', wanted)}");
     }
 
     static Dictionary<string, TensorData> Materialise(Dictionary<string, TensorRef> tensors) =>
@@ -325,7 +357,10 @@ public static class TorchFileReader
         if (t.Shape.Any(d => d < 0)) throw new InvalidDataException($"{name}: a negative dimension");
         long count;
         try { count = t.Shape.Aggregate(1L, (a, b) => checked(a * b)); }
-        catch (OverflowException) { throw new InvalidDataException($"{name}: its shape holds more values than can be counted"); }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{name}: its shape holds more values than can be counted");
+        }
         Spend(count, name);
         var values = new float[count];
         var index = new long[t.Shape.Length];
@@ -333,7 +368,8 @@ public static class TorchFileReader
         {
             long at = t.Offset;
             for (int d = 0; d < index.Length; d++) at += index[d] * t.Stride[d];
-            if (at < 0 || (at + 1) * size > bytes.Length) throw new InvalidDataException($"{name}: its view runs past its storage");
+            if (at < 0 || (at + 1) * size > bytes.Length)
+                throw new InvalidDataException($"{name}: its view runs past its storage");
             values[i] = read(bytes, (int)at);
             for (int d = index.Length - 1; d >= 0; d--)
             {

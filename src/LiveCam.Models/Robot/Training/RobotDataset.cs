@@ -28,7 +28,8 @@ public sealed class RobotDataset
     public float[] Labels { get; }
 
     public ReadOnlySpan<byte> Image(int i) => Images.AsSpan(i * Pixels, Pixels);
-    public ReadOnlySpan<float> LabelsOf(int i) => Labels.AsSpan(i * LongRangePerceptionNet.Outputs, LongRangePerceptionNet.Outputs);
+    public ReadOnlySpan<float> LabelsOf(int i) =>
+        Labels.AsSpan(i * LongRangePerceptionNet.Outputs, LongRangePerceptionNet.Outputs);
 
     public static RobotDataset Generate(int count, int seed, Action<int>? progress = null)
     {
@@ -40,7 +41,8 @@ public sealed class RobotDataset
         {
             var random = new Random(SampleSeed(seed, i));
             var (layout, floorColour, textureSeed) = RandomLayout(random);
-            using (var floor = FloorWorld.RasteriseFloor(RenderWidth, RenderHeight, floorColour, textureSeed, tile: 15 + random.NextDouble() * 30))
+            using (var floor = FloorWorld.RasteriseFloor(RenderWidth, RenderHeight, floorColour, textureSeed,
+                tile: 15 + random.NextDouble() * 30))
             using (var frame = new Mat(RenderHeight, RenderWidth, MatType.CV_8UC3))
             {
                 FloorWorld.Render(layout, floor, frame);
@@ -54,7 +56,8 @@ public sealed class RobotDataset
         return new RobotDataset(count, images, labels);
     }
 
-    /// <summary>A seed per sample that is the same in every process (HashCode.Combine is randomised per process).</summary>
+    /// <summary>A seed per sample that is the same in every process (HashCode.Combine is randomised per process).
+    /// </summary>
     static int SampleSeed(int seed, int index)
     {
         // SplitMix64 finaliser over (seed, index).
@@ -70,7 +73,8 @@ public sealed class RobotDataset
     {
         ArgumentNullException.ThrowIfNull(random);
         var floor = SyntheticScene.FloorColours[random.Next(SyntheticScene.FloorColours.Length)];
-        floor = new Scalar(Jitter(random, floor.Val0, 25), Jitter(random, floor.Val1, 25), Jitter(random, floor.Val2, 25));
+        floor = new Scalar(Jitter(random, floor.Val0, 25), Jitter(random, floor.Val1, 25),
+            Jitter(random, floor.Val2, 25));
         int count = random.NextDouble() switch { < 0.15 => 0, < 0.55 => 1, < 0.85 => 2, _ => 3 };
         var obstacles = new List<Obstacle>();
         for (int i = 0; i < count; i++)
@@ -85,14 +89,18 @@ public sealed class RobotDataset
             // Mostly ahead and within the view; distances chosen so that near and far cases are both common.
             double z = -2 + Math.Pow(random.NextDouble(), 1.3) * 60;
             double x = (random.NextDouble() - 0.5) * (12 + z * 1.2);
-            obstacles.Add(new Obstacle(random.Next(3) == 0 ? ObstacleShape.Cylinder : ObstacleShape.Box, x, z, size, size * (0.6 + random.NextDouble() * 1.2), colour));
+            obstacles.Add(new Obstacle(random.Next(3) == 0 ? ObstacleShape.Cylinder : ObstacleShape.Box, x, z, size,
+                size * (0.6 + random.NextDouble() * 1.2), colour));
         }
         double angle = random.NextDouble() * Math.PI * 2;
-        var layout = new SceneLayout(obstacles, Gain: 0.6 + random.NextDouble() * 0.65, Warm: (random.NextDouble() - 0.5) * 0.16,
-            ShadowDirection: (Math.Cos(angle) * (0.2 + random.NextDouble()), Math.Sin(angle) * (0.2 + random.NextDouble())),
+        var layout = new SceneLayout(obstacles, Gain: 0.6 + random.NextDouble() * 0.65,
+            Warm: (random.NextDouble() - 0.5) * 0.16,
+            ShadowDirection: (Math.Cos(angle) * (0.2 + random.NextDouble()),
+                Math.Sin(angle) * (0.2 + random.NextDouble())),
             ShadowDarkness: random.NextDouble() * 0.6);
         return (layout, floor, random.Next());
     }
 
-    static double Jitter(Random random, double value, double amount) => Math.Clamp(value + (random.NextDouble() - 0.5) * 2 * amount, 0, 255);
+    static double Jitter(Random random, double value, double amount) =>
+        Math.Clamp(value + (random.NextDouble() - 0.5) * 2 * amount, 0, 255);
 }

@@ -20,13 +20,16 @@ public static class RobotEvaluation
             int count = Math.Min(batchSize, data.Count - start);
             var (x, _) = RobotTrainer.Batch(data, indices.AsSpan(start, count), device);
             var y = net.call(RobotTrainer.Standardise(x)).cpu();
-            y.data<float>().CopyTo(outputs.AsSpan(start * LongRangePerceptionNet.Outputs, count * LongRangePerceptionNet.Outputs));
+            y.data<float>().CopyTo(
+                outputs.AsSpan(start * LongRangePerceptionNet.Outputs, count * LongRangePerceptionNet.Outputs));
         }
         return outputs;
     }
 
-    /// <summary>AUC[d][s] for d in 0..<paramref name="distances"/>-1; null where the labels hold one class only.</summary>
-    public static double?[][] Auc(float[] predictions, RobotDataset data, int distances = RobotPrediction.CalibratedDistances)
+    /// <summary>AUC[d][s] for d in 0..<paramref name="distances"/>-1; null where the labels hold one class only.
+    /// </summary>
+    public static double?[][] Auc(float[] predictions, RobotDataset data,
+        int distances = RobotPrediction.CalibratedDistances)
     {
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(data);
@@ -68,7 +71,9 @@ public static class RobotEvaluation
         return (rankSum - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
     }
 
-    /// <summary>The mean AUC over distances 0..<paramref name="maxDistance"/> and all sensors (defined cells only).</summary>
+    /// <summary>The mean AUC over distances 0..<paramref name="maxDistance"/> and all sensors (defined cells only).
+    /// </summary>
     public static double MeanAuc(double?[][] auc, int maxDistance) =>
-        auc.Take(maxDistance + 1).SelectMany(r => r).Where(v => v.HasValue).Select(v => v!.Value).DefaultIfEmpty(double.NaN).Average();
+        auc.Take(maxDistance + 1).SelectMany(r => r).Where(v => v.HasValue).Select(v => v!.Value)
+            .DefaultIfEmpty(double.NaN).Average();
 }

@@ -15,7 +15,8 @@ public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int Steps
 /// </summary>
 public static class RobotTrainer
 {
-    /// <exception cref="NotFiniteException">The loss stopped being finite (the message names the epoch and batch).</exception>
+    /// <exception cref="NotFiniteException">The loss stopped being finite (the message names the epoch and batch).
+    /// </exception>
     public static void Train(LongRangePerceptionNet net, RobotDataset data, int epochs, int seed, Device device,
         Action<TrainingProgress>? progress = null, int batchSize = 64, double learningRate = 2e-4)
     {
@@ -44,7 +45,8 @@ public static class RobotTrainer
                 double value = loss.item<float>();
                 // Before the step: the weights stay as they were, and nothing holding NaN is saved.
                 if (!double.IsFinite(value))
-                    throw new NotFiniteException($"training: the loss became {NotFiniteException.Kind(value)} at epoch {epoch + 1}, batch {step + 1} of {steps}; nothing was saved");
+                    throw new NotFiniteException($"training: the loss became {NotFiniteException.Kind(value)} " +
+                        $"at epoch {epoch + 1}, batch {step + 1} of {steps}; nothing was saved");
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
@@ -55,7 +57,8 @@ public static class RobotTrainer
         net.eval();
     }
 
-    /// <summary>mean(((prediction - y) * mask)^2) with mask = label known (y >= 0), over all elements, as published.</summary>
+    /// <summary>mean(((prediction - y) * mask)^2) with mask = label known (y >= 0), over all elements, as published.
+    /// </summary>
     public static Tensor MaskedMse(Tensor prediction, Tensor labels)
     {
         ArgumentNullException.ThrowIfNull(prediction);
@@ -80,10 +83,12 @@ public static class RobotTrainer
                     pixels[o + c * plane + i] = image[i * 3 + c] / 255f;
             data.LabelsOf(indices[b]).CopyTo(labels.AsSpan(b * LongRangePerceptionNet.Outputs));
         }
-        return (tensor(pixels, [indices.Length, 3, h, w]).to(device), tensor(labels, [indices.Length, LongRangePerceptionNet.Outputs]).to(device));
+        return (tensor(pixels, [indices.Length, 3, h, w]).to(device),
+            tensor(labels, [indices.Length, LongRangePerceptionNet.Outputs]).to(device));
     }
 
-    /// <summary>Per-image (x - mean) / std over all pixels and channels, as <see cref="RobotPreprocessing"/> does.</summary>
+    /// <summary>Per-image (x - mean) / std over all pixels and channels, as <see cref="RobotPreprocessing"/> does.
+    /// </summary>
     public static Tensor Standardise(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
