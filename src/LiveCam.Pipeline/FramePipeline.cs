@@ -26,9 +26,11 @@ public static class FramePipeline
 {
     /// <summary>Runs until the frames complete, fail, or <paramref name="cancel"/> fires; the sink is disposed
     /// (finalised) on the display scheduler before this returns. Source errors are rethrown.</summary>
-    /// <param name="analysed">Told of every analysis as it finishes (a log), on the thread that made it; must return quickly.</param>
-    /// <param name="maxAnalysisFps">At most this many analyses a second (0: as many as the analyser keeps up with): frames
-    /// sooner after the last analysed one (in a file's own time, else capture time) are not analysed, and show the last analysis.</param>
+    /// <param name="analysed">Told of every analysis as it finishes (a log), on the thread that made it; must return
+    /// quickly.</param>
+    /// <param name="maxAnalysisFps">At most this many analyses a second (0: as many as the analyser keeps up with):
+    /// frames sooner after the last analysed one (in a file's own time, else capture time) are not analysed, and show
+    /// the last analysis.</param>
     public static async Task RunAsync(IObservable<Frame> frames, IAnalyser analyser, Func<IFrameSink> createSink,
         PipelineSchedulers schedulers, TimingMode mode, PipelineMetrics metrics, CancellationToken cancel, Action<Analysis>? analysed = null,
         double maxAnalysisFps = 0)
@@ -100,7 +102,8 @@ public static class FramePipeline
             .ObserveLatestFrameOn(schedulers.Analysis, _ => metrics.OnAnalysisSkipped())
             .Do(frame =>
             {
-                // Checked again where the analysis starts: a frame may have passed the filter before the last one started.
+                // Checked again where the analysis starts: a frame may have passed the filter before the last one
+                // started.
                 if (!due.Allows(frame))
                 {
                     metrics.OnAnalysisSkipped();

@@ -28,7 +28,8 @@ public sealed class PipelineMetrics : IHudNumbersSource
     /// <summary>Analyses finished per second, lately.</summary>
     public RateMeter AnalysisRate { get; } = new();
 
-    /// <summary>The HUD's numbers now: the rates over the last second, the last frame's capture-to-screen time, the drops.</summary>
+    /// <summary>The HUD's numbers now: the rates over the last second, the last frame's capture-to-screen time, the
+    /// drops.</summary>
     public HudNumbers ReadHudNumbers() => ReadHudNumbers(MonotonicClock.Now);
 
     /// <summary>The HUD's numbers at <paramref name="now"/> (<see cref="MonotonicClock"/>).</summary>

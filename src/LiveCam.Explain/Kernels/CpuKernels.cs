@@ -42,10 +42,10 @@ public sealed record KernelReport(
 
 /// <summary>
 /// The start-up check of the CPU kernels every network relies on. The first time a process asks, before any
-/// network runs: corrects oneDNN's cache sizes where this processor's CPUID misleads it (see <see cref="OneDnnCpuCaches"/>),
-/// then compares each <see cref="KernelFamilies"/> family with float64. On a mismatch, oneDNN is switched off and the
-/// families are checked again on libtorch's own kernels. Other fast paths (the ONNX import's packed convolutions) add
-/// their own probes with <see cref="Record"/>.
+/// network runs: corrects oneDNN's cache sizes where this processor's CPUID misleads it (see
+/// <see cref="OneDnnCpuCaches"/>), then compares each <see cref="KernelFamilies"/> family with float64. On a mismatch,
+/// oneDNN is switched off and the families are checked again on libtorch's own kernels. Other fast paths (the ONNX
+/// import's packed convolutions) add their own probes with <see cref="Record"/>.
 /// </summary>
 public static class CpuKernels
 {
@@ -70,7 +70,8 @@ public static class CpuKernels
         lock (s_recorded) return report with { Families = [.. report.Families, .. s_recorded] };
     }
 
-    /// <summary>A fast path's own probe: kept for the report; a failed one is said (the path is then not used).</summary>
+    /// <summary>A fast path's own probe: kept for the report; a failed one is said (the path is then not
+    /// used).</summary>
     public static void Record(KernelFamilyResult result)
     {
         ArgumentNullException.ThrowIfNull(result);

@@ -9,7 +9,8 @@ internal static class ElfSymbolTable
 {
     const uint ShtSymtab = 2;
 
-    /// <summary>Each name's st_value (an address relative to where the library is loaded), or none where absent.</summary>
+    /// <summary>Each name's st_value (an address relative to where the library is loaded), or none where
+    /// absent.</summary>
     public static Dictionary<string, ulong> Find(string path, IReadOnlyCollection<string> names)
     {
         var found = new Dictionary<string, ulong>();

@@ -4,7 +4,8 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace LiveCam.Explain.Kernels;
 
-/// <summary>How one kernel family did on its probes: the worst error as a share of the reference's scale, and where.</summary>
+/// <summary>How one kernel family did on its probes: the worst error as a share of the reference's scale, and
+/// where.</summary>
 public sealed record KernelFamilyResult(string Family, int Cases, double WorstError, string WorstCase, double Tolerance)
 {
     /// <summary>Where a case failed outright: libtorch's message.</summary>
@@ -68,7 +69,8 @@ public sealed record KernelFamily(string Name, IReadOnlyList<(string Case, Func<
 /// (libtorch's own kernels: oneDNN has none for float64).</summary>
 public static class KernelFamilies
 {
-    /// <summary>The probes whose gradients are checked too (float64 gradients of the large ones cost too long at start-up).</summary>
+    /// <summary>The probes whose gradients are checked too (float64 gradients of the large ones cost too long at
+    /// start-up).</summary>
     public static IReadOnlyList<ConvolutionGeometry> SmallProbes { get; } =
     [
         ConvolutionGeometry.Same(1, 128, 1000, 7, 7, 1),
@@ -84,7 +86,8 @@ public static class KernelFamilies
         ConvolutionGeometry.Same(1, 1, 1, 5, 5, 5),
     ];
 
-    /// <summary>Problems shaped like the layers of the networks LiveCam runs, and like the ones that went wrong.</summary>
+    /// <summary>Problems shaped like the layers of the networks LiveCam runs, and like the ones that went
+    /// wrong.</summary>
     public static IReadOnlyList<ConvolutionGeometry> Probes { get; } =
     [
         ConvolutionGeometry.Same(1, 512, 1000, 13, 13, 1),             // a 1x1 classifier: 1000 = 62 x 16 + 8
@@ -104,7 +107,8 @@ public static class KernelFamilies
             ("256 -> 1000", () => Linear(3, 256, 1000)), ("1001 -> 10", () => Linear(2, 1001, 10)), ("17 -> 1", () => Linear(5, 17, 1))]),
     ];
 
-    /// <summary>A tensor in channels-last memory order (as the ONNX import and TorchVision's fast paths keep them).</summary>
+    /// <summary>A tensor in channels-last memory order (as the ONNX import and TorchVision's fast paths keep
+    /// them).</summary>
     public static Tensor ChannelsLast(Tensor t)
     {
         ArgumentNullException.ThrowIfNull(t);
@@ -121,7 +125,8 @@ public static class KernelFamilies
         return KernelFamily.RelativeError(actual, reference);
     }
 
-    /// <summary>The gradients with respect to input, weights and bias of a fixed random weighting of the output.</summary>
+    /// <summary>The gradients with respect to input, weights and bias of a fixed random weighting of the
+    /// output.</summary>
     static double Backward(ConvolutionGeometry g, bool channelsLast)
     {
         using var scope = NewDisposeScope();

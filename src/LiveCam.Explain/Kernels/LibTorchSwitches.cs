@@ -24,7 +24,8 @@ internal static class LibTorchSwitches
     /// <summary>Whether libtorch may use NNPACK; null where it cannot be read.</summary>
     public static bool? NnpackEnabled => s_nnpack.Get();
 
-    /// <summary>Turns NNPACK off or on for every later convolution of this process; false where it cannot be reached.</summary>
+    /// <summary>Turns NNPACK off or on for every later convolution of this process; false where it cannot be
+    /// reached.</summary>
     public static bool SetNnpackEnabled(bool enabled) => s_nnpack.Set(enabled);
 
     /// <summary>libtorch's log levels (c10's FLAGS_caffe2_log_level): messages below the level are dropped.</summary>

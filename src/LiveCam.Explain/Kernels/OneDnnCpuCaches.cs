@@ -7,7 +7,8 @@ namespace LiveCam.Explain.Kernels;
 /// <summary>Data cache sizes in bytes, as oneDNN keeps them: the whole cache at each level.</summary>
 public readonly record struct CacheSizes(uint L1, uint L2, uint L3)
 {
-    /// <summary>What oneDNN assumes where a processor reports no caches at all (its get_per_core_cache_size guesses).</summary>
+    /// <summary>What oneDNN assumes where a processor reports no caches at all (its get_per_core_cache_size
+    /// guesses).</summary>
     public static CacheSizes OneDnnGuess { get; } = new(32 * 1024, 512 * 1024, 1024 * 1024);
 
     /// <summary>Sizes no real data cache has: what a zeroed CPUID leaf gives.</summary>
@@ -41,7 +42,8 @@ internal static class OneDnnCpuCaches
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     delegate IntPtr CpuAccessor();
 
-    /// <summary>What Xbyak computes from CPUID on this processor, as oneDNN does at its first use; null off x86.</summary>
+    /// <summary>What Xbyak computes from CPUID on this processor, as oneDNN does at its first use; null off
+    /// x86.</summary>
     public static CacheSizes? PredictFromCpuid()
     {
         if (!X86Base.IsSupported) return null;
@@ -72,7 +74,8 @@ internal static class OneDnnCpuCaches
         return sizes.Count == 3 ? new CacheSizes(sizes[0], sizes[1], sizes[2]) : null;
     }
 
-    /// <summary>The data caches Linux reports (sysfs), or null where it reports none, as on the machines with the fault.</summary>
+    /// <summary>The data caches Linux reports (sysfs), or null where it reports none, as on the machines with the
+    /// fault.</summary>
     public static CacheSizes? FromOperatingSystem()
     {
         const string root = "/sys/devices/system/cpu/cpu0/cache";

@@ -29,8 +29,8 @@ public abstract record LayerSelector
 
     public static LayerSelector Default { get; } = new LastConv();
 
-    /// <summary><c>last-conv</c>, <c>index:N</c> (or a bare number when no module has that name), or a module path name;
-    /// several of them separated by commas.</summary>
+    /// <summary><c>last-conv</c>, <c>index:N</c> (or a bare number when no module has that name), or a module path
+    /// name; several of them separated by commas.</summary>
     public static LayerSelector Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -2,7 +2,8 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Explain.Layers;
 
-/// <summary>Finds modules by their path name (<c>encoder.6</c>, <c>layer4.1.conv2</c>, <c>layer4</c>), however deeply nested.</summary>
+/// <summary>Finds modules by their path name (<c>encoder.6</c>, <c>layer4.1.conv2</c>, <c>layer4</c>), however deeply
+/// nested.</summary>
 public static class ModuleTree
 {
     public static nn.Module<Tensor, Tensor> Find(nn.Module model, string name)

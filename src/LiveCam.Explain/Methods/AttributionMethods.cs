@@ -34,14 +34,16 @@ public abstract class InputMapMethod : ExplanationMethod
         return ExplainRun.Result(output, items);
     }
 
-    /// <summary>The target's score for passes [0, count), each batch's inputs made by <paramref name="makeBatch"/>.</summary>
+    /// <summary>The target's score for passes [0, count), each batch's inputs made by
+    /// <paramref name="makeBatch"/>.</summary>
     protected static Tensor Scores(ExplainRun run, Target target, long count, int batchSize, Func<long, long, Tensor> makeBatch) =>
         BatchedPasses.Scores(run.Model, count, batchSize, makeBatch, target.ScoreOf);
 }
 
-/// <summary>Sundararajan et al. 2017, "Axiomatic Attribution for Deep Networks" (Integrated Gradients): the input minus the
-/// zero baseline (the training data's mean colour once normalised) times the mean gradient along the straight path from the baseline, a right Riemann sum of
-/// <paramref name="steps"/> points; the map is the largest magnitude over channels.</summary>
+/// <summary>Sundararajan et al. 2017, "Axiomatic Attribution for Deep Networks" (Integrated Gradients): the input minus
+/// the zero baseline (the training data's mean colour once normalised) times the mean gradient along the straight path
+/// from the baseline, a right Riemann sum of <paramref name="steps"/> points; the map is the largest magnitude over
+/// channels.</summary>
 public sealed class IntegratedGradients(int steps = 32, int batchSize = 16) : InputMapMethod
 {
     public override string Name => "integrated-gradients";
@@ -85,7 +87,8 @@ public sealed class Occlusion(int batchSize = 16) : InputMapMethod
     /// <summary>One pass per position of the square: 13 x 13 at 224x224, 15 x 19 at the robot's 80x64.</summary>
     public override MethodCost Cost => MethodCost.Hundreds;
 
-    /// <summary>The square's side and stride for an input of <paramref name="height"/> x <paramref name="width"/>.</summary>
+    /// <summary>The square's side and stride for an input of <paramref name="height"/> x
+    /// <paramref name="width"/>.</summary>
     public static (int Window, int Stride) Geometry(long height, long width)
     {
         int window = Math.Max(2, (int)Math.Round(Math.Min(height, width) / 7.0));
@@ -138,9 +141,9 @@ public sealed class Occlusion(int batchSize = 16) : InputMapMethod
 }
 
 /// <summary>Petsiuk et al. 2018, "RISE: Randomized Input Sampling for Explanation": the score-weighted mean of random
-/// masks, each a 7x7 grid of cells kept with probability 1/2, upsampled bilinearly and shifted by a random fraction of a
-/// cell, less its minimum. Needs no gradient; <paramref name="masks"/> passes; seeded, so a still image gives the same map
-/// each time.</summary>
+/// masks, each a 7x7 grid of cells kept with probability 1/2, upsampled bilinearly and shifted by a random fraction of
+/// a cell, less its minimum. Needs no gradient; <paramref name="masks"/> passes; seeded, so a still image gives the
+/// same map each time.</summary>
 public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int seed = 0, int batchSize = 16) : InputMapMethod
 {
     public override string Name => "rise";
@@ -184,11 +187,11 @@ public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int 
     }
 }
 
-/// <summary>Srinivas &amp; Fleuret 2019, "Full-Gradient Representation for Neural Network Visualization" (FullGrad): the
-/// input-gradient times the input plus, for every convolution and batch norm with a bias, the gradient at its output
-/// times its bias; each part as its authors post-process it (absolute value, scaled to [0, 1] over the sample, bilinearly
-/// resized with corners aligned) and summed over channels. In an imported ONNX graph a batch norm is folded into its
-/// convolution: there the two biases count as one, at the normalised output.</summary>
+/// <summary>Srinivas &amp; Fleuret 2019, "Full-Gradient Representation for Neural Network Visualization" (FullGrad):
+/// the input-gradient times the input plus, for every convolution and batch norm with a bias, the gradient at its
+/// output times its bias; each part as its authors post-process it (absolute value, scaled to [0, 1] over the sample,
+/// bilinearly resized with corners aligned) and summed over channels. In an imported ONNX graph a batch norm is folded
+/// into its convolution: there the two biases count as one, at the normalised output.</summary>
 public sealed class FullGrad : InputMapMethod
 {
     public override string Name => "fullgrad";
@@ -245,7 +248,8 @@ public sealed class FullGrad : InputMapMethod
             if (outputs[k] is null) continue;
             var gradient = gradients[g++];
             if (gradient is null || gradient.IsInvalid || gradient.ndim != 4) continue;
-            // Summed over channels before resizing: resizing is linear, so it is the same sum at a fraction of the cost.
+            // Summed over channels before resizing: resizing is linear, so it is the same sum at a fraction of the
+            // cost.
             var part = PostProcess(gradient * biased[k].Bias.reshape(1, -1, 1, 1)).sum([1], keepdim: true);
             total += nn.functional.interpolate(part, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: true)[.., 0];
         }

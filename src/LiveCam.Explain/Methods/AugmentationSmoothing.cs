@@ -5,9 +5,10 @@ using static TorchSharp.torch;
 namespace LiveCam.Explain.Methods;
 
 /// <summary>
-/// Test-time augmentation smoothing (pytorch-grad-cam's <c>aug_smooth</c>): the method runs on the input flipped left to
-/// right or not, times 1.0, 1.1 and 0.9; each map is flipped back, cut at zero and scaled by its maximum, and the six are
-/// averaged. Targets are decided on the plain input, so a flipped copy explains the same classes. Six times the cost.
+/// Test-time augmentation smoothing (pytorch-grad-cam's <c>aug_smooth</c>): the method runs on the input flipped left
+/// to right or not, times 1.0, 1.1 and 0.9; each map is flipped back, cut at zero and scaled by its maximum, and the
+/// six are averaged. Targets are decided on the plain input, so a flipped copy explains the same classes. Six times the
+/// cost.
 /// </summary>
 public sealed class AugmentationSmoothing(ExplanationMethod inner) : ExplanationMethod
 {
@@ -17,7 +18,8 @@ public sealed class AugmentationSmoothing(ExplanationMethod inner) : Explanation
     public override string Name => $"{Inner.Name}+aug";
     public override string Paper => Inner.Paper + "; smoothed by test-time augmentation (flips and scales, as pytorch-grad-cam)";
     public override bool ExplainsLayer => Inner.ExplainsLayer;
-    /// <summary>Six times the inner method's passes: a few stay a few (up to a dozen), dozens become hundreds, hundreds a thousand.</summary>
+    /// <summary>Six times the inner method's passes: a few stay a few (up to a dozen), dozens become hundreds, hundreds
+    /// a thousand.</summary>
     public override MethodCost Cost => Inner.Cost is MethodCost.Few or MethodCost.Thousand ? Inner.Cost : Inner.Cost + 1;
 
     public override ExplanationSet Run(ExplainRun run)

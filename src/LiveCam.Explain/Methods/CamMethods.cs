@@ -15,7 +15,8 @@ public sealed class GradCam : ActivationMapMethod
         Weighted(activations, gradients!.mean([2, 3]));
 }
 
-/// <summary>Chattopadhyay et al. 2018, "Grad-CAM++": weights from higher-order terms of the gradient, better with several instances.</summary>
+/// <summary>Chattopadhyay et al. 2018, "Grad-CAM++": weights from higher-order terms of the gradient, better with
+/// several instances.</summary>
 public sealed class GradCamPlusPlus : ActivationMapMethod
 {
     public override string Name => "gradcam++";
@@ -35,7 +36,8 @@ public sealed class GradCamPlusPlus : ActivationMapMethod
     }
 }
 
-/// <summary>Fu et al. 2020, "Axiom-based Grad-CAM" (XGrad-CAM): weights are the activation-weighted mean of the gradient.</summary>
+/// <summary>Fu et al. 2020, "Axiom-based Grad-CAM" (XGrad-CAM): weights are the activation-weighted mean of the
+/// gradient.</summary>
 public sealed class XGradCam : ActivationMapMethod
 {
     public override string Name => "xgradcam";
@@ -49,7 +51,8 @@ public sealed class XGradCam : ActivationMapMethod
     }
 }
 
-/// <summary>Jiang et al. 2021, "LayerCAM": each position weighted by its own positive gradient, so shallow layers give fine maps.</summary>
+/// <summary>Jiang et al. 2021, "LayerCAM": each position weighted by its own positive gradient, so shallow layers give
+/// fine maps.</summary>
 public sealed class LayerCam : ActivationMapMethod
 {
     public override string Name => "layercam";
@@ -59,7 +62,8 @@ public sealed class LayerCam : ActivationMapMethod
         (nn.functional.relu(gradients!) * activations).sum(1);
 }
 
-/// <summary>Muhammad &amp; Yeasin 2020, "Eigen-CAM": the first principal component of the activations; no gradient, no target.</summary>
+/// <summary>Muhammad &amp; Yeasin 2020, "Eigen-CAM": the first principal component of the activations; no gradient, no
+/// target.</summary>
 public sealed class EigenCam : ActivationMapMethod
 {
     public override string Name => "eigencam";
@@ -76,8 +80,8 @@ public sealed class EigenCam : ActivationMapMethod
         return centred.matmul(vh[0]);
     });
 
-    /// <summary>Runs <paramref name="project"/> on each sample's [hw, C] matrix and its column-centred copy; an all-constant
-    /// sample gives zeros; the result is oriented with the mean over channels.</summary>
+    /// <summary>Runs <paramref name="project"/> on each sample's [hw, C] matrix and its column-centred copy; an
+    /// all-constant sample gives zeros; the result is oriented with the mean over channels.</summary>
     internal static Tensor PerSample(Tensor activations, Func<Tensor, Tensor, Tensor> project)
     {
         long n = activations.shape[0], c = activations.shape[1], h = activations.shape[2], w = activations.shape[3];
@@ -100,8 +104,9 @@ public sealed class EigenCam : ActivationMapMethod
     }
 }
 
-/// <summary>Draelos &amp; Carin 2020, "Use HiResCAM instead of Grad-CAM": the gradient times the activations, position by
-/// position, summed over channels (Grad-CAM averages the gradient first); provably shows where the score comes from.</summary>
+/// <summary>Draelos &amp; Carin 2020, "Use HiResCAM instead of Grad-CAM": the gradient times the activations, position
+/// by position, summed over channels (Grad-CAM averages the gradient first); provably shows where the score comes
+/// from.</summary>
 public sealed class HiResCam : ActivationMapMethod
 {
     public override string Name => "hirescam";
@@ -121,8 +126,8 @@ public sealed class GradCamElementWise : ActivationMapMethod
         nn.functional.relu(gradients! * activations).sum(1);
 }
 
-/// <summary>EigenGrad-CAM (pytorch-grad-cam, after Muhammad &amp; Yeasin 2020): Eigen-CAM's first principal component of
-/// the gradient times the activations, so it is class-specific.</summary>
+/// <summary>EigenGrad-CAM (pytorch-grad-cam, after Muhammad &amp; Yeasin 2020): Eigen-CAM's first principal component
+/// of the gradient times the activations, so it is class-specific.</summary>
 public sealed class EigenGradCam : ActivationMapMethod
 {
     public override string Name => "eigengradcam";
@@ -131,8 +136,9 @@ public sealed class EigenGradCam : ActivationMapMethod
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) => EigenCam.PrincipalComponent(gradients! * activations);
 }
 
-/// <summary>Karmani et al. 2024, "KPCA-CAM": Eigen-CAM with kernel PCA. The first component of the centred sigmoid kernel
-/// tanh(x·y / C + 1) over positions (the kernel and gamma pytorch-grad-cam uses), each position's score on it.</summary>
+/// <summary>Karmani et al. 2024, "KPCA-CAM": Eigen-CAM with kernel PCA. The first component of the centred sigmoid
+/// kernel tanh(x·y / C + 1) over positions (the kernel and gamma pytorch-grad-cam uses), each position's score on
+/// it.</summary>
 public sealed class KpcaCam : ActivationMapMethod
 {
     public override string Name => "kpcacam";
@@ -153,8 +159,9 @@ public sealed class KpcaCam : ActivationMapMethod
     });
 }
 
-/// <summary>Desai &amp; Ramaswamy 2020, "Ablation-CAM": a channel's weight is the share of the score lost when that channel
-/// of the layer is zeroed, (y - y_k) / y. Gradient-free; one forward pass per channel, run in batches.</summary>
+/// <summary>Desai &amp; Ramaswamy 2020, "Ablation-CAM": a channel's weight is the share of the score lost when that
+/// channel of the layer is zeroed, (y - y_k) / y. Gradient-free; one forward pass per channel, run in
+/// batches.</summary>
 public sealed class AblationCam(int batchSize = 16) : ActivationMapMethod
 {
     public override string Name => "ablationcam";
@@ -192,10 +199,10 @@ public sealed class AblationCam(int batchSize = 16) : ActivationMapMethod
     }
 }
 
-/// <summary>Wang et al. 2020, "Score-CAM": each channel, upsampled to a mask, is weighted by the target's confidence in the
-/// masked input: a classifier's softmax probability of the class (as the authors' code does), other models' target score
-/// as it is. Channels that are constant mask nothing and weigh 0 (the authors skip them). Gradient-free; one forward pass
-/// per channel, run in batches.</summary>
+/// <summary>Wang et al. 2020, "Score-CAM": each channel, upsampled to a mask, is weighted by the target's confidence in
+/// the masked input: a classifier's softmax probability of the class (as the authors' code does), other models' target
+/// score as it is. Channels that are constant mask nothing and weigh 0 (the authors skip them). Gradient-free; one
+/// forward pass per channel, run in batches.</summary>
 public sealed class ScoreCam(int batchSize = 16) : ActivationMapMethod
 {
     public override string Name => "scorecam";

@@ -15,7 +15,8 @@ public abstract class InputGradientMethod : ExplanationMethod
     /// <summary>Whether ReLUs pass only positive gradients back (guided backpropagation).</summary>
     protected virtual bool Guided => false;
 
-    /// <summary>Gradients of each target's score with respect to <paramref name="input"/> [N, C, H, W], and the output.</summary>
+    /// <summary>Gradients of each target's score with respect to <paramref name="input"/> [N, C, H, W], and the
+    /// output.</summary>
     internal (Tensor Output, List<(Targets.Target Target, Tensor Gradient)> Gradients) InputGradients(ExplainRun run, Tensor input, IReadOnlyList<Targets.Target>? targets = null)
     {
         var x = input.detach().clone().requires_grad_(true);
@@ -46,7 +47,8 @@ public abstract class InputGradientMethod : ExplanationMethod
             hooks.AddForwardHook(ModuleTree.Find(model, path), (_, _, output) => GuidedRelu.apply(output));
     }
 
-    /// <summary>The heatmap of an input gradient [N, C, H, W]: the largest magnitude over channels, [N, H, W].</summary>
+    /// <summary>The heatmap of an input gradient [N, C, H, W]: the largest magnitude over channels,
+    /// [N, H, W].</summary>
     protected static Tensor Magnitude(Tensor gradient) => gradient.abs().amax([1]);
 
     public override ExplanationSet Run(ExplainRun run)
@@ -64,14 +66,16 @@ public abstract class InputGradientMethod : ExplanationMethod
     }
 }
 
-/// <summary>Simonyan et al. 2013, "Deep Inside Convolutional Networks": the magnitude of the score's input gradient.</summary>
+/// <summary>Simonyan et al. 2013, "Deep Inside Convolutional Networks": the magnitude of the score's input
+/// gradient.</summary>
 public sealed class Saliency : InputGradientMethod
 {
     public override string Name => "saliency";
     public override string Paper => "Simonyan et al. 2013, Deep Inside Convolutional Networks: Visualising Image Classification Models and Saliency Maps";
 }
 
-/// <summary>Springenberg et al. 2014, "Striving for Simplicity": the input gradient with negative gradients zeroed at every ReLU.</summary>
+/// <summary>Springenberg et al. 2014, "Striving for Simplicity": the input gradient with negative gradients zeroed at
+/// every ReLU.</summary>
 public sealed class GuidedBackprop : InputGradientMethod
 {
     public override string Name => "guided-backprop";
@@ -133,7 +137,8 @@ public sealed class SmoothGrad(InputGradientMethod inner, int samples = 16, doub
     }
 }
 
-/// <summary>Selvaraju et al. 2017, Guided Grad-CAM: guided backpropagation multiplied by the upsampled Grad-CAM map.</summary>
+/// <summary>Selvaraju et al. 2017, Guided Grad-CAM: guided backpropagation multiplied by the upsampled Grad-CAM
+/// map.</summary>
 public sealed class GuidedGradCam : ExplanationMethod
 {
     readonly GradCam _gradCam = new();

@@ -6,10 +6,14 @@ using static TorchSharp.torch;
 namespace LiveCam.Explain.Metrics;
 
 /// <summary>How faithful one saliency map is to the model, for one input and one target. Confidence is a classifier's
-/// softmax probability of the class; for other models the target's score as a share of its value on the whole input.</summary>
-/// <param name="Deletion">Area under the confidence curve as the most salient pixels are removed first (lower is better).</param>
-/// <param name="Insertion">Area under the curve as the most salient pixels are put into a blurred copy first (higher is better).</param>
-/// <param name="RoadMostRelevantFirst">Mean confidence with the most salient 10%..90% removed and imputed (lower is better).</param>
+/// softmax probability of the class; for other models the target's score as a share of its value on the whole
+/// input.</summary>
+/// <param name="Deletion">Area under the confidence curve as the most salient pixels are removed first (lower is
+/// better).</param>
+/// <param name="Insertion">Area under the curve as the most salient pixels are put into a blurred copy first (higher is
+/// better).</param>
+/// <param name="RoadMostRelevantFirst">Mean confidence with the most salient 10%..90% removed and imputed (lower is
+/// better).</param>
 /// <param name="RoadLeastRelevantFirst">The same removing the least salient first (higher is better).</param>
 /// <param name="Drop">max(0, Y - O) / Y with O the confidence on the input times the map (lower is better).</param>
 /// <param name="Increase">Whether O &gt; Y.</param>
@@ -109,7 +113,8 @@ public sealed class Faithfulness(nn.Module<Tensor, Tensor> model, ModelTraits? t
         return (curve.Sum() - (curve[0] + curve[^1]) / 2) / (curve.Count - 1);
     }
 
-    /// <summary>Insertion's start: the input under a Gaussian blur (sigma a tenth of the shorter side, 4 sigma wide), per channel.</summary>
+    /// <summary>Insertion's start: the input under a Gaussian blur (sigma a tenth of the shorter side, 4 sigma wide),
+    /// per channel.</summary>
     public static Tensor Blur(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -125,12 +130,14 @@ public sealed class Faithfulness(nn.Module<Tensor, Tensor> model, ModelTraits? t
         return nn.functional.conv2d(nn.functional.conv2d(padded, horizontal, groups: c), vertical, groups: c);
     }
 
-    /// <summary>ROAD's noisy linear imputation: each removed pixel becomes the weighted mean of its eight neighbours (1/6
-    /// direct, 1/12 diagonal), solved for all removed pixels at once (conjugate gradients on the neighbourhood Laplacian),
-    /// plus Gaussian noise.</summary>
+    /// <summary>ROAD's noisy linear imputation: each removed pixel becomes the weighted mean of its eight neighbours
+    /// (1/6 direct, 1/12 diagonal), solved for all removed pixels at once (conjugate gradients on the neighbourhood
+    /// Laplacian), plus Gaussian noise.</summary>
     /// <param name="x">[1, C, H, W].</param>
-    /// <param name="keep">[B, H, W] (or [H, W]): 1 where the pixel stays; one imputed image per mask, [B, C, H, W].</param>
-    /// <param name="residual">Stop when the residual is this share of where it started: far below the noise added.</param>
+    /// <param name="keep">[B, H, W] (or [H, W]): 1 where the pixel stays; one imputed image per mask,
+    /// [B, C, H, W].</param>
+    /// <param name="residual">Stop when the residual is this share of where it started: far below the noise
+    /// added.</param>
     public static Tensor Impute(Tensor x, Tensor keep, double noise, Generator? generator = null, int iterations = 300, double residual = 1e-4)
     {
         ArgumentNullException.ThrowIfNull(x);

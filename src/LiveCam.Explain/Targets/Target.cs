@@ -42,7 +42,8 @@ public abstract class Target
     public static Target Indices(IReadOnlyList<int> indices, string? description = null) => new IndicesTarget(indices, description);
     public static Target Weights(IReadOnlyList<float> weights) => new WeightedTarget($"weights[{weights.Count}]", weights);
     public static Target Function(string description, Func<Tensor, Tensor> score) => new FunctionTarget(description, score);
-    /// <summary>Targets already decided (top-k resolved on another input): resolves to exactly these, in this order.</summary>
+    /// <summary>Targets already decided (top-k resolved on another input): resolves to exactly these, in this
+    /// order.</summary>
     public static Target Fixed(IReadOnlyList<Target> targets) => new FixedTargets(targets);
 
     /// <summary><c>all</c>, <c>top</c>, <c>N</c>, <c>topk:K</c>, <c>indices:i,j,...</c>.</summary>

@@ -10,8 +10,8 @@ namespace LiveCam.Explain.Visualisations;
 /// divided by its mean absolute value, then scaled by <c>StepSize</c> times the range's extent.</param>
 /// <param name="Jitter">Each step shifts the image by up to this many pixels at random (a roll, wrapping around) and
 /// shifts it back after, so the patterns do not lock onto the pixel grid; 0: none (deterministic).</param>
-/// <param name="Octaves">Image scales, each <paramref name="OctaveScale"/> times smaller than the next, run smallest first
-/// with the detail found carried up; 1: the input's own size only.</param>
+/// <param name="Octaves">Image scales, each <paramref name="OctaveScale"/> times smaller than the next, run smallest
+/// first with the detail found carried up; 1: the input's own size only.</param>
 public sealed record AscentSettings(int Steps = 10, float StepSize = 0.01f, int Jitter = 0, int Octaves = 1, double OctaveScale = 1.4)
 {
     /// <summary>A few steps at the input's size: cheap enough for every analysed frame of a live view.</summary>
@@ -56,9 +56,9 @@ public abstract class GradientAscent
     protected abstract Func<Tensor, Tensor> Begin(HookSet hooks, Tensor input);
 
     /// <summary>
-    /// <paramref name="input"/> [1, C, H, W] (the model's normalised input) changed by <see cref="AscentSettings.Steps"/>
-    /// steps at each octave: a new tensor of the same size on the model's device, in the caller's dispose scope. The
-    /// input is not changed.
+    /// <paramref name="input"/> [1, C, H, W] (the model's normalised input) changed by
+    /// <see cref="AscentSettings.Steps"/> steps at each octave: a new tensor of the same size on the model's device, in
+    /// the caller's dispose scope. The input is not changed.
     /// </summary>
     public Tensor Run(Tensor input, AscentSettings settings)
     {

@@ -8,7 +8,8 @@ namespace LiveCam.Explain.Visualisations;
 /// </summary>
 public abstract class InputRange
 {
-    /// <summary>Each channel between its own bounds: pixels 0..255 normalised per channel (TorchVision's ImageNet input).</summary>
+    /// <summary>Each channel between its own bounds: pixels 0..255 normalised per channel (TorchVision's ImageNet
+    /// input).</summary>
     public static InputRange PerChannel(IReadOnlyList<float> low, IReadOnlyList<float> high)
     {
         ArgumentNullException.ThrowIfNull(low);
@@ -18,8 +19,8 @@ public abstract class InputRange
         return new Bounds(low.ToArray(), high.ToArray(), [low.Count, 1, 1]);
     }
 
-    /// <summary>Each value between its own bounds, [channels, height, width] (pixels minus a mean image); at other sizes
-    /// (octaves) the bounds are resized bilinearly.</summary>
+    /// <summary>Each value between its own bounds, [channels, height, width] (pixels minus a mean image); at other
+    /// sizes (octaves) the bounds are resized bilinearly.</summary>
     public static InputRange PerPixel(float[] low, float[] high, int channels, int height, int width)
     {
         ArgumentNullException.ThrowIfNull(low);
@@ -28,8 +29,9 @@ public abstract class InputRange
         return new Bounds(low, high, [channels, height, width]);
     }
 
-    /// <summary>Images standardised as a whole, (x - mean) / std over all values (the robot's input): any such tensor is
-    /// some image's, as the standardisation undoes any scale and offset. Its extent is taken as 4 (two standard deviations either side).</summary>
+    /// <summary>Images standardised as a whole, (x - mean) / std over all values (the robot's input): any such tensor
+    /// is some image's, as the standardisation undoes any scale and offset. Its extent is taken as 4 (two standard
+    /// deviations either side).</summary>
     public static InputRange Standardised { get; } = new StandardisedRange();
 
     /// <summary><paramref name="x"/> [N, C, H, W] brought into the range: a new tensor.</summary>

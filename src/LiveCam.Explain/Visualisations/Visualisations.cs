@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Explain.Visualisations;
 
-/// <summary>An image made of tiles, values in [0, 1], row-major, <see cref="Channels"/> of 1 (grey) or 3 (in the order of the weights).</summary>
+/// <summary>An image made of tiles, values in [0, 1], row-major, <see cref="Channels"/> of 1 (grey) or 3 (in the order
+/// of the weights).</summary>
 public sealed record ImageGrid(int Height, int Width, int Channels, float[] Pixels, int Tiles);
 
 /// <summary>The article's first two views: a layer's filter weights and its feature maps, as grids.</summary>
@@ -27,7 +28,8 @@ public static class LayerViews
         return Grid(tiles);
     }
 
-    /// <summary>A layer's activations [1, C, h, w] (or [C, h, w]) as grey tiles, each scaled to [0, 1] on its own.</summary>
+    /// <summary>A layer's activations [1, C, h, w] (or [C, h, w]) as grey tiles, each scaled to [0, 1] on its
+    /// own.</summary>
     public static ImageGrid FeatureMaps(Tensor activations, int maxTiles = 256)
     {
         ArgumentNullException.ThrowIfNull(activations);
@@ -66,8 +68,9 @@ public static class LayerViews
 public static class InterestingRegion
 {
     /// <summary>
-    /// The input [C, H, W] (or [1, C, H, W]) multiplied by the mask of <paramref name="map"/> >= <paramref name="threshold"/>
-    /// (the map upsampled bilinearly to the input's size), and the bounding box of the kept region (empty when none).
+    /// The input [C, H, W] (or [1, C, H, W]) multiplied by the mask of <paramref name="map"/> >=
+    /// <paramref name="threshold"/> (the map upsampled bilinearly to the input's size), and the bounding box of the
+    /// kept region (empty when none).
     /// </summary>
     public static (Tensor Masked, (int X, int Y, int Width, int Height) Box) Apply(Tensor input, Heatmap map, float threshold = 0.5f)
     {

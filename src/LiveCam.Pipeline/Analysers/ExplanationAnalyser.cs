@@ -19,18 +19,21 @@ public interface IExplanationControls
     void StepLayer(int by);
     /// <summary>The next or previous target, as the model's head steps them (a class, a sensor).</summary>
     void StepTarget(int by);
-    /// <summary>Back to the model's usual target (its head's: top-1 for classifiers, all outputs for the robot).</summary>
+    /// <summary>Back to the model's usual target (its head's: top-1 for classifiers, all outputs for the
+    /// robot).</summary>
     void ResetTarget();
     /// <summary>The method of <see cref="MethodCatalog.Names"/> called <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">No method has that name.</exception>
     void SetMethod(string name);
-    /// <summary>What the second explanation beside the first differs in; <see cref="SideBySide.Off"/> for none.</summary>
+    /// <summary>What the second explanation beside the first differs in; <see cref="SideBySide.Off"/> for
+    /// none.</summary>
     void SetSideBySide(SideBySide side);
     /// <summary>The side-by-side view now (any thread).</summary>
     SideBySide SideBySide { get; }
     /// <summary>The method now (any thread).</summary>
     string Method { get; }
-    /// <summary>DeepDream on the frames instead of explanations: what the current layer wants to see, built up over frames.</summary>
+    /// <summary>DeepDream on the frames instead of explanations: what the current layer wants to see, built up over
+    /// frames.</summary>
     void SetDreaming(bool dreaming);
     /// <summary>Whether it dreams now (any thread).</summary>
     bool Dreaming { get; }
@@ -72,7 +75,8 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     string? _problem;
     string _description = "";
     volatile int _outputCount, _lastExplained = -1;
-    // Analysis thread only: the dreamer for the layer dreamt at, and the last dreamed input (built on frame after frame).
+    // Analysis thread only: the dreamer for the layer dreamt at, and the last dreamed input (built on frame after
+    // frame).
     Explain.Visualisations.DeepDream? _dreamer;
     Tensor? _dreamed;
 

@@ -7,7 +7,8 @@ using LiveCam.Core;
 namespace LiveCam.Pipeline.Recording;
 
 /// <summary>What every log line says about the run besides its analysis.</summary>
-/// <param name="Predictions">The model's outputs as plain values (its prediction head's JSON); null without a model.</param>
+/// <param name="Predictions">The model's outputs as plain values (its prediction head's JSON); null without a
+/// model.</param>
 public sealed record RecordingContext(string Source, string? Model, string? Weights,
     Func<IReadOnlyList<float>, IReadOnlyDictionary<string, object?>>? Predictions);
 
@@ -23,7 +24,8 @@ public sealed class AnalysisLog : IDisposable
         Converters = { new FiveDigitFloats() },
     };
 
-    /// <summary>Outputs and probabilities to 5 significant digits: a third shorter lines, far finer than any display.</summary>
+    /// <summary>Outputs and probabilities to 5 significant digits: a third shorter lines, far finer than any
+    /// display.</summary>
     sealed class FiveDigitFloats : JsonConverter<float>
     {
         public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetSingle();

@@ -13,8 +13,9 @@ namespace LiveCam.Pipeline.Recording;
 /// <c>--record DIR</c>: the shown video in segments that each stay playable once finished, whatever happens after
 /// (a killed process, a power cut), and the analysis log beside them. A segment is written as
 /// <c>segment-NNNNN.partial.mp4</c> and becomes <c>segment-NNNNN.mp4</c> only when it is closed, read back and on the
-/// disk; <c>segments.jsonl</c> then lists the frames it holds and the analysis shown with each. When the disk fills or the folder stops taking writes,
-/// recording stops with one message and the run goes on; what was finished stays as it was.
+/// disk; <c>segments.jsonl</c> then lists the frames it holds and the analysis shown with each. When the disk fills or
+/// the folder stops taking writes, recording stops with one message and the run goes on; what was finished stays as it
+/// was.
 /// </summary>
 public sealed class SegmentedRecording : IFrameSink
 {
@@ -200,7 +201,8 @@ public sealed class SegmentedRecording : IFrameSink
                 ["first_frame"] = frames[0],
                 ["last_frame"] = frames[^1],
                 ["frames"] = frames,
-                // With each frame, the frame whose analysis was drawn over it (-1: none yet): replay finds its log line.
+                // With each frame, the frame whose analysis was drawn over it (-1: none yet): replay finds its log
+                // line.
                 ["analysed_frames"] = analyses,
             };
             long size = new FileInfo(final).Length;
@@ -250,7 +252,8 @@ public sealed class SegmentedRecording : IFrameSink
             if (!_stopped && _current is not null) FinishSegment();
             _disposed = true;
         }
-        // Segments being finished on the encoder's thread are finished before the files close: it runs its work in order.
+        // Segments being finished on the encoder's thread are finished before the files close: it runs its work in
+        // order.
         if (_encoder is not null)
         {
             using var drained = new ManualResetEventSlim();

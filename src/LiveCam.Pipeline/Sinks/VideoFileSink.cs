@@ -10,8 +10,9 @@ namespace LiveCam.Pipeline.Sinks;
 /// <summary>Records shown frames as its painter draws them to a video file (headless output, recordings, segments).
 /// The video is written as NAME.partial.EXT beside the file and becomes the file only once closed, read back whole and
 /// on the disk, so the file is never a broken one: where that fails (a full disk), Dispose says why in a
-/// <see cref="SinkException"/> and the partial video is left. Without frames nothing is kept. The painter is borrowed. Given an encoder scheduler, the caller's thread only
-/// draws and the encoding runs there, one picture behind: the two overlap instead of adding up on the display thread.</summary>
+/// <see cref="SinkException"/> and the partial video is left. Without frames nothing is kept. The painter is borrowed.
+/// Given an encoder scheduler, the caller's thread only draws and the encoding runs there, one picture behind: the two
+/// overlap instead of adding up on the display thread.</summary>
 public sealed class VideoFileSink : IFrameSink
 {
     readonly VideoWriter _writer;
@@ -34,7 +35,8 @@ public sealed class VideoFileSink : IFrameSink
     public string PartialPath { get; }
 
     /// <summary>Opens the file now, so a path that cannot be written fails before the run starts.</summary>
-    /// <param name="encoder">Where frames are encoded (the composition root's thread); null encodes on the caller's thread.</param>
+    /// <param name="encoder">Where frames are encoded (the composition root's thread); null encodes on the caller's
+    /// thread.</param>
     public VideoFileSink(string path, int width, int height, double fps, IFramePainter painter, IScheduler? encoder = null)
     {
         _encoder = encoder;

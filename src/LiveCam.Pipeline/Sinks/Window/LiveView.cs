@@ -28,7 +28,8 @@ public sealed class LiveView : IFramePainter, IDisposable
     string? _notice;
     TimeSpan _noticeUntil;
 
-    /// <param name="renderAtFrameSize">Draws a picture at its video's size into the given Mat (snapshots, recordings), on this thread.</param>
+    /// <param name="renderAtFrameSize">Draws a picture at its video's size into the given Mat (snapshots, recordings),
+    /// on this thread.</param>
     /// <param name="toggleFullscreen">The f key; null where the window cannot.</param>
     public LiveView(WindowOptions options, PictureComposer composer, Action<Picture, Mat> renderAtFrameSize, Action requestStop, Action? toggleFullscreen)
     {
@@ -81,8 +82,8 @@ public sealed class LiveView : IFramePainter, IDisposable
         return bindings;
     }
 
-    /// <summary>A key was pressed: it runs its action; during a booth's attract loop it ends the loop instead (quit still
-    /// quits). True when something changed.</summary>
+    /// <summary>A key was pressed: it runs its action; during a booth's attract loop it ends the loop instead (quit
+    /// still quits). True when something changed.</summary>
     public bool Press(int key)
     {
         if (_options.Attract is { } attract && attract.Input(_options.Clock(), _options.Explanation) && key is not ('Q' or KeyEscape)) return true;
@@ -104,7 +105,8 @@ public sealed class LiveView : IFramePainter, IDisposable
         return changed;
     }
 
-    /// <summary>Whole seconds without a new frame, past the stall notice's delay; null when frames come (or are frozen).</summary>
+    /// <summary>Whole seconds without a new frame, past the stall notice's delay; null when frames come (or are
+    /// frozen).</summary>
     int? StalledSeconds(TimeSpan now)
     {
         if (_options.StallNotice is not { } after || _lastShown == TimeSpan.Zero || _options.Freeze?.IsFrozen == true) return null;
@@ -112,7 +114,8 @@ public sealed class LiveView : IFramePainter, IDisposable
         return waited >= after ? (int)waited.TotalSeconds : null;
     }
 
-    /// <summary>The frame is now on screen: the view keeps a handle on it, takes the snapshot asked for, records it.</summary>
+    /// <summary>The frame is now on screen: the view keeps a handle on it, takes the snapshot asked for, records
+    /// it.</summary>
     public void Shown(Frame frame, Analysis? analysis)
     {
         ArgumentNullException.ThrowIfNull(frame);
@@ -135,7 +138,8 @@ public sealed class LiveView : IFramePainter, IDisposable
         _recorder.Show(frame, analysis);
     }
 
-    /// <summary>What the window shows: the composer's picture with the view's state line, a notice and the help.</summary>
+    /// <summary>What the window shows: the composer's picture with the view's state line, a notice and the
+    /// help.</summary>
     public Picture ScreenPicture(Frame frame, Analysis? analysis) => _composer.Compose(frame, analysis, View, StateLines(), _help ? Keys.Help : null);
 
     /// <summary>Snapshots and recordings: what the window shows without the help, at the frame's size.</summary>

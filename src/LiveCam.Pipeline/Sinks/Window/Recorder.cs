@@ -53,7 +53,8 @@ public sealed class Recorder(string folder, double fps, IFramePainter painter) :
     }
 }
 
-/// <summary>Snapshots (the window's s key): the picture at the frame's own size, as a PNG named by the frame number.</summary>
+/// <summary>Snapshots (the window's s key): the picture at the frame's own size, as a PNG named by the frame
+/// number.</summary>
 /// <param name="painter">Borrowed.</param>
 public sealed class SnapshotWriter(string folder, IFramePainter painter)
 {
