@@ -102,7 +102,8 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
                 using (no_grad()) Model.call(input.to(state.Device));
                 captured = capture.Activation;
             }
-            return (captured ?? throw new ArgumentException($"layer '{name}' was not reached")).MoveToOuterDisposeScope();
+            return (captured ?? throw new ArgumentException($"layer '{name}' was not reached"))
+                .MoveToOuterDisposeScope();
         }
     }
 
@@ -113,9 +114,11 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(target);
-        if (input.ndim != 4) throw new ArgumentException($"input must be [N, C, H, W], not [{string.Join(", ", input.shape)}]");
+        if (input.ndim != 4)
+            throw new ArgumentException($"input must be [N, C, H, W], not [{string.Join(", ", input.shape)}]");
 
-        if (method.ExplainsLayer && layer is LayerSelector.Several several) return ExplainSeveral(input, method, target, several);
+        if (method.ExplainsLayer && layer is LayerSelector.Several several)
+            return ExplainSeveral(input, method, target, several);
         var layerInfo = method.ExplainsLayer ? ResolveLayer(input, layer ?? LayerSelector.Default) : null;
         var trace = Layers(input);
         using var scope = NewDisposeScope();
@@ -142,7 +145,8 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
                 var map = set.Items[i].Map;
                 using var t = tensor(map.Normalised, [1, 1, map.Height, map.Width]);
                 sum += map.Height == height && map.Width == width ? t
-                    : nn.functional.interpolate(t, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
+                    : nn.functional.interpolate(
+                        t, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
             }
             var first = sets[0].Items[i];
             items.Add(first with { Layer = combined, Map = Heatmap.FromTensor((sum / sets.Count)[0, 0]) });

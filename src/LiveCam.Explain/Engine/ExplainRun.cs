@@ -9,7 +9,9 @@ namespace LiveCam.Explain.Engine;
 /// the input on the model's device, the target, the layer, and the scope its tensors live in.</summary>
 public sealed class ExplainRun
 {
-    internal ExplainRun(nn.Module<Tensor, Tensor> model, ModelTraits traits, Tensor input, Target target, LayerInfo? layer, IReadOnlyList<LayerInfo> trace, DisposeScope scope)
+    internal ExplainRun(
+        nn.Module<Tensor, Tensor> model, ModelTraits traits, Tensor input, Target target, LayerInfo? layer,
+        IReadOnlyList<LayerInfo> trace, DisposeScope scope)
     {
         Model = model;
         Traits = traits;

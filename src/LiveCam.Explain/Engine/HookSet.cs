@@ -13,7 +13,8 @@ public sealed class HookSet : IDisposable
 
     /// <summary>Adds a hook that sees (module, input, output) and returns the output the model continues
     /// with.</summary>
-    public void AddForwardHook(nn.Module<Tensor, Tensor> module, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> hook)
+    public void AddForwardHook(
+        nn.Module<Tensor, Tensor> module, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> hook)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(hook);

@@ -14,7 +14,8 @@ public sealed record KernelFamilyResult(string Family, int Cases, double WorstEr
     public bool Passed => WorstError <= Tolerance;  // false for NaN
 
     public override string ToString() => Passed
-        ? string.Create(CultureInfo.InvariantCulture, $"{Family}: {Cases} cases right (worst {WorstError:0.0e+0} of scale)")
+        ? string.Create(
+            CultureInfo.InvariantCulture, $"{Family}: {Cases} cases right (worst {WorstError:0.0e+0} of scale)")
         : $"{Family}: {Wrong} at {WorstCase}";
 
     /// <summary>What came out, in words: NaN, infinities, or results off by a share of the reference's scale.</summary>
@@ -40,9 +41,13 @@ public sealed record KernelFamily(string Name, IReadOnlyList<(string Case, Func<
         {
             double e;
             try { e = error(); }
-            catch (Exception x) when (x is System.Runtime.InteropServices.ExternalException or InvalidOperationException or ArgumentException)
+            catch (Exception x) when (x is System.Runtime.InteropServices.ExternalException
+                or InvalidOperationException or ArgumentException)
             {
-                return new KernelFamilyResult(Name, Cases.Count, double.PositiveInfinity, name, Tolerance) { Failure = LibTorchError.Reason(x) };
+                return new KernelFamilyResult(Name, Cases.Count, double.PositiveInfinity, name, Tolerance)
+                {
+                    Failure = LibTorchError.Reason(x)
+                };
             }
             // NaN is the worst answer there is.
             if (double.IsNaN(worst)) break;
@@ -99,12 +104,17 @@ public static class KernelFamilies
     /// behind linear layers.</summary>
     public static IReadOnlyList<KernelFamily> All { get; } =
     [
-        new("convolution forward, NCHW", Probes.Select(g => (g.ToString(), (Func<double>)(() => Forward(g, channelsLast: false)))).ToList()),
-        new("convolution forward, channels-last", Probes.Select(g => (g.ToString(), (Func<double>)(() => Forward(g, channelsLast: true)))).ToList()),
-        new("convolution backward, NCHW", SmallProbes.Select(g => (g.ToString(), (Func<double>)(() => Backward(g, channelsLast: false)))).ToList()),
-        new("convolution backward, channels-last", SmallProbes.Select(g => (g.ToString(), (Func<double>)(() => Backward(g, channelsLast: true)))).ToList()),
+        new("convolution forward, NCHW",
+            Probes.Select(g => (g.ToString(), (Func<double>)(() => Forward(g, channelsLast: false)))).ToList()),
+        new("convolution forward, channels-last",
+            Probes.Select(g => (g.ToString(), (Func<double>)(() => Forward(g, channelsLast: true)))).ToList()),
+        new("convolution backward, NCHW",
+            SmallProbes.Select(g => (g.ToString(), (Func<double>)(() => Backward(g, channelsLast: false)))).ToList()),
+        new("convolution backward, channels-last",
+            SmallProbes.Select(g => (g.ToString(), (Func<double>)(() => Backward(g, channelsLast: true)))).ToList()),
         new("matrix product (linear), forward and backward", [
-            ("256 -> 1000", () => Linear(3, 256, 1000)), ("1001 -> 10", () => Linear(2, 1001, 10)), ("17 -> 1", () => Linear(5, 17, 1))]),
+            ("256 -> 1000", () => Linear(3, 256, 1000)), ("1001 -> 10", () => Linear(2, 1001, 10)),
+            ("17 -> 1", () => Linear(5, 17, 1))]),
     ];
 
     /// <summary>A tensor in channels-last memory order (as the ONNX import and TorchVision's fast paths keep
@@ -142,8 +152,11 @@ public static class KernelFamilies
             var loss = (g.Convolve(xs, ws, bs) * weights).sum();
             return [.. autograd.grad([loss], [xs, ws, bs])];
         }
-        var reference = Gradients(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64), weighting.to(ScalarType.Float64));
-        var actual = channelsLast ? Gradients(ChannelsLast(x), ChannelsLast(w), b, ChannelsLast(weighting)) : Gradients(x, w, b, weighting);
+        var reference = Gradients(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64),
+            weighting.to(ScalarType.Float64));
+        var actual = channelsLast
+            ? Gradients(ChannelsLast(x), ChannelsLast(w), b, ChannelsLast(weighting))
+            : Gradients(x, w, b, weighting);
         return reference.Zip(actual, (r, a) => KernelFamily.RelativeError(a, r)).Max();
     }
 
@@ -163,7 +176,8 @@ public static class KernelFamilies
             var y = F.linear(xs, ws, b0);
             return [y.detach(), .. autograd.grad([(y * weights).sum()], [xs, ws])];
         }
-        var reference = Run(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64), weighting.to(ScalarType.Float64));
+        var reference = Run(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64),
+            weighting.to(ScalarType.Float64));
         var actual = Run(x, w, b, weighting);
         return reference.Zip(actual, (r, a) => KernelFamily.RelativeError(a, r)).Max();
     }

@@ -11,8 +11,10 @@ internal static class LibTorchSwitches
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] delegate void SetFlag(IntPtr context, byte value);
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] delegate byte GetFlag(IntPtr context);
 
-    static readonly Switch s_oneDnn = new("_ZN2at7Context20setUserEnabledMkldnnEb", "_ZNK2at7Context17userEnabledMkldnnEv");
-    static readonly Switch s_nnpack = new("_ZN2at7Context20setUserEnabledNNPACKEb", "_ZNK2at7Context17userEnabledNNPACKEv");
+    static readonly Switch s_oneDnn =
+        new("_ZN2at7Context20setUserEnabledMkldnnEb", "_ZNK2at7Context17userEnabledMkldnnEv");
+    static readonly Switch s_nnpack =
+        new("_ZN2at7Context20setUserEnabledNNPACKEb", "_ZNK2at7Context17userEnabledNNPACKEv");
 
     /// <summary>Whether libtorch may use oneDNN; null where it cannot be read.</summary>
     public static bool? OneDnnEnabled => s_oneDnn.Get();
@@ -54,7 +56,8 @@ internal static class LibTorchSwitches
     sealed record Switch(string Setter, string Getter)
     {
         public bool? Get() => Resolve() is { } e
-            ? Marshal.GetDelegateForFunctionPointer<GetFlag>(e.Get)(Marshal.GetDelegateForFunctionPointer<GlobalContext>(e.Context)()) != 0
+            ? Marshal.GetDelegateForFunctionPointer<GetFlag>(e.Get)(
+                Marshal.GetDelegateForFunctionPointer<GlobalContext>(e.Context)()) != 0
             : null;
 
         public bool Set(bool enabled)

@@ -83,10 +83,13 @@ internal static class OneDnnCpuCaches
         uint l1 = 0, l2 = 0, l3 = 0;
         foreach (var index in Directory.EnumerateDirectories(root, "index*"))
         {
-            string Read(string name) => File.Exists(Path.Combine(index, name)) ? File.ReadAllText(Path.Combine(index, name)).Trim() : "";
+            string Read(string name) =>
+                File.Exists(Path.Combine(index, name)) ? File.ReadAllText(Path.Combine(index, name)).Trim() : "";
             if (Read("type") == "Instruction") continue;
             var size = Read("size");
-            if (!size.EndsWith('K') || !uint.TryParse(size[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var kib)) continue;
+            if (!size.EndsWith('K')
+                || !uint.TryParse(size[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var kib))
+                continue;
             // sysfs gives one cache's size; oneDNN keeps the whole level and divides by the cores sharing it.
             var bytes = kib * 1024;
             switch (Read("level"))
@@ -107,9 +110,11 @@ internal static class OneDnnCpuCaches
         var library = LoadedLibrary("libtorch_cpu.so");
         if (library is null) return IntPtr.Zero;
         var symbols = ElfSymbolTable.Find(library.Value.Path, [CpuObject, CpuFunction]);
-        if (!symbols.TryGetValue(CpuObject, out var objectAt) || !symbols.TryGetValue(CpuFunction, out var functionAt)) return IntPtr.Zero;
+        if (!symbols.TryGetValue(CpuObject, out var objectAt) || !symbols.TryGetValue(CpuFunction, out var functionAt))
+            return IntPtr.Zero;
         // oneDNN makes the object at its first use: make it now, so that nothing later overwrites a correction.
-        var accessor = Marshal.GetDelegateForFunctionPointer<CpuAccessor>(checked((IntPtr)(library.Value.Base + (long)functionAt)));
+        var accessor = Marshal.GetDelegateForFunctionPointer<CpuAccessor>(
+            checked((IntPtr)(library.Value.Base + (long)functionAt)));
         var cpu = accessor();
         return cpu == checked((IntPtr)(library.Value.Base + (long)objectAt)) ? cpu + SizesOffset : IntPtr.Zero;
     }

@@ -37,7 +37,8 @@ public abstract record LayerSelector
         if (text.Contains(',', StringComparison.Ordinal))
         {
             var parts = text.Split(',', StringSplitOptions.TrimEntries);
-            if (parts.Any(p => p.Length == 0)) throw new FormatException($"'{text}': an empty layer name between commas");
+            if (parts.Any(p => p.Length == 0))
+                throw new FormatException($"'{text}': an empty layer name between commas");
             return new Several(parts.Select(Parse).ToList());
         }
         var t = text.Trim();
@@ -68,7 +69,8 @@ public abstract record LayerSelector
                 return n.Name;
             case ByIndex i:
                 if (i.Index < 0 || i.Index >= trace.Count)
-                    throw new ArgumentException($"layer index {i.Index} is out of range: the model has {trace.Count} layers (0..{trace.Count - 1})");
+                    throw new ArgumentException($"layer index {i.Index} is out of range: "
+                        + $"the model has {trace.Count} layers (0..{trace.Count - 1})");
                 return trace[i.Index].Name;
             case Several several:
                 return string.Join(',', several.Layers.Select(l => l.Resolve(model, trace)));

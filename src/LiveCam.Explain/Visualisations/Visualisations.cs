@@ -19,7 +19,9 @@ public static class LayerViews
         ArgumentNullException.ThrowIfNull(layer);
         var weight = layer.named_parameters().FirstOrDefault(p => p.name == "weight").parameter
             ?? throw new ArgumentException($"{layer.GetType().Name} has no weights to show");
-        if (weight.ndim != 4) throw new ArgumentException($"filters are shown for convolutions; this weight is [{string.Join(", ", weight.shape)}]");
+        if (weight.ndim != 4)
+            throw new ArgumentException(
+                $"filters are shown for convolutions; this weight is [{string.Join(", ", weight.shape)}]");
         using var scope = NewDisposeScope();
         var w = weight.detach().to_type(ScalarType.Float32).cpu();
         long o = w.shape[0], i = w.shape[1];
@@ -36,7 +38,8 @@ public static class LayerViews
         using var scope = NewDisposeScope();
         var a = activations.detach().to_type(ScalarType.Float32).cpu();
         if (a.ndim == 4) a = a[0];
-        if (a.ndim != 3) throw new ArgumentException($"feature maps are [C, h, w]; got [{string.Join(", ", activations.shape)}]");
+        if (a.ndim != 3)
+            throw new ArgumentException($"feature maps are [C, h, w]; got [{string.Join(", ", activations.shape)}]");
         var tiles = a.unsqueeze(1);
         if (tiles.shape[0] > maxTiles) tiles = tiles[..maxTiles];
         return Grid(tiles);
@@ -72,7 +75,8 @@ public static class InterestingRegion
     /// <paramref name="threshold"/> (the map upsampled bilinearly to the input's size), and the bounding box of the
     /// kept region (empty when none).
     /// </summary>
-    public static (Tensor Masked, (int X, int Y, int Width, int Height) Box) Apply(Tensor input, Heatmap map, float threshold = 0.5f)
+    public static (Tensor Masked, (int X, int Y, int Width, int Height) Box) Apply(
+        Tensor input, Heatmap map, float threshold = 0.5f)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(map);
@@ -80,7 +84,8 @@ public static class InterestingRegion
         long height = image.shape[1], width = image.shape[2];
         using var scope = NewDisposeScope();
         var small = tensor(map.Normalised, [1, 1, map.Height, map.Width], device: image.device);
-        var up = nn.functional.interpolate(small, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)[0, 0];
+        var up = nn.functional.interpolate(
+            small, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)[0, 0];
         var mask = up.ge(threshold);
         var masked = (image * mask.to_type(image.dtype)).MoveToOuterDisposeScope();
         var ys = mask.any(1).nonzero();

@@ -39,7 +39,8 @@ public static class ObserveLatestOnExtensions
         bool _hasPending, _draining, _completed, _disposed;
         Exception? _error;
 
-        public LatestSlot(IObserver<T> observer, IScheduler scheduler, Func<T, T> retain, Action<T> release, Action<T>? dropped)
+        public LatestSlot(
+            IObserver<T> observer, IScheduler scheduler, Func<T, T> retain, Action<T> release, Action<T>? dropped)
         {
             _observer = observer;
             _scheduler = scheduler;

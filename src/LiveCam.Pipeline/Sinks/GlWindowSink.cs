@@ -79,7 +79,8 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
             {
                 _window = new GlfwWindowContext(options.Title, options.Width, options.Height, options.Visible);
                 _renderer = new GlPictureRenderer(_window);
-                _view = new LiveView(options, composer, (picture, into) => _renderer.Render(picture, into), requestStop, _window.ToggleFullscreen);
+                _view = new LiveView(options, composer, (picture, into) => _renderer.Render(picture, into), requestStop,
+                    _window.ToggleFullscreen);
                 _window.KeyPressed += OnKey;
                 if (options.Fullscreen) _window.ToggleFullscreen();
                 Renderer = _window.Renderer;
@@ -161,8 +162,10 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
         PollEvents();
         // A slow or stalled source: show the frame on screen with the analysis that arrived since. At full rate
         // the next frame brings it, and drawing every frame twice would halve what the renderer can keep up with.
-        if (Volatile.Read(ref _arrived) is { } arrived && _view!.OnScreen is { } frame && arrived.FrameSequence <= frame.Sequence
-            && arrived.FrameSequence > (_view.AnalysisOnScreen?.FrameSequence ?? -1) && MonotonicClock.Now - _shownAt > TimeSpan.FromMilliseconds(100))
+        if (Volatile.Read(ref _arrived) is { } arrived && _view!.OnScreen is { } frame
+            && arrived.FrameSequence <= frame.Sequence
+            && arrived.FrameSequence > (_view.AnalysisOnScreen?.FrameSequence ?? -1)
+            && MonotonicClock.Now - _shownAt > TimeSpan.FromMilliseconds(100))
         {
             _view.AnalysisOnScreen = arrived;
             _dirty = true;
