@@ -29,7 +29,8 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
     /// <summary>What the methods must know about the model beyond its modules.</summary>
     public ModelTraits Traits { get; } = traits ?? ModelTraits.None;
 
-    /// <summary>The model's layers in the order an input of this shape traverses them (traced once per shape).</summary>
+    /// <summary>The model's layers in the order an input of this shape traverses them (traced once per
+    /// shape).</summary>
     public IReadOnlyList<LayerInfo> Layers(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -41,7 +42,8 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
         }
     }
 
-    /// <summary>The layer a selector picks, with its traced shape; containers (<c>layer4</c>) are traced on demand.</summary>
+    /// <summary>The layer a selector picks, with its traced shape; containers (<c>layer4</c>) are traced on
+    /// demand.</summary>
     public LayerInfo ResolveLayer(Tensor input, LayerSelector selector)
     {
         ArgumentNullException.ThrowIfNull(selector);
@@ -83,7 +85,8 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
         return new LayerInfo(-1, name, module.GetType().Name, shape);
     }
 
-    /// <summary>A layer's output for <paramref name="input"/> (the article's feature maps), detached, owned by the caller's scope.</summary>
+    /// <summary>A layer's output for <paramref name="input"/> (the article's feature maps), detached, owned by the
+    /// caller's scope.</summary>
     public Tensor Activations(Tensor input, LayerSelector layer)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -99,7 +102,8 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
                 using (no_grad()) Model.call(input.to(state.Device));
                 captured = capture.Activation;
             }
-            return (captured ?? throw new ArgumentException($"layer '{name}' was not reached")).MoveToOuterDisposeScope();
+            return (captured ?? throw new ArgumentException($"layer '{name}' was not reached"))
+                .MoveToOuterDisposeScope();
         }
     }
 
@@ -110,9 +114,11 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(target);
-        if (input.ndim != 4) throw new ArgumentException($"input must be [N, C, H, W], not [{string.Join(", ", input.shape)}]");
+        if (input.ndim != 4)
+            throw new ArgumentException($"input must be [N, C, H, W], not [{string.Join(", ", input.shape)}]");
 
-        if (method.ExplainsLayer && layer is LayerSelector.Several several) return ExplainSeveral(input, method, target, several);
+        if (method.ExplainsLayer && layer is LayerSelector.Several several)
+            return ExplainSeveral(input, method, target, several);
         var layerInfo = method.ExplainsLayer ? ResolveLayer(input, layer ?? LayerSelector.Default) : null;
         var trace = Layers(input);
         using var scope = NewDisposeScope();
@@ -121,9 +127,9 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
         return method.Run(run);
     }
 
-    /// <summary>Each layer explained on its own, each map cut at zero and scaled by its maximum, resized (bilinear) to the
-    /// finest layer's resolution and averaged: pytorch-grad-cam's way of combining target layers, kept at the finest
-    /// layer's resolution rather than the input's.</summary>
+    /// <summary>Each layer explained on its own, each map cut at zero and scaled by its maximum, resized (bilinear) to
+    /// the finest layer's resolution and averaged: pytorch-grad-cam's way of combining target layers, kept at the
+    /// finest layer's resolution rather than the input's.</summary>
     ExplanationSet ExplainSeveral(Tensor input, ExplanationMethod method, Target target, LayerSelector.Several several)
     {
         var combined = ResolveLayer(input, several);
@@ -139,7 +145,8 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
                 var map = set.Items[i].Map;
                 using var t = tensor(map.Normalised, [1, 1, map.Height, map.Width]);
                 sum += map.Height == height && map.Width == width ? t
-                    : nn.functional.interpolate(t, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
+                    : nn.functional.interpolate(
+                        t, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
             }
             var first = sets[0].Items[i];
             items.Add(first with { Layer = combined, Map = Heatmap.FromTensor((sum / sets.Count)[0, 0]) });

@@ -12,7 +12,8 @@ public sealed class Heatmap
     public Heatmap(int height, int width, float[] values)
     {
         ArgumentNullException.ThrowIfNull(values);
-        if (values.Length != height * width) throw new ArgumentException($"{values.Length} values for a {height}x{width} map");
+        if (values.Length != height * width)
+            throw new ArgumentException($"{values.Length} values for a {height}x{width} map");
         Height = height;
         Width = width;
         Values = values;

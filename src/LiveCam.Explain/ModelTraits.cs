@@ -6,7 +6,8 @@ namespace LiveCam.Explain;
 /// <param name="FunctionalReluOutputs">Module paths whose output leaves through a ReLU applied as a function inside
 /// the module (TorchSharp's ResNet blocks end in <c>relu_()</c> after the residual sum): no ReLU module marks it,
 /// so guided backpropagation applies its rule at these outputs.</param>
-public sealed record ModelTraits(bool OutputsAreClassLogits = false, IReadOnlyList<string>? FunctionalReluOutputs = null)
+public sealed record ModelTraits(
+    bool OutputsAreClassLogits = false, IReadOnlyList<string>? FunctionalReluOutputs = null)
 {
     public static ModelTraits None { get; } = new();
 

@@ -26,11 +26,14 @@ public static class FramePipeline
 {
     /// <summary>Runs until the frames complete, fail, or <paramref name="cancel"/> fires; the sink is disposed
     /// (finalised) on the display scheduler before this returns. Source errors are rethrown.</summary>
-    /// <param name="analysed">Told of every analysis as it finishes (a log), on the thread that made it; must return quickly.</param>
-    /// <param name="maxAnalysisFps">At most this many analyses a second (0: as many as the analyser keeps up with): frames
-    /// sooner after the last analysed one (in a file's own time, else capture time) are not analysed, and show the last analysis.</param>
+    /// <param name="analysed">Told of every analysis as it finishes (a log), on the thread that made it; must return
+    /// quickly.</param>
+    /// <param name="maxAnalysisFps">At most this many analyses a second (0: as many as the analyser keeps up with):
+    /// frames sooner after the last analysed one (in a file's own time, else capture time) are not analysed, and show
+    /// the last analysis.</param>
     public static async Task RunAsync(IObservable<Frame> frames, IAnalyser analyser, Func<IFrameSink> createSink,
-        PipelineSchedulers schedulers, TimingMode mode, PipelineMetrics metrics, CancellationToken cancel, Action<Analysis>? analysed = null,
+        PipelineSchedulers schedulers, TimingMode mode, PipelineMetrics metrics, CancellationToken cancel,
+        Action<Analysis>? analysed = null,
         double maxAnalysisFps = 0)
     {
         ArgumentNullException.ThrowIfNull(frames);
@@ -54,7 +57,10 @@ public static class FramePipeline
         {
             // An analysis under way when the run stops finishes before this returns: the caller disposes the model
             // next, and a process that exits while libtorch runs on another thread dies in its static destructors.
-            try { await OnScheduler(schedulers.Analysis, () => true).WaitAsync(AnalysisFinishLimit).ConfigureAwait(false); }
+            try
+            {
+                await OnScheduler(schedulers.Analysis, () => true).WaitAsync(AnalysisFinishLimit).ConfigureAwait(false);
+            }
             catch (TimeoutException) { }  // a wedged analysis must not keep Ctrl+C from ending the run
             await OnScheduler(schedulers.Display, () => { sink.Dispose(); return true; }).ConfigureAwait(false);
         }
@@ -75,7 +81,8 @@ public static class FramePipeline
         readonly TimeSpan _period = maxFps > 0 ? TimeSpan.FromSeconds(1 / maxFps) : TimeSpan.Zero;
         long _nextTicks = long.MinValue;
 
-        public bool Allows(Frame frame) => _period == TimeSpan.Zero || Time(frame).Ticks >= Interlocked.Read(ref _nextTicks);
+        public bool Allows(Frame frame) =>
+            _period == TimeSpan.Zero || Time(frame).Ticks >= Interlocked.Read(ref _nextTicks);
 
         // Counted from the analysed frame's time, so the cap holds whatever the analysis costs: a file's own time (a
         // render analyses the same frames on any machine), else the capture time.
@@ -84,7 +91,8 @@ public static class FramePipeline
         static TimeSpan Time(Frame frame) => frame.MediaTime ?? frame.CaptureTime;
     }
 
-    static Running RunLive(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics,
+    static Running RunLive(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink,
+        PipelineSchedulers schedulers, PipelineMetrics metrics,
         Action<Analysis>? analysed, AnalysisDue due)
     {
         var hub = frames.Publish();
@@ -100,7 +108,8 @@ public static class FramePipeline
             .ObserveLatestFrameOn(schedulers.Analysis, _ => metrics.OnAnalysisSkipped())
             .Do(frame =>
             {
-                // Checked again where the analysis starts: a frame may have passed the filter before the last one started.
+                // Checked again where the analysis starts: a frame may have passed the filter before the last one
+                // started.
                 if (!due.Allows(frame))
                 {
                     metrics.OnAnalysisSkipped();
@@ -128,7 +137,8 @@ public static class FramePipeline
         return new Running(all, new CompositeDisposableList(connection, displaySubscription, analysisSubscription));
     }
 
-    static Running RunExact(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink, PipelineSchedulers schedulers, PipelineMetrics metrics,
+    static Running RunExact(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink,
+        PipelineSchedulers schedulers, PipelineMetrics metrics,
         Action<Analysis>? analysed, AnalysisDue due)
     {
         Analysis? latest = null;

@@ -8,7 +8,8 @@ namespace LiveCam.Pipeline;
 /// <summary>What the pipeline did, counted as it runs; safe to read from any thread (the HUD does).</summary>
 public sealed class PipelineMetrics : IHudNumbersSource
 {
-    long _shown, _analysed, _displayDropped, _analysisSkipped, _lastShownSequence = -1, _firstShownTicks = -1, _lastShownTicks = -1;
+    long _shown, _analysed, _displayDropped, _analysisSkipped,
+        _lastShownSequence = -1, _firstShownTicks = -1, _lastShownTicks = -1;
 
     public long Shown => Interlocked.Read(ref _shown);
     public long Analysed => Interlocked.Read(ref _analysed);
@@ -28,7 +29,8 @@ public sealed class PipelineMetrics : IHudNumbersSource
     /// <summary>Analyses finished per second, lately.</summary>
     public RateMeter AnalysisRate { get; } = new();
 
-    /// <summary>The HUD's numbers now: the rates over the last second, the last frame's capture-to-screen time, the drops.</summary>
+    /// <summary>The HUD's numbers now: the rates over the last second, the last frame's capture-to-screen time, the
+    /// drops.</summary>
     public HudNumbers ReadHudNumbers() => ReadHudNumbers(MonotonicClock.Now);
 
     /// <summary>The HUD's numbers at <paramref name="now"/> (<see cref="MonotonicClock"/>).</summary>
@@ -79,13 +81,18 @@ public sealed class PipelineMetrics : IHudNumbersSource
         if (corrupt > 0) s.Append(c, $", {corrupt} unreadable skipped");
         if (reconnects > 0) s.Append(c, $", {reconnects} reconnects");
         s.AppendLine();
-        s.Append(c, $"latency capture->sink: median {CaptureToSink.MedianMs:0.00} ms, p95 {CaptureToSink.PercentileMs(95):0.00} ms");
-        if (Analysed > 0) s.Append(c, $"; capture->analysis: median {CaptureToAnalysis.MedianMs:0.00} ms, p95 {CaptureToAnalysis.PercentileMs(95):0.00} ms");
+        s.Append(c, $"latency capture->sink: median {CaptureToSink.MedianMs:0.00} ms, "
+            + $"p95 {CaptureToSink.PercentileMs(95):0.00} ms");
+        if (Analysed > 0)
+            s.Append(c, $"; capture->analysis: median {CaptureToAnalysis.MedianMs:0.00} ms, "
+                + $"p95 {CaptureToAnalysis.PercentileMs(95):0.00} ms");
         s.AppendLine();
         double seconds = elapsed.TotalSeconds;
-        s.Append(c, $"run time {seconds:0.0} s, display {DisplayFps:0.0} fps, analysis {(seconds > 0 ? Analysed / seconds : 0):0.0} fps");
+        s.Append(c, $"run time {seconds:0.0} s, display {DisplayFps:0.0} fps, "
+            + $"analysis {(seconds > 0 ? Analysed / seconds : 0):0.0} fps");
         // A slow method's last analysis may still be running when the video ends: the run waits for it.
-        if (ShowingSeconds > 0 && seconds - ShowingSeconds > 1) s.Append(c, $" (video shown over {ShowingSeconds:0.0} s)");
+        if (ShowingSeconds > 0 && seconds - ShowingSeconds > 1)
+            s.Append(c, $" (video shown over {ShowingSeconds:0.0} s)");
         return s.ToString();
     }
 }

@@ -19,9 +19,9 @@ public sealed class RateMeter
         }
     }
 
-    /// <summary>The rate over the events of the last <paramref name="window"/> (default 1 s) before <paramref name="now"/>.
-    /// A slower stream (fewer than two events in the window) is measured by its last interval, while it keeps that pace;
-    /// a stream that stopped reads 0, not its old rate.</summary>
+    /// <summary>The rate over the events of the last <paramref name="window"/> (default 1 s) before
+    /// <paramref name="now"/>. A slower stream (fewer than two events in the window) is measured by its last interval,
+    /// while it keeps that pace; a stream that stopped reads 0, not its old rate.</summary>
     public double PerSecond(TimeSpan now, TimeSpan? window = null)
     {
         var horizon = now - (window ?? TimeSpan.FromSeconds(1));

@@ -9,7 +9,9 @@ internal static class BatchedPasses
     /// <param name="makeBatch">The inputs of passes [start, start + count).</param>
     /// <param name="score">One value per pass from the model's output of a batch.</param>
     /// <returns>[count] scores, in the caller's dispose scope.</returns>
-    public static Tensor Scores(nn.Module<Tensor, Tensor> model, long count, int batchSize, Func<long, long, Tensor> makeBatch, Func<Tensor, Tensor> score)
+    public static Tensor Scores(
+        nn.Module<Tensor, Tensor> model, long count, int batchSize, Func<long, long, Tensor> makeBatch,
+        Func<Tensor, Tensor> score)
     {
         var parts = new List<Tensor>();
         using (no_grad())

@@ -9,7 +9,9 @@ namespace LiveCam.Explain.Engine;
 /// the input on the model's device, the target, the layer, and the scope its tensors live in.</summary>
 public sealed class ExplainRun
 {
-    internal ExplainRun(nn.Module<Tensor, Tensor> model, ModelTraits traits, Tensor input, Target target, LayerInfo? layer, IReadOnlyList<LayerInfo> trace, DisposeScope scope)
+    internal ExplainRun(
+        nn.Module<Tensor, Tensor> model, ModelTraits traits, Tensor input, Target target, LayerInfo? layer,
+        IReadOnlyList<LayerInfo> trace, DisposeScope scope)
     {
         Model = model;
         Traits = traits;
@@ -31,11 +33,13 @@ public sealed class ExplainRun
     /// <summary>The same call for another target.</summary>
     public ExplainRun WithTarget(Target target) => new(Model, Traits, Input, target, Layer, Trace, Scope);
 
-    /// <summary>The same call on another input of the same shape (an augmented copy), for <paramref name="target"/>.</summary>
+    /// <summary>The same call on another input of the same shape (an augmented copy), for
+    /// <paramref name="target"/>.</summary>
     public ExplainRun WithInput(Tensor input, Target target) => new(Model, Traits, input, target, Layer, Trace, Scope);
 
-    /// <summary>The target's confidence in <paramref name="output"/> [N]: a class's softmax probability when the outputs are
-    /// a classifier's logits, the target's score as it is otherwise (a regression model's outputs).</summary>
+    /// <summary>The target's confidence in <paramref name="output"/> [N]: a class's softmax probability when the
+    /// outputs are a classifier's logits, the target's score as it is otherwise (a regression model's
+    /// outputs).</summary>
     public Tensor Confidence(Target target, Tensor output)
     {
         ArgumentNullException.ThrowIfNull(target);

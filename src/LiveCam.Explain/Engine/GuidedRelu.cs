@@ -2,7 +2,8 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Explain.Engine;
 
-/// <summary>ReLU whose backward pass also zeroes negative gradients (Springenberg et al. 2014, "Striving for Simplicity").</summary>
+/// <summary>ReLU whose backward pass also zeroes negative gradients (Springenberg et al. 2014, "Striving for
+/// Simplicity").</summary>
 internal sealed class GuidedRelu : autograd.SingleTensorFunction<GuidedRelu>
 {
     public override string Name => nameof(GuidedRelu);

@@ -11,8 +11,10 @@ public sealed class HookSet : IDisposable
     /// <summary>Hooks registered through any <see cref="HookSet"/> and not yet removed, process-wide.</summary>
     public static long LiveHooks => Interlocked.Read(ref s_live);
 
-    /// <summary>Adds a hook that sees (module, input, output) and returns the output the model continues with.</summary>
-    public void AddForwardHook(nn.Module<Tensor, Tensor> module, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> hook)
+    /// <summary>Adds a hook that sees (module, input, output) and returns the output the model continues
+    /// with.</summary>
+    public void AddForwardHook(
+        nn.Module<Tensor, Tensor> module, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> hook)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(hook);

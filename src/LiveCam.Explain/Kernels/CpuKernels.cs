@@ -23,7 +23,8 @@ public sealed record KernelReport(
 
     /// <summary>The one line to show a user, or null when nothing needed doing.</summary>
     public string? Notice => !Right
-        ? $"this processor's convolutions give wrong results ({Families.First(f => !f.Passed)}); its numbers cannot be trusted (see livecam doctor)"
+        ? $"this processor's convolutions give wrong results ({Families.First(f => !f.Passed)}); "
+            + "its numbers cannot be trusted (see livecam doctor)"
         : Fallback ?? CacheRepair;
 
     public IEnumerable<string> Lines()
@@ -31,21 +32,24 @@ public sealed record KernelReport(
         yield return $"processor: {Processor}";
         yield return $"features: {Features}";
         var isa = Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA");
-        yield return $"oneDNN: {(OneDnn ? "on" : "off")}{(isa is null ? "" : $", ONEDNN_MAX_CPU_ISA={isa}")}; libtorch threads: {get_num_threads()}";
+        yield return $"oneDNN: {(OneDnn ? "on" : "off")}{(isa is null ? "" : $", ONEDNN_MAX_CPU_ISA={isa}")}; "
+            + $"libtorch threads: {get_num_threads()}";
         yield return $"libtorch: {LibTorch}";
         if (CacheRepair is not null) yield return $"repair: {CacheRepair}";
         if (Fallback is not null) yield return $"fallback: {Fallback}";
         foreach (var f in Families) yield return $"check: {f}";
-        yield return string.Create(CultureInfo.InvariantCulture, $"verdict: {(Right ? "the kernels compute right" : "WRONG RESULTS")} (checked in {Took.TotalMilliseconds:0} ms)");
+        yield return string.Create(CultureInfo.InvariantCulture,
+            $"verdict: {(Right ? "the kernels compute right" : "WRONG RESULTS")} "
+                + $"(checked in {Took.TotalMilliseconds:0} ms)");
     }
 }
 
 /// <summary>
 /// The start-up check of the CPU kernels every network relies on. The first time a process asks, before any
-/// network runs: corrects oneDNN's cache sizes where this processor's CPUID misleads it (see <see cref="OneDnnCpuCaches"/>),
-/// then compares each <see cref="KernelFamilies"/> family with float64. On a mismatch, oneDNN is switched off and the
-/// families are checked again on libtorch's own kernels. Other fast paths (the ONNX import's packed convolutions) add
-/// their own probes with <see cref="Record"/>.
+/// network runs: corrects oneDNN's cache sizes where this processor's CPUID misleads it (see
+/// <see cref="OneDnnCpuCaches"/>), then compares each <see cref="KernelFamilies"/> family with float64. On a mismatch,
+/// oneDNN is switched off and the families are checked again on libtorch's own kernels. Other fast paths (the ONNX
+/// import's packed convolutions) add their own probes with <see cref="Record"/>.
 /// </summary>
 public static class CpuKernels
 {
@@ -70,7 +74,8 @@ public static class CpuKernels
         lock (s_recorded) return report with { Families = [.. report.Families, .. s_recorded] };
     }
 
-    /// <summary>A fast path's own probe: kept for the report; a failed one is said (the path is then not used).</summary>
+    /// <summary>A fast path's own probe: kept for the report; a failed one is said (the path is then not
+    /// used).</summary>
     public static void Record(KernelFamilyResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -83,10 +88,12 @@ public static class CpuKernels
         var clock = Stopwatch.StartNew();
         // The native libraries load with the first tensor: the correction must find them loaded.
         InitializeDeviceType(TorchSharp.DeviceType.CPU);
-        var simulation = (Environment.GetEnvironmentVariable(SimulationVariable) ?? "").Split(',', StringSplitOptions.TrimEntries);
+        var simulation = (Environment.GetEnvironmentVariable(SimulationVariable) ?? "")
+            .Split(',', StringSplitOptions.TrimEntries);
         bool simulate = simulation.Contains("no-cache-info"), repair = !simulation.Contains("no-repair");
         if (simulation.Contains("no-nnpack") && !NnpackInitialization.SimulateUnsupportedHardware())
-            throw new InvalidOperationException($"{SimulationVariable}=no-nnpack: this libtorch's NNPACK status could not be found");
+            throw new InvalidOperationException(
+                $"{SimulationVariable}=no-nnpack: this libtorch's NNPACK status could not be found");
         var libTorch = repair ? Quieten() : "left as it is";
         var cacheRepair = CorrectCaches(simulate, repair);
         var families = KernelFamilies.All.Select(f => f.Run()).ToList();
@@ -98,7 +105,8 @@ public static class CpuKernels
                 + $"{failed.WorstCase}; using libtorch's own kernels (slower)";
             families = KernelFamilies.All.Select(f => f.Run()).ToList();
         }
-        var report = new KernelReport(ProcessorName(), Features(), families, cacheRepair, fallback, libTorch, clock.Elapsed);
+        var report = new KernelReport(
+            ProcessorName(), Features(), families, cacheRepair, fallback, libTorch, clock.Elapsed);
         if (report.Notice is { } notice) Notify?.Invoke(notice);
         return report;
     }
@@ -115,7 +123,8 @@ public static class CpuKernels
         var nnpack = LibTorchSwitches.SetNnpackEnabled(false) ? "NNPACK off" : "NNPACK's switch not found";
         var level = Environment.GetEnvironmentVariable("TORCH_CPP_LOG_LEVEL");
         var log = !string.IsNullOrEmpty(level) ? $"its log as TORCH_CPP_LOG_LEVEL={level} says"
-            : LibTorchSwitches.SetLogFrom(LibTorchSwitches.LogLevel.Error) ? "its log keeps errors only (TORCH_CPP_LOG_LEVEL=WARNING shows warnings)"
+            : LibTorchSwitches.SetLogFrom(LibTorchSwitches.LogLevel.Error)
+                ? "its log keeps errors only (TORCH_CPP_LOG_LEVEL=WARNING shows warnings)"
             : "its log level not found";
         return $"{nnpack}; {log}";
     }
@@ -127,16 +136,19 @@ public static class CpuKernels
         if (predicted is null || (!predicted.Value.Implausible && !simulate)) return null;
         var sizes = OneDnnCpuCaches.Locate();
         if (sizes == IntPtr.Zero)
-            return $"this processor's CPUID reports no cache sizes ({predicted}) and this libtorch's oneDNN could not be found to correct them";
+            return $"this processor's CPUID reports no cache sizes ({predicted}) "
+                + "and this libtorch's oneDNN could not be found to correct them";
         // Only where oneDNN holds exactly what Xbyak computed is the object's layout the one known here.
         if (OneDnnCpuCaches.Read(sizes) != predicted.Value)
-            return $"this processor's CPUID reports no cache sizes ({predicted}), but oneDNN holds {OneDnnCpuCaches.Read(sizes)}: left alone";
+            return $"this processor's CPUID reports no cache sizes ({predicted}), "
+                + $"but oneDNN holds {OneDnnCpuCaches.Read(sizes)}: left alone";
         if (simulate) OneDnnCpuCaches.Write(sizes, predicted.Value with { L1 = 1, L2 = 1, L3 = 1 });
         var seen = OneDnnCpuCaches.Read(sizes);
         if (!repair) return null;
         var corrected = (simulate ? null : OneDnnCpuCaches.FromOperatingSystem()) ?? CacheSizes.OneDnnGuess;
         OneDnnCpuCaches.Write(sizes, corrected);
-        return $"this processor's CPUID reports no cache sizes, so oneDNN would plan its convolutions for {seen} and compute "
+        return $"this processor's CPUID reports no cache sizes, so oneDNN would plan its convolutions for {seen} "
+            + "and compute "
             + $"wrong results; corrected to {corrected}";
     }
 
@@ -144,7 +156,8 @@ public static class CpuKernels
     {
         const string cpuinfo = "/proc/cpuinfo";
         var name = File.Exists(cpuinfo)
-            ? File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            ? File.ReadLines(cpuinfo)
+                .FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
             : null;
         return $"{name ?? "unknown"} ({Environment.ProcessorCount} logical cores)";
     }

@@ -9,17 +9,20 @@ internal static class ElfSymbolTable
 {
     const uint ShtSymtab = 2;
 
-    /// <summary>Each name's st_value (an address relative to where the library is loaded), or none where absent.</summary>
+    /// <summary>Each name's st_value (an address relative to where the library is loaded), or none where
+    /// absent.</summary>
     public static Dictionary<string, ulong> Find(string path, IReadOnlyCollection<string> names)
     {
         var found = new Dictionary<string, ulong>();
         using var file = File.OpenHandle(path);
         var header = new byte[64];
-        if (RandomAccess.Read(file, header, 0) < 64 || !header.AsSpan(0, 4).SequenceEqual((ReadOnlySpan<byte>)[0x7f, (byte)'E', (byte)'L', (byte)'F'])
+        if (RandomAccess.Read(file, header, 0) < 64
+            || !header.AsSpan(0, 4).SequenceEqual((ReadOnlySpan<byte>)[0x7f, (byte)'E', (byte)'L', (byte)'F'])
             || header[4] != 2 || header[5] != 1)
             return found;
         var sectionsAt = (long)BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(0x28));
-        int entrySize = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(0x3A)), count = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(0x3C));
+        int entrySize = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(0x3A)),
+            count = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(0x3C));
         if (entrySize < 64 || count == 0) return found;
         var sections = new byte[entrySize * count];
         if (RandomAccess.Read(file, sections, sectionsAt) < sections.Length) return found;

@@ -4,7 +4,8 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace LiveCam.Explain.Kernels;
 
-/// <summary>How one kernel family did on its probes: the worst error as a share of the reference's scale, and where.</summary>
+/// <summary>How one kernel family did on its probes: the worst error as a share of the reference's scale, and
+/// where.</summary>
 public sealed record KernelFamilyResult(string Family, int Cases, double WorstError, string WorstCase, double Tolerance)
 {
     /// <summary>Where a case failed outright: libtorch's message.</summary>
@@ -13,7 +14,8 @@ public sealed record KernelFamilyResult(string Family, int Cases, double WorstEr
     public bool Passed => WorstError <= Tolerance;  // false for NaN
 
     public override string ToString() => Passed
-        ? string.Create(CultureInfo.InvariantCulture, $"{Family}: {Cases} cases right (worst {WorstError:0.0e+0} of scale)")
+        ? string.Create(
+            CultureInfo.InvariantCulture, $"{Family}: {Cases} cases right (worst {WorstError:0.0e+0} of scale)")
         : $"{Family}: {Wrong} at {WorstCase}";
 
     /// <summary>What came out, in words: NaN, infinities, or results off by a share of the reference's scale.</summary>
@@ -39,9 +41,13 @@ public sealed record KernelFamily(string Name, IReadOnlyList<(string Case, Func<
         {
             double e;
             try { e = error(); }
-            catch (Exception x) when (x is System.Runtime.InteropServices.ExternalException or InvalidOperationException or ArgumentException)
+            catch (Exception x) when (x is System.Runtime.InteropServices.ExternalException
+                or InvalidOperationException or ArgumentException)
             {
-                return new KernelFamilyResult(Name, Cases.Count, double.PositiveInfinity, name, Tolerance) { Failure = LibTorchError.Reason(x) };
+                return new KernelFamilyResult(Name, Cases.Count, double.PositiveInfinity, name, Tolerance)
+                {
+                    Failure = LibTorchError.Reason(x)
+                };
             }
             // NaN is the worst answer there is.
             if (double.IsNaN(worst)) break;
@@ -68,7 +74,8 @@ public sealed record KernelFamily(string Name, IReadOnlyList<(string Case, Func<
 /// (libtorch's own kernels: oneDNN has none for float64).</summary>
 public static class KernelFamilies
 {
-    /// <summary>The probes whose gradients are checked too (float64 gradients of the large ones cost too long at start-up).</summary>
+    /// <summary>The probes whose gradients are checked too (float64 gradients of the large ones cost too long at
+    /// start-up).</summary>
     public static IReadOnlyList<ConvolutionGeometry> SmallProbes { get; } =
     [
         ConvolutionGeometry.Same(1, 128, 1000, 7, 7, 1),
@@ -84,7 +91,8 @@ public static class KernelFamilies
         ConvolutionGeometry.Same(1, 1, 1, 5, 5, 5),
     ];
 
-    /// <summary>Problems shaped like the layers of the networks LiveCam runs, and like the ones that went wrong.</summary>
+    /// <summary>Problems shaped like the layers of the networks LiveCam runs, and like the ones that went
+    /// wrong.</summary>
     public static IReadOnlyList<ConvolutionGeometry> Probes { get; } =
     [
         ConvolutionGeometry.Same(1, 512, 1000, 13, 13, 1),             // a 1x1 classifier: 1000 = 62 x 16 + 8
@@ -96,15 +104,21 @@ public static class KernelFamilies
     /// behind linear layers.</summary>
     public static IReadOnlyList<KernelFamily> All { get; } =
     [
-        new("convolution forward, NCHW", Probes.Select(g => (g.ToString(), (Func<double>)(() => Forward(g, channelsLast: false)))).ToList()),
-        new("convolution forward, channels-last", Probes.Select(g => (g.ToString(), (Func<double>)(() => Forward(g, channelsLast: true)))).ToList()),
-        new("convolution backward, NCHW", SmallProbes.Select(g => (g.ToString(), (Func<double>)(() => Backward(g, channelsLast: false)))).ToList()),
-        new("convolution backward, channels-last", SmallProbes.Select(g => (g.ToString(), (Func<double>)(() => Backward(g, channelsLast: true)))).ToList()),
+        new("convolution forward, NCHW",
+            Probes.Select(g => (g.ToString(), (Func<double>)(() => Forward(g, channelsLast: false)))).ToList()),
+        new("convolution forward, channels-last",
+            Probes.Select(g => (g.ToString(), (Func<double>)(() => Forward(g, channelsLast: true)))).ToList()),
+        new("convolution backward, NCHW",
+            SmallProbes.Select(g => (g.ToString(), (Func<double>)(() => Backward(g, channelsLast: false)))).ToList()),
+        new("convolution backward, channels-last",
+            SmallProbes.Select(g => (g.ToString(), (Func<double>)(() => Backward(g, channelsLast: true)))).ToList()),
         new("matrix product (linear), forward and backward", [
-            ("256 -> 1000", () => Linear(3, 256, 1000)), ("1001 -> 10", () => Linear(2, 1001, 10)), ("17 -> 1", () => Linear(5, 17, 1))]),
+            ("256 -> 1000", () => Linear(3, 256, 1000)), ("1001 -> 10", () => Linear(2, 1001, 10)),
+            ("17 -> 1", () => Linear(5, 17, 1))]),
     ];
 
-    /// <summary>A tensor in channels-last memory order (as the ONNX import and TorchVision's fast paths keep them).</summary>
+    /// <summary>A tensor in channels-last memory order (as the ONNX import and TorchVision's fast paths keep
+    /// them).</summary>
     public static Tensor ChannelsLast(Tensor t)
     {
         ArgumentNullException.ThrowIfNull(t);
@@ -121,7 +135,8 @@ public static class KernelFamilies
         return KernelFamily.RelativeError(actual, reference);
     }
 
-    /// <summary>The gradients with respect to input, weights and bias of a fixed random weighting of the output.</summary>
+    /// <summary>The gradients with respect to input, weights and bias of a fixed random weighting of the
+    /// output.</summary>
     static double Backward(ConvolutionGeometry g, bool channelsLast)
     {
         using var scope = NewDisposeScope();
@@ -137,8 +152,11 @@ public static class KernelFamilies
             var loss = (g.Convolve(xs, ws, bs) * weights).sum();
             return [.. autograd.grad([loss], [xs, ws, bs])];
         }
-        var reference = Gradients(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64), weighting.to(ScalarType.Float64));
-        var actual = channelsLast ? Gradients(ChannelsLast(x), ChannelsLast(w), b, ChannelsLast(weighting)) : Gradients(x, w, b, weighting);
+        var reference = Gradients(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64),
+            weighting.to(ScalarType.Float64));
+        var actual = channelsLast
+            ? Gradients(ChannelsLast(x), ChannelsLast(w), b, ChannelsLast(weighting))
+            : Gradients(x, w, b, weighting);
         return reference.Zip(actual, (r, a) => KernelFamily.RelativeError(a, r)).Max();
     }
 
@@ -158,7 +176,8 @@ public static class KernelFamilies
             var y = F.linear(xs, ws, b0);
             return [y.detach(), .. autograd.grad([(y * weights).sum()], [xs, ws])];
         }
-        var reference = Run(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64), weighting.to(ScalarType.Float64));
+        var reference = Run(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b.to(ScalarType.Float64),
+            weighting.to(ScalarType.Float64));
         var actual = Run(x, w, b, weighting);
         return reference.Zip(actual, (r, a) => KernelFamily.RelativeError(a, r)).Max();
     }

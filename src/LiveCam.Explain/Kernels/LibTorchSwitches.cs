@@ -11,8 +11,10 @@ internal static class LibTorchSwitches
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] delegate void SetFlag(IntPtr context, byte value);
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)] delegate byte GetFlag(IntPtr context);
 
-    static readonly Switch s_oneDnn = new("_ZN2at7Context20setUserEnabledMkldnnEb", "_ZNK2at7Context17userEnabledMkldnnEv");
-    static readonly Switch s_nnpack = new("_ZN2at7Context20setUserEnabledNNPACKEb", "_ZNK2at7Context17userEnabledNNPACKEv");
+    static readonly Switch s_oneDnn =
+        new("_ZN2at7Context20setUserEnabledMkldnnEb", "_ZNK2at7Context17userEnabledMkldnnEv");
+    static readonly Switch s_nnpack =
+        new("_ZN2at7Context20setUserEnabledNNPACKEb", "_ZNK2at7Context17userEnabledNNPACKEv");
 
     /// <summary>Whether libtorch may use oneDNN; null where it cannot be read.</summary>
     public static bool? OneDnnEnabled => s_oneDnn.Get();
@@ -24,7 +26,8 @@ internal static class LibTorchSwitches
     /// <summary>Whether libtorch may use NNPACK; null where it cannot be read.</summary>
     public static bool? NnpackEnabled => s_nnpack.Get();
 
-    /// <summary>Turns NNPACK off or on for every later convolution of this process; false where it cannot be reached.</summary>
+    /// <summary>Turns NNPACK off or on for every later convolution of this process; false where it cannot be
+    /// reached.</summary>
     public static bool SetNnpackEnabled(bool enabled) => s_nnpack.Set(enabled);
 
     /// <summary>libtorch's log levels (c10's FLAGS_caffe2_log_level): messages below the level are dropped.</summary>
@@ -53,7 +56,8 @@ internal static class LibTorchSwitches
     sealed record Switch(string Setter, string Getter)
     {
         public bool? Get() => Resolve() is { } e
-            ? Marshal.GetDelegateForFunctionPointer<GetFlag>(e.Get)(Marshal.GetDelegateForFunctionPointer<GlobalContext>(e.Context)()) != 0
+            ? Marshal.GetDelegateForFunctionPointer<GetFlag>(e.Get)(
+                Marshal.GetDelegateForFunctionPointer<GlobalContext>(e.Context)()) != 0
             : null;
 
         public bool Set(bool enabled)

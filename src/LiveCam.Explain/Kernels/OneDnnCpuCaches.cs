@@ -7,7 +7,8 @@ namespace LiveCam.Explain.Kernels;
 /// <summary>Data cache sizes in bytes, as oneDNN keeps them: the whole cache at each level.</summary>
 public readonly record struct CacheSizes(uint L1, uint L2, uint L3)
 {
-    /// <summary>What oneDNN assumes where a processor reports no caches at all (its get_per_core_cache_size guesses).</summary>
+    /// <summary>What oneDNN assumes where a processor reports no caches at all (its get_per_core_cache_size
+    /// guesses).</summary>
     public static CacheSizes OneDnnGuess { get; } = new(32 * 1024, 512 * 1024, 1024 * 1024);
 
     /// <summary>Sizes no real data cache has: what a zeroed CPUID leaf gives.</summary>
@@ -41,7 +42,8 @@ internal static class OneDnnCpuCaches
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     delegate IntPtr CpuAccessor();
 
-    /// <summary>What Xbyak computes from CPUID on this processor, as oneDNN does at its first use; null off x86.</summary>
+    /// <summary>What Xbyak computes from CPUID on this processor, as oneDNN does at its first use; null off
+    /// x86.</summary>
     public static CacheSizes? PredictFromCpuid()
     {
         if (!X86Base.IsSupported) return null;
@@ -72,7 +74,8 @@ internal static class OneDnnCpuCaches
         return sizes.Count == 3 ? new CacheSizes(sizes[0], sizes[1], sizes[2]) : null;
     }
 
-    /// <summary>The data caches Linux reports (sysfs), or null where it reports none, as on the machines with the fault.</summary>
+    /// <summary>The data caches Linux reports (sysfs), or null where it reports none, as on the machines with the
+    /// fault.</summary>
     public static CacheSizes? FromOperatingSystem()
     {
         const string root = "/sys/devices/system/cpu/cpu0/cache";
@@ -80,10 +83,13 @@ internal static class OneDnnCpuCaches
         uint l1 = 0, l2 = 0, l3 = 0;
         foreach (var index in Directory.EnumerateDirectories(root, "index*"))
         {
-            string Read(string name) => File.Exists(Path.Combine(index, name)) ? File.ReadAllText(Path.Combine(index, name)).Trim() : "";
+            string Read(string name) =>
+                File.Exists(Path.Combine(index, name)) ? File.ReadAllText(Path.Combine(index, name)).Trim() : "";
             if (Read("type") == "Instruction") continue;
             var size = Read("size");
-            if (!size.EndsWith('K') || !uint.TryParse(size[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var kib)) continue;
+            if (!size.EndsWith('K')
+                || !uint.TryParse(size[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var kib))
+                continue;
             // sysfs gives one cache's size; oneDNN keeps the whole level and divides by the cores sharing it.
             var bytes = kib * 1024;
             switch (Read("level"))
@@ -104,9 +110,11 @@ internal static class OneDnnCpuCaches
         var library = LoadedLibrary("libtorch_cpu.so");
         if (library is null) return IntPtr.Zero;
         var symbols = ElfSymbolTable.Find(library.Value.Path, [CpuObject, CpuFunction]);
-        if (!symbols.TryGetValue(CpuObject, out var objectAt) || !symbols.TryGetValue(CpuFunction, out var functionAt)) return IntPtr.Zero;
+        if (!symbols.TryGetValue(CpuObject, out var objectAt) || !symbols.TryGetValue(CpuFunction, out var functionAt))
+            return IntPtr.Zero;
         // oneDNN makes the object at its first use: make it now, so that nothing later overwrites a correction.
-        var accessor = Marshal.GetDelegateForFunctionPointer<CpuAccessor>(checked((IntPtr)(library.Value.Base + (long)functionAt)));
+        var accessor = Marshal.GetDelegateForFunctionPointer<CpuAccessor>(
+            checked((IntPtr)(library.Value.Base + (long)functionAt)));
         var cpu = accessor();
         return cpu == checked((IntPtr)(library.Value.Base + (long)objectAt)) ? cpu + SizesOffset : IntPtr.Zero;
     }

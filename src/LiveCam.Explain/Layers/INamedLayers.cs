@@ -10,6 +10,7 @@ public interface INamedLayers
     /// <summary>The layer name of the module at <paramref name="modulePath"/>.</summary>
     string LayerName(string modulePath);
 
-    /// <summary>What makes the layer at <paramref name="modulePath"/> (an operator: Conv, Relu), or null to use the module's type.</summary>
+    /// <summary>What makes the layer at <paramref name="modulePath"/> (an operator: Conv, Relu), or null to use the
+    /// module's type.</summary>
     string? LayerType(string modulePath);
 }

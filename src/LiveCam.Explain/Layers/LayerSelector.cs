@@ -29,15 +29,16 @@ public abstract record LayerSelector
 
     public static LayerSelector Default { get; } = new LastConv();
 
-    /// <summary><c>last-conv</c>, <c>index:N</c> (or a bare number when no module has that name), or a module path name;
-    /// several of them separated by commas.</summary>
+    /// <summary><c>last-conv</c>, <c>index:N</c> (or a bare number when no module has that name), or a module path
+    /// name; several of them separated by commas.</summary>
     public static LayerSelector Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (text.Contains(',', StringComparison.Ordinal))
         {
             var parts = text.Split(',', StringSplitOptions.TrimEntries);
-            if (parts.Any(p => p.Length == 0)) throw new FormatException($"'{text}': an empty layer name between commas");
+            if (parts.Any(p => p.Length == 0))
+                throw new FormatException($"'{text}': an empty layer name between commas");
             return new Several(parts.Select(Parse).ToList());
         }
         var t = text.Trim();
@@ -68,7 +69,8 @@ public abstract record LayerSelector
                 return n.Name;
             case ByIndex i:
                 if (i.Index < 0 || i.Index >= trace.Count)
-                    throw new ArgumentException($"layer index {i.Index} is out of range: the model has {trace.Count} layers (0..{trace.Count - 1})");
+                    throw new ArgumentException($"layer index {i.Index} is out of range: "
+                        + $"the model has {trace.Count} layers (0..{trace.Count - 1})");
                 return trace[i.Index].Name;
             case Several several:
                 return string.Join(',', several.Layers.Select(l => l.Resolve(model, trace)));

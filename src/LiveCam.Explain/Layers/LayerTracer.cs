@@ -28,7 +28,8 @@ public static class LayerTracer
             {
                 // A module used twice (a shared ReLU) is listed where the input first reaches it.
                 if (seen.Add(layerName))
-                    layers.Add(new LayerInfo(layers.Count, layerName, layerType ?? m.GetType().Name, output.shape.ToArray()));
+                    layers.Add(new LayerInfo(
+                        layers.Count, layerName, layerType ?? m.GetType().Name, output.shape.ToArray()));
                 return output;
             });
         }

@@ -42,9 +42,11 @@ public abstract class ActivationMapMethod : ExplanationMethod
             using (RecordsGraph ? enable_grad() : no_grad())
                 output = run.Model.call(run.Input);
         }
-        var a = capture.Activation ?? throw new ArgumentException($"layer '{layer.Name}' was not reached by the forward pass");
+        var a = capture.Activation
+            ?? throw new ArgumentException($"layer '{layer.Name}' was not reached by the forward pass");
         if (a.ndim != 4)
-            throw new ArgumentException($"{Name} needs a layer with a [N, C, H, W] output; '{layer.Name}' gives [{string.Join(", ", a.shape)}]");
+            throw new ArgumentException($"{Name} needs a layer with a [N, C, H, W] output; "
+                + $"'{layer.Name}' gives [{string.Join(", ", a.shape)}]");
 
         var targets = run.Target.Resolve(output);
         var items = new List<Explanation>();
@@ -56,7 +58,9 @@ public abstract class ActivationMapMethod : ExplanationMethod
                 grads = autograd.grad([score.sum()], [a], retain_graph: true)[0];
             using var map = Map(a, grads, new MapContext(run, output, score, targets[t], state));
             for (int n = 0; n < map.shape[0]; n++)
-                items.Add(new Explanation(Name, targets[t].Description, targets[t].ClassIndex, n, layer, Heatmap.FromTensor(map[n]), AtInputResolution: false));
+                items.Add(new Explanation(
+                    Name, targets[t].Description, targets[t].ClassIndex, n, layer, Heatmap.FromTensor(map[n]),
+                    AtInputResolution: false));
         }
         return ExplainRun.Result(output, items);
     }

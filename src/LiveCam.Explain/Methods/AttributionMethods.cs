@@ -29,19 +29,24 @@ public abstract class InputMapMethod : ExplanationMethod
         {
             using var maps = Maps(run, target, output);
             for (int n = 0; n < maps.shape[0]; n++)
-                items.Add(new Explanation(Name, target.Description, target.ClassIndex, n, null, Heatmap.FromTensor(maps[n]), AtInputResolution: true));
+                items.Add(new Explanation(
+                    Name, target.Description, target.ClassIndex, n, null, Heatmap.FromTensor(maps[n]),
+                    AtInputResolution: true));
         }
         return ExplainRun.Result(output, items);
     }
 
-    /// <summary>The target's score for passes [0, count), each batch's inputs made by <paramref name="makeBatch"/>.</summary>
-    protected static Tensor Scores(ExplainRun run, Target target, long count, int batchSize, Func<long, long, Tensor> makeBatch) =>
+    /// <summary>The target's score for passes [0, count), each batch's inputs made by
+    /// <paramref name="makeBatch"/>.</summary>
+    protected static Tensor Scores(
+        ExplainRun run, Target target, long count, int batchSize, Func<long, long, Tensor> makeBatch) =>
         BatchedPasses.Scores(run.Model, count, batchSize, makeBatch, target.ScoreOf);
 }
 
-/// <summary>Sundararajan et al. 2017, "Axiomatic Attribution for Deep Networks" (Integrated Gradients): the input minus the
-/// zero baseline (the training data's mean colour once normalised) times the mean gradient along the straight path from the baseline, a right Riemann sum of
-/// <paramref name="steps"/> points; the map is the largest magnitude over channels.</summary>
+/// <summary>Sundararajan et al. 2017, "Axiomatic Attribution for Deep Networks" (Integrated Gradients): the input minus
+/// the zero baseline (the training data's mean colour once normalised) times the mean gradient along the straight path
+/// from the baseline, a right Riemann sum of <paramref name="steps"/> points; the map is the largest magnitude over
+/// channels.</summary>
 public sealed class IntegratedGradients(int steps = 32, int batchSize = 16) : InputMapMethod
 {
     public override string Name => "integrated-gradients";
@@ -61,7 +66,8 @@ public sealed class IntegratedGradients(int steps = 32, int batchSize = 16) : In
                 int count = Math.Min(batchSize, steps - start + 1);
                 // Each batch's graph and activations are freed when it is done.
                 using var batch = NewDisposeScope();
-                var alphas = arange(start, start + count, device: x.device, dtype: x.dtype).div_(steps).reshape(-1, 1, 1, 1);
+                var alphas = arange(start, start + count, device: x.device, dtype: x.dtype)
+                    .div_(steps).reshape(-1, 1, 1, 1);
                 var path = (alphas * x).detach().requires_grad_(true);
                 using (enable_grad())
                 {
@@ -85,7 +91,8 @@ public sealed class Occlusion(int batchSize = 16) : InputMapMethod
     /// <summary>One pass per position of the square: 13 x 13 at 224x224, 15 x 19 at the robot's 80x64.</summary>
     public override MethodCost Cost => MethodCost.Hundreds;
 
-    /// <summary>The square's side and stride for an input of <paramref name="height"/> x <paramref name="width"/>.</summary>
+    /// <summary>The square's side and stride for an input of <paramref name="height"/> x
+    /// <paramref name="width"/>.</summary>
     public static (int Window, int Stride) Geometry(long height, long width)
     {
         int window = Math.Max(2, (int)Math.Round(Math.Min(height, width) / 7.0));
@@ -105,7 +112,8 @@ public sealed class Occlusion(int batchSize = 16) : InputMapMethod
     {
         long height = run.Input.shape[2], width = run.Input.shape[3];
         var (window, stride) = Geometry(height, width);
-        var corners = Starts(height, window, stride).SelectMany(y => Starts(width, window, stride).Select(x => (y, x))).ToList();
+        var corners = Starts(height, window, stride)
+            .SelectMany(y => Starts(width, window, stride).Select(x => (y, x))).ToList();
         var clean = target.ScoreOf(output);
         var maps = new List<Tensor>();
         for (long i = 0; i < run.Input.shape[0]; i++)
@@ -138,13 +146,15 @@ public sealed class Occlusion(int batchSize = 16) : InputMapMethod
 }
 
 /// <summary>Petsiuk et al. 2018, "RISE: Randomized Input Sampling for Explanation": the score-weighted mean of random
-/// masks, each a 7x7 grid of cells kept with probability 1/2, upsampled bilinearly and shifted by a random fraction of a
-/// cell, less its minimum. Needs no gradient; <paramref name="masks"/> passes; seeded, so a still image gives the same map
-/// each time.</summary>
-public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int seed = 0, int batchSize = 16) : InputMapMethod
+/// masks, each a 7x7 grid of cells kept with probability 1/2, upsampled bilinearly and shifted by a random fraction of
+/// a cell, less its minimum. Needs no gradient; <paramref name="masks"/> passes; seeded, so a still image gives the
+/// same map each time.</summary>
+public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int seed = 0, int batchSize = 16)
+    : InputMapMethod
 {
     public override string Name => "rise";
-    public override string Paper => "Petsiuk et al. 2018, RISE: Randomized Input Sampling for Explanation of Black-box Models";
+    public override string Paper =>
+        "Petsiuk et al. 2018, RISE: Randomized Input Sampling for Explanation of Black-box Models";
     /// <summary>One pass per mask.</summary>
     public override MethodCost Cost => CostOf(masks);
 
@@ -157,7 +167,8 @@ public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int 
         var cells = rand([masks, 1, grid, grid], generator: generator).lt(keep).to_type(ScalarType.Float32);
         var shiftY = randint(0, (long)cellH, [masks], generator: generator);
         var shiftX = randint(0, (long)cellW, [masks], generator: generator);
-        var up = nn.functional.interpolate(cells, size: [upH, upW], mode: InterpolationMode.Bilinear, align_corners: false);
+        var up = nn.functional.interpolate(
+            cells, size: [upH, upW], mode: InterpolationMode.Bilinear, align_corners: false);
         var result = empty(masks, 1, height, width);
         var ys = shiftY.data<long>().ToArray();
         var xs = shiftX.data<long>().ToArray();
@@ -184,15 +195,16 @@ public sealed class Rise(int masks = 1000, int grid = 7, double keep = 0.5, int 
     }
 }
 
-/// <summary>Srinivas &amp; Fleuret 2019, "Full-Gradient Representation for Neural Network Visualization" (FullGrad): the
-/// input-gradient times the input plus, for every convolution and batch norm with a bias, the gradient at its output
-/// times its bias; each part as its authors post-process it (absolute value, scaled to [0, 1] over the sample, bilinearly
-/// resized with corners aligned) and summed over channels. In an imported ONNX graph a batch norm is folded into its
-/// convolution: there the two biases count as one, at the normalised output.</summary>
+/// <summary>Srinivas &amp; Fleuret 2019, "Full-Gradient Representation for Neural Network Visualization" (FullGrad):
+/// the input-gradient times the input plus, for every convolution and batch norm with a bias, the gradient at its
+/// output times its bias; each part as its authors post-process it (absolute value, scaled to [0, 1] over the sample,
+/// bilinearly resized with corners aligned) and summed over channels. In an imported ONNX graph a batch norm is folded
+/// into its convolution: there the two biases count as one, at the normalised output.</summary>
 public sealed class FullGrad : InputMapMethod
 {
     public override string Name => "fullgrad";
-    public override string Paper => "Srinivas & Fleuret 2019, Full-Gradient Representation for Neural Network Visualization";
+    public override string Paper =>
+        "Srinivas & Fleuret 2019, Full-Gradient Representation for Neural Network Visualization";
 
     protected override Tensor Maps(ExplainRun run, Target target, Tensor output)
     {
@@ -203,7 +215,9 @@ public sealed class FullGrad : InputMapMethod
             else if (module is TorchSharp.Modules.BatchNorm2d { running_mean: { } mean, running_var: { } variance } bn)
             {
                 // Evaluation's batch norm is w x + b' with b' = bias - mean * weight / sqrt(var + eps).
-                var scale = bn.weight is { } w ? w.detach() / (variance + bn.eps).sqrt() : 1 / (variance + bn.eps).sqrt();
+                var scale = bn.weight is { } w
+                    ? w.detach() / (variance + bn.eps).sqrt()
+                    : 1 / (variance + bn.eps).sqrt();
                 biased.Add((bn, (bn.bias?.detach() ?? zeros_like(mean)) - mean * scale));
             }
         }
@@ -211,7 +225,8 @@ public sealed class FullGrad : InputMapMethod
             foreach (var (path, bias) in graph.ConvolutionBiases())
                 biased.Add((ModuleTree.Find(run.Model, path), bias.detach()));
         if (biased.Count == 0)
-            throw new ArgumentException("fullgrad needs the network's convolutions or batch norms as modules with biases; this one has none");
+            throw new ArgumentException(
+                "fullgrad needs the network's convolutions or batch norms as modules with biases; this one has none");
 
         var x = run.Input.detach().clone().requires_grad_(true);
         var outputs = new Tensor?[biased.Count];
@@ -245,9 +260,11 @@ public sealed class FullGrad : InputMapMethod
             if (outputs[k] is null) continue;
             var gradient = gradients[g++];
             if (gradient is null || gradient.IsInvalid || gradient.ndim != 4) continue;
-            // Summed over channels before resizing: resizing is linear, so it is the same sum at a fraction of the cost.
+            // Summed over channels before resizing: resizing is linear, so it is the same sum at a fraction of the
+            // cost.
             var part = PostProcess(gradient * biased[k].Bias.reshape(1, -1, 1, 1)).sum([1], keepdim: true);
-            total += nn.functional.interpolate(part, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: true)[.., 0];
+            total += nn.functional.interpolate(
+                part, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: true)[.., 0];
         }
         return total.detach();
     }

@@ -9,17 +9,20 @@ namespace LiveCam.Explain.Methods;
 public sealed class GradCam : ActivationMapMethod
 {
     public override string Name => "gradcam";
-    public override string Paper => "Selvaraju et al. 2017, Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization";
+    public override string Paper =>
+        "Selvaraju et al. 2017, Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization";
 
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
         Weighted(activations, gradients!.mean([2, 3]));
 }
 
-/// <summary>Chattopadhyay et al. 2018, "Grad-CAM++": weights from higher-order terms of the gradient, better with several instances.</summary>
+/// <summary>Chattopadhyay et al. 2018, "Grad-CAM++": weights from higher-order terms of the gradient, better with
+/// several instances.</summary>
 public sealed class GradCamPlusPlus : ActivationMapMethod
 {
     public override string Name => "gradcam++";
-    public override string Paper => "Chattopadhyay et al. 2018, Grad-CAM++: Improved Visual Explanations for Deep Convolutional Networks";
+    public override string Paper =>
+        "Chattopadhyay et al. 2018, Grad-CAM++: Improved Visual Explanations for Deep Convolutional Networks";
 
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context)
     {
@@ -35,11 +38,13 @@ public sealed class GradCamPlusPlus : ActivationMapMethod
     }
 }
 
-/// <summary>Fu et al. 2020, "Axiom-based Grad-CAM" (XGrad-CAM): weights are the activation-weighted mean of the gradient.</summary>
+/// <summary>Fu et al. 2020, "Axiom-based Grad-CAM" (XGrad-CAM): weights are the activation-weighted mean of the
+/// gradient.</summary>
 public sealed class XGradCam : ActivationMapMethod
 {
     public override string Name => "xgradcam";
-    public override string Paper => "Fu et al. 2020, Axiom-based Grad-CAM: Towards Accurate Visualization and Explanation of CNNs";
+    public override string Paper =>
+        "Fu et al. 2020, Axiom-based Grad-CAM: Towards Accurate Visualization and Explanation of CNNs";
 
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context)
     {
@@ -49,24 +54,29 @@ public sealed class XGradCam : ActivationMapMethod
     }
 }
 
-/// <summary>Jiang et al. 2021, "LayerCAM": each position weighted by its own positive gradient, so shallow layers give fine maps.</summary>
+/// <summary>Jiang et al. 2021, "LayerCAM": each position weighted by its own positive gradient, so shallow layers give
+/// fine maps.</summary>
 public sealed class LayerCam : ActivationMapMethod
 {
     public override string Name => "layercam";
-    public override string Paper => "Jiang et al. 2021, LayerCAM: Exploring Hierarchical Class Activation Maps for Localization";
+    public override string Paper =>
+        "Jiang et al. 2021, LayerCAM: Exploring Hierarchical Class Activation Maps for Localization";
 
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
         (nn.functional.relu(gradients!) * activations).sum(1);
 }
 
-/// <summary>Muhammad &amp; Yeasin 2020, "Eigen-CAM": the first principal component of the activations; no gradient, no target.</summary>
+/// <summary>Muhammad &amp; Yeasin 2020, "Eigen-CAM": the first principal component of the activations; no gradient, no
+/// target.</summary>
 public sealed class EigenCam : ActivationMapMethod
 {
     public override string Name => "eigencam";
-    public override string Paper => "Muhammad & Yeasin 2020, Eigen-CAM: Class Activation Map using Principal Components";
+    public override string Paper =>
+        "Muhammad & Yeasin 2020, Eigen-CAM: Class Activation Map using Principal Components";
     protected override bool UsesGradients => false;
 
-    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) => PrincipalComponent(activations);
+    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
+        PrincipalComponent(activations);
 
     /// <summary>Per sample, the projection of each position's channel vector [N, C, h, w] on the first principal
     /// component, oriented so that it grows with the mean over channels (a component has no sign of its own).</summary>
@@ -76,8 +86,8 @@ public sealed class EigenCam : ActivationMapMethod
         return centred.matmul(vh[0]);
     });
 
-    /// <summary>Runs <paramref name="project"/> on each sample's [hw, C] matrix and its column-centred copy; an all-constant
-    /// sample gives zeros; the result is oriented with the mean over channels.</summary>
+    /// <summary>Runs <paramref name="project"/> on each sample's [hw, C] matrix and its column-centred copy; an
+    /// all-constant sample gives zeros; the result is oriented with the mean over channels.</summary>
     internal static Tensor PerSample(Tensor activations, Func<Tensor, Tensor, Tensor> project)
     {
         long n = activations.shape[0], c = activations.shape[1], h = activations.shape[2], w = activations.shape[3];
@@ -93,21 +103,25 @@ public sealed class EigenCam : ActivationMapMethod
             }
             var projection = project(m, centred);  // [hw]
             var mean = m.mean([1]);
-            if ((projection * (mean - mean.mean())).sum().to_type(ScalarType.Float64).item<double>() < 0) projection = -projection;
+            if ((projection * (mean - mean.mean())).sum().to_type(ScalarType.Float64).item<double>() < 0)
+                projection = -projection;
             maps.Add(projection.reshape(h, w));
         }
         return stack(maps);
     }
 }
 
-/// <summary>Draelos &amp; Carin 2020, "Use HiResCAM instead of Grad-CAM": the gradient times the activations, position by
-/// position, summed over channels (Grad-CAM averages the gradient first); provably shows where the score comes from.</summary>
+/// <summary>Draelos &amp; Carin 2020, "Use HiResCAM instead of Grad-CAM": the gradient times the activations, position
+/// by position, summed over channels (Grad-CAM averages the gradient first); provably shows where the score comes
+/// from.</summary>
 public sealed class HiResCam : ActivationMapMethod
 {
     public override string Name => "hirescam";
-    public override string Paper => "Draelos & Carin 2020, Use HiResCAM instead of Grad-CAM for faithful explanations of convolutional neural networks";
+    public override string Paper => "Draelos & Carin 2020, "
+        + "Use HiResCAM instead of Grad-CAM for faithful explanations of convolutional neural networks";
 
-    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) => (gradients! * activations).sum(1);
+    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
+        (gradients! * activations).sum(1);
 }
 
 /// <summary>Grad-CAM element-wise (pytorch-grad-cam's GradCAMElementWise): the ReLU of each channel's gradient times
@@ -115,50 +129,57 @@ public sealed class HiResCam : ActivationMapMethod
 public sealed class GradCamElementWise : ActivationMapMethod
 {
     public override string Name => "gradcam-elementwise";
-    public override string Paper => "Grad-CAM element-wise, after Selvaraju et al. 2017 and Draelos & Carin 2020 (pytorch-grad-cam)";
+    public override string Paper =>
+        "Grad-CAM element-wise, after Selvaraju et al. 2017 and Draelos & Carin 2020 (pytorch-grad-cam)";
 
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
         nn.functional.relu(gradients! * activations).sum(1);
 }
 
-/// <summary>EigenGrad-CAM (pytorch-grad-cam, after Muhammad &amp; Yeasin 2020): Eigen-CAM's first principal component of
-/// the gradient times the activations, so it is class-specific.</summary>
+/// <summary>EigenGrad-CAM (pytorch-grad-cam, after Muhammad &amp; Yeasin 2020): Eigen-CAM's first principal component
+/// of the gradient times the activations, so it is class-specific.</summary>
 public sealed class EigenGradCam : ActivationMapMethod
 {
     public override string Name => "eigengradcam";
     public override string Paper => "EigenGrad-CAM, after Muhammad & Yeasin 2020, Eigen-CAM (pytorch-grad-cam)";
 
-    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) => EigenCam.PrincipalComponent(gradients! * activations);
+    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
+        EigenCam.PrincipalComponent(gradients! * activations);
 }
 
-/// <summary>Karmani et al. 2024, "KPCA-CAM": Eigen-CAM with kernel PCA. The first component of the centred sigmoid kernel
-/// tanh(x·y / C + 1) over positions (the kernel and gamma pytorch-grad-cam uses), each position's score on it.</summary>
+/// <summary>Karmani et al. 2024, "KPCA-CAM": Eigen-CAM with kernel PCA. The first component of the centred sigmoid
+/// kernel tanh(x·y / C + 1) over positions (the kernel and gamma pytorch-grad-cam uses), each position's score on
+/// it.</summary>
 public sealed class KpcaCam : ActivationMapMethod
 {
     public override string Name => "kpcacam";
-    public override string Paper => "Karmani et al. 2024, KPCA-CAM: Visual Explainability of Deep Computer Vision Models using Kernel PCA";
+    public override string Paper =>
+        "Karmani et al. 2024, KPCA-CAM: Visual Explainability of Deep Computer Vision Models using Kernel PCA";
     protected override bool UsesGradients => false;
 
-    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) => EigenCam.PerSample(activations, (_, centred) =>
-    {
-        long count = centred.shape[0];
-        var kernel = (centred.matmul(centred.T) / centred.shape[1] + 1).tanh();  // [hw, hw]
-        // Centred in feature space: K - 1K - K1 + 1K1.
-        var rowMean = kernel.mean([0], keepdim: true);
-        var colMean = kernel.mean([1], keepdim: true);
-        var centredKernel = kernel - rowMean - colMean + kernel.mean();
-        var (values, vectors) = linalg.eigh(centredKernel.to_type(ScalarType.Float64));
-        var top = vectors[.., count - 1] * values[count - 1].clamp_min(0).sqrt();
-        return top.to_type(centred.dtype);
-    });
+    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
+        EigenCam.PerSample(activations, (_, centred) =>
+        {
+            long count = centred.shape[0];
+            var kernel = (centred.matmul(centred.T) / centred.shape[1] + 1).tanh();  // [hw, hw]
+            // Centred in feature space: K - 1K - K1 + 1K1.
+            var rowMean = kernel.mean([0], keepdim: true);
+            var colMean = kernel.mean([1], keepdim: true);
+            var centredKernel = kernel - rowMean - colMean + kernel.mean();
+            var (values, vectors) = linalg.eigh(centredKernel.to_type(ScalarType.Float64));
+            var top = vectors[.., count - 1] * values[count - 1].clamp_min(0).sqrt();
+            return top.to_type(centred.dtype);
+        });
 }
 
-/// <summary>Desai &amp; Ramaswamy 2020, "Ablation-CAM": a channel's weight is the share of the score lost when that channel
-/// of the layer is zeroed, (y - y_k) / y. Gradient-free; one forward pass per channel, run in batches.</summary>
+/// <summary>Desai &amp; Ramaswamy 2020, "Ablation-CAM": a channel's weight is the share of the score lost when that
+/// channel of the layer is zeroed, (y - y_k) / y. Gradient-free; one forward pass per channel, run in
+/// batches.</summary>
 public sealed class AblationCam(int batchSize = 16) : ActivationMapMethod
 {
     public override string Name => "ablationcam";
-    public override string Paper => "Desai & Ramaswamy 2020, Ablation-CAM: Visual Explanations for Deep Convolutional Network via Gradient-free Localization";
+    public override string Paper => "Desai & Ramaswamy 2020, "
+        + "Ablation-CAM: Visual Explanations for Deep Convolutional Network via Gradient-free Localization";
     /// <summary>One pass per channel of the layer: 512 on ResNet-18's and VGG-16's.</summary>
     public override MethodCost Cost => MethodCost.Hundreds;
     protected override bool UsesGradients => false;
@@ -181,7 +202,10 @@ public sealed class AblationCam(int batchSize = 16) : ActivationMapMethod
             {
                 // Copy b of the batch has channel start + b of the layer zeroed.
                 var keep = ones(count, c, 1, 1, device: activations.device, dtype: activations.dtype);
-                keep.index_put_(zeros(1, device: activations.device, dtype: activations.dtype), arange(count, device: activations.device), arange(start, start + count, device: activations.device));
+                keep.index_put_(
+                    zeros(1, device: activations.device, dtype: activations.dtype),
+                    arange(count, device: activations.device),
+                    arange(start, start + count, device: activations.device));
                 zeroed = keep;
                 return sample.expand(count, -1, -1, -1);
             }, output => context.Target.ScoreOf(output));
@@ -192,14 +216,15 @@ public sealed class AblationCam(int batchSize = 16) : ActivationMapMethod
     }
 }
 
-/// <summary>Wang et al. 2020, "Score-CAM": each channel, upsampled to a mask, is weighted by the target's confidence in the
-/// masked input: a classifier's softmax probability of the class (as the authors' code does), other models' target score
-/// as it is. Channels that are constant mask nothing and weigh 0 (the authors skip them). Gradient-free; one forward pass
-/// per channel, run in batches.</summary>
+/// <summary>Wang et al. 2020, "Score-CAM": each channel, upsampled to a mask, is weighted by the target's confidence in
+/// the masked input: a classifier's softmax probability of the class (as the authors' code does), other models' target
+/// score as it is. Channels that are constant mask nothing and weigh 0 (the authors skip them). Gradient-free; one
+/// forward pass per channel, run in batches.</summary>
 public sealed class ScoreCam(int batchSize = 16) : ActivationMapMethod
 {
     public override string Name => "scorecam";
-    public override string Paper => "Wang et al. 2020, Score-CAM: Score-Weighted Visual Explanations for Convolutional Neural Networks";
+    public override string Paper =>
+        "Wang et al. 2020, Score-CAM: Score-Weighted Visual Explanations for Convolutional Neural Networks";
     /// <summary>One pass per channel of the layer: 512 on ResNet-18's and VGG-16's.</summary>
     public override MethodCost Cost => MethodCost.Hundreds;
     protected override bool UsesGradients => false;
@@ -214,16 +239,20 @@ public sealed class ScoreCam(int batchSize = 16) : ActivationMapMethod
         for (long i = 0; i < n; i++)
         {
             // Channel masks at the input's size, each scaled to [0, 1].
-            var upsampled = nn.functional.interpolate(activations[i].unsqueeze(0), size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)[0];
+            var upsampled = nn.functional.interpolate(
+                activations[i].unsqueeze(0), size: [height, width], mode: InterpolationMode.Bilinear,
+                align_corners: false)[0];
             var flat = upsampled.reshape(c, -1);
             var min = flat.amin([1], keepdim: true);
             var range = flat.amax([1], keepdim: true) - min;
             var varies = range.gt(0).reshape(c);
             var masks = ((flat - min) / torch.where(range.gt(0), range, ones_like(range))).reshape(c, 1, height, width);
             var sample = input[i].unsqueeze(0);
-            var scores = BatchedPasses.Scores(context.Run.Model, c, batchSize, (start, n) => sample * masks.narrow(0, start, n),
+            var scores = BatchedPasses.Scores(
+                context.Run.Model, c, batchSize, (start, n) => sample * masks.narrow(0, start, n),
                 output => context.Run.Confidence(context.Target, output));
-            var weights = torch.where(varies, scores, zeros_like(varies, dtype: activations.dtype)).unsqueeze(0);  // [1, C]
+            var weights = torch.where(varies, scores, zeros_like(varies, dtype: activations.dtype))
+                .unsqueeze(0);  // [1, C]
             maps.Add(Weighted(activations[i].unsqueeze(0), weights)[0]);
         }
         return stack(maps);
@@ -253,8 +282,10 @@ public sealed class Cam : ActivationMapMethod
 
     static (nn.Module<Tensor, Tensor> Classifier, string Name) FindHead(ExplainRun run, LayerInfo layer)
     {
-        var after = run.Trace.SkipWhile(l => l.Name != layer.Name && !l.Name.StartsWith(layer.Name + ".", StringComparison.Ordinal))
-            .SkipWhile(l => l.Name == layer.Name || l.Name.StartsWith(layer.Name + ".", StringComparison.Ordinal)).ToList();
+        var after = run.Trace
+            .SkipWhile(l => l.Name != layer.Name && !l.Name.StartsWith(layer.Name + ".", StringComparison.Ordinal))
+            .SkipWhile(l => l.Name == layer.Name || l.Name.StartsWith(layer.Name + ".", StringComparison.Ordinal))
+            .ToList();
         bool pooled = false;
         foreach (var l in after)
         {
@@ -263,11 +294,16 @@ public sealed class Cam : ActivationMapMethod
                 if (!pooled) break;
                 return (ModuleTree.Find(run.Model, l.Name), l.Name);
             }
-            if (l.Type == "AdaptiveAvgPool2d" && l.OutputShape.Count == 4 && l.OutputShape[2] == 1 && l.OutputShape[3] == 1) pooled = true;
+            if (l.Type == "AdaptiveAvgPool2d"
+                && l.OutputShape.Count == 4 && l.OutputShape[2] == 1 && l.OutputShape[3] == 1)
+                pooled = true;
             else if (!s_passThrough.Contains(l.Type))
-                throw new ArgumentException($"CAM needs '{layer.Name}' to be followed by global average pooling and a linear classifier; '{l.Name}' ({l.Type}) comes between. Use gradcam, which works for any architecture");
+                throw new ArgumentException($"CAM needs '{layer.Name}' to be followed by global average pooling "
+                    + $"and a linear classifier; '{l.Name}' ({l.Type}) comes between. "
+                    + "Use gradcam, which works for any architecture");
         }
-        throw new ArgumentException($"CAM needs '{layer.Name}' to be followed by global average pooling and a linear classifier; this model has none after it. Use gradcam instead");
+        throw new ArgumentException($"CAM needs '{layer.Name}' to be followed by global average pooling "
+            + "and a linear classifier; this model has none after it. Use gradcam instead");
     }
 
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context)
@@ -278,7 +314,8 @@ public sealed class Cam : ActivationMapMethod
         var v = autograd.grad([context.Score.sum()], [logits], retain_graph: true)[0];  // [N, K]
         var weight = ((TorchSharp.Modules.Linear)head.Classifier).weight!.detach();   // [K, C]
         if (weight.shape[1] != activations.shape[1])
-            throw new ArgumentException($"CAM: the classifier takes {weight.shape[1]} features but the layer has {activations.shape[1]} channels");
+            throw new ArgumentException($"CAM: the classifier takes {weight.shape[1]} features "
+                + $"but the layer has {activations.shape[1]} channels");
         return Weighted(activations, v.matmul(weight));
     }
 }

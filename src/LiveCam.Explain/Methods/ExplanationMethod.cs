@@ -3,7 +3,8 @@ using LiveCam.Explain.Engine;
 namespace LiveCam.Explain.Methods;
 
 /// <summary>One way of explaining a prediction. Methods are small classes over shared bases:
-/// <see cref="ActivationMapMethod"/> (CAM family, a layer's map) and <see cref="InputGradientMethod"/> (the input's gradient).</summary>
+/// <see cref="ActivationMapMethod"/> (CAM family, a layer's map) and <see cref="InputGradientMethod"/> (the input's
+/// gradient).</summary>
 public abstract class ExplanationMethod
 {
     /// <summary>Short name, as on the command line (<c>gradcam</c>).</summary>
@@ -38,11 +39,14 @@ public abstract class ExplanationMethod
 /// many single ones, but their number still decides the time.</summary>
 public enum MethodCost
 {
-    /// <summary>A few, up to about a dozen: one pass (the CAM family, gradients), two (Guided Grad-CAM), six of those (test-time augmentation).</summary>
+    /// <summary>A few, up to about a dozen: one pass (the CAM family, gradients), two (Guided Grad-CAM), six of those
+    /// (test-time augmentation).</summary>
     Few,
-    /// <summary>Dozens: a fixed number of changed copies of the input (SmoothGrad's noise, integrated gradients' steps).</summary>
+    /// <summary>Dozens: a fixed number of changed copies of the input (SmoothGrad's noise, integrated gradients'
+    /// steps).</summary>
     Dozens,
-    /// <summary>Hundreds on the big networks: one per channel of the layer (Score-CAM, Ablation-CAM) or per position of a patch (occlusion).</summary>
+    /// <summary>Hundreds on the big networks: one per channel of the layer (Score-CAM, Ablation-CAM) or per position of
+    /// a patch (occlusion).</summary>
     Hundreds,
     /// <summary>A thousand or more, however small the network (RISE's masks).</summary>
     Thousand,

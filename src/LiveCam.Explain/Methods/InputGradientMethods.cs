@@ -15,8 +15,10 @@ public abstract class InputGradientMethod : ExplanationMethod
     /// <summary>Whether ReLUs pass only positive gradients back (guided backpropagation).</summary>
     protected virtual bool Guided => false;
 
-    /// <summary>Gradients of each target's score with respect to <paramref name="input"/> [N, C, H, W], and the output.</summary>
-    internal (Tensor Output, List<(Targets.Target Target, Tensor Gradient)> Gradients) InputGradients(ExplainRun run, Tensor input, IReadOnlyList<Targets.Target>? targets = null)
+    /// <summary>Gradients of each target's score with respect to <paramref name="input"/> [N, C, H, W], and the
+    /// output.</summary>
+    internal (Tensor Output, List<(Targets.Target Target, Tensor Gradient)> Gradients) InputGradients(
+        ExplainRun run, Tensor input, IReadOnlyList<Targets.Target>? targets = null)
     {
         var x = input.detach().clone().requires_grad_(true);
         Tensor output;
@@ -46,7 +48,8 @@ public abstract class InputGradientMethod : ExplanationMethod
             hooks.AddForwardHook(ModuleTree.Find(model, path), (_, _, output) => GuidedRelu.apply(output));
     }
 
-    /// <summary>The heatmap of an input gradient [N, C, H, W]: the largest magnitude over channels, [N, H, W].</summary>
+    /// <summary>The heatmap of an input gradient [N, C, H, W]: the largest magnitude over channels,
+    /// [N, H, W].</summary>
     protected static Tensor Magnitude(Tensor gradient) => gradient.abs().amax([1]);
 
     public override ExplanationSet Run(ExplainRun run)
@@ -58,20 +61,25 @@ public abstract class InputGradientMethod : ExplanationMethod
         {
             using var map = Magnitude(gradient);
             for (int n = 0; n < map.shape[0]; n++)
-                items.Add(new Explanation(Name, target.Description, target.ClassIndex, n, null, Heatmap.FromTensor(map[n]), AtInputResolution: true));
+                items.Add(new Explanation(
+                    Name, target.Description, target.ClassIndex, n, null, Heatmap.FromTensor(map[n]),
+                    AtInputResolution: true));
         }
         return ExplainRun.Result(output, items);
     }
 }
 
-/// <summary>Simonyan et al. 2013, "Deep Inside Convolutional Networks": the magnitude of the score's input gradient.</summary>
+/// <summary>Simonyan et al. 2013, "Deep Inside Convolutional Networks": the magnitude of the score's input
+/// gradient.</summary>
 public sealed class Saliency : InputGradientMethod
 {
     public override string Name => "saliency";
-    public override string Paper => "Simonyan et al. 2013, Deep Inside Convolutional Networks: Visualising Image Classification Models and Saliency Maps";
+    public override string Paper => "Simonyan et al. 2013, "
+        + "Deep Inside Convolutional Networks: Visualising Image Classification Models and Saliency Maps";
 }
 
-/// <summary>Springenberg et al. 2014, "Striving for Simplicity": the input gradient with negative gradients zeroed at every ReLU.</summary>
+/// <summary>Springenberg et al. 2014, "Striving for Simplicity": the input gradient with negative gradients zeroed at
+/// every ReLU.</summary>
 public sealed class GuidedBackprop : InputGradientMethod
 {
     public override string Name => "guided-backprop";
@@ -83,7 +91,9 @@ public sealed class GuidedBackprop : InputGradientMethod
 /// Smilkov et al. 2017, "SmoothGrad": the mean of another gradient method's input gradients over noisy copies
 /// of the input. The clean input rides in the same batch, so the outputs returned are the clean ones.
 /// </summary>
-public sealed class SmoothGrad(InputGradientMethod inner, int samples = 16, double noiseLevel = 0.15, int seed = 0, int batchSize = 16) : InputGradientMethod
+public sealed class SmoothGrad(
+    InputGradientMethod inner, int samples = 16, double noiseLevel = 0.15, int seed = 0, int batchSize = 16)
+    : InputGradientMethod
 {
     public InputGradientMethod Inner { get; } = inner ?? throw new ArgumentNullException(nameof(inner));
     public override string Name => inner is Saliency ? "smoothgrad" : $"smoothgrad:{inner.Name}";
@@ -109,7 +119,8 @@ public sealed class SmoothGrad(InputGradientMethod inner, int samples = 16, doub
         {
             int noisy = Math.Min(batchSize - (first ? 1 : 0), samples - done);
             // Drawn in float32 whatever the input's precision, so a double-precision run sees the same noise.
-            var noise = (randn([noisy, .. input.shape[1..]], generator: generator, device: input.device, dtype: ScalarType.Float32) * sigma).to_type(input.dtype);
+            var noise = (randn([noisy, .. input.shape[1..]], generator: generator, device: input.device,
+                dtype: ScalarType.Float32) * sigma).to_type(input.dtype);
             var batch = input + noise;
             if (first) batch = cat([input, batch]);
             var (batchOutput, gradients) = Inner.InputGradients(run, batch, targets);
@@ -127,13 +138,16 @@ public sealed class SmoothGrad(InputGradientMethod inner, int samples = 16, doub
         foreach (var target in targets)
         {
             using var map = Magnitude(sums[target] / samples);
-            items.Add(new Explanation(Name, target.Description, target.ClassIndex, 0, null, Heatmap.FromTensor(map[0]), AtInputResolution: true));
+            items.Add(new Explanation(
+                Name, target.Description, target.ClassIndex, 0, null, Heatmap.FromTensor(map[0]),
+                AtInputResolution: true));
         }
         return ExplainRun.Result(output!, items);
     }
 }
 
-/// <summary>Selvaraju et al. 2017, Guided Grad-CAM: guided backpropagation multiplied by the upsampled Grad-CAM map.</summary>
+/// <summary>Selvaraju et al. 2017, Guided Grad-CAM: guided backpropagation multiplied by the upsampled Grad-CAM
+/// map.</summary>
 public sealed class GuidedGradCam : ExplanationMethod
 {
     readonly GradCam _gradCam = new();
@@ -157,9 +171,12 @@ public sealed class GuidedGradCam : ExplanationMethod
             {
                 var cam = cams.Items[n].Map;
                 var camTensor = tensor(cam.Values, [1, 1, cam.Height, cam.Width], device: gradient.device);
-                var upsampled = nn.functional.interpolate(camTensor, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)[0];
+                var upsampled = nn.functional.interpolate(
+                    camTensor, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)[0];
                 using var map = (gradient[n] * upsampled).abs().amax([0]);
-                items.Add(new Explanation(Name, target.Description, target.ClassIndex, n, cams.Items[n].Layer, Heatmap.FromTensor(map), AtInputResolution: true));
+                items.Add(new Explanation(
+                    Name, target.Description, target.ClassIndex, n, cams.Items[n].Layer, Heatmap.FromTensor(map),
+                    AtInputResolution: true));
             }
         }
         return ExplainRun.Result(output, items);

@@ -55,7 +55,8 @@ public static class MethodCatalog
 
     /// <summary>The method a side-by-side view of methods shows beside <paramref name="method"/>: Grad-CAM, the one
     /// others are read against; beside Grad-CAM itself, Eigen-CAM, which takes no gradient.</summary>
-    public static ExplanationMethod Beside(ExplanationMethod method) => method is GradCam ? new EigenCam() : new GradCam();
+    public static ExplanationMethod Beside(ExplanationMethod method) =>
+        method is GradCam ? new EigenCam() : new GradCam();
 }
 
 /// <summary>A line of <see cref="MethodCatalog"/>: how to make the method, and the other names it answers to. Its name

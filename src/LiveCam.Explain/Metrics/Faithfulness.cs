@@ -6,14 +6,20 @@ using static TorchSharp.torch;
 namespace LiveCam.Explain.Metrics;
 
 /// <summary>How faithful one saliency map is to the model, for one input and one target. Confidence is a classifier's
-/// softmax probability of the class; for other models the target's score as a share of its value on the whole input.</summary>
-/// <param name="Deletion">Area under the confidence curve as the most salient pixels are removed first (lower is better).</param>
-/// <param name="Insertion">Area under the curve as the most salient pixels are put into a blurred copy first (higher is better).</param>
-/// <param name="RoadMostRelevantFirst">Mean confidence with the most salient 10%..90% removed and imputed (lower is better).</param>
+/// softmax probability of the class; for other models the target's score as a share of its value on the whole
+/// input.</summary>
+/// <param name="Deletion">Area under the confidence curve as the most salient pixels are removed first (lower is
+/// better).</param>
+/// <param name="Insertion">Area under the curve as the most salient pixels are put into a blurred copy first (higher is
+/// better).</param>
+/// <param name="RoadMostRelevantFirst">Mean confidence with the most salient 10%..90% removed and imputed (lower is
+/// better).</param>
 /// <param name="RoadLeastRelevantFirst">The same removing the least salient first (higher is better).</param>
 /// <param name="Drop">max(0, Y - O) / Y with O the confidence on the input times the map (lower is better).</param>
 /// <param name="Increase">Whether O &gt; Y.</param>
-public sealed record FaithfulnessScores(double Deletion, double Insertion, double RoadMostRelevantFirst, double RoadLeastRelevantFirst, double Drop, bool Increase);
+public sealed record FaithfulnessScores(
+    double Deletion, double Insertion, double RoadMostRelevantFirst, double RoadLeastRelevantFirst, double Drop,
+    bool Increase);
 
 /// <summary>
 /// Faithfulness metrics of saliency maps: deletion and insertion (Petsiuk et al. 2018, RISE), ROAD with noisy linear
@@ -21,7 +27,8 @@ public sealed record FaithfulnessScores(double Deletion, double Insertion, doubl
 /// average drop / increase in confidence (Chattopadhay et al. 2018, Grad-CAM++). Removed pixels take the value 0, the
 /// training data's mean colour once normalised.
 /// </summary>
-public sealed class Faithfulness(nn.Module<Tensor, Tensor> model, ModelTraits? traits = null, int steps = 20, int batchSize = 8, int seed = 0)
+public sealed class Faithfulness(
+    nn.Module<Tensor, Tensor> model, ModelTraits? traits = null, int steps = 20, int batchSize = 8, int seed = 0)
 {
     static readonly int[] s_roadPercents = [10, 20, 30, 40, 50, 60, 70, 80, 90];
     readonly ModelTraits _traits = traits ?? ModelTraits.None;
@@ -86,7 +93,9 @@ public sealed class Faithfulness(nn.Module<Tensor, Tensor> model, ModelTraits? t
     bool Normalised(Target target) => _traits.OutputsAreClassLogits && target.ClassIndex is not null;
 
     Tensor RawConfidence(Target target, Tensor output) =>
-        Normalised(target) ? nn.functional.softmax(output.reshape(output.shape[0], -1), 1)[.., target.ClassIndex!.Value] : target.ScoreOf(output);
+        Normalised(target)
+            ? nn.functional.softmax(output.reshape(output.shape[0], -1), 1)[.., target.ClassIndex!.Value]
+            : target.ScoreOf(output);
 
     List<double> Curve(Target target, Tensor inputs)
     {
@@ -95,7 +104,9 @@ public sealed class Faithfulness(nn.Module<Tensor, Tensor> model, ModelTraits? t
         {
             // The batch's activations are freed with it, not kept until the whole evaluation ends.
             using var batch = NewDisposeScope();
-            var scores = RawConfidence(target, model.call(inputs.narrow(0, start, Math.Min(batchSize, inputs.shape[0] - start)))).to_type(ScalarType.Float64).cpu();
+            var scores = RawConfidence(
+                    target, model.call(inputs.narrow(0, start, Math.Min(batchSize, inputs.shape[0] - start))))
+                .to_type(ScalarType.Float64).cpu();
             values.AddRange(scores.data<double>().ToArray());
         }
         return values;
@@ -109,7 +120,8 @@ public sealed class Faithfulness(nn.Module<Tensor, Tensor> model, ModelTraits? t
         return (curve.Sum() - (curve[0] + curve[^1]) / 2) / (curve.Count - 1);
     }
 
-    /// <summary>Insertion's start: the input under a Gaussian blur (sigma a tenth of the shorter side, 4 sigma wide), per channel.</summary>
+    /// <summary>Insertion's start: the input under a Gaussian blur (sigma a tenth of the shorter side, 4 sigma wide),
+    /// per channel.</summary>
     public static Tensor Blur(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -125,13 +137,16 @@ public sealed class Faithfulness(nn.Module<Tensor, Tensor> model, ModelTraits? t
         return nn.functional.conv2d(nn.functional.conv2d(padded, horizontal, groups: c), vertical, groups: c);
     }
 
-    /// <summary>ROAD's noisy linear imputation: each removed pixel becomes the weighted mean of its eight neighbours (1/6
-    /// direct, 1/12 diagonal), solved for all removed pixels at once (conjugate gradients on the neighbourhood Laplacian),
-    /// plus Gaussian noise.</summary>
+    /// <summary>ROAD's noisy linear imputation: each removed pixel becomes the weighted mean of its eight neighbours
+    /// (1/6 direct, 1/12 diagonal), solved for all removed pixels at once (conjugate gradients on the neighbourhood
+    /// Laplacian), plus Gaussian noise.</summary>
     /// <param name="x">[1, C, H, W].</param>
-    /// <param name="keep">[B, H, W] (or [H, W]): 1 where the pixel stays; one imputed image per mask, [B, C, H, W].</param>
-    /// <param name="residual">Stop when the residual is this share of where it started: far below the noise added.</param>
-    public static Tensor Impute(Tensor x, Tensor keep, double noise, Generator? generator = null, int iterations = 300, double residual = 1e-4)
+    /// <param name="keep">[B, H, W] (or [H, W]): 1 where the pixel stays; one imputed image per mask,
+    /// [B, C, H, W].</param>
+    /// <param name="residual">Stop when the residual is this share of where it started: far below the noise
+    /// added.</param>
+    public static Tensor Impute(
+        Tensor x, Tensor keep, double noise, Generator? generator = null, int iterations = 300, double residual = 1e-4)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(keep);
@@ -139,12 +154,16 @@ public sealed class Faithfulness(nn.Module<Tensor, Tensor> model, ModelTraits? t
         using var outer = NewDisposeScope();
         var removed = (1 - keep.to_type(x.dtype)).reshape(-1, 1, height, width).expand(-1, c, -1, -1).contiguous();
         long b = removed.shape[0];
-        var weights = tensor(new double[] { 1 / 12.0, 1 / 6.0, 1 / 12.0, 1 / 6.0, 0, 1 / 6.0, 1 / 12.0, 1 / 6.0, 1 / 12.0 }, [1, 1, 3, 3])
+        var weights = tensor(
+                new double[] { 1 / 12.0, 1 / 6.0, 1 / 12.0, 1 / 6.0, 0, 1 / 6.0, 1 / 12.0, 1 / 6.0, 1 / 12.0 },
+                [1, 1, 3, 3])
             .to_type(x.dtype).to(x.device);
         var channelWeights = weights.expand(c, 1, 3, 3);
         // Outside the image counts as absent: each pixel's weights sum over the neighbours it has.
-        var degree = nn.functional.conv2d(nn.functional.pad(ones(1, 1, height, width, dtype: x.dtype, device: x.device), [1, 1, 1, 1]), weights);
-        Tensor Neighbours(Tensor v) => nn.functional.conv2d(nn.functional.pad(v, [1, 1, 1, 1]), channelWeights, groups: c);
+        var degree = nn.functional.conv2d(
+            nn.functional.pad(ones(1, 1, height, width, dtype: x.dtype, device: x.device), [1, 1, 1, 1]), weights);
+        Tensor Neighbours(Tensor v) =>
+            nn.functional.conv2d(nn.functional.pad(v, [1, 1, 1, 1]), channelWeights, groups: c);
         // Unknowns u (removed pixels): degree * u - W(u) = W(known) on removed pixels; symmetric positive definite.
         Tensor Apply(Tensor u) => (degree * u - Neighbours(u)).mul_(removed);
         Tensor Dot(Tensor a, Tensor v) => (a * v).sum([1, 2, 3], keepdim: true);
@@ -166,7 +185,9 @@ public sealed class Faithfulness(nn.Module<Tensor, Tensor> model, ModelTraits? t
             p.mul_(next / rr.clamp_min(1e-30)).add_(r);
             rr.copy_(next);
         }
-        var jitter = noise > 0 ? randn([b, c, height, width], generator: generator, dtype: x.dtype, device: x.device) * noise : zeros_like(u);
+        var jitter = noise > 0
+            ? randn([b, c, height, width], generator: generator, dtype: x.dtype, device: x.device) * noise
+            : zeros_like(u);
         return (known + (u + jitter) * removed).MoveToOuterDisposeScope();
     }
 }

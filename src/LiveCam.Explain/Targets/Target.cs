@@ -25,7 +25,9 @@ public abstract class Target
         var score = Score(output);
         long n = output.shape[0];
         if (score.ndim != 1 || score.shape[0] != n)
-            throw new ArgumentException($"target '{Description}' gives a score of shape [{string.Join(", ", score.shape)}] for an output of shape [{string.Join(", ", output.shape)}]; a target must give one score per sample, shape [{n}]");
+            throw new ArgumentException($"target '{Description}' gives a score of shape "
+                + $"[{string.Join(", ", score.shape)}] for an output of shape [{string.Join(", ", output.shape)}]; "
+                + $"a target must give one score per sample, shape [{n}]");
         return score;
     }
 
@@ -39,10 +41,14 @@ public abstract class Target
     public static Target TopK(int k) => new TopKTarget(k);
     /// <summary>All outputs summed (a regression model's "everything it predicts", e.g. the robot's 325).</summary>
     public static Target Sum() => new WeightedTarget("all outputs", null);
-    public static Target Indices(IReadOnlyList<int> indices, string? description = null) => new IndicesTarget(indices, description);
-    public static Target Weights(IReadOnlyList<float> weights) => new WeightedTarget($"weights[{weights.Count}]", weights);
-    public static Target Function(string description, Func<Tensor, Tensor> score) => new FunctionTarget(description, score);
-    /// <summary>Targets already decided (top-k resolved on another input): resolves to exactly these, in this order.</summary>
+    public static Target Indices(IReadOnlyList<int> indices, string? description = null) =>
+        new IndicesTarget(indices, description);
+    public static Target Weights(IReadOnlyList<float> weights) =>
+        new WeightedTarget($"weights[{weights.Count}]", weights);
+    public static Target Function(string description, Func<Tensor, Tensor> score) =>
+        new FunctionTarget(description, score);
+    /// <summary>Targets already decided (top-k resolved on another input): resolves to exactly these, in this
+    /// order.</summary>
     public static Target Fixed(IReadOnlyList<Target> targets) => new FixedTargets(targets);
 
     /// <summary><c>all</c>, <c>top</c>, <c>N</c>, <c>topk:K</c>, <c>indices:i,j,...</c>.</summary>
@@ -53,7 +59,8 @@ public abstract class Target
         if (t == "all" || t == "sum") return Sum();
         if (t == "top") return Top();
         if (int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var index)) return Class(index);
-        if (t.StartsWith("topk:", StringComparison.Ordinal) && int.TryParse(t[5..], NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k > 0)
+        if (t.StartsWith("topk:", StringComparison.Ordinal)
+            && int.TryParse(t[5..], NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k > 0)
             return TopK(k);
         if (t.StartsWith("indices:", StringComparison.Ordinal))
         {
@@ -61,7 +68,8 @@ public abstract class Target
             var list = new List<int>();
             foreach (var p in parts)
             {
-                if (!int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var i)) throw new FormatException($"target '{text}': '{p}' is not an output index");
+                if (!int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var i))
+                    throw new FormatException($"target '{text}': '{p}' is not an output index");
                 list.Add(i);
             }
             if (list.Count == 0) throw new FormatException($"target '{text}': no indices");
@@ -79,7 +87,8 @@ public abstract class Target
         {
             var flat = Flat(output);
             if (index < 0 || index >= flat.shape[1])
-                throw new ArgumentException($"target output {index} does not exist: the model has {flat.shape[1]} outputs");
+                throw new ArgumentException(
+                    $"target output {index} does not exist: the model has {flat.shape[1]} outputs");
             return flat[.., index];
         }
     }
@@ -88,12 +97,15 @@ public abstract class Target
     {
         public override string Description => k == 1 ? "top" : $"top {k}";
 
-        protected override Tensor Score(Tensor output) => throw new InvalidOperationException("top-k is resolved into class targets first");
+        protected override Tensor Score(Tensor output) =>
+            throw new InvalidOperationException("top-k is resolved into class targets first");
 
         public override IReadOnlyList<Target> Resolve(Tensor output)
         {
             var flat = Flat(output);
-            if (flat.shape[0] != 1) throw new ArgumentException("top/top-k targets explain one sample at a time; give a class index for batches");
+            if (flat.shape[0] != 1)
+                throw new ArgumentException(
+                    "top/top-k targets explain one sample at a time; give a class index for batches");
             if (k > flat.shape[1]) throw new ArgumentException($"top {k}: the model has only {flat.shape[1]} outputs");
             using var top = flat[0].detach().topk(k).indexes.cpu();
             return top.data<long>().ToArray().Select(i => (Target)new ClassTarget((int)i)).ToList();
@@ -105,9 +117,12 @@ public abstract class Target
         public override string Description => string.Join(", ", targets.Select(t => t.Description));
 
         protected override Tensor Score(Tensor output) =>
-            targets.Count == 1 ? targets[0].ScoreOf(output) : throw new InvalidOperationException("several fixed targets are resolved one by one");
+            targets.Count == 1
+                ? targets[0].ScoreOf(output)
+                : throw new InvalidOperationException("several fixed targets are resolved one by one");
 
-        public override IReadOnlyList<Target> Resolve(Tensor output) => targets.SelectMany(t => t.Resolve(output)).ToList();
+        public override IReadOnlyList<Target> Resolve(Tensor output) =>
+            targets.SelectMany(t => t.Resolve(output)).ToList();
     }
 
     sealed class IndicesTarget(IReadOnlyList<int> indices, string? description) : Target
@@ -118,7 +133,9 @@ public abstract class Target
         {
             var flat = Flat(output);
             foreach (var i in indices)
-                if (i < 0 || i >= flat.shape[1]) throw new ArgumentException($"target output {i} does not exist: the model has {flat.shape[1]} outputs");
+                if (i < 0 || i >= flat.shape[1])
+                    throw new ArgumentException(
+                        $"target output {i} does not exist: the model has {flat.shape[1]} outputs");
             using var idx = tensor(indices.Select(i => (long)i).ToArray(), device: output.device);
             return flat.index_select(1, idx).sum(1);
         }

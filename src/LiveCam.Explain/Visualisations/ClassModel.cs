@@ -19,14 +19,16 @@ public sealed class ClassModel(Explainer explainer, Target target, InputRange ra
     : GradientAscent(explainer, range, seed)
 {
     public Target Target { get; } = target ?? throw new ArgumentNullException(nameof(target));
-    public float L2 { get; } = l2 >= 0 && !float.IsInfinity(l2) ? l2 : throw new ArgumentOutOfRangeException(nameof(l2), "λ is 0 or more");
+    public float L2 { get; } =
+        l2 >= 0 && !float.IsInfinity(l2) ? l2 : throw new ArgumentOutOfRangeException(nameof(l2), "λ is 0 or more");
 
     protected override Func<Tensor, Tensor> Begin(HookSet hooks, Tensor input) => x =>
     {
         ArgumentNullException.ThrowIfNull(x);
         using var pass = NewDisposeScope();
         var output = Explainer.Model.call(x);
-        if (Target.Resolve(output) is not [var one]) throw new ArgumentException($"target '{Target}' is several outputs; give one");
+        if (Target.Resolve(output) is not [var one])
+            throw new ArgumentException($"target '{Target}' is several outputs; give one");
         var score = one.ScoreOf(output).sum();
         var objective = L2 > 0 ? score - L2 * (x / Range.Extent(x)).square().sum() : score;
         return objective.MoveToOuterDisposeScope();

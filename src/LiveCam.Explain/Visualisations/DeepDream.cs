@@ -15,7 +15,8 @@ namespace LiveCam.Explain.Visualisations;
 /// var dream = new DeepDream(model.CreateExplainer(), LayerSelector.Parse("layer3"), model.InputRange);
 /// var dreamed = dream.Run(model.Preprocess(image), new AscentSettings(Steps: 20, Jitter: 8, Octaves: 4));
 /// </code></example>
-public sealed class DeepDream(Explainer explainer, LayerSelector layer, InputRange range, bool squared = true, int seed = 0)
+public sealed class DeepDream(
+    Explainer explainer, LayerSelector layer, InputRange range, bool squared = true, int seed = 0)
     : GradientAscent(explainer, range, seed)
 {
     public LayerSelector Layer { get; } = layer ?? throw new ArgumentNullException(nameof(layer));
@@ -53,7 +54,8 @@ public sealed class DeepDream(Explainer explainer, LayerSelector layer, InputRan
             Tensor? total = null;
             for (int i = 0; i < names.Length; i++)
             {
-                var a = captured[i] ?? throw new ArgumentException($"layer '{names[i]}' is not reached by the forward pass");
+                var a = captured[i]
+                    ?? throw new ArgumentException($"layer '{names[i]}' is not reached by the forward pass");
                 var term = squared ? a.square().mean() : a.mean();
                 total = total is null ? term : total + term;
             }

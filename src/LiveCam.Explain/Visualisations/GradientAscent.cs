@@ -10,9 +10,10 @@ namespace LiveCam.Explain.Visualisations;
 /// divided by its mean absolute value, then scaled by <c>StepSize</c> times the range's extent.</param>
 /// <param name="Jitter">Each step shifts the image by up to this many pixels at random (a roll, wrapping around) and
 /// shifts it back after, so the patterns do not lock onto the pixel grid; 0: none (deterministic).</param>
-/// <param name="Octaves">Image scales, each <paramref name="OctaveScale"/> times smaller than the next, run smallest first
-/// with the detail found carried up; 1: the input's own size only.</param>
-public sealed record AscentSettings(int Steps = 10, float StepSize = 0.01f, int Jitter = 0, int Octaves = 1, double OctaveScale = 1.4)
+/// <param name="Octaves">Image scales, each <paramref name="OctaveScale"/> times smaller than the next, run smallest
+/// first with the detail found carried up; 1: the input's own size only.</param>
+public sealed record AscentSettings(
+    int Steps = 10, float StepSize = 0.01f, int Jitter = 0, int Octaves = 1, double OctaveScale = 1.4)
 {
     /// <summary>A few steps at the input's size: cheap enough for every analysed frame of a live view.</summary>
     public static AscentSettings Live { get; } = new(Steps: 2, StepSize: 0.01f, Jitter: 4);
@@ -20,10 +21,12 @@ public sealed record AscentSettings(int Steps = 10, float StepSize = 0.01f, int 
     internal void Check()
     {
         if (Steps < 0) throw new ArgumentException($"steps must be 0 or more, not {Steps}");
-        if (!(StepSize > 0) || float.IsInfinity(StepSize)) throw new ArgumentException($"the step size must be a positive number, not {StepSize}");
+        if (!(StepSize > 0) || float.IsInfinity(StepSize))
+            throw new ArgumentException($"the step size must be a positive number, not {StepSize}");
         if (Jitter < 0) throw new ArgumentException($"jitter must be 0 or more pixels, not {Jitter}");
         if (Octaves < 1) throw new ArgumentException($"octaves must be 1 or more, not {Octaves}");
-        if (!(OctaveScale > 1) || double.IsInfinity(OctaveScale)) throw new ArgumentException($"the octave scale must be above 1, not {OctaveScale}");
+        if (!(OctaveScale > 1) || double.IsInfinity(OctaveScale))
+            throw new ArgumentException($"the octave scale must be above 1, not {OctaveScale}");
     }
 }
 
@@ -56,28 +59,32 @@ public abstract class GradientAscent
     protected abstract Func<Tensor, Tensor> Begin(HookSet hooks, Tensor input);
 
     /// <summary>
-    /// <paramref name="input"/> [1, C, H, W] (the model's normalised input) changed by <see cref="AscentSettings.Steps"/>
-    /// steps at each octave: a new tensor of the same size on the model's device, in the caller's dispose scope. The
-    /// input is not changed.
+    /// <paramref name="input"/> [1, C, H, W] (the model's normalised input) changed by
+    /// <see cref="AscentSettings.Steps"/> steps at each octave: a new tensor of the same size on the model's device, in
+    /// the caller's dispose scope. The input is not changed.
     /// </summary>
     public Tensor Run(Tensor input, AscentSettings settings)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Check();
-        if (input.ndim != 4 || input.shape[0] != 1) throw new ArgumentException($"input must be one image [1, C, H, W], not [{string.Join(", ", input.shape)}]");
+        if (input.ndim != 4 || input.shape[0] != 1)
+            throw new ArgumentException(
+                $"input must be one image [1, C, H, W], not [{string.Join(", ", input.shape)}]");
         using var state = ModelStateGuard.ForInference(Explainer.Model);
         using var scope = NewDisposeScope();
         using var hooks = new HookSet();
         var baseImage = input.to(state.Device).detach();
-        if (!baseImage.is_floating_point()) throw new ArgumentException($"input must be floating point, not {baseImage.dtype}");
+        if (!baseImage.is_floating_point())
+            throw new ArgumentException($"input must be floating point, not {baseImage.dtype}");
         var objective = Begin(hooks, baseImage);
 
         // Octaves (Mordvintsev et al.): the smallest scale first; what the steps add at one scale (the detail) is
         // enlarged and added to the next larger one.
         long height = baseImage.shape[2], width = baseImage.shape[3];
         var sizes = Enumerable.Range(0, settings.Octaves)
-            .Select(i => (H: Math.Max(1L, (long)Math.Round(height / Math.Pow(settings.OctaveScale, i))), W: Math.Max(1L, (long)Math.Round(width / Math.Pow(settings.OctaveScale, i)))))
+            .Select(i => (H: Math.Max(1L, (long)Math.Round(height / Math.Pow(settings.OctaveScale, i))),
+                W: Math.Max(1L, (long)Math.Round(width / Math.Pow(settings.OctaveScale, i)))))
             .Reverse().ToList();
         Tensor? detail = null;
         Tensor image = baseImage;
@@ -105,7 +112,9 @@ public abstract class GradientAscent
     public double Objective(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (input.ndim != 4 || input.shape[0] != 1) throw new ArgumentException($"input must be one image [1, C, H, W], not [{string.Join(", ", input.shape)}]");
+        if (input.ndim != 4 || input.shape[0] != 1)
+            throw new ArgumentException(
+                $"input must be one image [1, C, H, W], not [{string.Join(", ", input.shape)}]");
         using var state = ModelStateGuard.ForInference(Explainer.Model);
         using var scope = NewDisposeScope();
         using var hooks = new HookSet();
@@ -130,11 +139,15 @@ public abstract class GradientAscent
         {
             using (enable_grad()) value = objective(leaf);
         }
-        catch (Exception e) when (octave && (e is ExternalException or InvalidOperationException || e.InnerException is ExternalException))
+        catch (Exception e) when (octave
+            && (e is ExternalException or InvalidOperationException || e.InnerException is ExternalException))
         {
-            throw new ArgumentException($"the model does not take a {leaf.shape[3]}x{leaf.shape[2]} input (a smaller octave): use one octave", e);
+            throw new ArgumentException($"the model does not take a {leaf.shape[3]}x{leaf.shape[2]} input "
+                + "(a smaller octave): use one octave", e);
         }
-        if (!value.requires_grad) throw new ArgumentException("the objective has no gradient with respect to the input (nothing between them is differentiable)");
+        if (!value.requires_grad)
+            throw new ArgumentException(
+                "the objective has no gradient with respect to the input (nothing between them is differentiable)");
         var gradient = autograd.grad([value], [leaf])[0];
         if (dy != 0 || dx != 0) gradient = gradient.roll([-dy, -dx], [2, 3]);
         // Mordvintsev et al.'s normalisation: the step's size does not depend on the gradient's scale.

@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 
 namespace LiveCam.Explain.Visualisations;
 
-/// <summary>An image made of tiles, values in [0, 1], row-major, <see cref="Channels"/> of 1 (grey) or 3 (in the order of the weights).</summary>
+/// <summary>An image made of tiles, values in [0, 1], row-major, <see cref="Channels"/> of 1 (grey) or 3 (in the order
+/// of the weights).</summary>
 public sealed record ImageGrid(int Height, int Width, int Channels, float[] Pixels, int Tiles);
 
 /// <summary>The article's first two views: a layer's filter weights and its feature maps, as grids.</summary>
@@ -18,7 +19,9 @@ public static class LayerViews
         ArgumentNullException.ThrowIfNull(layer);
         var weight = layer.named_parameters().FirstOrDefault(p => p.name == "weight").parameter
             ?? throw new ArgumentException($"{layer.GetType().Name} has no weights to show");
-        if (weight.ndim != 4) throw new ArgumentException($"filters are shown for convolutions; this weight is [{string.Join(", ", weight.shape)}]");
+        if (weight.ndim != 4)
+            throw new ArgumentException(
+                $"filters are shown for convolutions; this weight is [{string.Join(", ", weight.shape)}]");
         using var scope = NewDisposeScope();
         var w = weight.detach().to_type(ScalarType.Float32).cpu();
         long o = w.shape[0], i = w.shape[1];
@@ -27,14 +30,16 @@ public static class LayerViews
         return Grid(tiles);
     }
 
-    /// <summary>A layer's activations [1, C, h, w] (or [C, h, w]) as grey tiles, each scaled to [0, 1] on its own.</summary>
+    /// <summary>A layer's activations [1, C, h, w] (or [C, h, w]) as grey tiles, each scaled to [0, 1] on its
+    /// own.</summary>
     public static ImageGrid FeatureMaps(Tensor activations, int maxTiles = 256)
     {
         ArgumentNullException.ThrowIfNull(activations);
         using var scope = NewDisposeScope();
         var a = activations.detach().to_type(ScalarType.Float32).cpu();
         if (a.ndim == 4) a = a[0];
-        if (a.ndim != 3) throw new ArgumentException($"feature maps are [C, h, w]; got [{string.Join(", ", activations.shape)}]");
+        if (a.ndim != 3)
+            throw new ArgumentException($"feature maps are [C, h, w]; got [{string.Join(", ", activations.shape)}]");
         var tiles = a.unsqueeze(1);
         if (tiles.shape[0] > maxTiles) tiles = tiles[..maxTiles];
         return Grid(tiles);
@@ -66,10 +71,12 @@ public static class LayerViews
 public static class InterestingRegion
 {
     /// <summary>
-    /// The input [C, H, W] (or [1, C, H, W]) multiplied by the mask of <paramref name="map"/> >= <paramref name="threshold"/>
-    /// (the map upsampled bilinearly to the input's size), and the bounding box of the kept region (empty when none).
+    /// The input [C, H, W] (or [1, C, H, W]) multiplied by the mask of <paramref name="map"/> >=
+    /// <paramref name="threshold"/> (the map upsampled bilinearly to the input's size), and the bounding box of the
+    /// kept region (empty when none).
     /// </summary>
-    public static (Tensor Masked, (int X, int Y, int Width, int Height) Box) Apply(Tensor input, Heatmap map, float threshold = 0.5f)
+    public static (Tensor Masked, (int X, int Y, int Width, int Height) Box) Apply(
+        Tensor input, Heatmap map, float threshold = 0.5f)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(map);
@@ -77,7 +84,8 @@ public static class InterestingRegion
         long height = image.shape[1], width = image.shape[2];
         using var scope = NewDisposeScope();
         var small = tensor(map.Normalised, [1, 1, map.Height, map.Width], device: image.device);
-        var up = nn.functional.interpolate(small, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)[0, 0];
+        var up = nn.functional.interpolate(
+            small, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)[0, 0];
         var mask = up.ge(threshold);
         var masked = (image * mask.to_type(image.dtype)).MoveToOuterDisposeScope();
         var ys = mask.any(1).nonzero();

@@ -19,18 +19,21 @@ public interface IExplanationControls
     void StepLayer(int by);
     /// <summary>The next or previous target, as the model's head steps them (a class, a sensor).</summary>
     void StepTarget(int by);
-    /// <summary>Back to the model's usual target (its head's: top-1 for classifiers, all outputs for the robot).</summary>
+    /// <summary>Back to the model's usual target (its head's: top-1 for classifiers, all outputs for the
+    /// robot).</summary>
     void ResetTarget();
     /// <summary>The method of <see cref="MethodCatalog.Names"/> called <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">No method has that name.</exception>
     void SetMethod(string name);
-    /// <summary>What the second explanation beside the first differs in; <see cref="SideBySide.Off"/> for none.</summary>
+    /// <summary>What the second explanation beside the first differs in; <see cref="SideBySide.Off"/> for
+    /// none.</summary>
     void SetSideBySide(SideBySide side);
     /// <summary>The side-by-side view now (any thread).</summary>
     SideBySide SideBySide { get; }
     /// <summary>The method now (any thread).</summary>
     string Method { get; }
-    /// <summary>DeepDream on the frames instead of explanations: what the current layer wants to see, built up over frames.</summary>
+    /// <summary>DeepDream on the frames instead of explanations: what the current layer wants to see, built up over
+    /// frames.</summary>
     void SetDreaming(bool dreaming);
     /// <summary>Whether it dreams now (any thread).</summary>
     bool Dreaming { get; }
@@ -72,7 +75,8 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     string? _problem;
     string _description = "";
     volatile int _outputCount, _lastExplained = -1;
-    // Analysis thread only: the dreamer for the layer dreamt at, and the last dreamed input (built on frame after frame).
+    // Analysis thread only: the dreamer for the layer dreamt at, and the last dreamed input (built on frame after
+    // frame).
     Explain.Visualisations.DeepDream? _dreamer;
     Tensor? _dreamed;
 
@@ -133,7 +137,10 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
 
     void Describe(Choice choice)
     {
-        var layer = choice.Method.ExplainsLayer ? $" @ {_layerInfo?.Name ?? LayerText(choice.Layer)}{(_layerInfo is null ? "" : $" ({_layerInfo.ShapeText})")}" : "";
+        var layer = choice.Method.ExplainsLayer
+            ? $" @ {_layerInfo?.Name ?? LayerText(choice.Layer)}"
+                + $"{(_layerInfo is null ? "" : $" ({_layerInfo.ShapeText})")}"
+            : "";
         var label = choice.Target.ClassIndex is { } c && _model.Head.Label(c) is { } name ? $" ({name})" : "";
         var text = $"{choice.Method.Name}{layer}, target {choice.Target.Description}{label}";
         if (_problem is not null) text += $": not available here ({Shorten(_problem)})";
@@ -157,7 +164,8 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         {
             HeatmapRegion = new PixelRect(region.X, region.Y, region.Width, region.Height),
             StartedAt = started,
-            Choice = new ExplanationChoice(choice.Method.Name, choice.Method.ExplainsLayer ? _layerInfo?.Name ?? LayerText(choice.Layer) : null,
+            Choice = new ExplanationChoice(choice.Method.Name,
+                choice.Method.ExplainsLayer ? _layerInfo?.Name ?? LayerText(choice.Layer) : null,
                 choice.Target.Description),
         };
         if (!choice.Dream) ForgetDream();
@@ -170,10 +178,17 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
                 var first = set.Items[0];
                 // NaN or infinity would draw as an empty map and print as garbage: say so instead.
                 if ((NotFinite(set.Outputs) ?? NotFinite(first.Map.Values)) is { } kind)
-                    return analysis with { CompletedAt = MonotonicClock.Now, Problem = $"analysis gave {kind}", Description = Volatile.Read(ref _description) };
+                    return analysis with
+                    {
+                        CompletedAt = MonotonicClock.Now,
+                        Problem = $"analysis gave {kind}",
+                        Description = Volatile.Read(ref _description)
+                    };
                 _outputCount = set.Outputs.Length;
                 if (first.ClassIndex is { } explained) _lastExplained = explained;
-                var side = choice.Side == SideBySide.Off ? null : ExplainBeside(input, choice, first, set.Outputs, analysis.HeatmapRegion);
+                var side = choice.Side == SideBySide.Off
+                    ? null
+                    : ExplainBeside(input, choice, first, set.Outputs, analysis.HeatmapRegion);
                 return analysis with
                 {
                     CompletedAt = MonotonicClock.Now,
@@ -196,7 +211,12 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
             }
         }
         // The explanation does not apply (say, CAM on a head without global pooling): the predictions still show.
-        return analysis with { CompletedAt = MonotonicClock.Now, Outputs = Predict(input), Description = Volatile.Read(ref _description) };
+        return analysis with
+        {
+            CompletedAt = MonotonicClock.Now,
+            Outputs = Predict(input),
+            Description = Volatile.Read(ref _description)
+        };
     }
 
     static string? NotFinite(IReadOnlyList<float> values)
@@ -217,9 +237,12 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
             if (_dreamer?.Layer is not LayerSelector.ByName dreamt || dreamt.Name != layer)
             {
                 ForgetDream();
-                _dreamer = new Explain.Visualisations.DeepDream(_explainer, new LayerSelector.ByName(layer), _model.InputRange);
+                _dreamer = new Explain.Visualisations.DeepDream(
+                    _explainer, new LayerSelector.ByName(layer), _model.InputRange);
             }
-            var start = _dreamed is null || !_dreamed.shape.SequenceEqual(input.shape) ? input : 0.5f * _dreamed + 0.5f * input;
+            var start = _dreamed is null || !_dreamed.shape.SequenceEqual(input.shape)
+                ? input
+                : 0.5f * _dreamed + 0.5f * input;
             var dreamed = _dreamer.Steps(start, DreamStepsPerFrame);
             _dreamed?.Dispose();
             _dreamed = dreamed.detach().DetachFromDisposeScope();
@@ -227,7 +250,8 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
             var pixels = new byte[image.Width * image.Height * 3];
             using (var continuous = image.IsContinuous() ? null : image.Clone())
                 System.Runtime.InteropServices.Marshal.Copy((continuous ?? image).Data, pixels, 0, pixels.Length);
-            Volatile.Write(ref _description, $"deepdream @ {layer}: what the layer wants to see, {DreamStepsPerFrame} steps a frame");
+            Volatile.Write(ref _description,
+                $"deepdream @ {layer}: what the layer wants to see, {DreamStepsPerFrame} steps a frame");
             return analysis with
             {
                 CompletedAt = MonotonicClock.Now,
@@ -241,7 +265,12 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
             ForgetDream();
             _problem = $"deepdream: {e.Message}";
             Describe(choice);
-            return analysis with { CompletedAt = MonotonicClock.Now, Outputs = Predict(input), Description = Volatile.Read(ref _description) };
+            return analysis with
+            {
+                CompletedAt = MonotonicClock.Now,
+                Outputs = Predict(input),
+                Description = Volatile.Read(ref _description)
+            };
         }
     }
 
@@ -268,17 +297,24 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
             case SideBySide.Layers:
                 var current = _layerInfo?.Name;
                 int i = current is null ? -1 : _layers.IndexOf(current);
-                var other = i > 0 ? _layers[i - 1] : _layers.Count > 1 ? _layers[Math.Min(i + 1, _layers.Count - 1)] : null;
-                if (other is null || !method.ExplainsLayer) return new SideExplanation(null, region, current ?? "input", $"{method.Name} explains no layer", null);
+                var other = i > 0 ? _layers[i - 1]
+                    : _layers.Count > 1 ? _layers[Math.Min(i + 1, _layers.Count - 1)]
+                    : null;
+                if (other is null || !method.ExplainsLayer)
+                    return new SideExplanation(
+                        null, region, current ?? "input", $"{method.Name} explains no layer", null);
                 layer = new LayerSelector.ByName(other);
                 (left, right) = (current ?? LayerText(choice.Layer), other);
                 break;
             default:
                 int? explained = first.ClassIndex;
                 var next = _model.Head.OutputsAreClassLogits && outputs.Length > 1
-                    ? Target.Class(Enumerable.Range(0, outputs.Length).Where(k => k != explained).MaxBy(k => outputs[k]))
+                    ? Target.Class(
+                        Enumerable.Range(0, outputs.Length).Where(k => k != explained).MaxBy(k => outputs[k]))
                     : _model.Head.StepTarget(choice.Target, +1, outputs.Length, explained);
-                if (next is null) return new SideExplanation(null, region, TargetText(choice.Target, explained), "no other target", null);
+                if (next is null)
+                    return new SideExplanation(
+                        null, region, TargetText(choice.Target, explained), "no other target", null);
                 target = next;
                 (left, right) = (TargetText(choice.Target, explained), TargetText(next, next.ClassIndex));
                 break;
@@ -286,7 +322,8 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         try
         {
             var e = _explainer.Explain(input, method, target, layer).Items[0];
-            return new SideExplanation(new HeatmapImage(e.Map.Height, e.Map.Width, e.Map.Normalised), region, left, right, e.ClassIndex);
+            return new SideExplanation(
+                new HeatmapImage(e.Map.Height, e.Map.Width, e.Map.Normalised), region, left, right, e.ClassIndex);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
@@ -329,9 +366,10 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
         return next == i && current is not null ? null : c with { Layer = new LayerSelector.ByName(_layers[next]) };
     });
 
-    public void StepTarget(int by) => Change(c => _model.Head.StepTarget(c.Target, by, _outputCount, _lastExplained >= 0 ? _lastExplained : null) is { } next
-        ? c with { Target = next }
-        : null);
+    public void StepTarget(int by) => Change(c =>
+        _model.Head.StepTarget(c.Target, by, _outputCount, _lastExplained >= 0 ? _lastExplained : null) is { } next
+            ? c with { Target = next }
+            : null);
 
     public void ResetTarget() => Change(c => c with { Target = Target.Parse(_model.DefaultTarget) });
 

@@ -9,7 +9,8 @@ public interface IAnalyser
     Analysis Analyse(Frame frame);
 }
 
-/// <summary>Analyses nothing: names the frame and stamps the time. The pipeline's own overhead is measured with it.</summary>
+/// <summary>Analyses nothing: names the frame and stamps the time. The pipeline's own overhead is measured with
+/// it.</summary>
 public sealed class PassThroughAnalyser : IAnalyser
 {
     public string Name => "pass-through";

@@ -10,8 +10,10 @@ public static class ObserveLatestOnExtensions
     /// Like <c>ObserveOn</c>, but never queues: the consumer on <paramref name="scheduler"/> gets the newest
     /// item when it is free; an item replaced before it was taken is released and reported as dropped.
     /// </summary>
-    /// <param name="retain">Takes a reference the operator owns (e.g. <c>frame.Share()</c>), called on the producer's thread.</param>
-    /// <param name="release">Releases a retained item: after the consumer's <c>OnNext</c> returns, or when it is dropped.</param>
+    /// <param name="retain">Takes a reference the operator owns (e.g. <c>frame.Share()</c>), called on the producer's
+    /// thread.</param>
+    /// <param name="release">Releases a retained item: after the consumer's <c>OnNext</c> returns, or when it is
+    /// dropped.</param>
     /// <param name="dropped">Told of each item released without being delivered (before it is released).</param>
     public static IObservable<T> ObserveLatestOn<T>(this IObservable<T> source, IScheduler scheduler,
         Func<T, T> retain, Action<T> release, Action<T>? dropped = null)
@@ -37,7 +39,8 @@ public static class ObserveLatestOnExtensions
         bool _hasPending, _draining, _completed, _disposed;
         Exception? _error;
 
-        public LatestSlot(IObserver<T> observer, IScheduler scheduler, Func<T, T> retain, Action<T> release, Action<T>? dropped)
+        public LatestSlot(
+            IObserver<T> observer, IScheduler scheduler, Func<T, T> retain, Action<T> release, Action<T>? dropped)
         {
             _observer = observer;
             _scheduler = scheduler;

@@ -7,7 +7,8 @@ using LiveCam.Core;
 namespace LiveCam.Pipeline.Recording;
 
 /// <summary>What every log line says about the run besides its analysis.</summary>
-/// <param name="Predictions">The model's outputs as plain values (its prediction head's JSON); null without a model.</param>
+/// <param name="Predictions">The model's outputs as plain values (its prediction head's JSON); null without a
+/// model.</param>
 public sealed record RecordingContext(string Source, string? Model, string? Weights,
     Func<IReadOnlyList<float>, IReadOnlyDictionary<string, object?>>? Predictions);
 
@@ -23,14 +24,17 @@ public sealed class AnalysisLog : IDisposable
         Converters = { new FiveDigitFloats() },
     };
 
-    /// <summary>Outputs and probabilities to 5 significant digits: a third shorter lines, far finer than any display.</summary>
+    /// <summary>Outputs and probabilities to 5 significant digits: a third shorter lines, far finer than any
+    /// display.</summary>
     sealed class FiveDigitFloats : JsonConverter<float>
     {
-        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetSingle();
+        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetSingle();
 
         public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options)
         {
-            if (!float.IsFinite(value)) throw new NotFiniteException($"a log line would hold {NotFiniteException.Kind(value)}");
+            if (!float.IsFinite(value))
+                throw new NotFiniteException($"a log line would hold {NotFiniteException.Kind(value)}");
             writer.WriteRawValue(value.ToString("G5", CultureInfo.InvariantCulture), skipInputValidation: true);
         }
     }
@@ -69,7 +73,9 @@ public sealed class AnalysisLog : IDisposable
             ["method"] = analysis.Choice?.Method,
             ["layer"] = analysis.Choice?.Layer,
             ["target"] = analysis.Choice?.Target,
-            ["predictions"] = finite && analysis.Outputs is { } outputs && _context.Predictions is { } read ? Predictions(read, outputs) : null,
+            ["predictions"] = finite && analysis.Outputs is { } outputs && _context.Predictions is { } read
+                ? Predictions(read, outputs)
+                : null,
             ["outputs"] = finite ? analysis.Outputs : null,
             ["problem"] = analysis.Problem ?? (finite ? null : "analysis gave NaN or infinity"),
             ["analysis_ms"] = Math.Round((analysis.CompletedAt - analysis.StartedAt).TotalMilliseconds, 2),
@@ -78,7 +84,8 @@ public sealed class AnalysisLog : IDisposable
         return JsonSerializer.Serialize(line, s_json);
     }
 
-    static IReadOnlyDictionary<string, object?>? Predictions(Func<IReadOnlyList<float>, IReadOnlyDictionary<string, object?>> read, IReadOnlyList<float> outputs)
+    static IReadOnlyDictionary<string, object?>? Predictions(
+        Func<IReadOnlyList<float>, IReadOnlyDictionary<string, object?>> read, IReadOnlyList<float> outputs)
     {
         // Outputs the head does not read (a class count it does not know) are logged raw only.
         try { return read(outputs); }

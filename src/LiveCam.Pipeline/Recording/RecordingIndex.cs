@@ -8,7 +8,8 @@ namespace LiveCam.Pipeline.Recording;
 public sealed record RecordedSegment(string Path, double Fps, long[] Frames, long[] AnalysedFrames);
 
 /// <summary>One line of <c>log.jsonl</c>, as replay needs it.</summary>
-public sealed record LoggedAnalysis(long Frame, DateTime? CaptureUtc, string? Model, string? Weights, string? Method, string? Layer,
+public sealed record LoggedAnalysis(
+    long Frame, DateTime? CaptureUtc, string? Model, string? Weights, string? Method, string? Layer,
     string? Target, float[]? Outputs, double AnalysisMs, double LatencyMs);
 
 /// <summary>
@@ -21,7 +22,8 @@ public sealed class RecordingIndex
     public IReadOnlyList<LoggedAnalysis> Log { get; }
     public string Folder { get; }
 
-    RecordingIndex(string folder, List<RecordedSegment> segments, List<LoggedAnalysis> log) => (Folder, Segments, Log) = (folder, segments, log);
+    RecordingIndex(string folder, List<RecordedSegment> segments, List<LoggedAnalysis> log) =>
+        (Folder, Segments, Log) = (folder, segments, log);
 
     /// <exception cref="IOException">Not a recording folder: the message is one line for the user.</exception>
     public static RecordingIndex Read(string folder)
@@ -29,15 +31,20 @@ public sealed class RecordingIndex
         ArgumentNullException.ThrowIfNull(folder);
         var dir = System.IO.Path.GetFullPath(folder);
         var index = System.IO.Path.Combine(dir, "segments.jsonl");
-        if (!File.Exists(index)) throw new IOException($"'{folder}' is not a recording: it has no segments.jsonl (made by run --record)");
+        if (!File.Exists(index))
+            throw new IOException($"'{folder}' is not a recording: it has no segments.jsonl (made by run --record)");
         var segments = new List<RecordedSegment>();
         foreach (var entry in WholeLines(index, "file"))
         {
-            var file = System.IO.Path.Combine(dir, System.IO.Path.GetFileName(entry.GetProperty("file").GetString() ?? ""));
+            var file = System.IO.Path.Combine(
+                dir, System.IO.Path.GetFileName(entry.GetProperty("file").GetString() ?? ""));
             if (!File.Exists(file)) continue;
             var frames = entry.GetProperty("frames").EnumerateArray().Select(f => f.GetInt64()).ToArray();
-            var analysed = entry.TryGetProperty("analysed_frames", out var a) ? a.EnumerateArray().Select(f => f.GetInt64()).ToArray() : frames;
-            segments.Add(new RecordedSegment(file, entry.GetProperty("fps").GetDouble(), frames, analysed.Length == frames.Length ? analysed : frames));
+            var analysed = entry.TryGetProperty("analysed_frames", out var a)
+                ? a.EnumerateArray().Select(f => f.GetInt64()).ToArray()
+                : frames;
+            segments.Add(new RecordedSegment(file, entry.GetProperty("fps").GetDouble(), frames,
+                analysed.Length == frames.Length ? analysed : frames));
         }
         if (segments.Count == 0) throw new IOException($"'{folder}' holds no finished segment");
         var log = new List<LoggedAnalysis>();
@@ -46,14 +53,24 @@ public sealed class RecordingIndex
         {
             foreach (var line in WholeLines(logPath, "frame"))
             {
-                static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-                static double Number(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
+                static string? Text(JsonElement e, string name) =>
+                    e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+                        ? v.GetString()
+                        : null;
+                static double Number(JsonElement e, string name) =>
+                    e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
+                        ? v.GetDouble()
+                        : double.NaN;
                 DateTime? utc = DateTime.TryParse(Text(line, "capture_utc"), CultureInfo.InvariantCulture,
                     DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t) ? t : null;
                 float[]? outputs = line.TryGetProperty("outputs", out var o) && o.ValueKind == JsonValueKind.Array
-                    ? o.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Number ? v.GetSingle() : float.NaN).ToArray() : null;
-                log.Add(new LoggedAnalysis(line.GetProperty("frame").GetInt64(), utc, Text(line, "model"), Text(line, "weights"),
-                    Text(line, "method"), Text(line, "layer"), Text(line, "target"), outputs, Number(line, "analysis_ms"), Number(line, "latency_ms")));
+                    ? o.EnumerateArray()
+                        .Select(v => v.ValueKind == JsonValueKind.Number ? v.GetSingle() : float.NaN).ToArray()
+                    : null;
+                log.Add(new LoggedAnalysis(
+                    line.GetProperty("frame").GetInt64(), utc, Text(line, "model"), Text(line, "weights"),
+                    Text(line, "method"), Text(line, "layer"), Text(line, "target"), outputs,
+                    Number(line, "analysis_ms"), Number(line, "latency_ms")));
             }
         }
         log.Sort((a, b) => a.Frame.CompareTo(b.Frame));
@@ -110,9 +127,11 @@ public sealed class RecordingIndex
                 time += s.Frames.Length / s.Fps;
                 skip += s.Frames.Length;
             }
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--at {at}: the recording lasts {time:0.##} s"));
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"--at {at}: the recording lasts {time:0.##} s"));
         }
-        if (DateTime.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var utc))
+        if (DateTime.TryParse(at, CultureInfo.InvariantCulture,
+            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var utc))
         {
             var first = Log.FirstOrDefault(l => l.CaptureUtc >= utc)
                 ?? throw new ArgumentException($"--at {at}: the log ends before that time");
@@ -125,6 +144,7 @@ public sealed class RecordingIndex
                 }
             throw new ArgumentException($"--at {at}: no recorded frame at or after that time");
         }
-        throw new ArgumentException($"--at '{at}': expected seconds into the recording (12.5) or a UTC time (2026-11-26T18:26:55Z); {total} frames recorded");
+        throw new ArgumentException($"--at '{at}': expected seconds into the recording (12.5) "
+            + $"or a UTC time (2026-11-26T18:26:55Z); {total} frames recorded");
     }
 }

@@ -13,8 +13,9 @@ namespace LiveCam.Pipeline.Recording;
 /// <c>--record DIR</c>: the shown video in segments that each stay playable once finished, whatever happens after
 /// (a killed process, a power cut), and the analysis log beside them. A segment is written as
 /// <c>segment-NNNNN.partial.mp4</c> and becomes <c>segment-NNNNN.mp4</c> only when it is closed, read back and on the
-/// disk; <c>segments.jsonl</c> then lists the frames it holds and the analysis shown with each. When the disk fills or the folder stops taking writes,
-/// recording stops with one message and the run goes on; what was finished stays as it was.
+/// disk; <c>segments.jsonl</c> then lists the frames it holds and the analysis shown with each. When the disk fills or
+/// the folder stops taking writes, recording stops with one message and the run goes on; what was finished stays as it
+/// was.
 /// </summary>
 public sealed class SegmentedRecording : IFrameSink
 {
@@ -46,11 +47,13 @@ public sealed class SegmentedRecording : IFrameSink
     /// <param name="segmentSeconds">Video seconds per segment.</param>
     /// <param name="say">Where the one message about a stopped recording goes.</param>
     /// <exception cref="SinkException">The folder cannot be made or written.</exception>
-    public SegmentedRecording(string dir, int width, int height, double fps, double segmentSeconds, IFramePainter painter,
+    public SegmentedRecording(
+        string dir, int width, int height, double fps, double segmentSeconds, IFramePainter painter,
         RecordingContext context, Action<string> say, IScheduler? encoder = null)
     {
         ArgumentNullException.ThrowIfNull(dir);
-        if (segmentSeconds <= 0) throw new ArgumentOutOfRangeException(nameof(segmentSeconds), "a segment lasts more than 0 s");
+        if (segmentSeconds <= 0)
+            throw new ArgumentOutOfRangeException(nameof(segmentSeconds), "a segment lasts more than 0 s");
         _dir = System.IO.Path.GetFullPath(dir);
         _painter = painter ?? throw new ArgumentNullException(nameof(painter));
         _say = say ?? throw new ArgumentNullException(nameof(say));
@@ -60,10 +63,12 @@ public sealed class SegmentedRecording : IFrameSink
         {
             Directory.CreateDirectory(_dir);
             // One recording per folder: frame numbers start again with every run, so two runs' logs would mix.
-            if (File.Exists(System.IO.Path.Combine(_dir, "segments.jsonl")) || File.Exists(System.IO.Path.Combine(_dir, "log.jsonl")))
+            if (File.Exists(System.IO.Path.Combine(_dir, "segments.jsonl"))
+                || File.Exists(System.IO.Path.Combine(_dir, "log.jsonl")))
                 throw new SinkException($"cannot record to '{dir}': it already holds a recording; give a new folder");
             _log = new AnalysisLog(System.IO.Path.Combine(_dir, "log.jsonl"), context);
-            _index = new FileStream(System.IO.Path.Combine(_dir, "segments.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read);
+            _index = new FileStream(
+                System.IO.Path.Combine(_dir, "segments.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -84,7 +89,8 @@ public sealed class SegmentedRecording : IFrameSink
     {
         get
         {
-            long Length(string name) => new FileInfo(System.IO.Path.Combine(_dir, name)) is { Exists: true } f ? f.Length : 0;
+            long Length(string name) =>
+                new FileInfo(System.IO.Path.Combine(_dir, name)) is { Exists: true } f ? f.Length : 0;
             lock (_indexGate) return _finishedBytes + Length("log.jsonl") + Length("segments.jsonl");
         }
     }
@@ -120,7 +126,8 @@ public sealed class SegmentedRecording : IFrameSink
                 _shown.Add((frame.Sequence, analysis?.FrameSequence ?? -1));
                 if (_shown.Count >= _framesPerSegment) FinishSegment();
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SinkException or OpenCVException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException
+                or SinkException or OpenCVException)
             {
                 Stop(e.Message);
             }
@@ -146,7 +153,10 @@ public sealed class SegmentedRecording : IFrameSink
     long FreeBytes()
     {
         try { return new DriveInfo(_dir).AvailableFreeSpace; }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return long.MaxValue; }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return long.MaxValue;
+        }
     }
 
     long Reserve() => Math.Max(MinimumFreeBytes, Interlocked.Read(ref _largestSegment));
@@ -158,7 +168,8 @@ public sealed class SegmentedRecording : IFrameSink
             Stop($"{_dir} is nearly full ({FreeBytes() >> 20} MB free)");
             return false;
         }
-        _current = new VideoFileSink(System.IO.Path.Combine(_dir, Invariant($"segment-{_segments:00000}.mp4")), _width, _height, _fps, _painter, _encoder);
+        _current = new VideoFileSink(System.IO.Path.Combine(_dir, Invariant($"segment-{_segments:00000}.mp4")),
+            _width, _height, _fps, _painter, _encoder);
         _currentPartial = _current.PartialPath;
         _shown.Clear();
         return true;
@@ -200,7 +211,8 @@ public sealed class SegmentedRecording : IFrameSink
                 ["first_frame"] = frames[0],
                 ["last_frame"] = frames[^1],
                 ["frames"] = frames,
-                // With each frame, the frame whose analysis was drawn over it (-1: none yet): replay finds its log line.
+                // With each frame, the frame whose analysis was drawn over it (-1: none yet): replay finds its log
+                // line.
                 ["analysed_frames"] = analyses,
             };
             long size = new FileInfo(final).Length;
@@ -237,7 +249,8 @@ public sealed class SegmentedRecording : IFrameSink
         _current = null;
         // The segment being written when the disk filled is not one that can be trusted.
         if (_currentPartial is not null) TryDelete(_currentPartial);
-        _say(Invariant($"recording stopped: {reason}; the run goes on (the finished segments and the log are kept in {_dir})"));
+        _say(Invariant(
+            $"recording stopped: {reason}; the run goes on (the finished segments and the log are kept in {_dir})"));
     }
 
     static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
@@ -250,7 +263,8 @@ public sealed class SegmentedRecording : IFrameSink
             if (!_stopped && _current is not null) FinishSegment();
             _disposed = true;
         }
-        // Segments being finished on the encoder's thread are finished before the files close: it runs its work in order.
+        // Segments being finished on the encoder's thread are finished before the files close: it runs its work in
+        // order.
         if (_encoder is not null)
         {
             using var drained = new ManualResetEventSlim();

@@ -32,7 +32,8 @@ public sealed record WindowOptions
     /// <summary>A mode's own keys (teach: 1 to 9, 0), given the frame on screen when a key is pressed (null before the
     /// first); they join the key table and its help. Called on the window's thread.</summary>
     public Func<Func<Frame?>, IEnumerable<Window.KeyBinding>>? ModeKeys { get; init; }
-    /// <summary>A mode's own HUD lines (what teach has learnt), read for every picture on the window's thread.</summary>
+    /// <summary>A mode's own HUD lines (what teach has learnt), read for every picture on the window's
+    /// thread.</summary>
     public Func<IEnumerable<HudLine>>? ModeHud { get; init; }
     /// <summary>Start in fullscreen.</summary>
     public bool Fullscreen { get; init; }
@@ -63,7 +64,8 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
     bool _dirty;
     TimeSpan _shownAt;
 
-    /// <param name="thread">The render thread that owns the window's GL context: the composition root's, borrowed.</param>
+    /// <param name="thread">The render thread that owns the window's GL context: the composition root's,
+    /// borrowed.</param>
     /// <exception cref="RenderingUnavailableException">No window or no OpenGL 3.3 here.</exception>
     public GlWindowSink(WindowOptions options, RenderThread thread, PictureComposer composer, Action requestStop)
     {
@@ -77,7 +79,8 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
             {
                 _window = new GlfwWindowContext(options.Title, options.Width, options.Height, options.Visible);
                 _renderer = new GlPictureRenderer(_window);
-                _view = new LiveView(options, composer, (picture, into) => _renderer.Render(picture, into), requestStop, _window.ToggleFullscreen);
+                _view = new LiveView(options, composer, (picture, into) => _renderer.Render(picture, into), requestStop,
+                    _window.ToggleFullscreen);
                 _window.KeyPressed += OnKey;
                 if (options.Fullscreen) _window.ToggleFullscreen();
                 Renderer = _window.Renderer;
@@ -113,8 +116,9 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
     /// <summary>The recording started with r, while it runs.</summary>
     public string? Recording => _thread.Invoke(() => _view!.Recording);
 
-    /// <summary>What the window shows now, read from its own framebuffer at its size (BGR, top row first; the caller's),
-    /// and the first GL error of the window's context since the last call (NO_ERROR when none). For tests and support.</summary>
+    /// <summary>What the window shows now, read from its own framebuffer at its size (BGR, top row first; the
+    /// caller's), and the first GL error of the window's context since the last call (NO_ERROR when none). For tests
+    /// and support.</summary>
     public (Mat Picture, Silk.NET.OpenGL.GLEnum Error) Screenshot() => _thread.Invoke(() =>
     {
         var (w, h) = _window!.FramebufferSize;
@@ -158,8 +162,10 @@ public sealed class GlWindowSink : IFrameSink, IAnalysisListener
         PollEvents();
         // A slow or stalled source: show the frame on screen with the analysis that arrived since. At full rate
         // the next frame brings it, and drawing every frame twice would halve what the renderer can keep up with.
-        if (Volatile.Read(ref _arrived) is { } arrived && _view!.OnScreen is { } frame && arrived.FrameSequence <= frame.Sequence
-            && arrived.FrameSequence > (_view.AnalysisOnScreen?.FrameSequence ?? -1) && MonotonicClock.Now - _shownAt > TimeSpan.FromMilliseconds(100))
+        if (Volatile.Read(ref _arrived) is { } arrived && _view!.OnScreen is { } frame
+            && arrived.FrameSequence <= frame.Sequence
+            && arrived.FrameSequence > (_view.AnalysisOnScreen?.FrameSequence ?? -1)
+            && MonotonicClock.Now - _shownAt > TimeSpan.FromMilliseconds(100))
         {
             _view.AnalysisOnScreen = arrived;
             _dirty = true;

@@ -13,7 +13,8 @@ public interface IFrameSink : IDisposable
 }
 
 /// <summary>A sink that wants analyses as they finish, not only with the next frame: a window redraws the frame on
-/// screen with its own analysis when the source is slow, stalled or frozen. Called on the analysis thread; must return quickly.</summary>
+/// screen with its own analysis when the source is slow, stalled or frozen. Called on the analysis thread; must return
+/// quickly.</summary>
 public interface IAnalysisListener
 {
     void OnAnalysis(Analysis analysis);

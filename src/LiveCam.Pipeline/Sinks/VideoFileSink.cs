@@ -10,8 +10,9 @@ namespace LiveCam.Pipeline.Sinks;
 /// <summary>Records shown frames as its painter draws them to a video file (headless output, recordings, segments).
 /// The video is written as NAME.partial.EXT beside the file and becomes the file only once closed, read back whole and
 /// on the disk, so the file is never a broken one: where that fails (a full disk), Dispose says why in a
-/// <see cref="SinkException"/> and the partial video is left. Without frames nothing is kept. The painter is borrowed. Given an encoder scheduler, the caller's thread only
-/// draws and the encoding runs there, one picture behind: the two overlap instead of adding up on the display thread.</summary>
+/// <see cref="SinkException"/> and the partial video is left. Without frames nothing is kept. The painter is borrowed.
+/// Given an encoder scheduler, the caller's thread only draws and the encoding runs there, one picture behind: the two
+/// overlap instead of adding up on the display thread.</summary>
 public sealed class VideoFileSink : IFrameSink
 {
     readonly VideoWriter _writer;
@@ -34,8 +35,10 @@ public sealed class VideoFileSink : IFrameSink
     public string PartialPath { get; }
 
     /// <summary>Opens the file now, so a path that cannot be written fails before the run starts.</summary>
-    /// <param name="encoder">Where frames are encoded (the composition root's thread); null encodes on the caller's thread.</param>
-    public VideoFileSink(string path, int width, int height, double fps, IFramePainter painter, IScheduler? encoder = null)
+    /// <param name="encoder">Where frames are encoded (the composition root's thread); null encodes on the caller's
+    /// thread.</param>
+    public VideoFileSink(
+        string path, int width, int height, double fps, IFramePainter painter, IScheduler? encoder = null)
     {
         _encoder = encoder;
         for (int i = 0; i < Pictures; i++) _pictures.Add(new Mat());
@@ -43,7 +46,8 @@ public sealed class VideoFileSink : IFrameSink
         Path = System.IO.Path.GetFullPath(path);
         _painter = painter ?? throw new ArgumentNullException(nameof(painter));
         var folder = System.IO.Path.GetDirectoryName(Path)!;
-        if (!Directory.Exists(folder)) throw new SinkException($"cannot write '{path}': folder '{folder}' does not exist");
+        if (!Directory.Exists(folder))
+            throw new SinkException($"cannot write '{path}': folder '{folder}' does not exist");
         var ext = System.IO.Path.GetExtension(Path).ToLowerInvariant();
         var fourcc = ext switch
         {
@@ -55,7 +59,8 @@ public sealed class VideoFileSink : IFrameSink
         // Even sizes keep every codec happy.
         _size = new Size(width & ~1, height & ~1);
         // Same folder (a rename, not a copy), same extension (the container is chosen by it), hidden.
-        PartialPath = System.IO.Path.Combine(folder, $"{System.IO.Path.GetFileNameWithoutExtension(Path)}.partial{ext}");
+        PartialPath = System.IO.Path.Combine(
+            folder, $"{System.IO.Path.GetFileNameWithoutExtension(Path)}.partial{ext}");
         _writer = new VideoWriter(PartialPath, fourcc, fps > 0 ? fps : 30, _size);
         if (!_writer.IsOpened())
         {
@@ -129,7 +134,8 @@ public sealed class VideoFileSink : IFrameSink
         }
         long readable = ReadableFrames(PartialPath);
         if (readable != FramesWritten)
-            throw new SinkException($"cannot save '{Path}': {readable} of its {FramesWritten} frames can be read back (a full disk?); "
+            throw new SinkException($"cannot save '{Path}': {readable} of its {FramesWritten} frames "
+                + "can be read back (a full disk?); "
                 + $"what was written is in '{PartialPath}'");
         DurableFile.Fsync(PartialPath);
         File.Move(PartialPath, Path, overwrite: true);

@@ -52,7 +52,8 @@ public sealed class WindowSink : IFrameSink
         if (_seenVisible && !visible) _view.Stop();
     }
 
-    /// <summary>HighGUI's key code (GTK's for arrows) as the key table names it (GLFW's codes, letters upper case).</summary>
+    /// <summary>HighGUI's key code (GTK's for arrows) as the key table names it (GLFW's codes, letters upper
+    /// case).</summary>
     public static int? KeyCode(int key) => key switch
     {
         < 0 => null,

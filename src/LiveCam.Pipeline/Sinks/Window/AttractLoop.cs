@@ -24,7 +24,8 @@ public sealed class AttractLoop(TimeSpan after, TimeSpan step)
     TimeSpan _lastInput = TimeSpan.MinValue, _stepAt;
     int _next;
 
-    public TimeSpan After { get; } = after > TimeSpan.Zero ? after : throw new ArgumentOutOfRangeException(nameof(after));
+    public TimeSpan After { get; } =
+        after > TimeSpan.Zero ? after : throw new ArgumentOutOfRangeException(nameof(after));
     public TimeSpan Step { get; } = step > TimeSpan.Zero ? step : throw new ArgumentOutOfRangeException(nameof(step));
 
     /// <summary>Whether the tour is on.</summary>

@@ -20,7 +20,9 @@ public sealed class KeyTable
         Bindings = bindings.ToList();
         foreach (var binding in Bindings)
             foreach (var (code, act) in binding.Actions)
-                if (!_actions.TryAdd(code, act)) throw new ArgumentException($"key {code} is bound twice (again for '{binding.Keys}')", nameof(bindings));
+                if (!_actions.TryAdd(code, act))
+                    throw new ArgumentException(
+                        $"key {code} is bound twice (again for '{binding.Keys}')", nameof(bindings));
         Help = Bindings.Select(b => new HelpRow(b.Keys, b.Does)).ToList();
     }
 
@@ -37,5 +39,6 @@ public sealed class KeyTable
         return true;
     }
 
-    public static KeyBinding Bind(string keys, string does, params (int Code, Action Act)[] actions) => new(keys, does, actions);
+    public static KeyBinding Bind(string keys, string does, params (int Code, Action Act)[] actions) =>
+        new(keys, does, actions);
 }

@@ -14,7 +14,8 @@ namespace LiveCam.Pipeline.Sinks.Window;
 public sealed class LiveView : IFramePainter, IDisposable
 {
     /// <summary>Key codes (GLFW's; letters upper case) for keys that are not printable ASCII.</summary>
-    public const int KeyEscape = 256, KeyRight = 262, KeyLeft = 263, KeyDown = 264, KeyUp = 265, KeyF1 = 290, KeypadMinus = 333, KeypadPlus = 334;
+    public const int KeyEscape = 256, KeyRight = 262, KeyLeft = 263, KeyDown = 264, KeyUp = 265, KeyF1 = 290,
+        KeypadMinus = 333, KeypadPlus = 334;
 
     readonly WindowOptions _options;
     readonly PictureComposer _composer;
@@ -28,9 +29,12 @@ public sealed class LiveView : IFramePainter, IDisposable
     string? _notice;
     TimeSpan _noticeUntil;
 
-    /// <param name="renderAtFrameSize">Draws a picture at its video's size into the given Mat (snapshots, recordings), on this thread.</param>
+    /// <param name="renderAtFrameSize">Draws a picture at its video's size into the given Mat (snapshots, recordings),
+    /// on this thread.</param>
     /// <param name="toggleFullscreen">The f key; null where the window cannot.</param>
-    public LiveView(WindowOptions options, PictureComposer composer, Action<Picture, Mat> renderAtFrameSize, Action requestStop, Action? toggleFullscreen)
+    public LiveView(
+        WindowOptions options, PictureComposer composer, Action<Picture, Mat> renderAtFrameSize, Action requestStop,
+        Action? toggleFullscreen)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _composer = composer ?? throw new ArgumentNullException(nameof(composer));
@@ -54,22 +58,33 @@ public sealed class LiveView : IFramePainter, IDisposable
     {
         var x = _options.Explanation;
         void Change(Func<ViewOptions, ViewOptions> change) => View = change(View);
-        void Overlay(Func<OverlayOptions, OverlayOptions> change) => View = View with { Overlay = change(View.Overlay) };
+        void Overlay(Func<OverlayOptions, OverlayOptions> change) =>
+            View = View with { Overlay = change(View.Overlay) };
         void Opacity(float by) => Overlay(o => o with { Opacity = MathF.Round(Math.Clamp(o.Opacity + by, 0, 1), 2) });
         var bindings = new List<KeyBinding>
         {
-            KeyTable.Bind("right / left", "method next / previous", (KeyRight, () => x?.StepMethod(+1)), (KeyLeft, () => x?.StepMethod(-1))),
-            KeyTable.Bind("down / up", "layer deeper / shallower", (KeyDown, () => x?.StepLayer(+1)), (KeyUp, () => x?.StepLayer(-1))),
-            KeyTable.Bind(". / ,", "target next / previous", ('.', () => x?.StepTarget(+1)), (',', () => x?.StepTarget(-1))),
+            KeyTable.Bind("right / left", "method next / previous",
+                (KeyRight, () => x?.StepMethod(+1)), (KeyLeft, () => x?.StepMethod(-1))),
+            KeyTable.Bind("down / up", "layer deeper / shallower",
+                (KeyDown, () => x?.StepLayer(+1)), (KeyUp, () => x?.StepLayer(-1))),
+            KeyTable.Bind(". / ,", "target next / previous",
+                ('.', () => x?.StepTarget(+1)), (',', () => x?.StepTarget(-1))),
             KeyTable.Bind("t", "target top-1 (robot: all outputs)", ('T', () => x?.ResetTarget())),
-            KeyTable.Bind("b", "side by side: two methods / layers / classes / off", ('B', () => x?.SetSideBySide((SideBySide)(((int)x.SideBySide + 1) % 4)))),
-            KeyTable.Bind("d", "DeepDream on / off: what the layer wants to see", ('D', () => x?.SetDreaming(!x.Dreaming))),
+            KeyTable.Bind("b", "side by side: two methods / layers / classes / off",
+                ('B', () => x?.SetSideBySide((SideBySide)(((int)x.SideBySide + 1) % 4)))),
+            KeyTable.Bind("d", "DeepDream on / off: what the layer wants to see",
+                ('D', () => x?.SetDreaming(!x.Dreaming))),
             KeyTable.Bind("space", "freeze frame on / off", (' ', ToggleFreeze)),
             KeyTable.Bind("o", "overlay on / off", ('O', () => Change(v => v with { ShowOverlay = !v.ShowOverlay }))),
-            KeyTable.Bind("+ / -", "opacity", ('=', () => Opacity(0.1f)), (KeypadPlus, () => Opacity(0.1f)), ('-', () => Opacity(-0.1f)), (KeypadMinus, () => Opacity(-0.1f))),
-            KeyTable.Bind("c", "colormap", ('C', () => Overlay(o => o with { Colormap = (Colormap)(((int)o.Colormap + 1) % Colormaps.All.Length) }))),
-            KeyTable.Bind("m", "blend / heatmap / video / region", ('M', () => Overlay(o => o with { Mode = (OverlayMode)(((int)o.Mode + 1) % 4) }))),
-            KeyTable.Bind("i", "inset corner", ('I', () => Change(v => v with { InsetCorner = (Corner)(((int)v.InsetCorner + 1) % 4) }))),
+            KeyTable.Bind("+ / -", "opacity",
+                ('=', () => Opacity(0.1f)), (KeypadPlus, () => Opacity(0.1f)),
+                ('-', () => Opacity(-0.1f)), (KeypadMinus, () => Opacity(-0.1f))),
+            KeyTable.Bind("c", "colormap", ('C', () => Overlay(o =>
+                o with { Colormap = (Colormap)(((int)o.Colormap + 1) % Colormaps.All.Length) }))),
+            KeyTable.Bind("m", "blend / heatmap / video / region",
+                ('M', () => Overlay(o => o with { Mode = (OverlayMode)(((int)o.Mode + 1) % 4) }))),
+            KeyTable.Bind("i", "inset corner",
+                ('I', () => Change(v => v with { InsetCorner = (Corner)(((int)v.InsetCorner + 1) % 4) }))),
             KeyTable.Bind("s", "snapshot (PNG)", ('S', () => _snapshot = true)),
             KeyTable.Bind("r", "record on / off", ('R', () => Notice(_recorder.Toggle(OnScreen)))),
             KeyTable.Bind("h", "HUD on / off", ('H', () => Change(v => v with { ShowHud = !v.ShowHud }))),
@@ -81,11 +96,13 @@ public sealed class LiveView : IFramePainter, IDisposable
         return bindings;
     }
 
-    /// <summary>A key was pressed: it runs its action; during a booth's attract loop it ends the loop instead (quit still
-    /// quits). True when something changed.</summary>
+    /// <summary>A key was pressed: it runs its action; during a booth's attract loop it ends the loop instead (quit
+    /// still quits). True when something changed.</summary>
     public bool Press(int key)
     {
-        if (_options.Attract is { } attract && attract.Input(_options.Clock(), _options.Explanation) && key is not ('Q' or KeyEscape)) return true;
+        if (_options.Attract is { } attract && attract.Input(_options.Clock(), _options.Explanation)
+            && key is not ('Q' or KeyEscape))
+            return true;
         return Keys.Press(key);
     }
 
@@ -104,15 +121,18 @@ public sealed class LiveView : IFramePainter, IDisposable
         return changed;
     }
 
-    /// <summary>Whole seconds without a new frame, past the stall notice's delay; null when frames come (or are frozen).</summary>
+    /// <summary>Whole seconds without a new frame, past the stall notice's delay; null when frames come (or are
+    /// frozen).</summary>
     int? StalledSeconds(TimeSpan now)
     {
-        if (_options.StallNotice is not { } after || _lastShown == TimeSpan.Zero || _options.Freeze?.IsFrozen == true) return null;
+        if (_options.StallNotice is not { } after || _lastShown == TimeSpan.Zero || _options.Freeze?.IsFrozen == true)
+            return null;
         var waited = now - _lastShown;
         return waited >= after ? (int)waited.TotalSeconds : null;
     }
 
-    /// <summary>The frame is now on screen: the view keeps a handle on it, takes the snapshot asked for, records it.</summary>
+    /// <summary>The frame is now on screen: the view keeps a handle on it, takes the snapshot asked for, records
+    /// it.</summary>
     public void Shown(Frame frame, Analysis? analysis)
     {
         ArgumentNullException.ThrowIfNull(frame);
@@ -135,23 +155,29 @@ public sealed class LiveView : IFramePainter, IDisposable
         _recorder.Show(frame, analysis);
     }
 
-    /// <summary>What the window shows: the composer's picture with the view's state line, a notice and the help.</summary>
-    public Picture ScreenPicture(Frame frame, Analysis? analysis) => _composer.Compose(frame, analysis, View, StateLines(), _help ? Keys.Help : null);
+    /// <summary>What the window shows: the composer's picture with the view's state line, a notice and the
+    /// help.</summary>
+    public Picture ScreenPicture(Frame frame, Analysis? analysis) =>
+        _composer.Compose(frame, analysis, View, StateLines(), _help ? Keys.Help : null);
 
     /// <summary>Snapshots and recordings: what the window shows without the help, at the frame's size.</summary>
-    public void Paint(Frame frame, Analysis? analysis, Mat into) => _renderAtFrameSize(_composer.Compose(frame, analysis, View, StateLines()), into);
+    public void Paint(Frame frame, Analysis? analysis, Mat into) =>
+        _renderAtFrameSize(_composer.Compose(frame, analysis, View, StateLines()), into);
 
     IEnumerable<HudLine> StateLines()
     {
         var o = View.Overlay;
         var segments = new List<HudSegment>();
         if (StalledSeconds(_options.Clock()) is { } stalled)
-            yield return new HudLine(string.Create(CultureInfo.InvariantCulture, $"No picture from the camera for {stalled} s: waiting for it to come back..."), HudText.Notice);
-        if (_options.Attract?.Running == true) yield return new HudLine("Demo: press any key to take over", HudText.Notice);
+            yield return new HudLine(string.Create(CultureInfo.InvariantCulture,
+                $"No picture from the camera for {stalled} s: waiting for it to come back..."), HudText.Notice);
+        if (_options.Attract?.Running == true)
+            yield return new HudLine("Demo: press any key to take over", HudText.Notice);
         if (_options.Freeze?.IsFrozen == true) segments.Add(new HudSegment("FROZEN"));
         if (_recorder.Path is { } recording) segments.Add(new HudSegment($"REC {Path.GetFileName(recording)}"));
         segments.Add(new HudSegment(string.Create(CultureInfo.InvariantCulture,
-            $"{o.Colormap.ToString().ToLowerInvariant()} {o.Mode.ToString().ToLowerInvariant()} {o.Opacity:0.00}{(View.ShowOverlay ? "" : " (overlay off)")}"), 1));
+            $"{o.Colormap.ToString().ToLowerInvariant()} {o.Mode.ToString().ToLowerInvariant()} {o.Opacity:0.00}"
+                + $"{(View.ShowOverlay ? "" : " (overlay off)")}"), 1));
         segments.Add(new HudSegment("? keys", 2));
         yield return HudText.Spaced(HudText.State, [.. segments]);
         if (_options.ModeHud is { } modeHud)

@@ -20,7 +20,8 @@ public sealed class Recorder(string folder, double fps, IFramePainter painter) :
     {
         if (_file is not null) return Stop();
         if (onScreen is null) return "nothing to record yet";
-        var path = System.IO.Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"livecam-{DateTime.Now:yyyyMMdd-HHmmss}.mp4"));
+        var path = System.IO.Path.Combine(
+            folder, string.Create(CultureInfo.InvariantCulture, $"livecam-{DateTime.Now:yyyyMMdd-HHmmss}.mp4"));
         try
         {
             _file = new VideoFileSink(path, onScreen.Width, onScreen.Height, fps, painter);
@@ -53,7 +54,8 @@ public sealed class Recorder(string folder, double fps, IFramePainter painter) :
     }
 }
 
-/// <summary>Snapshots (the window's s key): the picture at the frame's own size, as a PNG named by the frame number.</summary>
+/// <summary>Snapshots (the window's s key): the picture at the frame's own size, as a PNG named by the frame
+/// number.</summary>
 /// <param name="painter">Borrowed.</param>
 public sealed class SnapshotWriter(string folder, IFramePainter painter)
 {
@@ -62,7 +64,8 @@ public sealed class SnapshotWriter(string folder, IFramePainter painter)
     public string Write(Frame frame, Analysis? analysis)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        var path = System.IO.Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"livecam-snapshot-{frame.Sequence:D6}.png"));
+        var path = System.IO.Path.Combine(
+            folder, string.Create(CultureInfo.InvariantCulture, $"livecam-snapshot-{frame.Sequence:D6}.png"));
         using var picture = new OpenCvSharp.Mat();
         painter.Paint(frame, analysis, picture);
         bool written;
