@@ -24,7 +24,10 @@ public static class Cli
         ArgumentNullException.ThrowIfNull(error);
         var parsed = CreateRoot(output, error).Parse(args);
         // Ctrl+C is handled by the run itself (it finalises its output); no forced exit after a timeout.
-        var config = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
+        var config = new InvocationConfiguration
+        {
+            Output = output, Error = error, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false
+        };
         try
         {
             return parsed.Invoke(config);
@@ -36,7 +39,8 @@ public static class Cli
     }
 
     /// <summary>Every command, writing to <paramref name="output"/> and <paramref name="error"/>. An action that fails
-    /// throws: <see cref="Invoke"/> turns what it throws into one line and an exit code, for every command alike.</summary>
+    /// throws: <see cref="Invoke"/> turns what it throws into one line and an exit code, for every command
+    /// alike.</summary>
     internal static RootCommand CreateRoot(TextWriter output, TextWriter error)
     {
         return new RootCommand("LiveCam: see what a convolutional network sees, live.")
@@ -71,12 +75,14 @@ public static class Cli
         switch (e)
         {
             // A model file that loads but fails in a pass (Models.Onnx.OnnxFormatException) is bad input too.
-            case SourceOpenException or SinkException or FormatException or UsageException or Models.ModelLoadException or Models.Onnx.OnnxFormatException
+            case SourceOpenException or SinkException or FormatException or UsageException or Models.ModelLoadException
+                or Models.Onnx.OnnxFormatException
                 or Pipeline.Analysers.ExplanationUnavailableException or Core.NotFiniteException:
                 error.WriteLine($"livecam: {e.Message}");
                 code = BadInput;
                 break;
-            // A file that cannot be read or written (a folder, /proc, no permission, a full disk): its message names it.
+            // A file that cannot be read or written (a folder, /proc, no permission, a full disk): its message
+            // names it.
             case IOException or UnauthorizedAccessException:
                 error.WriteLine($"livecam: {e.Message}");
                 code = BadInput;
@@ -97,16 +103,19 @@ public static class Cli
     internal static void RequireImageFile(string path)
     {
         RequireFolderOf(path);
-        if (Directory.Exists(path)) throw new UsageException($"cannot write '{path}': it is a folder; name an image file in it");
+        if (Directory.Exists(path))
+            throw new UsageException($"cannot write '{path}': it is a folder; name an image file in it");
         if (!OpenCvSharp.Cv2.HaveImageWriter(path))
-            throw new UsageException($"cannot write '{path}': no image format has the extension '{Path.GetExtension(path)}' (use .png or .jpg)");
+            throw new UsageException($"cannot write '{path}': no image format has the extension "
+                + $"'{Path.GetExtension(path)}' (use .png or .jpg)");
     }
 
     /// <summary>Fails before any work when the folder a file is to be written in does not exist.</summary>
     internal static void RequireFolderOf(string path)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!Directory.Exists(folder)) throw new UsageException($"cannot write '{path}': folder '{folder}' does not exist");
+        if (!Directory.Exists(folder))
+            throw new UsageException($"cannot write '{path}': folder '{folder}' does not exist");
     }
 }
 

@@ -35,7 +35,8 @@ internal sealed class LiveServer : IDisposable
     readonly Func<Analysis?> _latest;
     long _viewersDropped;
 
-    public LiveServer(ServeOptions options, WebFeed feed, ServedControls controls, PipelineMetrics metrics, VisionModel? model, Func<Analysis?> latest)
+    public LiveServer(ServeOptions options, WebFeed feed, ServedControls controls, PipelineMetrics metrics,
+        VisionModel? model, Func<Analysis?> latest)
     {
         (_options, _feed, _controls, _metrics, _model, _latest) = (options, feed, controls, metrics, model, latest);
         var builder = WebApplication.CreateSlimBuilder();
@@ -62,8 +63,12 @@ internal sealed class LiveServer : IDisposable
         await _app.StartAsync().ConfigureAwait(false);
         var bound = _app.Urls.First();
         var port = new Uri(bound).Port;
-        var host = IPAddress.IsLoopback(_options.Address) || _options.Address.Equals(IPAddress.Any) && _options.Token is null ? "127.0.0.1" : _options.Address.ToString();
-        if (_options.Address.Equals(IPAddress.Any) || _options.Address.Equals(IPAddress.IPv6Any)) host = Dns.GetHostName();
+        var host = IPAddress.IsLoopback(_options.Address)
+            || _options.Address.Equals(IPAddress.Any) && _options.Token is null
+            ? "127.0.0.1"
+            : _options.Address.ToString();
+        if (_options.Address.Equals(IPAddress.Any) || _options.Address.Equals(IPAddress.IPv6Any))
+            host = Dns.GetHostName();
         return $"http://{host}:{port}/{(_options.Token is null ? "" : "?token=" + _options.Token)}";
     }
 
@@ -85,7 +90,12 @@ internal sealed class LiveServer : IDisposable
             ["frame"] = analysis?.FrameSequence,
             ["predictions"] = outputs is not null && _model is not null ? SafeJson(_model.Head, outputs) : null,
             ["bars"] = outputs is not null && _model is not null
-                ? _model.Head.Bars(outputs).Select(b => new Dictionary<string, object?> { ["label"] = b.Label, ["value"] = b.Value, ["text"] = b.Text }).ToList()
+                ? _model.Head.Bars(outputs)
+                    .Select(b => new Dictionary<string, object?>
+                    {
+                        ["label"] = b.Label, ["value"] = b.Value, ["text"] = b.Text
+                    })
+                    .ToList()
                 : null,
             ["display_fps"] = Math.Round(_metrics.DisplayRate.PerSecond(), 1),
             ["analysis_fps"] = Math.Round(_metrics.AnalysisRate.PerSecond(), 1),
@@ -112,10 +122,13 @@ internal sealed class LiveServer : IDisposable
         // Read whole (Kestrel refuses a body past MaxBodyBytes), then checked whole, then applied.
         var body = new byte[RequestGuard.MaxBodyBytes];
         int length = 0, n;
-        while (length < body.Length && (n = await context.Request.Body.ReadAsync(body.AsMemory(length), context.RequestAborted).ConfigureAwait(false)) > 0)
+        while (length < body.Length
+            && (n = await context.Request.Body.ReadAsync(body.AsMemory(length), context.RequestAborted)
+                .ConfigureAwait(false)) > 0)
             length += n;
         var problem = Apply(body.AsMemory(0, length));
-        if (problem is not null) await RequestGuard.Error(context, StatusCodes.Status400BadRequest, problem).ConfigureAwait(false);
+        if (problem is not null)
+            await RequestGuard.Error(context, StatusCodes.Status400BadRequest, problem).ConfigureAwait(false);
         else await Results.Json(State()).ExecuteAsync(context).ConfigureAwait(false);
     }
 
@@ -138,16 +151,19 @@ internal sealed class LiveServer : IDisposable
     {
         if (!_feed.TryAddViewer(_options.MaxViewers))
         {
-            await RequestGuard.Error(context, StatusCodes.Status503ServiceUnavailable, $"{_options.MaxViewers} viewers already").ConfigureAwait(false);
+            await RequestGuard.Error(
+                    context, StatusCodes.Status503ServiceUnavailable, $"{_options.MaxViewers} viewers already")
+                .ConfigureAwait(false);
             return;
         }
         var cancel = context.RequestAborted;
         try
         {
             // The kernel would otherwise take megabytes for a viewer that reads nothing (loopback autotunes to 4 MB)
-            // before a write blocks: a stuck viewer would hold its slot for a minute. 64 KB (the kernel doubles it) carries a
-            // 640x480 stream at 30 fps across 50 ms of latency.
-            if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket) socket.SendBufferSize = StreamSendBuffer;
+            // before a write blocks: a stuck viewer would hold its slot for a minute. 64 KB (the kernel doubles it)
+            // carries a 640x480 stream at 30 fps across 50 ms of latency.
+            if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+                socket.SendBufferSize = StreamSendBuffer;
             const string boundary = "livecamframe";
             context.Response.ContentType = $"multipart/x-mixed-replace; boundary={boundary}";
             long last = 0;
@@ -155,7 +171,8 @@ internal sealed class LiveServer : IDisposable
             {
                 var (jpeg, sequence) = await _feed.NextAsync(last, cancel).ConfigureAwait(false);
                 last = sequence;
-                var header = Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Type: image/jpeg\r\nContent-Length: {jpeg.Length}\r\n\r\n");
+                var header = Encoding.ASCII.GetBytes(
+                    $"--{boundary}\r\nContent-Type: image/jpeg\r\nContent-Length: {jpeg.Length}\r\n\r\n");
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
                 deadline.CancelAfter(WriteDeadline);
                 try

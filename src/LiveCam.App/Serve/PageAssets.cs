@@ -24,9 +24,12 @@ internal static class PageAssets
             <div id="rates" class="muted"></div>
             <div id="bars"></div>
             <fieldset><legend>Controls</legend>
-              method <button data-c="method" data-v="previous">&lsaquo;</button><button data-c="method" data-v="next">&rsaquo;</button>
-              layer <button data-c="layer" data-v="previous">&lsaquo;</button><button data-c="layer" data-v="next">&rsaquo;</button>
-              target <button data-c="target" data-v="previous">&lsaquo;</button><button data-c="target" data-v="next">&rsaquo;</button><button data-c="target" data-v="reset">usual</button><br>
+              method <button data-c="method" data-v="previous">&lsaquo;</button><button data-c="method"
+                data-v="next">&rsaquo;</button>
+              layer <button data-c="layer" data-v="previous">&lsaquo;</button><button data-c="layer"
+                data-v="next">&rsaquo;</button>
+              target <button data-c="target" data-v="previous">&lsaquo;</button><button data-c="target"
+                data-v="next">&rsaquo;</button><button data-c="target" data-v="reset">usual</button><br>
               opacity <input id="opacity" type="range" min="0" max="1" step="0.05">
               <label><input id="freeze" type="checkbox"> freeze</label>
             </fieldset>
@@ -36,14 +39,17 @@ internal static class PageAssets
         """;
 
     public const string Style = """
-        body { margin: 0; background: #111; color: #ddd; font: 15px system-ui, sans-serif; display: flex; flex-wrap: wrap; gap: 16px; padding: 16px; }
-        #video { width: min(100%, 640px); min-width: 320px; height: auto; align-self: flex-start; border: 1px solid #333; background: #000; }
+        body { margin: 0; background: #111; color: #ddd; font: 15px system-ui, sans-serif; display: flex;
+          flex-wrap: wrap; gap: 16px; padding: 16px; }
+        #video { width: min(100%, 640px); min-width: 320px; height: auto; align-self: flex-start;
+          border: 1px solid #333; background: #000; }
         #side { min-width: 280px; flex: 1; }
         h1 { font-size: 18px; margin: 0 0 8px; } .muted { color: #999; }
         .bar { margin: 6px 0; } .bar .track { background: #333; height: 14px; border-radius: 3px; overflow: hidden; }
         .bar .fill { background: linear-gradient(90deg, #f6d04d, #e0452b); height: 100%; }
         .bar .label { display: flex; justify-content: space-between; }
-        button { background: #2a2f36; color: #eee; border: 1px solid #444; border-radius: 4px; padding: 4px 10px; margin: 2px; cursor: pointer; }
+        button { background: #2a2f36; color: #eee; border: 1px solid #444; border-radius: 4px; padding: 4px 10px;
+          margin: 2px; cursor: pointer; }
         fieldset { border: 1px solid #333; margin: 10px 0; } #error { color: #f77; }
         """;
 
@@ -54,17 +60,21 @@ internal static class PageAssets
         const $ = id => document.getElementById(id);
         function text(t) { return document.createTextNode(t ?? ""); }
         async function post(body) {
-          const r = await fetch("/api/controls" + q, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+          const r = await fetch("/api/controls" + q,
+            { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
           $("error").textContent = r.ok ? "" : (await r.json()).error;
           if (r.ok) show(await r.json());
         }
-        document.querySelectorAll("button[data-c]").forEach(b => b.onclick = () => post({ [b.dataset.c]: b.dataset.v }));
+        document.querySelectorAll("button[data-c]")
+          .forEach(b => b.onclick = () => post({ [b.dataset.c]: b.dataset.v }));
         $("opacity").oninput = e => post({ opacity: parseFloat(e.target.value) });
         $("freeze").onchange = e => post({ freeze: e.target.checked });
         function show(s) {
           $("model").textContent = s.model ? `${s.model} (${s.weights})` : "no model";
-          $("explanation").textContent = s.method ? `${s.method}${s.layer ? " @ " + s.layer : ""}, target ${s.target}` : "";
-          $("rates").textContent = `display ${s.display_fps} fps, analysis ${s.analysis_fps} fps, latency ${s.latency_ms ?? "-"} ms, dropped ${s.dropped}, viewers ${s.viewers}`;
+          $("explanation").textContent = s.method
+            ? `${s.method}${s.layer ? " @ " + s.layer : ""}, target ${s.target}` : "";
+          $("rates").textContent = `display ${s.display_fps} fps, analysis ${s.analysis_fps} fps, latency ${
+            s.latency_ms ?? "-"} ms, dropped ${s.dropped}, viewers ${s.viewers}`;
           const bars = $("bars"); bars.replaceChildren();
           for (const b of s.bars ?? []) {
             const row = document.createElement("div"); row.className = "bar";
@@ -73,7 +83,8 @@ internal static class PageAssets
             const value = document.createElement("span"); value.appendChild(text(b.text));
             label.append(name, value);
             const track = document.createElement("div"); track.className = "track";
-            const fill = document.createElement("div"); fill.className = "fill"; fill.style.width = (100 * b.value).toFixed(1) + "%";
+            const fill = document.createElement("div"); fill.className = "fill";
+            fill.style.width = (100 * b.value).toFixed(1) + "%";
             track.appendChild(fill); row.append(label, track); bars.appendChild(row);
           }
           if (document.activeElement !== $("opacity")) $("opacity").value = s.opacity;

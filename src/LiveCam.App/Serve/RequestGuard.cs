@@ -49,15 +49,19 @@ internal sealed class RequestGuard(ServeOptions options)
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
             // A fault of LiveCam's, not of the request: still one line, naming it.
-            await Error(context, StatusCodes.Status500InternalServerError, $"LiveCam failed: {e.GetType().Name}: {Core.Printable.Escape(e.Message.Split('\n')[0])}").ConfigureAwait(false);
+            await Error(context, StatusCodes.Status500InternalServerError,
+                    $"LiveCam failed: {e.GetType().Name}: {Core.Printable.Escape(e.Message.Split('\n')[0])}")
+                .ConfigureAwait(false);
             return;
         }
         // Routing's answers (no such path, another method) carry no body: give them their line.
         if (!context.Response.HasStarted && context.Response.StatusCode >= 400 && context.Response.ContentType is null)
             await Error(context, context.Response.StatusCode, context.Response.StatusCode switch
             {
-                StatusCodes.Status404NotFound => $"no such path '{Core.Printable.Escape(context.Request.Path.Value ?? "")}'",
-                StatusCodes.Status405MethodNotAllowed => $"{Core.Printable.Escape(context.Request.Method)} is not allowed here",
+                StatusCodes.Status404NotFound =>
+                    $"no such path '{Core.Printable.Escape(context.Request.Path.Value ?? "")}'",
+                StatusCodes.Status405MethodNotAllowed =>
+                    $"{Core.Printable.Escape(context.Request.Method)} is not allowed here",
                 var status => $"request refused ({status})",
             }).ConfigureAwait(false);
     }
@@ -67,22 +71,28 @@ internal sealed class RequestGuard(ServeOptions options)
         var host = request.Host;
         if (!host.HasValue || !_hostAllowed(host.Host))
             return (StatusCodes.Status403Forbidden, host.HasValue
-                ? $"Host '{Core.Printable.Escape(host.Host)}' is not this live view's; --allow-host NAME serves a name of your own"
+                ? $"Host '{Core.Printable.Escape(host.Host)}' is not this live view's; "
+                    + "--allow-host NAME serves a name of your own"
                 : "a Host header is needed");
         string? origin = request.Headers.Origin;
         if (origin is not null && !string.Equals(origin, $"http://{host.Value}", StringComparison.OrdinalIgnoreCase))
-            return (StatusCodes.Status403Forbidden, $"a page of another origin ({Core.Printable.Escape(origin)}) may not use the live view");
+            return (StatusCodes.Status403Forbidden,
+                $"a page of another origin ({Core.Printable.Escape(origin)}) may not use the live view");
         // A browser says where a request comes from; only the page's own requests, and opening it, are served.
         string? site = request.Headers["Sec-Fetch-Site"];
-        bool opening = HttpMethods.IsGet(request.Method) && request.Path == "/" && request.Headers["Sec-Fetch-Mode"] == "navigate";
+        bool opening = HttpMethods.IsGet(request.Method) && request.Path == "/"
+            && request.Headers["Sec-Fetch-Mode"] == "navigate";
         if (site is not null && site != "same-origin" && site != "none" && !opening)
-            return (StatusCodes.Status403Forbidden, $"a {Core.Printable.Escape(site)} request may not use the live view");
+            return (StatusCodes.Status403Forbidden,
+                $"a {Core.Printable.Escape(site)} request may not use the live view");
         if (_token is not null && !Authorized(request))
             return (StatusCodes.Status401Unauthorized, "a token is needed (?token=... or Authorization: Bearer ...)");
         if (HttpMethods.IsPost(request.Method))
         {
-            if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
-                return (StatusCodes.Status415UnsupportedMediaType, "a control request is Content-Type: application/json");
+            if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+                || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+                return (StatusCodes.Status415UnsupportedMediaType,
+                    "a control request is Content-Type: application/json");
             if (request.ContentLength > MaxBodyBytes)
                 return (StatusCodes.Status413PayloadTooLarge, $"the body is over {MaxBodyBytes} bytes");
         }
@@ -98,13 +108,17 @@ internal sealed class RequestGuard(ServeOptions options)
     }
 
     // Readable quotes: the answer is JSON, never HTML (nosniff).
-    static readonly JsonSerializerOptions s_json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    static readonly JsonSerializerOptions s_json = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping
+    };
 
     /// <summary>One line of JSON: {"error": "..."}.</summary>
     public static Task Error(HttpContext context, int status, string message)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = message }, s_json) + "\n");
+        return context.Response.WriteAsync(
+            JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = message }, s_json) + "\n");
     }
 }

@@ -45,7 +45,10 @@ internal sealed class ServedControls(IExplanationControls? explanation, FreezeGa
         string expected = $"{p.Name}: expected \"next\" or \"previous\"{(p.Name == "target" ? " or \"reset\"" : "")}";
         if (p.Value.ValueKind != JsonValueKind.String) return expected;
         if (explanation is not { } controls) return "there is no model to control";
-        int by = p.Value.GetString() switch { "next" => 1, "previous" => -1, "reset" when p.Name == "target" => 0, _ => int.MinValue };
+        int by = p.Value.GetString() switch
+        {
+            "next" => 1, "previous" => -1, "reset" when p.Name == "target" => 0, _ => int.MinValue
+        };
         if (by == int.MinValue) return expected;
         changes.Add(p.Name switch
         {
@@ -59,7 +62,8 @@ internal sealed class ServedControls(IExplanationControls? explanation, FreezeGa
 
     string? SetOpacity(JsonElement value, List<Action> changes)
     {
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetSingle(out var o) || !(o >= 0 && o <= 1)) return "opacity: a number from 0 to 1";
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetSingle(out var o) || !(o >= 0 && o <= 1))
+            return "opacity: a number from 0 to 1";
         changes.Add(() => Volatile.Write(ref _opacity, o));
         return null;
     }

@@ -18,8 +18,13 @@ internal static class BenchCommand
     {
         var frames = SharedOptions.Frames("frames per measurement", 300);
         var size = SharedOptions.Size("frame size, WIDTHxHEIGHT", "640x480");
-        var command = new Command("bench", "Benchmarks, as medians of one run: 'bench pipeline' (capture, hand-over, recording), 'bench explain' (each explanation method against a forward pass), 'bench render' (drawing the picture), 'bench live' (a live recording with a model, before and after the display was shielded from the analysis), 'bench onnx' (the ONNX import against ONNX Runtime), 'bench cpu' (the CPU share of a headless robot run).");
-        var pipeline = new Command("pipeline", "Capture cost per frame (synthetic, video file) and the pipeline's own overhead.");
+        var command = new Command("bench", "Benchmarks, as medians of one run: 'bench pipeline' (capture, hand-over, "
+            + "recording), 'bench explain' (each explanation method against a forward pass), 'bench render' (drawing "
+            + "the picture), 'bench live' (a live recording with a model, before and after the display was shielded "
+            + "from the analysis), 'bench onnx' (the ONNX import against ONNX Runtime), 'bench cpu' (the CPU share of "
+            + "a headless robot run).");
+        var pipeline = new Command("pipeline",
+            "Capture cost per frame (synthetic, video file) and the pipeline's own overhead.");
         pipeline.Add(frames);
         pipeline.Add(size);
         command.Add(pipeline);
@@ -42,7 +47,8 @@ internal static class BenchCommand
 
     static void Bench(int width, int height, int n, TextWriter output)
     {
-        output.WriteLine(Cli.Format($"LiveCam bench: {width}x{height}, {n} frames per measurement, {Environment.ProcessorCount} cores; medians (p95)"));
+        output.WriteLine(Cli.Format($"LiveCam bench: {width}x{height}, {n} frames per measurement, ")
+            + Cli.Format($"{Environment.ProcessorCount} cores; medians (p95)"));
 
         // 1. Synthetic scene: render cost alone.
         using (var scene = new SyntheticScene(width, height, 30, seed: 1))
@@ -57,7 +63,8 @@ internal static class BenchCommand
         try
         {
             using (var scene = new SyntheticScene(width, height, 30, seed: 2))
-            using (var writer = new VideoWriter(file, VideoWriter.FourCC('m', 'p', '4', 'v'), 30, new Size(width, height)))
+            using (var writer = new VideoWriter(
+                file, VideoWriter.FourCC('m', 'p', '4', 'v'), 30, new Size(width, height)))
             {
                 for (int i = 0; i < n; i++)
                 {
@@ -80,7 +87,8 @@ internal static class BenchCommand
 
         // 3. The pipeline's own overhead: capture timestamp -> sink, pass-through analyser, a sink that does nothing.
         var pipeline = MeasurePipeline(width, height, n, new NullSink());
-        output.WriteLine(Cli.Format($"pipeline overhead, capture->sink (pass-through, null sink): {pipeline.Median:0.000} ms  ({pipeline.P95:0.000})"));
+        output.WriteLine(Cli.Format($"pipeline overhead, capture->sink (pass-through, null sink): ")
+            + Cli.Format($"{pipeline.Median:0.000} ms  ({pipeline.P95:0.000})"));
 
         // 4. Headless recording: HUD + encode per frame (what the video sink adds).
         var recordFile = Path.Combine(Path.GetTempPath(), $"livecam-bench-rec-{Environment.ProcessId}.mp4");
@@ -89,13 +97,15 @@ internal static class BenchCommand
             var metrics = new PipelineMetrics();
             using var scene = new SyntheticScene(width, height, 30, seed: 3);
             using var renderer = new Rendering.CpuPictureRenderer();
-            using var sink = new VideoFileSink(recordFile, width, height, 30, new Drawing.FramePainter(renderer, new Drawing.PictureComposer(metrics, () => "pass-through")));
+            using var sink = new VideoFileSink(recordFile, width, height, 30,
+                new Drawing.FramePainter(renderer, new Drawing.PictureComposer(metrics, () => "pass-through")));
             var t = BenchTiming.Measure(n, i =>
             {
                 using var frame = new Frame(scene.Render(i), i, MonotonicClock.Now, "bench");
                 sink.Show(frame, null);
             });
-            output.WriteLine(Cli.Format($"recording sink, HUD + mp4v encode (incl. render): {t.Median:0.000} ms  ({t.P95:0.000})"));
+            output.WriteLine(Cli.Format(
+                $"recording sink, HUD + mp4v encode (incl. render): {t.Median:0.000} ms  ({t.P95:0.000})"));
         }
         finally
         {
@@ -106,12 +116,14 @@ internal static class BenchCommand
     static (double Median, double P95) MeasurePipeline(int width, int height, int n, IFrameSink sink)
     {
         // Paced at 100 fps so the measurement is of the hand-over, not of a queue in the null sink.
-        using var source = new CaptureSource(new SyntheticSceneReader(width, height, 100, seed: 4), new CaptureOptions { MaxFrames = n });
+        using var source = new CaptureSource(
+            new SyntheticSceneReader(width, height, 100, seed: 4), new CaptureOptions { MaxFrames = n });
         using var display = new EventLoopScheduler();
         using var analysis = new EventLoopScheduler();
         var metrics = new PipelineMetrics();
         FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), new PassThroughAnalyser(), () => sink,
-            new PipelineSchedulers(display, analysis), TimingMode.Live, metrics, CancellationToken.None).GetAwaiter().GetResult();
+            new PipelineSchedulers(display, analysis), TimingMode.Live, metrics, CancellationToken.None)
+            .GetAwaiter().GetResult();
         return (metrics.CaptureToSink.MedianMs, metrics.CaptureToSink.PercentileMs(95));
     }
 

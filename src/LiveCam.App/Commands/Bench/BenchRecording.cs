@@ -16,21 +16,27 @@ namespace LiveCam.App.Commands.Bench;
 /// on threads arranged as the benchmark says, recorded to a temporary file that is removed after.</summary>
 internal static class BenchRecording
 {
-    /// <param name="shielded">The analysis at a lower priority and the encoding on its own thread, as <c>run</c> does.</param>
+    /// <param name="shielded">The analysis at a lower priority and the encoding on its own thread, as <c>run</c>
+    /// does.</param>
     /// <param name="threads">Torch's threads on the analysis thread.</param>
-    public static (PipelineMetrics Metrics, long Captured, double Seconds) Run(VisionModel vision, int width, int height, double fps, int seed,
+    public static (PipelineMetrics Metrics, long Captured, double Seconds) Run(
+        VisionModel vision, int width, int height, double fps, int seed,
         int frames, bool shielded, int threads, double maxAnalysisFps = 0)
     {
         var file = Path.Combine(Path.GetTempPath(), $"livecam-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.mp4");
         try
         {
-            var analyser = new ExplanationAnalyser(vision, MethodCatalog.Create("gradcam"), LayerSelector.Parse(vision.DefaultLayer), LiveCam.Explain.Targets.Target.Parse(vision.DefaultTarget));
+            var analyser = new ExplanationAnalyser(vision, MethodCatalog.Create("gradcam"),
+                LayerSelector.Parse(vision.DefaultLayer), LiveCam.Explain.Targets.Target.Parse(vision.DefaultTarget));
             var metrics = new PipelineMetrics();
             using var renderer = new CpuPictureRenderer();
             var painter = new FramePainter(renderer, new PictureComposer(metrics, () => analyser.Name, vision.Head));
-            using var source = new CaptureSource(new SyntheticSceneReader(width, height, fps, seed), new CaptureOptions { MaxFrames = frames });
-            using var display = new EventLoopScheduler(start => new Thread(start) { Name = "display", IsBackground = true });
-            using var encoder = new EventLoopScheduler(start => new Thread(start) { Name = "encoder", IsBackground = true });
+            using var source = new CaptureSource(
+                new SyntheticSceneReader(width, height, fps, seed), new CaptureOptions { MaxFrames = frames });
+            using var display = new EventLoopScheduler(
+                start => new Thread(start) { Name = "display", IsBackground = true });
+            using var encoder = new EventLoopScheduler(
+                start => new Thread(start) { Name = "encoder", IsBackground = true });
             using var analysis = new EventLoopScheduler(start => new Thread(() =>
             {
                 if (shielded) ThreadPriority.LowerCurrent();
@@ -40,7 +46,8 @@ internal static class BenchRecording
             var started = Core.MonotonicClock.Now;
             FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser,
                 () => new VideoFileSink(file, width, height, fps, painter, shielded ? encoder : null),
-                new PipelineSchedulers(display, analysis), TimingMode.Live, metrics, CancellationToken.None, maxAnalysisFps: maxAnalysisFps).GetAwaiter().GetResult();
+                new PipelineSchedulers(display, analysis), TimingMode.Live, metrics, CancellationToken.None,
+                maxAnalysisFps: maxAnalysisFps).GetAwaiter().GetResult();
             return (metrics, source.Stats.Captured, (Core.MonotonicClock.Now - started).TotalSeconds);
         }
         finally

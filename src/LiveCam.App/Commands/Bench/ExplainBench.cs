@@ -10,15 +10,18 @@ using LiveCam.App.Commands.Shared;
 
 namespace LiveCam.App.Commands.Bench;
 
-/// <summary><c>livecam bench explain</c>: every method's cost as a ratio to a plain forward pass of the same model, same run.</summary>
+/// <summary><c>livecam bench explain</c>: every method's cost as a ratio to a plain forward pass of the same model,
+/// same run.</summary>
 internal static class ExplainBench
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var runs = SharedOptions.Runs("timed runs per measurement (methods of many passes on ResNet-18 get a tenth)", 20);
+        var runs = SharedOptions.Runs(
+            "timed runs per measurement (methods of many passes on ResNet-18 get a tenth)", 20);
         var device = SharedOptions.Device("auto, cpu, cuda");
         var methods = SharedOptions.Methods("only these methods, comma-separated (default: all)");
-        var command = new Command("explain", "Forward pass, each explanation method, and the ratio to forward, for the robot model (64x80) and ResNet-18 (224x224).");
+        var command = new Command("explain", "Forward pass, each explanation method, and the ratio to forward, "
+            + "for the robot model (64x80) and ResNet-18 (224x224).");
         command.Add(runs);
         command.Add(device);
         command.Add(methods);
@@ -27,7 +30,10 @@ internal static class ExplainBench
             int n = parsed.GetValue(runs);
             if (n < 3) throw new UsageException("--runs must be at least 3");
             var dev = ComputeDevice.Select(parsed.GetValue(device) ?? "auto");
-            output.WriteLine(Cli.Format($"LiveCam bench explain: {dev.type.ToString().ToLowerInvariant()}, {Environment.ProcessorCount} cores, torch threads {get_num_threads()}; medians of {n} runs (the robot's shipped weights, ResNet-18 untrained: cost does not depend on the weights)"));
+            output.WriteLine(Cli.Format($"LiveCam bench explain: {dev.type.ToString().ToLowerInvariant()}, ")
+                + Cli.Format($"{Environment.ProcessorCount} cores, torch threads {get_num_threads()}; ")
+                + Cli.Format($"medians of {n} runs ")
+                + "(the robot's shipped weights, ResNet-18 untrained: cost does not depend on the weights)");
             var chosen = parsed.GetValue(methods) is { } list
                 ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 : MethodCatalog.Names.ToArray();
@@ -42,7 +48,8 @@ internal static class ExplainBench
         return command;
     }
 
-    static void Bench(string name, VisionModel vision, Target target, int runs, IReadOnlyList<string> methods, TextWriter output)
+    static void Bench(string name, VisionModel vision, Target target, int runs, IReadOnlyList<string> methods,
+        TextWriter output)
     {
         var model = vision.Network;
         model.eval();
@@ -79,7 +86,9 @@ internal static class ExplainBench
         {
             var method = MethodCatalog.Create(methodName);
             // Methods of many passes (dozens to a thousand) get a tenth of the runs on ResNet-18.
-            int r = method.Cost >= MethodCost.Dozens && name.StartsWith("resnet", StringComparison.Ordinal) ? Math.Max(3, runs / 10) : runs;
+            int r = method.Cost >= MethodCost.Dozens && name.StartsWith("resnet", StringComparison.Ordinal)
+                ? Math.Max(3, runs / 10)
+                : runs;
             try
             {
                 var (t, f) = Time(r, Forward, () => explainer.Explain(input, method, target, layer));

@@ -20,9 +20,11 @@ internal static class LiveBench
     public static Command Create(TextWriter output, TextWriter error)
     {
         var frames = SharedOptions.Frames("frames per run", 300);
-        var source = SharedOptions.Source("a synthetic source, synthetic:WIDTHxHEIGHT@FPS", "synthetic:1280x720@30", shortAlias: false);
+        var source = SharedOptions.Source(
+            "a synthetic source, synthetic:WIDTHxHEIGHT@FPS", "synthetic:1280x720@30", shortAlias: false);
         var model = SharedOptions.Model("the model explained", "resnet18", shortAlias: false);
-        var command = new Command("live", "A live headless recording with the model explaining it, before and after the display was shielded from the analysis: frames shown and overlay rate.");
+        var command = new Command("live", "A live headless recording with the model explaining it, before and after "
+            + "the display was shielded from the analysis: frames shown and overlay rate.");
         command.Add(frames);
         command.Add(source);
         command.Add(model);
@@ -31,17 +33,26 @@ internal static class LiveBench
             int n = parsed.GetValue(frames);
             if (n < 30) throw new UsageException("--frames must be at least 30");
             var spec = SourceSpec.Parse(parsed.GetValue(source)!);
-            if (spec.Kind != SourceKind.Synthetic) throw new UsageException("--source must be synthetic:WIDTHxHEIGHT@FPS");
+            if (spec.Kind != SourceKind.Synthetic)
+                throw new UsageException("--source must be synthetic:WIDTHxHEIGHT@FPS");
             using var vision = ModelCatalog.Load(parsed.GetValue(model)!, null, ComputeDevice.Select());
-            output.WriteLine(Cli.Format($"LiveCam bench live: {spec.Width}x{spec.Height} @ {spec.Fps:0} fps, {vision.Name} gradcam, recorded headless (CPU drawing), {n} frames, {Environment.ProcessorCount} cores"));
+            output.WriteLine(Cli.Format($"LiveCam bench live: {spec.Width}x{spec.Height} @ {spec.Fps:0} fps, ")
+                + Cli.Format($"{vision.Name} gradcam, recorded headless (CPU drawing), {n} frames, ")
+                + Cli.Format($"{Environment.ProcessorCount} cores"));
             var results = new List<(double Shown, double Overlay)>();
-            foreach (var arrangement in new[] { new Arrangement("before: analysis on all cores, encoding on the display thread", true), new Arrangement("after:  analysis on one core fewer at low priority, encoder thread", false) })
+            foreach (var arrangement in new[]
+            {
+                new Arrangement("before: analysis on all cores, encoding on the display thread", true),
+                new Arrangement("after:  analysis on one core fewer at low priority, encoder thread", false)
+            })
             {
                 var (shown, overlay) = Run(arrangement, vision, spec, n);
                 results.Add((shown, overlay));
-                output.WriteLine(Cli.Format($"{arrangement.Name}: {shown:P1} of frames shown, overlay {overlay:0.0} Hz"));
+                output.WriteLine(Cli.Format(
+                    $"{arrangement.Name}: {shown:P1} of frames shown, overlay {overlay:0.0} Hz"));
             }
-            output.WriteLine(Cli.Format($"after / before: frames shown {results[1].Shown / results[0].Shown:0.00}x, overlay rate {results[1].Overlay / results[0].Overlay:0.00}x"));
+            output.WriteLine(Cli.Format($"after / before: frames shown {results[1].Shown / results[0].Shown:0.00}x, ")
+                + Cli.Format($"overlay rate {results[1].Overlay / results[0].Overlay:0.00}x"));
             return Cli.Ok;
         });
         return command;
@@ -49,8 +60,11 @@ internal static class LiveBench
 
     static (double Shown, double OverlayHz) Run(Arrangement arrangement, VisionModel vision, SourceSpec spec, int n)
     {
-        int threads = arrangement.Before ? Environment.ProcessorCount : LiveSession.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
-        var (metrics, captured, seconds) = BenchRecording.Run(vision, spec.Width, spec.Height, spec.Fps, seed: 6, n, shielded: !arrangement.Before, threads);
+        int threads = arrangement.Before
+            ? Environment.ProcessorCount
+            : LiveSession.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
+        var (metrics, captured, seconds) = BenchRecording.Run(vision, spec.Width, spec.Height, spec.Fps, seed: 6, n,
+            shielded: !arrangement.Before, threads);
         return (metrics.Shown / (double)captured, metrics.Analysed / seconds);
     }
 }

@@ -16,9 +16,11 @@ internal static class OnnxBench
     public static Command Create(TextWriter output, TextWriter error)
     {
         var runs = SharedOptions.Runs("forward passes per runtime", 30);
-        var file = SharedOptions.Model("an ONNX file with a 1x3xHxW input; default: resnet18-imagenet's", shortAlias: false);
+        var file = SharedOptions.Model(
+            "an ONNX file with a 1x3xHxW input; default: resnet18-imagenet's", shortAlias: false);
         var threads = SharedOptions.Threads("threads for both runtimes (0: each its default)", defaultValue: 0);
-        var command = new Command("onnx", "An ONNX model's forward pass in LiveCam's import (TorchSharp) against ONNX Runtime, same file, same input.");
+        var command = new Command("onnx", "An ONNX model's forward pass in LiveCam's import (TorchSharp) against "
+            + "ONNX Runtime, same file, same input.");
         command.Add(runs);
         command.Add(file);
         command.Add(threads);
@@ -28,7 +30,8 @@ internal static class OnnxBench
             {
                 int n = parsed.GetValue(runs);
                 if (n < 5) throw new UsageException("--runs must be at least 5");
-                var path = parsed.GetValue(file) ?? ModelCatalog.ShippedWeights($"{ResNet18ImageNet.Folder}/ResNet18.onnx")
+                var path = parsed.GetValue(file)
+                    ?? ModelCatalog.ShippedWeights($"{ResNet18ImageNet.Folder}/ResNet18.onnx")
                     ?? throw new UsageException("no ONNX file: give --model FILE.onnx");
                 int t = parsed.GetValue(threads);
                 if (t < 0) throw new UsageException("--threads must be 0 or more");
@@ -110,16 +113,25 @@ internal static class OnnxBench
             {
                 var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 using (NewDisposeScope()) using (no_grad()) tv.Network.call(x);
-                tvTimes.Add((System.Diagnostics.Stopwatch.GetTimestamp() - t0) * 1000.0 / System.Diagnostics.Stopwatch.Frequency);
+                tvTimes.Add((System.Diagnostics.Stopwatch.GetTimestamp() - t0) * 1000.0
+                    / System.Diagnostics.Stopwatch.Frequency);
             }
             tvMs = Median(tvTimes);
         }
         double torchMs = Median(torchTimes), ortMs = Median(ortTimes), plainMs = Median(plainTimes);
-        output.WriteLine(Cli.Format($"LiveCam bench onnx: {Path.GetFileName(path)}, 1x3x{h}x{w}, {Environment.ProcessorCount} cores, torch threads {get_num_threads()}; medians of {n}, timed alternately"));
+        output.WriteLine(Cli.Format($"LiveCam bench onnx: {Path.GetFileName(path)}, 1x3x{h}x{w}, ")
+            + Cli.Format($"{Environment.ProcessorCount} cores, torch threads {get_num_threads()}; ")
+            + Cli.Format($"medians of {n}, timed alternately"));
         output.WriteLine(Cli.Format($"  ONNX Runtime {ortMs,8:0.00} ms"));
-        var packed = OnnxNetwork.PackedConvolutionsAvailable ? "packed, fused convolutions" : "packed convolutions not available here";
-        output.WriteLine(Cli.Format($"  LiveCam      {torchMs,8:0.00} ms   {torchMs / ortMs:0.00}x ONNX Runtime (outputs agree within {worst:G2} of their scale; {packed})"));
-        output.WriteLine(Cli.Format($"  LiveCam, plain convolutions, as when explaining with gradients {plainMs,8:0.00} ms   {plainMs / ortMs:0.00}x ONNX Runtime"));
-        if (tvMs > 0) output.WriteLine(Cli.Format($"  for scale: TorchSharp's own resnet18 (with its classifier) {tvMs:0.00} ms, {tvMs / ortMs:0.00}x ONNX Runtime"));
+        var packed = OnnxNetwork.PackedConvolutionsAvailable
+            ? "packed, fused convolutions"
+            : "packed convolutions not available here";
+        output.WriteLine(Cli.Format($"  LiveCam      {torchMs,8:0.00} ms   {torchMs / ortMs:0.00}x ONNX Runtime ")
+            + Cli.Format($"(outputs agree within {worst:G2} of their scale; {packed})"));
+        output.WriteLine(Cli.Format($"  LiveCam, plain convolutions, as when explaining with gradients ")
+            + Cli.Format($"{plainMs,8:0.00} ms   {plainMs / ortMs:0.00}x ONNX Runtime"));
+        if (tvMs > 0)
+            output.WriteLine(Cli.Format($"  for scale: TorchSharp's own resnet18 (with its classifier) ")
+                + Cli.Format($"{tvMs:0.00} ms, {tvMs / ortMs:0.00}x ONNX Runtime"));
     }
 }

@@ -18,7 +18,8 @@ internal static class RenderBench
     public static Command Create(TextWriter output, TextWriter error)
     {
         var frames = SharedOptions.Frames("frames per measurement", 200);
-        var command = new Command("render", "Per-frame cost of drawing the live view's picture (heatmap, HUD, bars): OpenGL headless, with readback as recordings need it, and the CPU back end.");
+        var command = new Command("render", "Per-frame cost of drawing the live view's picture (heatmap, HUD, bars): "
+            + "OpenGL headless, with readback as recordings need it, and the CPU back end.");
         command.Add(frames);
         command.SetAction(parsed =>
         {
@@ -27,7 +28,8 @@ internal static class RenderBench
                 int n = parsed.GetValue(frames);
                 if (n < 10) throw new UsageException("--frames must be at least 10");
                 using var context = new EglHeadlessContext();
-                output.WriteLine(Cli.Format($"LiveCam bench render: {context.Renderer}; {Environment.ProcessorCount} cores; medians (p95) of {n} frames"));
+                output.WriteLine(Cli.Format($"LiveCam bench render: {context.Renderer}; ")
+                    + Cli.Format($"{Environment.ProcessorCount} cores; medians (p95) of {n} frames"));
                 foreach (var (w, h) in new[] { (640, 480), (1280, 720) })
                     Bench(context, w, h, n, output);
                 if (Display.Available())
@@ -52,7 +54,8 @@ internal static class RenderBench
     /// <summary>A picture as the live view draws it: heatmap, four HUD lines, the robot's bars.</summary>
     static Analysis SampleAnalysis()
     {
-        const int distances = Models.Robot.LongRangePerceptionNet.Distances, sensors = Models.Robot.LongRangePerceptionNet.Sensors;
+        const int distances = Models.Robot.LongRangePerceptionNet.Distances,
+            sensors = Models.Robot.LongRangePerceptionNet.Sensors;
         var outputs = new float[distances * sensors];
         for (int d = 0; d < distances; d++) outputs[d * sensors + d % sensors] = 0.8f;
         return new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "bench")
@@ -66,7 +69,8 @@ internal static class RenderBench
     static void Bench(EglHeadlessContext context, int width, int height, int n, TextWriter output)
     {
         using var scene = new SyntheticScene(width, height, 30, seed: 5);
-        var frames = Enumerable.Range(0, 8).Select(i => new Frame(scene.Render(i * 10), i, MonotonicClock.Now, "synthetic")).ToArray();
+        var frames = Enumerable.Range(0, 8)
+            .Select(i => new Frame(scene.Render(i * 10), i, MonotonicClock.Now, "synthetic")).ToArray();
         try
         {
             var composer = new PictureComposer(new PipelineMetrics(), () => "bench", RobotHead);
@@ -85,7 +89,11 @@ internal static class RenderBench
             var withReadback = BenchTiming.Measure(n, i => renderer.Render(PictureOf(i), into));
             using var cpu = new CpuPictureRenderer();
             var onCpu = BenchTiming.Measure(n, i => cpu.Render(PictureOf(i), into));
-            output.WriteLine(Cli.Format($"{width}x{height}: OpenGL draw {composite.Median:0.00} ms ({composite.P95:0.00}), with readback {withReadback.Median:0.00} ms ({withReadback.P95:0.00}); CPU back end {onCpu.Median:0.00} ms ({onCpu.P95:0.00}) = {onCpu.Median / withReadback.Median:0.00}x the OpenGL readback; a 30 fps source allows 33.3 ms"));
+            output.WriteLine(Cli.Format($"{width}x{height}: OpenGL draw {composite.Median:0.00} ms ")
+                + Cli.Format($"({composite.P95:0.00}), with readback {withReadback.Median:0.00} ms ")
+                + Cli.Format($"({withReadback.P95:0.00}); CPU back end {onCpu.Median:0.00} ms ({onCpu.P95:0.00}) = ")
+                + Cli.Format($"{onCpu.Median / withReadback.Median:0.00}x the OpenGL readback; ")
+                + "a 30 fps source allows 33.3 ms");
             // Where the time goes: the video upload alone, then the blend without text and insets.
             using var texture = new GlTexture(context.Gl, Silk.NET.OpenGL.TextureMinFilter.Linear);
             var upload = BenchTiming.Measure(n, i =>
@@ -100,8 +108,11 @@ internal static class RenderBench
                 renderer.Draw(composer.Compose(frames[i % frames.Length], analysis, bare), width, height, flipY: false);
                 context.Gl.Finish();
             });
-            var cpuBlend = BenchTiming.Measure(n, i => cpu.Render(composer.Compose(frames[i % frames.Length], analysis, bare), into));
-            output.WriteLine(Cli.Format($"  parts, timed alone: video upload {upload.Median:0.00} ms; upload + heatmap blend, no text or insets, {blend.Median:0.00} ms (CPU {cpuBlend.Median:0.00} ms)"));
+            var cpuBlend = BenchTiming.Measure(n,
+                i => cpu.Render(composer.Compose(frames[i % frames.Length], analysis, bare), into));
+            output.WriteLine(Cli.Format($"  parts, timed alone: video upload {upload.Median:0.00} ms; ")
+                + Cli.Format($"upload + heatmap blend, no text or insets, {blend.Median:0.00} ms ")
+                + Cli.Format($"(CPU {cpuBlend.Median:0.00} ms)"));
         }
         finally
         {
@@ -114,15 +125,19 @@ internal static class RenderBench
     static void BenchWindow(int width, int height, int n, TextWriter output)
     {
         using var scene = new SyntheticScene(width, height, 30, seed: 5);
-        var frames = Enumerable.Range(0, 8).Select(i => new Frame(scene.Render(i * 10), i, MonotonicClock.Now, "bench")).ToArray();
+        var frames = Enumerable.Range(0, 8)
+            .Select(i => new Frame(scene.Render(i * 10), i, MonotonicClock.Now, "bench")).ToArray();
         try
         {
             using var thread = new RenderThread("render-window", TimeSpan.FromMilliseconds(15));
-            using var window = new GlWindowSink(new WindowOptions { Title = "LiveCam bench", Width = width, Height = height },
+            using var window = new GlWindowSink(
+                new WindowOptions { Title = "LiveCam bench", Width = width, Height = height },
                 thread, new PictureComposer(new PipelineMetrics(), () => "bench", RobotHead), () => { });
             var analysis = SampleAnalysis();
             var shown = BenchTiming.Measure(n, i => window.Show(frames[i % frames.Length], analysis));
-            output.WriteLine(Cli.Format($"window {width}x{height} ({window.Renderer}): frame time {shown.Median:0.00} ms ({shown.P95:0.00}), {1000 / shown.Median:0} fps possible"));
+            output.WriteLine(Cli.Format($"window {width}x{height} ({window.Renderer}): ")
+                + Cli.Format($"frame time {shown.Median:0.00} ms ({shown.P95:0.00}), ")
+                + Cli.Format($"{1000 / shown.Median:0} fps possible"));
         }
         catch (RenderingUnavailableException e)
         {

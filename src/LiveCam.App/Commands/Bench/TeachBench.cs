@@ -24,19 +24,34 @@ internal static class TeachBench
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var objects = new Option<string>("--objects") { Description = "a folder with one image per class (the file's name is the class)", Required = true };
-        var backgrounds = new Option<string>("--backgrounds") { Description = "a folder of background pictures or a video (every 10th frame)", Required = true };
-        var train = new Option<int>("--train") { Description = "teaching scenes per class", DefaultValueFactory = _ => 6 };
+        var objects = new Option<string>("--objects")
+        {
+            Description = "a folder with one image per class (the file's name is the class)", Required = true
+        };
+        var backgrounds = new Option<string>("--backgrounds")
+        {
+            Description = "a folder of background pictures or a video (every 10th frame)", Required = true
+        };
+        var train = new Option<int>("--train")
+        {
+            Description = "teaching scenes per class", DefaultValueFactory = _ => 6
+        };
         var test = new Option<int>("--test") { Description = "test scenes per class", DefaultValueFactory = _ => 20 };
         var views = SharedOptions.Views("views per teaching scene (as teach)");
         var model = SharedOptions.Model("the network of features", "resnet18-imagenet");
-        var save = new Option<string?>("--save-scenes") { Description = "also write the test scenes with their boxes and map peaks to this folder" };
-        var command = new Command("teach", "Teach a head on objects pasted into scenes, then measure its accuracy and the pointing game on unseen scenes.");
+        var save = new Option<string?>("--save-scenes")
+        {
+            Description = "also write the test scenes with their boxes and map peaks to this folder"
+        };
+        var command = new Command("teach", "Teach a head on objects pasted into scenes, then measure its accuracy and "
+            + "the pointing game on unseen scenes.");
         foreach (var o in new Option[] { objects, backgrounds, train, test, views, model, save }) command.Add(o);
         command.SetAction(parsed =>
         {
-            if (parsed.GetValue(train) < 1 || parsed.GetValue(test) < 1 || parsed.GetValue(views) < 1) throw new UsageException("--train, --test and --views must be 1 or more");
-            Bench(parsed.GetValue(objects)!, parsed.GetValue(backgrounds)!, parsed.GetValue(model)!, parsed.GetValue(train), parsed.GetValue(test),
+            if (parsed.GetValue(train) < 1 || parsed.GetValue(test) < 1 || parsed.GetValue(views) < 1)
+                throw new UsageException("--train, --test and --views must be 1 or more");
+            Bench(parsed.GetValue(objects)!, parsed.GetValue(backgrounds)!, parsed.GetValue(model)!,
+                parsed.GetValue(train), parsed.GetValue(test),
                 parsed.GetValue(views), parsed.GetValue(save), output);
             return Cli.Ok;
         });
@@ -48,25 +63,35 @@ internal static class TeachBench
         public void Dispose() => Image.Dispose();
     }
 
-    static void Bench(string objectFolder, string backgroundSource, string modelName, int trainPerClass, int testPerClass, int views, string? saveFolder, TextWriter output)
+    static void Bench(string objectFolder, string backgroundSource, string modelName, int trainPerClass,
+        int testPerClass, int views, string? saveFolder, TextWriter output)
     {
         if (!Directory.Exists(objectFolder)) throw new UsageException($"cannot read '{objectFolder}': no such folder");
-        var objectFiles = Directory.GetFiles(objectFolder).Where(f => Path.GetExtension(f).ToLowerInvariant() is ".jpg" or ".jpeg" or ".png").OrderBy(f => f, StringComparer.Ordinal).ToList();
-        if (objectFiles.Count is < 2 or > TaughtHead.MaxClasses) throw new UsageException($"'{objectFolder}' has {objectFiles.Count} images; 2 to {TaughtHead.MaxClasses} objects");
+        var objectFiles = Directory.GetFiles(objectFolder)
+            .Where(f => Path.GetExtension(f).ToLowerInvariant() is ".jpg" or ".jpeg" or ".png")
+            .OrderBy(f => f, StringComparer.Ordinal).ToList();
+        if (objectFiles.Count is < 2 or > TaughtHead.MaxClasses)
+            throw new UsageException(
+                $"'{objectFolder}' has {objectFiles.Count} images; 2 to {TaughtHead.MaxClasses} objects");
         var names = objectFiles.Select(Path.GetFileNameWithoutExtension).Select(n => n!).ToList();
         var objectImages = objectFiles.Select(f => Cv2.ImRead(f, ImreadModes.Color)).ToList();
         var backgrounds = Backgrounds(backgroundSource);
         var scenes = new List<Scene>();
         try
         {
-            if (objectImages.Any(i => i.Empty())) throw new UsageException($"an image in '{objectFolder}' cannot be decoded");
-            if (backgrounds.Count < 2) throw new UsageException($"'{backgroundSource}' gives {backgrounds.Count} backgrounds; at least 2 (half teach, half test)");
+            if (objectImages.Any(i => i.Empty()))
+                throw new UsageException($"an image in '{objectFolder}' cannot be decoded");
+            if (backgrounds.Count < 2)
+                throw new UsageException(
+                    $"'{backgroundSource}' gives {backgrounds.Count} backgrounds; at least 2 (half teach, half test)");
             var random = new Random(7);
-            var trainScenes = Make(objectImages, backgrounds.Where((_, i) => i % 2 == 0).ToList(), trainPerClass, random);
+            var trainScenes =
+                Make(objectImages, backgrounds.Where((_, i) => i % 2 == 0).ToList(), trainPerClass, random);
             var testScenes = Make(objectImages, backgrounds.Where((_, i) => i % 2 == 1).ToList(), testPerClass, random);
             scenes.AddRange(trainScenes);
             scenes.AddRange(testScenes);
-            output.WriteLine($"{names.Count} objects ({string.Join(", ", names)}), {backgrounds.Count} backgrounds: {trainScenes.Count} teaching scenes, {testScenes.Count} test scenes on other backgrounds");
+            output.WriteLine($"{names.Count} objects ({string.Join(", ", names)}), {backgrounds.Count} backgrounds: "
+                + $"{trainScenes.Count} teaching scenes, {testScenes.Count} test scenes on other backgrounds");
 
             // The whole scene is seen (stretch), so an object anywhere in it can be found.
             var features = ModelCatalog.Load(modelName, null, CPU);
@@ -76,7 +101,10 @@ internal static class TeachBench
             foreach (var s in trainScenes) teacher.Add(s.Class, s.Image);
             var featureTime = clock.Elapsed;
             var head = teacher.Train(out var trainTime);
-            output.WriteLine(Cli.Format($"taught on {trainScenes.Count * views} views: features {featureTime.TotalSeconds:0.0} s ({featureTime.TotalMilliseconds / (trainScenes.Count * views):0} ms a view), training {trainTime.TotalMilliseconds:0} ms"));
+            output.WriteLine(Cli.Format($"taught on {trainScenes.Count * views} views: ")
+                + Cli.Format($"features {featureTime.TotalSeconds:0.0} s ")
+                + Cli.Format($"({featureTime.TotalMilliseconds / (trainScenes.Count * views):0} ms a view), ")
+                + Cli.Format($"training {trainTime.TotalMilliseconds:0} ms"));
 
             using var explained = ModelCatalog.Load(modelName, null, CPU);  // spent once the head is attached
             explained.Fit = FrameFit.Stretch;
@@ -106,12 +134,18 @@ internal static class TeachBench
                     using var shown = s.Image.Clone();
                     Cv2.Rectangle(shown, s.Box, new Scalar(0, 255, 0), 2);
                     Cv2.Circle(shown, peak, 8, hit ? new Scalar(0, 255, 0) : new Scalar(0, 0, 255), -1);
-                    Cv2.ImWrite(Path.Combine(saveFolder, Cli.Format($"{i:000}-{names[s.Class]}-as-{names[predicted]}.jpg")), shown);
+                    Cv2.ImWrite(
+                        Path.Combine(saveFolder, Cli.Format($"{i:000}-{names[s.Class]}-as-{names[predicted]}.jpg")),
+                        shown);
                 }
             }
             int n = testScenes.Count;
-            output.WriteLine(Cli.Format($"accuracy on unseen scenes: {right}/{n} = {100.0 * right / n:0.0}% ({string.Join(", ", names.Select((c, k) => Cli.Format($"{c} {perClass[k]}/{testPerClass}")))}; chance {100.0 / names.Count:0}%)"));
-            output.WriteLine(Cli.Format($"pointing game (Grad-CAM of the true class, peak within {Tolerance} px of the box): {hits}/{n} = {100.0 * hits / n:0.0}%; always the middle: {100.0 * centreHits / n:0.0}%"));
+            output.WriteLine(Cli.Format($"accuracy on unseen scenes: {right}/{n} = {100.0 * right / n:0.0}% (")
+                + string.Join(", ", names.Select((c, k) => Cli.Format($"{c} {perClass[k]}/{testPerClass}")))
+                + Cli.Format($"; chance {100.0 / names.Count:0}%)"));
+            output.WriteLine(Cli.Format($"pointing game (Grad-CAM of the true class, peak within {Tolerance} px ")
+                + Cli.Format($"of the box): {hits}/{n} = {100.0 * hits / n:0.0}%; ")
+                + Cli.Format($"always the middle: {100.0 * centreHits / n:0.0}%"));
         }
         finally
         {
@@ -122,9 +156,11 @@ internal static class TeachBench
     }
 
     static bool Inside(Point p, Rect box) =>
-        p.X >= box.X - Tolerance && p.X <= box.Right + Tolerance && p.Y >= box.Y - Tolerance && p.Y <= box.Bottom + Tolerance;
+        p.X >= box.X - Tolerance && p.X <= box.Right + Tolerance
+            && p.Y >= box.Y - Tolerance && p.Y <= box.Bottom + Tolerance;
 
-    /// <summary>Each object pasted <paramref name="perClass"/> times, 25 to 45% of the scene's height, anywhere it fits.</summary>
+    /// <summary>Each object pasted <paramref name="perClass"/> times, 25 to 45% of the scene's height, anywhere it
+    /// fits.</summary>
     static List<Scene> Make(List<Mat> objects, List<Mat> backgrounds, int perClass, Random random)
     {
         var scenes = new List<Scene>();
@@ -132,7 +168,8 @@ internal static class TeachBench
             for (int i = 0; i < perClass; i++)
             {
                 var scene = new Mat();
-                Cv2.Resize(backgrounds[random.Next(backgrounds.Count)], scene, new OpenCvSharp.Size(Width, Height), interpolation: InterpolationFlags.Area);
+                Cv2.Resize(backgrounds[random.Next(backgrounds.Count)], scene, new OpenCvSharp.Size(Width, Height),
+                    interpolation: InterpolationFlags.Area);
                 var o = objects[k];
                 double h = Height * (0.25 + 0.20 * random.NextDouble());
                 double w = h * o.Width / o.Height;

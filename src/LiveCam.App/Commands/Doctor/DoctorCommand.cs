@@ -10,14 +10,16 @@ internal static class DoctorCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var command = new Command("doctor", "Checks that this processor's kernels compute right (convolutions in every layout and fast path, "
-            + "forward and backward) and says what was corrected or avoided. Exit code 1 when numbers cannot be trusted.");
+        var command = new Command("doctor", "Checks that this processor's kernels compute right (convolutions in every "
+            + "layout and fast path, forward and backward) and says what was corrected or avoided. Exit code 1 when "
+            + "numbers cannot be trusted.");
         command.SetAction(parsed =>
         {
             ComputeDevice.Select("cpu");
             // The ONNX import's packed convolutions probe themselves at first use.
             var packed = Models.Onnx.OnnxNetwork.PackedConvolutionsAvailable;
-            output.WriteLine($"livecam {typeof(DoctorCommand).Assembly.GetName().Version}, TorchSharp {TorchSharp.torch.__version__}");
+            output.WriteLine($"livecam {typeof(DoctorCommand).Assembly.GetName().Version}, "
+                + $"TorchSharp {TorchSharp.torch.__version__}");
             var report = CpuKernels.Report();
             output.WriteLine($"packed convolutions (ONNX import, no gradients): {(packed ? "used" : "not used")}");
             foreach (var line in report.Lines()) output.WriteLine(line);

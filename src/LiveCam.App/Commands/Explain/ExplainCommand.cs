@@ -23,9 +23,11 @@ internal static class ExplainCommand
         var image = SharedOptions.Image("the image to explain", required: true);
         var outPng = SharedOptions.Out("the PNG to write: the image with the explanation over it", required: true);
         var json = SharedOptions.Json("also write the raw heatmap, layer, target and model outputs as JSON");
-        var renderer = RendererChoice.Option("how the PNG is drawn: auto (the live view's OpenGL renderer, headless; OpenCV when there is no OpenGL), gl, cpu");
-        var command = new Command("explain", "Explain a model's prediction on one image: the heatmap over the image as a PNG, the numbers as JSON. "
-            + "--method filters or activations shows the chosen layer's filter weights or feature maps instead.");
+        var renderer = RendererChoice.Option("how the PNG is drawn: auto (the live view's OpenGL renderer, headless; "
+            + "OpenCV when there is no OpenGL), gl, cpu");
+        var command = new Command("explain", "Explain a model's prediction on one image: the heatmap over the image "
+            + "as a PNG, the numbers as JSON. --method filters or activations shows the chosen layer's filter weights "
+            + "or feature maps instead.");
         command.Add(image);
         command.Add(outPng);
         command.Add(json);
@@ -33,12 +35,14 @@ internal static class ExplainCommand
         model.AddTo(command);
         command.SetAction(parsed =>
         {
-            return Run(parsed, model, parsed.GetValue(image)!, parsed.GetValue(outPng)!, parsed.GetValue(json), parsed.GetValue(renderer) ?? "auto", output);
+            return Run(parsed, model, parsed.GetValue(image)!, parsed.GetValue(outPng)!, parsed.GetValue(json),
+                parsed.GetValue(renderer) ?? "auto", output);
         });
         return command;
     }
 
-    static int Run(ParseResult parsed, ModelOptions options, string imagePath, string outPath, string? jsonPath, string renderer, TextWriter output)
+    static int Run(ParseResult parsed, ModelOptions options, string imagePath, string outPath, string? jsonPath,
+        string renderer, TextWriter output)
     {
         if (!File.Exists(imagePath)) throw new UsageException($"cannot read '{imagePath}': no such file");
         using var image = Cv2.ImRead(imagePath, ImreadModes.Color);
@@ -63,7 +67,8 @@ internal static class ExplainCommand
         try
         {
             using var thread = new RenderThread("render-offscreen", TimeSpan.FromSeconds(1));
-            using var painter = new RendererChoice(renderer, output).Offscreen(thread, "pictures", cpuOnSoftwareGl: false);
+            using var painter =
+                new RendererChoice(renderer, output).Offscreen(thread, "pictures", cpuOnSoftwareGl: false);
             foreach (var e in set.Items)
             {
                 var panel = new Mat();
@@ -82,16 +87,19 @@ internal static class ExplainCommand
 
         if (jsonPath is not null)
         {
-            File.WriteAllText(jsonPath, FiniteJson.Serialize(Report(model, set), $"the explanation for {jsonPath}", s_json));
+            File.WriteAllText(jsonPath,
+                FiniteJson.Serialize(Report(model, set), $"the explanation for {jsonPath}", s_json));
             output.WriteLine($"wrote {Path.GetFullPath(jsonPath)}");
         }
         foreach (var e in set.Items)
-            output.WriteLine(Cli.Format($"{e.Method} target {e.Target}: {e.Map.Height}x{e.Map.Width} map, max {e.Map.Max:G4} at {e.Map.ArgMax()}"));
+            output.WriteLine(Cli.Format($"{e.Method} target {e.Target}: {e.Map.Height}x{e.Map.Width} map, ")
+                + Cli.Format($"max {e.Map.Max:G4} at {e.Map.ArgMax()}"));
         return Cli.Ok;
     }
 
-    /// <summary>The picture of one explanation (<c>compare</c> draws its cells with it too): the image with the heatmap over
-    /// the part the model sees, the HUD naming model, method, layer and target, and the model's prediction line and inset.</summary>
+    /// <summary>The picture of one explanation (<c>compare</c> draws its cells with it too): the image with the
+    /// heatmap over the part the model sees, the HUD naming model, method, layer and target, and the model's
+    /// prediction line and inset.</summary>
     internal static Picture Still(VisionModel model, Mat image, ExplanationSet set, Explanation e)
     {
         var region = model.InputRegion(image.Width, image.Height);
@@ -102,7 +110,12 @@ internal static class ExplainCommand
             Outputs = set.OutputsOf(e.Sample).ToArray(),
             ExplainedOutput = e.ClassIndex,
         };
-        var hud = new List<HudLine> { HudText.FromDescription($"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : "")), new($"target: {e.Target}") };
+        var hud = new List<HudLine>
+        {
+            HudText.FromDescription(
+                $"{model.Name}: {e.Method}" + (e.Layer is { } l ? $" @ {l.Name} ({l.ShapeText})" : "")),
+            new($"target: {e.Target}")
+        };
         var outputs = analysis.Outputs;
         if (model.Head.Line(outputs, e.ClassIndex) is { } p) hud.Add(p);
         return PictureComposer.Still(image, analysis, new ViewOptions(), hud, model.Head.Inset(outputs, e.ClassIndex));
@@ -117,9 +130,14 @@ internal static class ExplainCommand
             ["method"] = e.Method,
             ["target"] = e.Target,
             ["class"] = e.ClassIndex,
-            ["layer"] = e.Layer is null ? null : new Dictionary<string, object> { ["name"] = e.Layer.Name, ["shape"] = e.Layer.OutputShape },
+            ["layer"] = e.Layer is null
+                ? null
+                : new Dictionary<string, object> { ["name"] = e.Layer.Name, ["shape"] = e.Layer.OutputShape },
             ["at_input_resolution"] = e.AtInputResolution,
-            ["heatmap"] = new Dictionary<string, object> { ["height"] = e.Map.Height, ["width"] = e.Map.Width, ["values"] = e.Map.Values },
+            ["heatmap"] = new Dictionary<string, object>
+            {
+                ["height"] = e.Map.Height, ["width"] = e.Map.Width, ["values"] = e.Map.Values
+            },
         };
         var first = One(set.Items[0]);
         first["model"] = model.Name;
@@ -131,9 +149,11 @@ internal static class ExplainCommand
         return first;
     }
 
-    static int LayerView(ParseResult parsed, ModelOptions options, VisionModel model, Explainer explainer, Tensor input, string view, string outPath, TextWriter output)
+    static int LayerView(ParseResult parsed, ModelOptions options, VisionModel model, Explainer explainer,
+        Tensor input, string view, string outPath, TextWriter output)
     {
-        var selector = LayerSelector.Parse(parsed.GetValue(options.Layer) ?? (view == "filters" ? "index:0" : model.DefaultLayer));
+        var selector = LayerSelector.Parse(
+            parsed.GetValue(options.Layer) ?? (view == "filters" ? "index:0" : model.DefaultLayer));
         ImageGrid grid;
         string name;
         try
@@ -151,7 +171,8 @@ internal static class ExplainCommand
         // Small tiles (3x3 filters) are enlarged without blurring so each weight stays visible.
         int scale = Math.Max(1, 480 / Math.Max(grid.Width, grid.Height));
         using var large = new Mat();
-        Cv2.Resize(bytes, large, new OpenCvSharp.Size(grid.Width * scale, grid.Height * scale), interpolation: InterpolationFlags.Nearest);
+        Cv2.Resize(bytes, large, new OpenCvSharp.Size(grid.Width * scale, grid.Height * scale),
+            interpolation: InterpolationFlags.Nearest);
         if (!Cv2.ImWrite(outPath, large)) throw new UsageException($"cannot write '{outPath}'");
         output.WriteLine($"wrote {Path.GetFullPath(outPath)}: {grid.Tiles} {view} of {name}");
         return Cli.Ok;

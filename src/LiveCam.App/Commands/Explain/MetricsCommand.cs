@@ -15,7 +15,8 @@ using LiveCam.App.Commands.Shared;
 namespace LiveCam.App.Commands.Explain;
 
 /// <summary><c>livecam metrics</c>: how faithful each method's maps are to the model on a set of images, against a
-/// random map: deletion and insertion AUC, ROAD most/least relevant first, average drop and increase in confidence.</summary>
+/// random map: deletion and insertion AUC, ROAD most/least relevant first, average drop and increase in
+/// confidence.</summary>
 internal static class MetricsCommand
 {
     const string Random = "random";
@@ -24,14 +25,26 @@ internal static class MetricsCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new ModelOptions("robot");
-        var images = new Option<string[]>("--images") { Description = "images: files, folders or globs (several allowed); or a video file or synthetic, sampled every half second", Required = true, AllowMultipleArgumentsPerToken = true };
-        var frames = SharedOptions.Frames("how many frames to take from a video or the synthetic scene", 20, shortAlias: false);
-        var methods = SharedOptions.Methods($"methods, comma-separated ({string.Join(", ", MethodCatalog.Names)})", "gradcam,gradcam++,hirescam,eigencam,scorecam,saliency");
-        var steps = new Option<int>("--steps") { Description = "deletion and insertion curve points beyond the first", DefaultValueFactory = _ => 20 };
+        var images = new Option<string[]>("--images")
+        {
+            Description = "images: files, folders or globs (several allowed); or a video file or synthetic, "
+                + "sampled every half second",
+            Required = true, AllowMultipleArgumentsPerToken = true
+        };
+        var frames = SharedOptions.Frames(
+            "how many frames to take from a video or the synthetic scene", 20, shortAlias: false);
+        var methods = SharedOptions.Methods($"methods, comma-separated ({string.Join(", ", MethodCatalog.Names)})",
+            "gradcam,gradcam++,hirescam,eigencam,scorecam,saliency");
+        var steps = new Option<int>("--steps")
+        {
+            Description = "deletion and insertion curve points beyond the first", DefaultValueFactory = _ => 20
+        };
         var json = SharedOptions.Json("also write every score, per image and averaged, as JSON");
-        var command = new Command("metrics", "Faithfulness of explanation methods on images: deletion and insertion AUC (Petsiuk et al. 2018), ROAD with noisy linear "
-            + "imputation (Rong et al. 2022), average drop and increase in confidence (Chattopadhay et al. 2018), each against a random map. "
-            + "Confidence is a classifier's softmax probability of the class; for other models the target's score as a share of its value on the whole image.");
+        var command = new Command("metrics", "Faithfulness of explanation methods on images: deletion and insertion "
+            + "AUC (Petsiuk et al. 2018), ROAD with noisy linear imputation (Rong et al. 2022), average drop and "
+            + "increase in confidence (Chattopadhay et al. 2018), each against a random map. Confidence is a "
+            + "classifier's softmax probability of the class; for other models the target's score as a share of its "
+            + "value on the whole image.");
         model.AddTo(command, withExplanation: false);
         command.Add(model.Layer);
         command.Add(model.Target);
@@ -45,8 +58,10 @@ internal static class MetricsCommand
             var inputs = Inputs(parsed.GetValue(images)!, parsed.GetValue(frames), error);
             try
             {
-                bool syntheticScene = parsed.GetValue(images) is { Length: 1 } only && only[0].StartsWith("synthetic", StringComparison.OrdinalIgnoreCase);
-                return Run(parsed, model, inputs, syntheticScene, parsed.GetValue(methods)!, parsed.GetValue(steps), parsed.GetValue(json), output, error);
+                bool syntheticScene = parsed.GetValue(images) is { Length: 1 } only
+                    && only[0].StartsWith("synthetic", StringComparison.OrdinalIgnoreCase);
+                return Run(parsed, model, inputs, syntheticScene, parsed.GetValue(methods)!, parsed.GetValue(steps),
+                    parsed.GetValue(json), output, error);
             }
             finally
             {
@@ -57,7 +72,8 @@ internal static class MetricsCommand
     }
 
     /// <param name="Explanation">The method; null for the random map.</param>
-    sealed record Row(string Method, ExplanationMethod? Explanation, List<FaithfulnessScores> Scores, List<double> Milliseconds)
+    sealed record Row(string Method, ExplanationMethod? Explanation, List<FaithfulnessScores> Scores,
+        List<double> Milliseconds)
     {
         public string? Problem { get; set; }
         double Mean(Func<FaithfulnessScores, double> f) => Scores.Count == 0 ? double.NaN : Scores.Average(f);
@@ -69,8 +85,8 @@ internal static class MetricsCommand
         public double Increase => 100 * Mean(s => s.Increase ? 1 : 0);
     }
 
-    /// <summary>The images to measure on, each with its name: image files (unreadable ones skipped with a line on stderr),
-    /// or frames of a video or of the synthetic scene, one every half second.</summary>
+    /// <summary>The images to measure on, each with its name: image files (unreadable ones skipped with a line on
+    /// stderr), or frames of a video or of the synthetic scene, one every half second.</summary>
     static List<(string Name, Mat Image)> Inputs(string[] args, int frames, TextWriter error)
     {
         if (frames < 1) throw new UsageException("--frames must be at least 1");
@@ -96,7 +112,8 @@ internal static class MetricsCommand
                 }
                 using var reader = SourceFactory.CreateReader(SourceSpec.Parse(arg));
                 var info = reader.Open();
-                if (info.IsLive && arg != "synthetic") throw new UsageException($"'{arg}' is a live source: give images, a video file or synthetic");
+                if (info.IsLive && arg != "synthetic")
+                    throw new UsageException($"'{arg}' is a live source: give images, a video file or synthetic");
                 int every = Math.Max(1, (int)Math.Round((info.Fps > 0 ? info.Fps : 30) / 2));
                 for (long index = 0, taken = 0; taken < frames; index++)
                 {
@@ -121,7 +138,8 @@ internal static class MetricsCommand
         return inputs;
     }
 
-    static int Run(ParseResult parsed, ModelOptions options, List<(string Name, Mat Image)> inputs, bool syntheticScene, string methodList, int steps, string? jsonPath, TextWriter output, TextWriter error)
+    static int Run(ParseResult parsed, ModelOptions options, List<(string Name, Mat Image)> inputs,
+        bool syntheticScene, string methodList, int steps, string? jsonPath, TextWriter output, TextWriter error)
     {
         if (steps < 2) throw new UsageException("--steps must be at least 2");
         var names = methodList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -182,8 +200,13 @@ internal static class MetricsCommand
         progress.Done();
 
         var random = rows[^1];
-        output.WriteLine(Cli.Format($"{model.Name} ({model.Weights}), {used.Count} images, layer {layer}, target {target.Description}; {(model.Traits.OutputsAreClassLogits ? "confidence = softmax probability" : "confidence = score / score on the whole image")}"));
-        output.WriteLine(Cli.Format($"  {"method",-26} {"deletion↓",10} {"insertion↑",11} {"ROAD MoRF↓",11} {"ROAD LeRF↑",11} {"avg drop↓",10} {"increase↑",10} {"ms",8}  beats random"));
+        output.WriteLine(Cli.Format($"{model.Name} ({model.Weights}), {used.Count} images, layer {layer}, ")
+            + Cli.Format($"target {target.Description}; ")
+            + (model.Traits.OutputsAreClassLogits
+                ? "confidence = softmax probability"
+                : "confidence = score / score on the whole image"));
+        output.WriteLine(Cli.Format($"  {"method",-26} {"deletion↓",10} {"insertion↑",11} {"ROAD MoRF↓",11} ")
+            + Cli.Format($"{"ROAD LeRF↑",11} {"avg drop↓",10} {"increase↑",10} {"ms",8}  beats random"));
         foreach (var row in rows)
         {
             if (row.Problem is not null)
@@ -191,9 +214,15 @@ internal static class MetricsCommand
                 output.WriteLine(Cli.Format($"  {row.Method,-26} n/a: {row.Problem}"));
                 continue;
             }
-            int beats = new[] { row.Deletion < random.Deletion, row.Insertion > random.Insertion, row.Morf < random.Morf, row.Lerf > random.Lerf, row.Drop < random.Drop, row.Increase > random.Increase }.Count(b => b);
+            int beats = new[]
+            {
+                row.Deletion < random.Deletion, row.Insertion > random.Insertion, row.Morf < random.Morf,
+                row.Lerf > random.Lerf, row.Drop < random.Drop, row.Increase > random.Increase
+            }.Count(b => b);
             string ms = row.Milliseconds.Count > 0 ? Cli.Format($"{row.Milliseconds.Average(),8:0}") : $"{"",8}";
-            output.WriteLine(Cli.Format($"  {row.Method,-26} {row.Deletion,10:0.000} {row.Insertion,11:0.000} {row.Morf,11:0.000} {row.Lerf,11:0.000} {row.Drop,9:0.0}% {row.Increase,9:0}% {ms}  {(row == random ? "" : $"{beats} of 6")}"));
+            output.WriteLine(Cli.Format($"  {row.Method,-26} {row.Deletion,10:0.000} {row.Insertion,11:0.000} ")
+                + Cli.Format($"{row.Morf,11:0.000} {row.Lerf,11:0.000} {row.Drop,9:0.0}% {row.Increase,9:0}% ")
+                + Cli.Format($"{ms}  {(row == random ? "" : $"{beats} of 6")}"));
         }
 
         if (jsonPath is not null)
@@ -204,7 +233,9 @@ internal static class MetricsCommand
                 weights = model.Weights,
                 layer = layer.ToString(),
                 target = target.Description,
-                confidence = model.Traits.OutputsAreClassLogits ? "softmax probability of the class" : "target score / its value on the whole image",
+                confidence = model.Traits.OutputsAreClassLogits
+                    ? "softmax probability of the class"
+                    : "target score / its value on the whole image",
                 steps,
                 images = used,
                 methods = rows.Select(r => new
@@ -231,6 +262,7 @@ internal static class MetricsCommand
     {
         var t = tensor(map.Normalised, [1, 1, map.Height, map.Width]);
         if (map.Height == height && map.Width == width) return t[0, 0];
-        return nn.functional.interpolate(t, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false)[0, 0];
+        return nn.functional.interpolate(t, size: [height, width], mode: InterpolationMode.Bilinear,
+            align_corners: false)[0, 0];
     }
 }

@@ -14,19 +14,28 @@ internal static class ModelsCommand
             output.WriteLine("Models (--model NAME):");
             foreach (var d in ModelCatalog.All) output.WriteLine($"  {d.Name,-20} {d.Summary}");
             output.WriteLine();
-            output.WriteLine("Your own weights for any of them (--weights FILE), read without running anything from the file:");
-            output.WriteLine("  PyTorch: torch.save(model.state_dict(), 'w.pt') or torch.save(model, 'w.pt'), legacy or zip; TorchVision's downloaded");
-            output.WriteLine("  checkpoints (resnet18-f37072fd.pth, ...); safetensors; TorchSharp's module.save. For example:");
-            output.WriteLine("    ./livecam run --model resnet50 --weights resnet50-0676ba61.pth --labels imagenet_classes.txt");
-            output.WriteLine("    ./livecam explain --model mobilenet_v2 --weights my_finetuned.pt --image shot.png --out explained.png");
+            output.WriteLine(
+                "Your own weights for any of them (--weights FILE), read without running anything from the file:");
+            output.WriteLine("  PyTorch: torch.save(model.state_dict(), 'w.pt') or torch.save(model, 'w.pt'), "
+                + "legacy or zip; TorchVision's downloaded");
+            output.WriteLine(
+                "  checkpoints (resnet18-f37072fd.pth, ...); safetensors; TorchSharp's module.save. For example:");
+            output.WriteLine("    ./livecam run --model resnet50 --weights resnet50-0676ba61.pth "
+                + "--labels imagenet_classes.txt");
+            output.WriteLine("    ./livecam explain --model mobilenet_v2 --weights my_finetuned.pt "
+                + "--image shot.png --out explained.png");
             output.WriteLine("  --labels FILE names a classifier's outputs, one per line.");
             output.WriteLine();
-            output.WriteLine("An ONNX file is a model of its own (--model PATH.onnx), its weights inside; every node output is a layer, by its");
-            output.WriteLine("ONNX name (./livecam layers --model PATH.onnx). A fixed input size is taken from the graph (else 224), with");
+            output.WriteLine("An ONNX file is a model of its own (--model PATH.onnx), its weights inside; "
+                + "every node output is a layer, by its");
+            output.WriteLine("ONNX name (./livecam layers --model PATH.onnx). A fixed input size is taken "
+                + "from the graph (else 224), with");
             output.WriteLine("ImageNet's normalisation. For example, from PyTorch:");
-            output.WriteLine("    torch.onnx.export(model, torch.randn(1, 3, 224, 224), 'model.onnx', opset_version=13)");
+            output.WriteLine(
+                "    torch.onnx.export(model, torch.randn(1, 3, 224, 224), 'model.onnx', opset_version=13)");
             output.WriteLine("    ./livecam run --model model.onnx --method gradcam");
-            output.WriteLine($"  Operators: {string.Join(", ", Models.Onnx.OnnxNetwork.Supported.Order(StringComparer.Ordinal))}.");
+            output.WriteLine(
+                $"  Operators: {string.Join(", ", Models.Onnx.OnnxNetwork.Supported.Order(StringComparer.Ordinal))}.");
             return Cli.Ok;
         });
         return command;

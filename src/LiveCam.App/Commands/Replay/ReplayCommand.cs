@@ -17,10 +17,16 @@ internal static class ReplayCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var folder = new Argument<string>("DIR") { Description = "a folder written by run --record" };
-        var at = new Option<string?>("--at") { Description = "start here: seconds into the recording (12.5) or a UTC time of the log (2026-11-26T18:26:55Z)" };
-        var outPath = SharedOptions.Out("write the replay to this video file, or PNGs into a folder (a path ending in /), instead of a window");
+        var at = new Option<string?>("--at")
+        {
+            Description = "start here: seconds into the recording (12.5) or a UTC time of the log "
+                + "(2026-11-26T18:26:55Z)"
+        };
+        var outPath = SharedOptions.Out("write the replay to this video file, or PNGs into a folder "
+            + "(a path ending in /), instead of a window");
         var frames = SharedOptions.Frames("stop after this many frames (0: to the end)");
-        var command = new Command("replay", "Play a recording with its log: each frame beside the predictions the log holds for it.");
+        var command = new Command("replay",
+            "Play a recording with its log: each frame beside the predictions the log holds for it.");
         command.Add(folder);
         command.Add(at);
         command.Add(outPath);
@@ -42,21 +48,26 @@ internal static class ReplayCommand
         return command;
     }
 
-    static int Replay(RecordingIndex index, long skip, string? outPath, long maxFrames, TextWriter output, TextWriter error)
+    static int Replay(RecordingIndex index, long skip, string? outPath, long maxFrames, TextWriter output,
+        TextWriter error)
     {
         bool window = outPath is null;
-        if (window && !Display.Available()) throw new UsageException("no display for a window: give --out FILE (or a folder ending in /)");
+        if (window && !Display.Available())
+            throw new UsageException("no display for a window: give --out FILE (or a folder ending in /)");
         using var head = HeadOf(index, error);
         using var renderer = new CpuPictureRenderer();
         using var painter = new ReplayPainter(renderer, index, head.Head, Path.GetFileName(index.Folder));
         double fps = index.Segments[0].Fps;
         var first = index.Segments[0];
         using var probe = new VideoCapture(first.Path);
-        int width = (int)probe.Get(VideoCaptureProperties.FrameWidth), height = (int)probe.Get(VideoCaptureProperties.FrameHeight);
+        int width = (int)probe.Get(VideoCaptureProperties.FrameWidth),
+            height = (int)probe.Get(VideoCaptureProperties.FrameHeight);
         using var sink = window ? null : outPath!.EndsWith('/') || outPath.EndsWith('\\')
             ? (IFrameSink)new ImageFolderSink(outPath, painter)
             : new VideoFileSink(outPath, width * 2, height, fps, painter);
-        output.WriteLine(Cli.Format($"replay: {index.Segments.Count} segment(s), {index.Segments.Sum(s => s.Frames.Length)} frames at {fps:0.##} fps, {index.Log.Count} log lines{(skip > 0 ? $"; from frame {skip}" : "")}"));
+        output.WriteLine(Cli.Format($"replay: {index.Segments.Count} segment(s), ")
+            + Cli.Format($"{index.Segments.Sum(s => s.Frames.Length)} frames at {fps:0.##} fps, ")
+            + Cli.Format($"{index.Log.Count} log lines{(skip > 0 ? $"; from frame {skip}" : "")}"));
         using var picture = new Mat();
         long position = 0, shown = 0;
         var started = System.Diagnostics.Stopwatch.StartNew();
@@ -73,7 +84,8 @@ internal static class ReplayCommand
                 using var image = new Mat();
                 if (!capture.Read(image) || image.Empty()) break;
                 if (position < skip) continue;
-                using var frame = new Frame(image.Clone(), segment.Frames[i], TimeSpan.FromSeconds(position / segment.Fps), "replay");
+                using var frame = new Frame(image.Clone(), segment.Frames[i],
+                    TimeSpan.FromSeconds(position / segment.Fps), "replay");
                 painter.ShownAnalysis = segment.AnalysedFrames[i];
                 if (sink is not null) sink.Show(frame, null);
                 else
@@ -94,7 +106,8 @@ internal static class ReplayCommand
         int Done()
         {
             if (window) Cv2.DestroyAllWindows();
-            output.WriteLine(Cli.Format($"replayed {shown} frames{(outPath is null ? "" : $" to {Path.GetFullPath(outPath)}")}"));
+            output.WriteLine(Cli.Format(
+                $"replayed {shown} frames{(outPath is null ? "" : $" to {Path.GetFullPath(outPath)}")}"));
             return Cli.Ok;
         }
     }
@@ -114,14 +127,16 @@ internal static class ReplayCommand
         try { return new LoggedHead(ModelCatalog.Load(name, null, TorchSharp.torch.CPU)); }
         catch (Exception e) when (e is ModelLoadException or IOException or ArgumentException)
         {
-            error.WriteLine($"livecam: the log's model '{name}' cannot be loaded here ({e.Message}); its predictions are shown as numbers");
+            error.WriteLine($"livecam: the log's model '{name}' cannot be loaded here ({e.Message}); "
+                + "its predictions are shown as numbers");
             return new LoggedHead(null);
         }
     }
 
     /// <summary>The recorded frame (as it was shown), and beside it a panel drawn from the log: when, what was
     /// explained, the predictions through the model's own head.</summary>
-    sealed class ReplayPainter(IPictureRenderer renderer, RecordingIndex index, IPredictionHead? head, string name) : IFramePainter, IDisposable
+    sealed class ReplayPainter(IPictureRenderer renderer, RecordingIndex index, IPredictionHead? head, string name)
+        : IFramePainter, IDisposable
     {
         readonly Mat _panel = new(), _black = new();
 
@@ -145,18 +160,24 @@ internal static class ReplayCommand
             if (logged is null) lines.Add(new HudLine("log: nothing analysed yet"));
             else
             {
-                lines.Add(new HudLine(Cli.Format($"log: analysis of frame {logged.Frame}{(logged.CaptureUtc is { } t ? $", captured {t:HH:mm:ss.fff} UTC" : "")}"), 1));
-                lines.Add(new HudLine([new HudSegment($"{logged.Model}"), new HudSegment($" ({logged.Weights})", 2)], 3));
-                lines.Add(new HudLine($"{logged.Method}{(logged.Layer is null ? "" : $" @ {logged.Layer}")}, target {logged.Target}", 2));
+                lines.Add(new HudLine(Cli.Format($"log: analysis of frame {logged.Frame}")
+                    + Cli.Format($"{(logged.CaptureUtc is { } t ? $", captured {t:HH:mm:ss.fff} UTC" : "")}"), 1));
+                lines.Add(new HudLine(
+                    [new HudSegment($"{logged.Model}"), new HudSegment($" ({logged.Weights})", 2)], 3));
+                lines.Add(new HudLine(
+                    $"{logged.Method}{(logged.Layer is null ? "" : $" @ {logged.Layer}")}, target {logged.Target}", 2));
                 if (logged.Outputs is { } outputs && head is not null)
                 {
                     if (head.Line(outputs, null) is { } line) lines.Add(line with { Rank = 0 });
                     inset = head.Inset(outputs, null);
                 }
-                else if (logged.Outputs is { } raw) lines.Add(new HudLine($"{raw.Length} outputs, largest {raw.Max():G4}"));
-                lines.Add(new HudLine(Cli.Format($"analysis {logged.AnalysisMs:0.#} ms  latency {logged.LatencyMs:0.#} ms"), 4));
+                else if (logged.Outputs is { } raw)
+                    lines.Add(new HudLine($"{raw.Length} outputs, largest {raw.Max():G4}"));
+                lines.Add(new HudLine(
+                    Cli.Format($"analysis {logged.AnalysisMs:0.#} ms  latency {logged.LatencyMs:0.#} ms"), 4));
             }
-            renderer.Render(new Picture { Video = _black, Hud = lines, Inset = inset, InsetCorner = Corner.BottomRight }, _panel);
+            renderer.Render(
+                new Picture { Video = _black, Hud = lines, Inset = inset, InsetCorner = Corner.BottomRight }, _panel);
             Cv2.HConcat([frame.Pixels, _panel], into);
         }
 

@@ -26,12 +26,18 @@ internal static class RobustnessCommand
     {
         var model = new ModelOptions("robot");
         var outDir = SharedOptions.Out("folder for robustness.png and robustness.json", required: true);
-        var images = new Option<string?>("--images") { Description = "run on these images (a folder or glob) instead of the rendered grid, e.g. the article's renders" };
-        var command = new Command("robustness", "The article's robustness test: floor-coloured vs red cube under four lights, with Grad-CAM and predictions on one sheet.");
+        var images = new Option<string?>("--images")
+        {
+            Description = "run on these images (a folder or glob) instead of the rendered grid, "
+                + "e.g. the article's renders"
+        };
+        var command = new Command("robustness", "The article's robustness test: floor-coloured vs red cube under four "
+            + "lights, with Grad-CAM and predictions on one sheet.");
         model.AddTo(command, withExplanation: false);
         command.Add(outDir);
         command.Add(images);
-        var renderer = RendererChoice.Option("how the heatmaps are drawn: auto (the live view's OpenGL renderer, headless; OpenCV when there is no OpenGL), gl, cpu");
+        var renderer = RendererChoice.Option("how the heatmaps are drawn: auto (the live view's OpenGL renderer, "
+            + "headless; OpenCV when there is no OpenGL), gl, cpu");
         command.Add(renderer);
         command.SetAction(parsed =>
         {
@@ -39,7 +45,8 @@ internal static class RobustnessCommand
             Directory.CreateDirectory(dir);
             // Rendered cases come from the synthetic scene; images of your own are footage.
             using var vision = model.LoadModel(parsed, syntheticScene: parsed.GetValue(images) is null);
-            if (!vision.Head.OutputsAreFreeDistances) throw new UsageException("robustness tests the robot model (--model robot)");
+            if (!vision.Head.OutputsAreFreeDistances)
+                throw new UsageException("robustness tests the robot model (--model robot)");
             var cases = parsed.GetValue(images) is { } folder ? FromImages(folder) : Rendered();
             try
             {
@@ -67,13 +74,17 @@ internal static class RobustnessCommand
     static List<Case> Rendered()
     {
         var floorColour = new Scalar(160, 165, 160);
-        var cubes = new[] { ("floor-coloured cube", SyntheticScene.Scale(floorColour, 0.97)), ("red cube", new Scalar(30, 40, 210)) };
+        var cubes = new[]
+        {
+            ("floor-coloured cube", SyntheticScene.Scale(floorColour, 0.97)), ("red cube", new Scalar(30, 40, 210))
+        };
         using var floor = FloorWorld.RasteriseFloor(640, 480, floorColour, textureSeed: 7);
         var cases = new List<Case>();
         foreach (var (cube, colour) in cubes)
             foreach (var light in s_lights)
             {
-                var layout = new SceneLayout([new Obstacle(ObstacleShape.Box, 0, 22, 9, 9, colour)], light.Gain, 0, light.Shadow, light.Darkness);
+                var layout = new SceneLayout([new Obstacle(ObstacleShape.Box, 0, 22, 9, 9, colour)], light.Gain, 0,
+                    light.Shadow, light.Darkness);
                 var image = new Mat(480, 640, MatType.CV_8UC3);
                 FloorWorld.Render(layout, floor, image);
                 cases.Add(new Case($"{cube}, {light.Name}", image));
@@ -116,7 +127,10 @@ internal static class RobustnessCommand
                 var set = explainer.Explain(vision.Preprocess(c.Image), method, Target.Sum(), layer);
                 var prediction = new RobotPrediction(set.Outputs);
                 var map = set.Items[0].Map;
-                var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "robustness") { Heatmap = new HeatmapImage(map.Height, map.Width, map.Normalised) };
+                var analysis = new Analysis(0, TimeSpan.Zero, TimeSpan.Zero, "robustness")
+                {
+                    Heatmap = new HeatmapImage(map.Height, map.Width, map.Normalised)
+                };
                 panels.Add(Panel(c.Image, analysis, prediction, $"{c.Name}: {prediction.Summary()}", painter));
                 report.Add(new { name = c.Name, free_distance_cm = prediction.FreeDistances(), outputs = set.Outputs });
                 output.WriteLine($"{c.Name}: {prediction.Summary()}");
@@ -125,7 +139,13 @@ internal static class RobustnessCommand
             var png = Path.Combine(dir, "robustness.png");
             if (!Cv2.ImWrite(png, sheet)) throw new UsageException($"cannot write '{png}'");
             var json = Path.Combine(dir, "robustness.json");
-            File.WriteAllText(json, FiniteJson.Serialize(new { model = vision.Name, weights = vision.Weights, method = method.Name, layer = vision.DefaultLayer, target = "all outputs", cases = report }, $"the robustness sheet for {json}"));
+            File.WriteAllText(json, FiniteJson.Serialize(
+                new
+                {
+                    model = vision.Name, weights = vision.Weights, method = method.Name, layer = vision.DefaultLayer,
+                    target = "all outputs", cases = report
+                },
+                $"the robustness sheet for {json}"));
             output.WriteLine($"wrote {Path.GetFullPath(png)} and {Path.GetFullPath(json)}");
         }
         finally
@@ -134,8 +154,10 @@ internal static class RobustnessCommand
         }
     }
 
-    /// <summary>One case: the input, its heatmap and the paper-style grid side by side under a caption; a new Mat, the caller's.</summary>
-    internal static Mat Panel(Mat image, Analysis analysis, RobotPrediction prediction, string caption, IPictureRenderer painter)
+    /// <summary>One case: the input, its heatmap and the paper-style grid side by side under a caption; a new Mat, the
+    /// caller's.</summary>
+    internal static Mat Panel(Mat image, Analysis analysis, RobotPrediction prediction, string caption,
+        IPictureRenderer painter)
     {
         using var small = new Mat();
         Cv2.Resize(image, small, new OpenCvSharp.Size(320, 240), interpolation: InterpolationFlags.Area);
@@ -146,11 +168,13 @@ internal static class RobustnessCommand
         Cv2.HConcat([small, heat, grid], row);
         var captioned = new Mat(row.Rows + 22, row.Cols, MatType.CV_8UC3, Scalar.White);
         using (var body = new Mat(captioned, new Rect(0, 22, row.Cols, row.Rows))) row.CopyTo(body);
-        Cv2.PutText(captioned, caption, new Point(4, 16), HersheyFonts.HersheySimplex, 0.42, Scalar.Black, 1, LineTypes.AntiAlias);
+        Cv2.PutText(captioned, caption, new Point(4, 16), HersheyFonts.HersheySimplex, 0.42, Scalar.Black, 1,
+            LineTypes.AntiAlias);
         return captioned;
     }
 
-    /// <summary>Two columns of panels (for the rendered grid, the two cubes side by side under each light); a new Mat, the caller's.</summary>
+    /// <summary>Two columns of panels (for the rendered grid, the two cubes side by side under each light); a new Mat,
+    /// the caller's.</summary>
     internal static Mat Sheet(IReadOnlyList<Mat> panels)
     {
         int half = (panels.Count + 1) / 2;
@@ -175,7 +199,8 @@ internal static class RobustnessCommand
         return result;
     }
 
-    /// <summary><paramref name="m"/> with white rows added below up to <paramref name="rows"/>; always a new Mat, the caller's.</summary>
+    /// <summary><paramref name="m"/> with white rows added below up to <paramref name="rows"/>; always a new Mat, the
+    /// caller's.</summary>
     static Mat Pad(Mat m, int rows)
     {
         var padded = new Mat();

@@ -16,14 +16,14 @@ using LiveCam.Rendering;
 namespace LiveCam.App.Commands.Run;
 
 /// <summary>
-/// One live run (<c>run</c>, <c>render</c>, live <c>teach</c>), composed in steps: open the source, open the model, make
-/// the sinks (a window, recordings, the browser's feed and server), play, summarise. The threads of the run are chosen
-/// here and nowhere else.
+/// One live run (<c>run</c>, <c>render</c>, live <c>teach</c>), composed in steps: open the source, open the model,
+/// make the sinks (a window, recordings, the browser's feed and server), play, summarise. The threads of the run are
+/// chosen here and nowhere else.
 /// </summary>
 /// <remarks>
 /// The session owns what its steps make and releases it the last made first, as one method's <c>using</c> statements
-/// would: the pipeline's threads stop before the server, the server before the renderers it draws with, the model before
-/// the source. Ctrl+C and SIGTERM stop the run (it finalises its output) until everything else is released.
+/// would: the pipeline's threads stop before the server, the server before the renderers it draws with, the model
+/// before the source. Ctrl+C and SIGTERM stop the run (it finalises its output) until everything else is released.
 /// </remarks>
 internal sealed class LiveSession : IDisposable
 {
@@ -38,15 +38,19 @@ internal sealed class LiveSession : IDisposable
     Analysis? _latestAnalysis;
     SegmentedRecording? _recording;
 
-    LiveSession(RunSettings settings, TextWriter output, TextWriter error) => (_settings, _output, _error) = (settings, output, error);
+    LiveSession(RunSettings settings, TextWriter output, TextWriter error) =>
+        (_settings, _output, _error) = (settings, output, error);
 
-    /// <summary>Plays the source until it ends, <c>--frames</c> are shown or the user stops it; the exit code.</summary>
-    public static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions, RunSettings settings, TextWriter output, TextWriter error)
+    /// <summary>Plays the source until it ends, <c>--frames</c> are shown or the user stops it; the exit
+    /// code.</summary>
+    public static int Run(ParseResult parsed, SourceOptions sourceOptions, ModelOptions modelOptions,
+        RunSettings settings, TextWriter output, TextWriter error)
     {
         using var session = new LiveSession(settings, output, error);
         var source = session.OpenSource(parsed, sourceOptions);
         var outputs = session.ChooseOutputs(source);
-        var model = session.OpenModel(parsed, modelOptions, syntheticScene: sourceOptions.OpenedKind == SourceKind.Synthetic);
+        var model = session.OpenModel(
+            parsed, modelOptions, syntheticScene: sourceOptions.OpenedKind == SourceKind.Synthetic);
         var sinks = session.MakeSinks(source.Info, outputs, model);
         bool interrupted = session.Play(source, model, sinks);
         session.Summarise(outputs, interrupted);
@@ -65,19 +69,24 @@ internal sealed class LiveSession : IDisposable
     sealed record LoadedModel(VisionModel? Vision, IAnalyser Analyser, int Threads);
 
     /// <summary>What the sinks draw with and show, made by <see cref="MakeSinks"/> and borrowed by the sinks.</summary>
-    sealed record SinkParts(SourceInfo Info, Outputs Outputs, LoadedModel Model, PictureComposer Composer, RendererChoice Choice, FreezeGate Freeze,
-        RenderThread? WindowThread, CpuPictureRenderer Cpu, IPictureRenderer? RecordingRenderer, EventLoopScheduler Encoder, Serve.WebFeed? Feed);
+    sealed record SinkParts(SourceInfo Info, Outputs Outputs, LoadedModel Model, PictureComposer Composer,
+        RendererChoice Choice, FreezeGate Freeze, RenderThread? WindowThread, CpuPictureRenderer Cpu,
+        IPictureRenderer? RecordingRenderer, EventLoopScheduler Encoder, Serve.WebFeed? Feed);
 
     /// <summary>The source, opened; says what it delivers.</summary>
     CaptureSource OpenSource(ParseResult parsed, SourceOptions options)
     {
-        var source = Own(options.Open(parsed, _error, _settings.MaxFrames, unpaced: _settings.Render, sourceText: _settings.SourceText));
+        var source = Own(options.Open(
+            parsed, _error, _settings.MaxFrames, unpaced: _settings.Render, sourceText: _settings.SourceText));
         var info = source.Info;
-        _output.WriteLine(Cli.Format($"source: {info.Name} {info.Width}x{info.Height}{(info.Fps > 0 ? Cli.Format($" @ {info.Fps:0.##} fps") : "")}{(info.IsLive ? " (live)" : "")}"));
+        _output.WriteLine(Cli.Format($"source: {info.Name} {info.Width}x{info.Height}")
+            + Cli.Format($"{(info.Fps > 0 ? Cli.Format($" @ {info.Fps:0.##} fps") : "")}")
+            + Cli.Format($"{(info.IsLive ? " (live)" : "")}"));
         return source;
     }
 
-    /// <summary>A window when a display is there (and no <c>--headless</c>), the files asked for, and the rate to record at.</summary>
+    /// <summary>A window when a display is there (and no <c>--headless</c>), the files asked for, and the rate to
+    /// record at.</summary>
     Outputs ChooseOutputs(CaptureSource source)
     {
         bool window = !_settings.ForceHeadless && Display.Available();
@@ -90,15 +99,21 @@ internal sealed class LiveSession : IDisposable
         return new Outputs(window, _settings.OutPath, record, fps);
     }
 
-    /// <summary>The model (made over by the mode, if any) and the analyser explaining it; says what analyses, where, with
-    /// how many threads.</summary>
+    /// <summary>The model (made over by the mode, if any) and the analyser explaining it; says what analyses, where,
+    /// with how many threads.</summary>
     LoadedModel OpenModel(ParseResult parsed, ModelOptions options, bool syntheticScene)
     {
         var vision = Own(LoadModel(parsed, options, _settings.Mode, syntheticScene));
         if (_settings.Mode is { } mode) _output.WriteLine(mode.Describe());
         IAnalyser analyser = vision is null ? new PassThroughAnalyser() : CreateAnalyser(parsed, options, vision);
-        int threads = _settings.Threads > 0 ? _settings.Threads : AnalysisThreads(_settings.Timing, Environment.ProcessorCount);
-        _output.WriteLine($"analysis: {analyser.Name}" + (vision is null ? "" : Cli.Format($" on {vision.Device.type.ToString().ToLowerInvariant()} ({threads} thread{(threads == 1 ? "" : "s")}), weights {vision.Weights}"))
+        int threads = _settings.Threads > 0
+            ? _settings.Threads
+            : AnalysisThreads(_settings.Timing, Environment.ProcessorCount);
+        _output.WriteLine($"analysis: {analyser.Name}"
+            + (vision is null
+                ? ""
+                : Cli.Format($" on {vision.Device.type.ToString().ToLowerInvariant()} ")
+                    + Cli.Format($"({threads} thread{(threads == 1 ? "" : "s")}), weights {vision.Weights}"))
             + (_settings.MaxAnalysisFps > 0 ? Cli.Format($", at most {_settings.MaxAnalysisFps:0.##} a second") : ""));
         return new LoadedModel(vision, analyser, threads);
     }
@@ -111,29 +126,40 @@ internal sealed class LiveSession : IDisposable
         var choice = new RendererChoice(_settings.Renderer, _output);
         var freeze = Own(new FreezeGate());
         // The render threads and the renderers live here, for the whole run; the sinks borrow them.
-        var windowThread = outputs.Window ? Own(new RenderThread("render-window", TimeSpan.FromMilliseconds(15))) : null;
-        var offscreenThread = outputs.OutPath is null && outputs.Record is null ? null : Own(new RenderThread("render-offscreen", TimeSpan.FromSeconds(1)));
+        var windowThread = outputs.Window
+            ? Own(new RenderThread("render-window", TimeSpan.FromMilliseconds(15)))
+            : null;
+        var offscreenThread = outputs.OutPath is null && outputs.Record is null
+            ? null
+            : Own(new RenderThread("render-offscreen", TimeSpan.FromSeconds(1)));
         var cpu = Own(new CpuPictureRenderer());
-        var recordingRenderer = offscreenThread is null ? null : Own(choice.Offscreen(offscreenThread, "recording", cpuOnSoftwareGl: true));
+        var recordingRenderer = offscreenThread is null
+            ? null
+            : Own(choice.Offscreen(offscreenThread, "recording", cpuOnSoftwareGl: true));
         // Recordings are encoded on their own thread, so drawing the next frame overlaps encoding the last one.
         var encoder = Own(NamedThread("encoder"));
         var feed = ServeBrowser(composer, freeze, model);
         if (outputs.OutPath is { } outPath) _output.WriteLine($"recording to {Path.GetFullPath(outPath)}");
-        if (outputs.Record is { } record) _output.WriteLine($"recording to {Path.GetFullPath(record.Folder)} (segments of {Cli.Format($"{record.SegmentSeconds:0.##}")} s and log.jsonl)");
-        return new SinkParts(info, outputs, model, composer, choice, freeze, windowThread, cpu, recordingRenderer, encoder, feed);
+        if (outputs.Record is { } record)
+            _output.WriteLine($"recording to {Path.GetFullPath(record.Folder)} "
+                + $"(segments of {Cli.Format($"{record.SegmentSeconds:0.##}")} s and log.jsonl)");
+        return new SinkParts(
+            info, outputs, model, composer, choice, freeze, windowThread, cpu, recordingRenderer, encoder, feed);
     }
 
-    /// <summary><c>--serve</c>: the browser's feed, drawn and encoded on a thread of its own only while someone watches,
-    /// and the server, started; null without <c>--serve</c>.</summary>
+    /// <summary><c>--serve</c>: the browser's feed, drawn and encoded on a thread of its own only while someone
+    /// watches, and the server, started; null without <c>--serve</c>.</summary>
     Serve.WebFeed? ServeBrowser(PictureComposer composer, FreezeGate freeze, LoadedModel model)
     {
         if (_settings.Serve is not { } options) return null;
         var thread = Own(NamedThread("web-encoder"));
         var renderer = Own(new CpuPictureRenderer());
         Serve.ServedControls? controls = null;
-        var feed = new Serve.WebFeed(new FramePainter(renderer, composer, () => controls?.View ?? new ViewOptions()), thread);
+        var feed = new Serve.WebFeed(
+            new FramePainter(renderer, composer, () => controls?.View ?? new ViewOptions()), thread);
         controls = new Serve.ServedControls(model.Analyser as IExplanationControls, freeze, feed);
-        var server = Own(new Serve.LiveServer(options, feed, controls, _metrics, model.Vision, () => Volatile.Read(ref _latestAnalysis)));
+        var server = Own(new Serve.LiveServer(
+            options, feed, controls, _metrics, model.Vision, () => Volatile.Read(ref _latestAnalysis)));
         try { _output.WriteLine($"serving the live view at {server.StartAsync().GetAwaiter().GetResult()}"); }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
@@ -176,7 +202,8 @@ internal sealed class LiveSession : IDisposable
         {
             Width = parts.Info.Width, Height = parts.Info.Height, RecordFps = parts.Outputs.Fps,
             Explanation = parts.Model.Analyser as IExplanationControls, Freeze = parts.Freeze, Log = Log,
-            ModeKeys = _settings.Mode is null ? null : _settings.Mode.Keys, ModeHud = _settings.Mode is null ? null : _settings.Mode.Hud,
+            ModeKeys = _settings.Mode is null ? null : _settings.Mode.Keys,
+            ModeHud = _settings.Mode is null ? null : _settings.Mode.Hud,
             // A live camera that stops sending (unplugged) is said so until it is back.
             StallNotice = parts.Info.IsLive && _settings.Timing == TimingMode.Live ? TimeSpan.FromSeconds(2) : null,
         };
@@ -203,9 +230,11 @@ internal sealed class LiveSession : IDisposable
     SegmentedRecording Recording(SinkParts parts, RecordingRequest record)
     {
         var vision = parts.Model.Vision;
-        var context = new RecordingContext(parts.Info.Name, vision?.Name, vision?.Weights, vision is null ? null : vision.Head.Json);
-        return new SegmentedRecording(record.Folder, parts.Info.Width, parts.Info.Height, parts.Outputs.Fps, record.SegmentSeconds,
-            new FramePainter(parts.RecordingRenderer!, parts.Composer), context, line => _error.WriteLine($"livecam: {line}"), parts.Encoder);
+        var context = new RecordingContext(
+            parts.Info.Name, vision?.Name, vision?.Weights, vision is null ? null : vision.Head.Json);
+        return new SegmentedRecording(record.Folder, parts.Info.Width, parts.Info.Height, parts.Outputs.Fps,
+            record.SegmentSeconds, new FramePainter(parts.RecordingRenderer!, parts.Composer), context,
+            line => _error.WriteLine($"livecam: {line}"), parts.Encoder);
     }
 
     /// <summary><c>--out</c>: a video file, or a folder of PNGs.</summary>
@@ -214,7 +243,8 @@ internal sealed class LiveSession : IDisposable
         var painter = new FramePainter(parts.RecordingRenderer!, parts.Composer);
         return ImageFolderSink.IsFolder(outPath)
             ? new ImageFolderSink(outPath, painter)
-            : new VideoFileSink(outPath, parts.Info.Width, parts.Info.Height, parts.Outputs.Fps, painter, parts.Encoder);
+            : new VideoFileSink(
+                outPath, parts.Info.Width, parts.Info.Height, parts.Outputs.Fps, painter, parts.Encoder);
     }
 
     /// <summary>Runs the pipeline until the source ends, <c>--frames</c> are shown or the user stops it, and prints its
@@ -236,10 +266,14 @@ internal sealed class LiveSession : IDisposable
         var started = MonotonicClock.Now;
         var frames = sinks.Freeze.Apply(source.Frames(NewThreadScheduler.Default));
         long maxFrames = _settings.MaxFrames, total = source.Info.FrameCount;
-        var progress = _settings.Render ? Own(new RenderProgress(_metrics, maxFrames > 0 && (total <= 0 || maxFrames < total) ? maxFrames : total, _error)) : null;
+        var progress = _settings.Render
+            ? Own(new RenderProgress(
+                _metrics, maxFrames > 0 && (total <= 0 || maxFrames < total) ? maxFrames : total, _error))
+            : null;
         try
         {
-            FramePipeline.RunAsync(frames, model.Analyser, () => CreateSinks(sinks), new PipelineSchedulers(display, analysis), _settings.Timing, _metrics,
+            FramePipeline.RunAsync(frames, model.Analyser, () => CreateSinks(sinks),
+                    new PipelineSchedulers(display, analysis), _settings.Timing, _metrics,
                     _stop.Token, OnAnalysed, _settings.MaxAnalysisFps)
                 .GetAwaiter().GetResult();
             return _stop.Requested;
@@ -248,11 +282,13 @@ internal sealed class LiveSession : IDisposable
         {
             progress?.Dispose();
             var stats = source.Stats;
-            _output.WriteLine(_metrics.Summary(stats.Captured, stats.Corrupt, stats.Reconnects, MonotonicClock.Now - started));
+            _output.WriteLine(
+                _metrics.Summary(stats.Captured, stats.Corrupt, stats.Reconnects, MonotonicClock.Now - started));
         }
     }
 
-    /// <summary>Every analysis, on the thread that made it: kept for the browser, and logged with the recording.</summary>
+    /// <summary>Every analysis, on the thread that made it: kept for the browser, and logged with the
+    /// recording.</summary>
     void OnAnalysed(Analysis analysis)
     {
         Volatile.Write(ref _latestAnalysis, analysis);
@@ -272,22 +308,27 @@ internal sealed class LiveSession : IDisposable
         {
             double seconds = recording.FinishedSeconds, megabytes = recording.FinishedBytes / 1e6;
             var rate = seconds > 0 ? Cli.Format($", about {megabytes * 3600 / seconds:0} MB an hour") : "";
-            _output.WriteLine(Cli.Format($"recorded {recording.FinishedSegments} segment(s) ({megabytes:0.#} MB{rate}) and log.jsonl in {recording.Folder}")
+            _output.WriteLine(Cli.Format($"recorded {recording.FinishedSegments} segment(s) ")
+                + Cli.Format($"({megabytes:0.#} MB{rate}) and log.jsonl in {recording.Folder}")
                 + (recording.Stopped ? " (recording stopped early)" : ""));
         }
         if (interrupted) _output.WriteLine("stopped");
     }
 
-    /// <summary>A line for the terminal from any thread (the window's keys, the sinks), never mixed with another.</summary>
+    /// <summary>A line for the terminal from any thread (the window's keys, the sinks), never mixed with
+    /// another.</summary>
     void Log(string line)
     {
         lock (_logLock) _output.WriteLine(line);
     }
 
-    /// <summary>Torch's threads for the analysis: all cores in exact mode, one fewer than the machine has when live.</summary>
-    internal static int AnalysisThreads(TimingMode timing, int cores) => timing == TimingMode.Live ? Math.Max(1, cores - 1) : Math.Max(1, cores);
+    /// <summary>Torch's threads for the analysis: all cores in exact mode, one fewer than the machine has when
+    /// live.</summary>
+    internal static int AnalysisThreads(TimingMode timing, int cores) =>
+        timing == TimingMode.Live ? Math.Max(1, cores - 1) : Math.Max(1, cores);
 
-    /// <summary>A thread of its own for one stage, named for debuggers and profilers, at a lower priority when asked.</summary>
+    /// <summary>A thread of its own for one stage, named for debuggers and profilers, at a lower priority when
+    /// asked.</summary>
     static EventLoopScheduler NamedThread(string name, bool lowerPriority = false) =>
         new(start => new Thread(() =>
         {
@@ -297,7 +338,8 @@ internal sealed class LiveSession : IDisposable
 
     static VisionModel? LoadModel(ParseResult parsed, ModelOptions options, ILiveMode? mode, bool syntheticScene)
     {
-        if (!options.WantsModel(parsed)) return mode is null ? null : throw new UsageException("this mode needs a model (--model)");
+        if (!options.WantsModel(parsed))
+            return mode is null ? null : throw new UsageException("this mode needs a model (--model)");
         var model = options.LoadModel(parsed, syntheticScene);
         if (mode is null) return model;
         try { return mode.Prepare(model); }

@@ -4,30 +4,54 @@ using LiveCam.Pipeline;
 
 namespace LiveCam.App.Commands.Run;
 
-/// <summary><c>livecam run</c> and <c>livecam render</c>: their options, checked before anything opens; the run itself is a
-/// <see cref="LiveSession"/>.</summary>
+/// <summary><c>livecam run</c> and <c>livecam render</c>: their options, checked before anything opens; the run itself
+/// is a <see cref="LiveSession"/>.</summary>
 internal static class RunCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
         var options = new RunOptions();
-        var outFile = SharedOptions.Out("record the shown video to this file (.mp4, .avi, .mkv), or to a folder of PNGs (a path ending in /); headless runs without --serve record even without it, in crash-safe segments in ./livecam-<time>/ (as --record does)");
+        var outFile = SharedOptions.Out("record the shown video to this file (.mp4, .avi, .mkv), or to a folder of "
+            + "PNGs (a path ending in /); headless runs without --serve record even without it, in crash-safe segments "
+            + "in ./livecam-<time>/ (as --record does)");
         var headless = new Option<bool>("--headless") { Description = "no window, even when a display is present" };
-        var serve = new Option<string?>("--serve") { Description = "also show the live view in a browser at [ADDRESS:]PORT (loopback unless an address is given; any other address needs a token)" };
-        var token = new Option<string?>("--token") { Description = "the token --serve asks for on a non-loopback address (default: one is generated and printed)" };
-        var maxViewers = new Option<int>("--max-viewers") { Description = "browsers watching at once (more get 503)", DefaultValueFactory = _ => 8 };
+        var serve = new Option<string?>("--serve")
+        {
+            Description = "also show the live view in a browser at [ADDRESS:]PORT (loopback unless an address is "
+                + "given; any other address needs a token)"
+        };
+        var token = new Option<string?>("--token")
+        {
+            Description = "the token --serve asks for on a non-loopback address (default: one is generated and printed)"
+        };
+        var maxViewers = new Option<int>("--max-viewers")
+        {
+            Description = "browsers watching at once (more get 503)", DefaultValueFactory = _ => 8
+        };
         var allowHost = new Option<string[]>("--allow-host")
         {
-            Description = "with --serve: a host name the live view may be opened by, besides loopback's and the bound address (repeat, or separate with commas; * allows any, e.g. behind a proxy of your own). Other names get 403: a page elsewhere pointing its name at this address",
+            Description = "with --serve: a host name the live view may be opened by, besides loopback's and the bound "
+                + "address (repeat, or separate with commas; * allows any, e.g. behind a proxy of your own). Other "
+                + "names get 403: a page elsewhere pointing its name at this address",
         };
-        var booth = new Option<bool>("--booth") { Description = "a demo booth: fullscreen, big text, a sentence saying what the colours mean, and a tour of methods and side-by-side views when nobody touches a key" };
-        var attractAfter = new Option<double>("--attract-after") { Description = "with --booth: seconds without a key press before the tour starts", DefaultValueFactory = _ => 30 };
+        var booth = new Option<bool>("--booth")
+        {
+            Description = "a demo booth: fullscreen, big text, a sentence saying what the colours mean, and a tour of "
+                + "methods and side-by-side views when nobody touches a key"
+        };
+        var attractAfter = new Option<double>("--attract-after")
+        {
+            Description = "with --booth: seconds without a key press before the tour starts",
+            DefaultValueFactory = _ => 30
+        };
         var timing = new Option<TimingMode>("--timing")
         {
-            Description = "live: video at the source's rate, overlay as analyses arrive; exact: every frame waits for its own analysis",
+            Description = "live: video at the source's rate, overlay as analyses arrive; exact: every frame waits for "
+                + "its own analysis",
             DefaultValueFactory = _ => TimingMode.Live,
         };
-        var command = new Command("run", "Play a source live with the analysis overlay: in a window when a display exists, otherwise headless to a video file.");
+        var command = new Command("run", "Play a source live with the analysis overlay: in a window when a display "
+            + "exists, otherwise headless to a video file.");
         options.AddTo(command, withSourceOption: true);
         command.Add(outFile);
         command.Add(headless);
@@ -40,11 +64,16 @@ internal static class RunCommand
         command.Add(attractAfter);
         command.SetAction(parsed =>
         {
-            var served = parsed.GetValue(serve) is { } address ? Serve.ServeOptions.Parse(address, parsed.GetValue(token), parsed.GetValue(maxViewers), parsed.GetValue(allowHost)) : null;
-            if (parsed.GetValue(attractAfter) <= 0) throw new UsageException("--attract-after must be more than 0 seconds");
+            var served = parsed.GetValue(serve) is { } address
+                ? Serve.ServeOptions.Parse(
+                    address, parsed.GetValue(token), parsed.GetValue(maxViewers), parsed.GetValue(allowHost))
+                : null;
+            if (parsed.GetValue(attractAfter) <= 0)
+                throw new UsageException("--attract-after must be more than 0 seconds");
             if (parsed.GetValue(booth) && (parsed.GetValue(headless) || !Display.Available()))
                 throw new UsageException("--booth needs a window (no display here, or --headless)");
-            var settings = options.Settings(parsed, parsed.GetValue(outFile), parsed.GetValue(headless), parsed.GetValue(timing), render: false, null) with
+            var settings = options.Settings(parsed, parsed.GetValue(outFile), parsed.GetValue(headless),
+                parsed.GetValue(timing), render: false, null) with
             {
                 Serve = served,
                 BoothAttractAfter = parsed.GetValue(booth) ? TimeSpan.FromSeconds(parsed.GetValue(attractAfter)) : null,
@@ -59,16 +88,23 @@ internal static class RunCommand
     public static Command CreateRender(TextWriter output, TextWriter error)
     {
         var options = new RunOptions();
-        var source = new Argument<string>("SOURCE") { Description = "a video file, a folder or glob of images, a stream URL, synthetic[:WxH][@FPS]" };
-        var outFile = SharedOptions.Out("the rendered video (.mp4, .avi, .mkv) or a folder of PNGs (a path ending in /)");
-        var command = new Command("render", "Render a source offline: every frame analysed and drawn into a video (or --record), with a progress bar.");
+        var source = new Argument<string>("SOURCE")
+        {
+            Description = "a video file, a folder or glob of images, a stream URL, synthetic[:WxH][@FPS]"
+        };
+        var outFile = SharedOptions.Out(
+            "the rendered video (.mp4, .avi, .mkv) or a folder of PNGs (a path ending in /)");
+        var command = new Command("render", "Render a source offline: every frame analysed and drawn into a video "
+            + "(or --record), with a progress bar.");
         command.Add(source);
         options.AddTo(command, withSourceOption: false);
         command.Add(outFile);
         command.SetAction(parsed =>
         {
-            if (parsed.GetValue(outFile) is null && parsed.GetValue(options.Record) is null) throw new UsageException("render needs --out FILE or --record DIR");
-            var settings = options.Settings(parsed, parsed.GetValue(outFile), headless: true, TimingMode.Exact, render: true, parsed.GetValue(source));
+            if (parsed.GetValue(outFile) is null && parsed.GetValue(options.Record) is null)
+                throw new UsageException("render needs --out FILE or --record DIR");
+            var settings = options.Settings(parsed, parsed.GetValue(outFile), headless: true, TimingMode.Exact,
+                render: true, parsed.GetValue(source));
             return LiveSession.Run(parsed, options.Source, options.Model, settings, output, error);
         });
         return command;

@@ -9,14 +9,29 @@ namespace LiveCam.App.Commands.Run;
 internal sealed class RunOptions(string? defaultModel = null)
 {
     public SourceOptions Source { get; } = new();
-    public Option<long> Frames { get; } = SharedOptions.Frames("stop after this many frames (0: until the source ends or Ctrl+C)");
-    public Option<string?> Record { get; } = new("--record") { Description = "record to this folder: the shown video in segments that stay playable whatever happens after (kill, power cut), and log.jsonl, one line per analysed frame" };
-    public Option<double> SegmentSeconds { get; } = new("--segment-seconds") { Description = "video seconds per recorded segment", DefaultValueFactory = _ => 10 };
-    public Option<double> AnalysisFps { get; } = new("--analysis-fps") { Description = "analyse at most this many frames a second (0: as many as the CPU allows), for a robot's shared CPU" };
-    public Option<int> Threads { get; } = SharedOptions.Threads("CPU threads for the model (0: all cores for render and --timing exact, one fewer live)");
+    public Option<long> Frames { get; } =
+        SharedOptions.Frames("stop after this many frames (0: until the source ends or Ctrl+C)");
+    public Option<string?> Record { get; } = new("--record")
+    {
+        Description = "record to this folder: the shown video in segments that stay playable whatever happens after "
+            + "(kill, power cut), and log.jsonl, one line per analysed frame"
+    };
+    public Option<double> SegmentSeconds { get; } = new("--segment-seconds")
+    {
+        Description = "video seconds per recorded segment", DefaultValueFactory = _ => 10
+    };
+    public Option<double> AnalysisFps { get; } = new("--analysis-fps")
+    {
+        Description = "analyse at most this many frames a second (0: as many as the CPU allows), "
+            + "for a robot's shared CPU"
+    };
+    public Option<int> Threads { get; } = SharedOptions.Threads(
+        "CPU threads for the model (0: all cores for render and --timing exact, one fewer live)");
     // The robot model with its shipped weights is the default when they are there; "none" plays the video alone.
-    public ModelOptions Model { get; } = new(defaultModel ?? (ModelCatalog.ShippedWeights(Models.Robot.RobotModel.OriginalWeights) is null ? "none" : "robot"));
-    public Option<string> Renderer { get; } = RendererChoice.Option("how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu");
+    public ModelOptions Model { get; } = new(defaultModel
+        ?? (ModelCatalog.ShippedWeights(Models.Robot.RobotModel.OriginalWeights) is null ? "none" : "robot"));
+    public Option<string> Renderer { get; } = RendererChoice.Option(
+        "how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu");
 
     public void AddTo(Command command, bool withSourceOption, bool withHead = true)
     {
@@ -31,17 +46,24 @@ internal sealed class RunOptions(string? defaultModel = null)
         command.Add(Renderer);
     }
 
-    public RunSettings Settings(ParseResult parsed, string? outPath, bool headless, TimingMode timing, bool render, string? sourceText)
+    public RunSettings Settings(ParseResult parsed, string? outPath, bool headless, TimingMode timing, bool render,
+        string? sourceText)
     {
         if (parsed.GetValue(Frames) < 0) throw new UsageException("--frames must be 0 or more");
         // Written so that NaN fails each check too (every comparison with NaN is false).
-        if (!(parsed.GetValue(SegmentSeconds) is > 0 and < 86400)) throw new UsageException("--segment-seconds must be more than 0 and under a day");
-        if (!(parsed.GetValue(AnalysisFps) is >= 0 and <= 1000)) throw new UsageException("--analysis-fps must be 0 (no limit) to 1000");
+        if (!(parsed.GetValue(SegmentSeconds) is > 0 and < 86400))
+            throw new UsageException("--segment-seconds must be more than 0 and under a day");
+        if (!(parsed.GetValue(AnalysisFps) is >= 0 and <= 1000))
+            throw new UsageException("--analysis-fps must be 0 (no limit) to 1000");
         if (parsed.GetValue(Threads) is < 0 or > 1024 || parsed.GetValue(Threads) > Environment.ProcessorCount)
-            throw new UsageException($"--threads must be 0 (automatic) to {Environment.ProcessorCount}, the cores this machine has");
-        var recording = parsed.GetValue(Record) is { } dir ? new RecordingRequest(dir, parsed.GetValue(SegmentSeconds)) : null;
-        return new RunSettings(parsed.GetValue(Frames), outPath, recording, headless, timing, parsed.GetValue(Renderer) ?? "auto",
-            parsed.GetValue(AnalysisFps), parsed.GetValue(Threads), render, sourceText);
+            throw new UsageException(
+                $"--threads must be 0 (automatic) to {Environment.ProcessorCount}, the cores this machine has");
+        var recording = parsed.GetValue(Record) is { } dir
+            ? new RecordingRequest(dir, parsed.GetValue(SegmentSeconds))
+            : null;
+        return new RunSettings(parsed.GetValue(Frames), outPath, recording, headless, timing,
+            parsed.GetValue(Renderer) ?? "auto", parsed.GetValue(AnalysisFps), parsed.GetValue(Threads), render,
+            sourceText);
     }
 }
 
@@ -49,12 +71,13 @@ internal sealed class RunOptions(string? defaultModel = null)
 internal sealed record RecordingRequest(string Folder, double SegmentSeconds);
 
 /// <summary>How a run goes. <paramref name="Render"/>: unpaced, every frame, a progress bar.</summary>
-internal sealed record RunSettings(long MaxFrames, string? OutPath, RecordingRequest? Record, bool ForceHeadless, TimingMode Timing,
-    string Renderer, double MaxAnalysisFps, int Threads, bool Render, string? SourceText)
+internal sealed record RunSettings(long MaxFrames, string? OutPath, RecordingRequest? Record, bool ForceHeadless,
+    TimingMode Timing, string Renderer, double MaxAnalysisFps, int Threads, bool Render, string? SourceText)
 {
     public Serve.ServeOptions? Serve { get; init; }
     /// <summary>A mode that changes the model and adds keys and HUD lines (teach); null for none.</summary>
     public ILiveMode? Mode { get; init; }
-    /// <summary>A demo booth (fullscreen, big text, the colours' legend, the attract loop after this idle time); null for none.</summary>
+    /// <summary>A demo booth (fullscreen, big text, the colours' legend, the attract loop after this idle time); null
+    /// for none.</summary>
     public TimeSpan? BoothAttractAfter { get; init; }
 }

@@ -21,7 +21,9 @@ internal sealed class ProgressBar(TextWriter error, long total, string command)
         {
             _done = total > 0 ? Math.Min(total, done) : done;
             double fraction = total > 0 ? (double)_done / total : 0;
-            var eta = total > 0 && _done > 0 ? Cli.Format($", {_clock.Elapsed.TotalSeconds * (total - _done) / _done:0} s left") : "";
+            var eta = total > 0 && _done > 0
+                ? Cli.Format($", {_clock.Elapsed.TotalSeconds * (total - _done) / _done:0} s left")
+                : "";
             var count = total > 0 ? Cli.Format($"{_done}/{total}") : Cli.Format($"{_done}");
             if (_terminal)
             {
@@ -34,7 +36,9 @@ internal sealed class ProgressBar(TextWriter error, long total, string command)
             long step = total > 0 ? (long)(fraction * 10) : _done / 100;
             if (step <= _lastStep) return;
             _lastStep = step;
-            error.WriteLine(Cli.Format($"livecam {command}: {count}{(total > 0 ? Cli.Format($" ({fraction:P0})") : "")}{eta}{(what.Length > 0 ? ", " + what : "")}"));
+            error.WriteLine(Cli.Format($"livecam {command}: {count}")
+                + Cli.Format($"{(total > 0 ? Cli.Format($" ({fraction:P0})") : "")}{eta}")
+                + Cli.Format($"{(what.Length > 0 ? ", " + what : "")}"));
         }
     }
 

@@ -40,9 +40,11 @@ internal sealed class RendererChoice(string renderer, TextWriter output)
         }
     }
 
-    /// <summary>A renderer drawing at the frame's size, for <paramref name="what"/> ("recording", "pictures").</summary>
+    /// <summary>A renderer drawing at the frame's size, for <paramref name="what"/> ("recording",
+    /// "pictures").</summary>
     /// <param name="thread">The render thread an OpenGL renderer runs on; borrowed.</param>
-    /// <param name="cpuOnSoftwareGl">With auto, draw on the CPU where OpenGL is a software rasteriser (live recordings).</param>
+    /// <param name="cpuOnSoftwareGl">With auto, draw on the CPU where OpenGL is a software rasteriser (live
+    /// recordings).</param>
     public IPictureRenderer Offscreen(RenderThread thread, string what, bool cpuOnSoftwareGl)
     {
         ArgumentNullException.ThrowIfNull(thread);
@@ -53,7 +55,8 @@ internal sealed class RendererChoice(string renderer, TextWriter output)
                 if (renderer == "auto" && cpuOnSoftwareGl && gl.IsSoftware)
                 {
                     gl.Dispose();
-                    output.WriteLine($"{what} drawn on the CPU (OpenGL here is a software rasteriser; --renderer gl to use it anyway)");
+                    output.WriteLine($"{what} drawn on the CPU (OpenGL here is a software rasteriser; "
+                        + "--renderer gl to use it anyway)");
                     return new CpuPictureRenderer();
                 }
                 return gl;

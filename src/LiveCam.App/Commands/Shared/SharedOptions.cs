@@ -8,9 +8,9 @@ namespace LiveCam.App.Commands.Shared;
 /// <c>explain</c> writes a PNG), so each command passes its own description and default.
 /// </summary>
 /// <remarks><c>shortAlias: false</c> keeps a command without the alias it has never had, so its help stays as it was.
-/// <c>--renderer</c> is declared by <see cref="RendererChoice.Option"/>, beside what reads it. Options that share only a
-/// name (<c>--images</c>: a list, a folder or several arguments; <c>--steps</c>, <c>--test</c>) are different options and
-/// stay with their commands.</remarks>
+/// <c>--renderer</c> is declared by <see cref="RendererChoice.Option"/>, beside what reads it. Options that share only
+/// a name (<c>--images</c>: a list, a folder or several arguments; <c>--steps</c>, <c>--test</c>) are different options
+/// and stay with their commands.</remarks>
 internal static class SharedOptions
 {
     /// <summary><c>--out</c>, <c>-o</c>: where a command writes what it makes.</summary>
@@ -23,7 +23,8 @@ internal static class SharedOptions
     /// <summary><c>--frames</c>, <c>-n</c>: how many frames to take; no default shown (0 means no limit).</summary>
     public static Option<long> Frames(string description) => new("--frames", "-n") { Description = description };
 
-    /// <summary><c>--frames</c>, <c>-n</c>: how many frames to take, <paramref name="defaultValue"/> unless told.</summary>
+    /// <summary><c>--frames</c>, <c>-n</c>: how many frames to take, <paramref name="defaultValue"/> unless
+    /// told.</summary>
     public static Option<int> Frames(string description, int defaultValue, bool shortAlias = true) =>
         new("--frames", Alias(shortAlias, "-n")) { Description = description, DefaultValueFactory = _ => defaultValue };
 
@@ -45,13 +46,15 @@ internal static class SharedOptions
 
     /// <summary><c>--model</c>, <c>-m</c>: a network, by name or file.</summary>
     public static Option<string?> Model(string description, string? defaultValue = null, bool shortAlias = true) =>
-        WithDefault(new Option<string?>("--model", Alias(shortAlias, "-m")) { Description = description }, defaultValue);
+        WithDefault(
+            new Option<string?>("--model", Alias(shortAlias, "-m")) { Description = description }, defaultValue);
 
     /// <summary><c>--weights</c>, <c>-w</c>: a weight file for the network.</summary>
     public static Option<string?> Weights(string description) => new("--weights", "-w") { Description = description };
 
     /// <summary><c>--device</c>: where a network runs; auto unless told.</summary>
-    public static Option<string> Device(string description) => new("--device") { Description = description, DefaultValueFactory = _ => "auto" };
+    public static Option<string> Device(string description) =>
+        new("--device") { Description = description, DefaultValueFactory = _ => "auto" };
 
     /// <summary><c>--threads</c>: CPU threads for the network.</summary>
     public static Option<int> Threads(string description, int? defaultValue = null)
@@ -79,12 +82,15 @@ internal static class SharedOptions
     public static Option<int> Samples(string description, int defaultValue) =>
         new("--samples") { Description = description, DefaultValueFactory = _ => defaultValue };
 
-    /// <summary><c>--views</c>: views of each taught example (the image and lightly changed copies); 6 unless told.</summary>
-    public static Option<int> Views(string description) => new("--views") { Description = description, DefaultValueFactory = _ => 6 };
+    /// <summary><c>--views</c>: views of each taught example (the image and lightly changed copies); 6 unless
+    /// told.</summary>
+    public static Option<int> Views(string description) =>
+        new("--views") { Description = description, DefaultValueFactory = _ => 6 };
 
     static string[] Alias(bool given, string alias) => given ? [alias] : [];
 
-    /// <summary>A default only where one is given: help shows "[default: ...]" only for an option that has one.</summary>
+    /// <summary>A default only where one is given: help shows "[default: ...]" only for an option that has
+    /// one.</summary>
     static Option<string?> WithDefault(Option<string?> option, string? defaultValue)
     {
         if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;

@@ -33,7 +33,8 @@ internal sealed class TeachMode : ILiveMode
     /// <param name="start">A saved head to go on teaching from.</param>
     /// <param name="thread">Where examples are made and heads trained (borrowed).</param>
     /// <param name="log">A line for the terminal when an example is learnt (from the teacher's thread).</param>
-    public TeachMode(Func<VisionModel> loadFeatures, IReadOnlyList<string> classNames, TaughtHead? start, int views, IScheduler thread, Action<string> log)
+    public TeachMode(Func<VisionModel> loadFeatures, IReadOnlyList<string> classNames, TaughtHead? start, int views,
+        IScheduler thread, Action<string> log)
     {
         _log = log ?? throw new ArgumentNullException(nameof(log));
         _loadFeatures = loadFeatures ?? throw new ArgumentNullException(nameof(loadFeatures));
@@ -43,7 +44,8 @@ internal sealed class TeachMode : ILiveMode
         _thread = thread ?? throw new ArgumentNullException(nameof(thread));
     }
 
-    public string Describe() => $"teach: keys 1-{_names.Count} add the frame to {string.Join(", ", _names.Select((n, i) => $"{i + 1} {n}"))}; 0 forgets all";
+    public string Describe() => $"teach: keys 1-{_names.Count} add the frame to "
+        + $"{string.Join(", ", _names.Select((n, i) => $"{i + 1} {n}"))}; 0 forgets all";
 
     public VisionModel Prepare(VisionModel model)
     {
@@ -74,7 +76,8 @@ internal sealed class TeachMode : ILiveMode
     public IEnumerable<KeyBinding> Keys(Func<Frame?> onScreen)
     {
         ArgumentNullException.ThrowIfNull(onScreen);
-        var add = Enumerable.Range(0, _names.Count).Select(k => ('1' + k, (Action)(() => Add(k, onScreen())))).ToArray();
+        var add = Enumerable.Range(0, _names.Count)
+            .Select(k => ('1' + k, (Action)(() => Add(k, onScreen())))).ToArray();
         yield return KeyTable.Bind($"1 - {_names.Count}", "teach: the frame is an example of that class", add);
         yield return KeyTable.Bind("0", "teach: forget every example", ('0', Forget));
     }
@@ -95,7 +98,8 @@ internal sealed class TeachMode : ILiveMode
         {
             try { _teacher.Add(classIndex, image); }
             finally { image.Dispose(); }
-            _log(string.Create(CultureInfo.InvariantCulture, $"teach: learnt {_names[classIndex]} from frame {sequence} ({_views} views)"));
+            _log(string.Create(CultureInfo.InvariantCulture,
+                $"teach: learnt {_names[classIndex]} from frame {sequence} ({_views} views)"));
         }));
     }
 
@@ -135,9 +139,13 @@ internal sealed class TeachMode : ILiveMode
 
     string Status(TaughtHead head, TimeSpan? took)
     {
-        var counts = _names.Select(n => head.Classes.ToList().IndexOf(n) is var i and >= 0 ? head.Examples[i] / _views : 0).ToList();
-        var classes = string.Join("  ", _names.Select((n, i) => string.Create(CultureInfo.InvariantCulture, $"{i + 1} {n} ({counts[i]})")));
-        var trained = took is { } t && head.IsTrained ? string.Create(CultureInfo.InvariantCulture, $", trained in {t.TotalSeconds:0.00} s") : "";
+        var counts = _names
+            .Select(n => head.Classes.ToList().IndexOf(n) is var i and >= 0 ? head.Examples[i] / _views : 0).ToList();
+        var classes = string.Join("  ",
+            _names.Select((n, i) => string.Create(CultureInfo.InvariantCulture, $"{i + 1} {n} ({counts[i]})")));
+        var trained = took is { } t && head.IsTrained
+            ? string.Create(CultureInfo.InvariantCulture, $", trained in {t.TotalSeconds:0.00} s")
+            : "";
         return $"teach: {classes}{trained}";
     }
 
