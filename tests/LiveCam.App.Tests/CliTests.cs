@@ -86,6 +86,7 @@ public sealed class CliTests : IDisposable
         { ["run", "--source", "synthetic", "--headless", "--analysis-fps", "NaN"], "--analysis-fps" },
         { ["run", "--source", "synthetic", "--headless", "--threads", "100000"], "--threads" },
         { ["run", "--source", "synthetic:99999999999x480", "--headless"], "size must be" },
+        { ["bench", "explain", "--methods", "gradcam,nosuch"], "unknown method 'nosuch'" },
     };
 
     [Theory]

@@ -37,7 +37,12 @@ internal static class ExplainBench
             var chosen = parsed.GetValue(methods) is { } list
                 ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 : MethodCatalog.Names.ToArray();
-            foreach (var m in chosen) MethodCatalog.Create(m);  // unknown names fail before any timing
+            // Unknown names fail before any timing, as bad input.
+            try
+            {
+                foreach (var m in chosen) MethodCatalog.Create(m);
+            }
+            catch (ArgumentException e) { throw new UsageException(e.Message, e); }
             manual_seed(0);
             using (var robot = ModelCatalog.Load("robot", null, dev))
                 Bench("robot (LongRangePerceptionNet)", robot, Target.Sum(), n * 5, chosen, output);
