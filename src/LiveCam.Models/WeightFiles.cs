@@ -41,11 +41,14 @@ public static class WeightFiles
         }
     }
 
+    /// <summary>Every parameter and buffer of the network, by its dotted name: what a weight file fills.</summary>
+    static IEnumerable<(string Name, Tensor Tensor)> Slots(nn.Module network) =>
+        network.named_parameters().Select(p => (p.name, (Tensor)p.parameter))
+            .Concat(network.named_buffers().Select(b => (b.name, b.buffer)));
+
     /// <summary>Every parameter's and buffer's shape, by name.</summary>
     static Dictionary<string, long[]> Shapes(nn.Module network) =>
-        network.named_parameters().Select(p => (p.name, shape: p.parameter.shape))
-            .Concat(network.named_buffers().Select(b => (b.name, b.buffer.shape)))
-            .ToDictionary(t => t.name, t => t.shape);
+        Slots(network).ToDictionary(t => t.Name, t => t.Tensor.shape);
 
     static bool IsPyTorchOrSafetensors(string path)
     {
@@ -65,8 +68,7 @@ public static class WeightFiles
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(tensors);
         bool Optional(string name) => optional?.Any(p => name.StartsWith(p, StringComparison.Ordinal)) == true;
-        var targets = network.named_parameters().Select(p => (p.name, t: (Tensor)p.parameter))
-            .Concat(network.named_buffers().Select(b => (b.name, t: b.buffer)))
+        var targets = Slots(network).Select(s => (name: s.Name, t: s.Tensor))
             .Where(t => tensors.ContainsKey(t.name) || !Optional(t.name)).ToList();
         var missing = targets.Where(t => !tensors.ContainsKey(t.name)).Select(t => t.name).ToList();
         if (missing.Count > 0)
