@@ -48,9 +48,20 @@ internal static class LibTorchSwitches
         Export("libc10.so", "FLAGS_caffe2_log_level") is { } flag && flag != IntPtr.Zero ? flag : null;
 
     static IntPtr? Export(string library, string symbol) =>
-        OneDnnCpuCaches.LoadedLibrary(library) is { } loaded
-        && NativeLibrary.TryLoad(loaded.Path, out var handle)
-        && NativeLibrary.TryGetExport(handle, symbol, out var address) ? address : null;
+        Handle(library) is { } handle && NativeLibrary.TryGetExport(handle, symbol, out var address) ? address : null;
+
+    // Found once per library: each switch reads three exports, and /proc/self/maps is long in a TorchSharp process.
+    // Only a library found is remembered (one asked for before libtorch loads is looked for again).
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IntPtr> s_handles = new();
+
+    static IntPtr? Handle(string library)
+    {
+        if (s_handles.TryGetValue(library, out var known)) return known;
+        if (OneDnnCpuCaches.LoadedLibrary(library) is not { } loaded
+            || !NativeLibrary.TryLoad(loaded.Path, out var handle))
+            return null;
+        return s_handles.GetOrAdd(library, handle);
+    }
 
     /// <summary>One boolean of at::globalContext(), by its exported setter and getter.</summary>
     sealed record Switch(string Setter, string Getter)
