@@ -34,6 +34,10 @@ public sealed record Picture
 
     public Corner InsetCorner { get; init; } = Corner.BottomRight;
 
+    /// <summary>What the model found, drawn where it lies over <see cref="HeatmapRegion"/> (boxes, keypoints, a class
+    /// mask) in every panel; null for none.</summary>
+    public SceneMarks? Marks { get; init; }
+
     /// <summary>The help, drawn on an opaque panel over everything else; null hides it.</summary>
     public IReadOnlyList<HelpRow>? Help { get; init; }
 

@@ -29,9 +29,11 @@ public sealed class PictureComposer(
             hud = HudText.Lines(frame, analysis, _numbers.ReadHudNumbers(), _describe(), head);
             if (extraHud is not null) hud.AddRange(extraHud);
         }
-        var inset = analysis?.Outputs is { Count: > 0 } outputs ? head?.Inset(outputs, analysis.ExplainedOutput) : null;
+        var outputs = analysis?.Outputs is { Count: > 0 } o ? o : null;
+        var inset = outputs is null ? null : head?.Inset(outputs, analysis!.ExplainedOutput);
         return Still(frame.Pixels, analysis, view, hud, inset, help) with
         {
+            Marks = outputs is null ? null : head?.Marks(outputs, analysis!.ExplainedOutput),
             Caption = view.Legend ? Legend(analysis, view) : null
         };
     }

@@ -71,7 +71,11 @@ public static class PictureLayout
         ArgumentNullException.ThrowIfNull(quads);
         float scale = TextScale(picture, width, height), margin = Margin(scale);
         var panels = Panels(picture, width, height);
-        foreach (var panel in panels) AddModelRegion(picture, panel, scale, quads);
+        foreach (var panel in panels)
+        {
+            AddModelRegion(picture, panel, scale, quads);
+            if (picture.Marks is { } marks) AddMarks(marks, picture, panel, scale, quads);
+        }
         float captionTop = picture.Caption is { Length: > 0 } caption
             ? AddCaption(caption, width, height, scale, quads)
             : height;
@@ -133,6 +137,74 @@ public static class PictureLayout
         float x0 = x + Math.Max(0, r.X) * sx, y0 = y + Math.Max(0, r.Y) * sy;
         float x1 = x + Math.Min(fw, r.X + r.Width) * sx, y1 = y + Math.Min(fh, r.Y + r.Height) * sy;
         quads.Outline(x0, y0, x1 - x0, y1 - y0, Math.Max(1, MathF.Round(scale * 1.5f)), ModelRegionOutline);
+    }
+
+    /// <summary>Translucent enough that the heatmap and the picture show through a mask.</summary>
+    public const float MaskOpacity = 0.45f;
+
+    public static readonly Rgba ExplainedBox = new(1f, 0.85f, 0.1f), BoxLabelBand = new(0, 0, 0, 0.65f);
+
+    /// <summary>A detector's boxes (label and score above each, keypoints as dots, the explained one thicker and
+    /// yellow) and a segmenter's mask (a quad per run of one class along a row), over the part of the frame the model
+    /// sees, clipped to the panel.</summary>
+    static void AddMarks(SceneMarks marks, Picture picture, Panel panel, float scale, QuadList quads)
+    {
+        int fw = picture.Video.Width, fh = picture.Video.Height;
+        var r = picture.HeatmapRegion ?? new Core.PixelRect(0, 0, fw, fh);
+        float sx = panel.Width / fw, sy = panel.Height / fh;
+        // Fractions of the model's view to target pixels.
+        float X(float f) => panel.X + (r.X + f * r.Width) * sx;
+        float Y(float f) => panel.Y + (r.Y + f * r.Height) * sy;
+        float left = panel.X, top = panel.Y, right = panel.X + panel.Width, bottom = panel.Y + panel.Height;
+        void Clipped(float x0, float y0, float x1, float y1, Rgba colour)
+        {
+            x0 = Math.Max(x0, left); y0 = Math.Max(y0, top); x1 = Math.Min(x1, right); y1 = Math.Min(y1, bottom);
+            if (x1 > x0 && y1 > y0) quads.Rectangle(x0, y0, x1 - x0, y1 - y0, colour);
+        }
+        if (marks.Mask is { } mask)
+        {
+            for (int row = 0; row < mask.Height; row++)
+            {
+                float y0 = Y(row / (float)mask.Height), y1 = Y((row + 1) / (float)mask.Height);
+                for (int start = 0; start < mask.Width;)
+                {
+                    byte c = mask.Classes[row * mask.Width + start];
+                    int end = start + 1;
+                    while (end < mask.Width && mask.Classes[row * mask.Width + end] == c) end++;
+                    var colour = c < mask.Palette.Count ? mask.Palette[c] : default;
+                    if (colour.A > 0)
+                        Clipped(X(start / (float)mask.Width), y0, X(end / (float)mask.Width), y1,
+                            colour with { A = colour.A * MaskOpacity });
+                    start = end;
+                }
+            }
+        }
+        var font = quads.Font;
+        float thin = Math.Max(1, MathF.Round(2 * scale)), thick = Math.Max(2, MathF.Round(4 * scale));
+        float dot = Math.Max(2, MathF.Round(4 * scale)), textScale = scale * 0.8f, pad = HudPad(textScale);
+        // The explained box last, so it is drawn over the others.
+        foreach (var box in marks.Boxes.OrderBy(b => b.Explained))
+        {
+            float x0 = X(box.X0), y0 = Y(box.Y0), x1 = X(box.X1), y1 = Y(box.Y1);
+            var colour = box.Explained ? ExplainedBox : box.Colour;
+            float t = box.Explained ? thick : thin;
+            Clipped(x0, y0, x1, y0 + t, colour);
+            Clipped(x0, y1 - t, x1, y1, colour);
+            Clipped(x0, y0, x0 + t, y1, colour);
+            Clipped(x1 - t, y0, x1, y1, colour);
+            for (int k = 0; k + 1 < box.Keypoints.Count; k += 2)
+            {
+                float kx = X(box.Keypoints[k]), ky = Y(box.Keypoints[k + 1]);
+                Clipped(kx - dot / 2, ky - dot / 2, kx + dot / 2, ky + dot / 2, colour);
+            }
+            if (box.Text.Length == 0) continue;
+            // The label sits on the box's top edge, inside the panel.
+            float w = font.TextWidth(box.Text, textScale) + 2 * pad, h = font.LineHeight(textScale) + pad;
+            float lx = Math.Clamp(x0, left, Math.Max(left, right - w)), ly = Math.Clamp(y0 - h, top, Math.Max(top, bottom - h));
+            if (lx + w > right || ly + h > bottom) continue;
+            quads.Rectangle(lx, ly, w, h, BoxLabelBand);
+            quads.Text(box.Text, lx + pad, ly + pad / 2, textScale, colour with { A = 1 });
+        }
     }
 
     /// <summary>The lines the HUD shows in this target: by rank while they fit its share of the height, in their own

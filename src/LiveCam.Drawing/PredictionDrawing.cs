@@ -16,6 +16,11 @@ public interface IPredictionDrawing
     /// <summary>The predictions as labelled bars (a browser draws them): a value in [0, 1] and its text each.</summary>
     IReadOnlyList<PredictionBar> Bars(IReadOnlyList<float> outputs) => [];
 
+    /// <summary>What the model found where it lies in the picture (boxes, keypoints, a class mask); null for
+    /// none.</summary>
+    /// <param name="explained">The explained output, as the analysis names it (for a detector, the box).</param>
+    SceneMarks? Marks(IReadOnlyList<float> outputs, int? explained) => null;
+
     /// <summary>The name of output <paramref name="index"/> (a class label), or null.</summary>
     string? Label(int index);
 }

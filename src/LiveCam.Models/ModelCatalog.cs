@@ -8,7 +8,8 @@ namespace LiveCam.Models;
 public static class ModelCatalog
 {
     public static IReadOnlyList<ModelDescriptor> All { get; } =
-        [RobotModel.Descriptor, ResNet18ImageNet.Descriptor, .. TorchVisionArchitectures.All.Select(a => a.Descriptor)];
+        [RobotModel.Descriptor, ResNet18ImageNet.Descriptor, Detection.BlazeFace.Descriptor,
+            .. TorchVisionArchitectures.All.Select(a => a.Descriptor)];
 
     public static IReadOnlyList<string> Names { get; } = All.Select(d => d.Name).ToList();
 
@@ -32,7 +33,7 @@ public static class ModelCatalog
     /// <c>--bgr</c>).</param>
     /// <param name="syntheticScene">The frames come from LiveCam's synthetic scene: without <paramref name="weights"/>,
     /// a model with weights trained on it takes those.</param>
-    public static VisionModel Load(string name, string? weights, Device device, Onnx.OnnxInputOptions? onnx = null,
+    public static VisionModel Load(string name, string? weights, Device device, Onnx.OnnxModelOptions? onnx = null,
         bool syntheticScene = false)
     {
         ArgumentNullException.ThrowIfNull(name);

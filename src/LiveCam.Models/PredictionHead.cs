@@ -1,3 +1,4 @@
+using LiveCam.Core;
 using LiveCam.Drawing;
 using LiveCam.Explain.Targets;
 
@@ -11,7 +12,7 @@ namespace LiveCam.Models;
 /// </summary>
 public interface IPredictionHead : IPredictionDrawing
 {
-    /// <summary>The target explained unless told otherwise, as <see cref="Target.Parse"/> reads it.</summary>
+    /// <summary>The target explained unless told otherwise, as <see cref="ParseTarget"/> reads it.</summary>
     string DefaultTarget { get; }
 
     /// <summary>Whether the outputs are free distances per proximity sensor, as <see cref="Robot.RobotPrediction"/>
@@ -23,7 +24,24 @@ public interface IPredictionHead : IPredictionDrawing
     bool OutputsAreClassLogits { get; }
 
     /// <summary>The predictions as plain values for JSON.</summary>
-    IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs);
+    /// <param name="explained">The output the explanation is of, as the analysis names it.</param>
+    /// <param name="inputRegion">The part of the image the model saw, in the image's pixels: where a prediction has a
+    /// place (a box), it is given there; null: in the model input's pixels.</param>
+    IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs, int? explained = null,
+        PixelRect? inputRegion = null);
+
+    /// <summary>A target as the command line or the keys name it (<c>--target</c>): the general forms of
+    /// <see cref="Target.Parse"/> unless the outputs have targets of their own (a detector's boxes).</summary>
+    /// <exception cref="FormatException">Not a target of this head's.</exception>
+    Target ParseTarget(string text) => Target.Parse(text);
+
+    /// <summary>The class of every pixel of the model's output, at its own resolution (a segmenter's mask); null when
+    /// the outputs are not per pixel.</summary>
+    ClassMask? PixelClasses(IReadOnlyList<float> outputs) => null;
+
+    /// <summary>How many names <c>--labels</c> must give for a model of <paramref name="outputCount"/> outputs: one per
+    /// output unless the head says otherwise (a detector's classes).</summary>
+    long LabelCount(long outputCount) => outputCount;
 
     /// <summary>The target after <paramref name="current"/> when a key steps by <paramref name="by"/>; null when it
     /// cannot step yet (the number of outputs is not known before the first analysis).</summary>

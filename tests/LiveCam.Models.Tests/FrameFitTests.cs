@@ -73,10 +73,10 @@ public sealed class FrameFitTests : IDisposable
                 new[] { 0.2f, 0.4f, 0.8f },
                 new[] { x[0, 0, 5, 5].item<float>(), x[0, 1, 5, 5].item<float>(), x[0, 2, 5, 5].item<float>() });
         }
-        using (var options = ModelCatalog.Load(path, null, CPU, new OnnxInputOptions(Width: 48, Height: 48)))
+        using (var options = ModelCatalog.Load(path, null, CPU, new OnnxModelOptions(Width: 48, Height: 48)))
             Assert.Equal((48, 48), (options.InputWidth, options.InputHeight));
         Assert.Throws<ModelLoadException>(() =>
-            ModelCatalog.Load("resnet18", null, CPU, new OnnxInputOptions(Width: 48, Height: 48)));
+            ModelCatalog.Load("resnet18", null, CPU, new OnnxModelOptions(Width: 48, Height: 48)));
     }
 
     /// <summary>ModelProto { graph { node { Identity image -> out } input { image: float [1, 3, h, w] }

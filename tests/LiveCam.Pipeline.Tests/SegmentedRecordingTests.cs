@@ -31,7 +31,7 @@ public sealed class SegmentedRecordingTests : IDisposable
     };
 
     static RecordingContext Context() => new("test source", "model", "weights.dat",
-        outputs => new Dictionary<string, object?> { ["first"] = outputs[0] });
+        (outputs, _, _) => new Dictionary<string, object?> { ["first"] = outputs[0] });
 
     [Fact]
     public void Shown_frames_go_into_closed_segments_listed_with_their_frames_and_every_analysis_into_the_log()

@@ -13,4 +13,9 @@ public interface INamedLayers
     /// <summary>What makes the layer at <paramref name="modulePath"/> (an operator: Conv, Relu), or null to use the
     /// module's type.</summary>
     string? LayerType(string modulePath);
+
+    /// <summary>How the channels of the layer at <paramref name="modulePath"/> are laid out when it is 4-D: "NCHW" or
+    /// "NHWC" (a graph converted from TensorFlow); null when not known (then NCHW, as TorchSharp's modules give).
+    /// </summary>
+    string? LayerLayout(string modulePath) => null;
 }

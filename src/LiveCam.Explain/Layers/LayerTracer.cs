@@ -24,12 +24,16 @@ public static class LayerTracer
             var named = model as INamedLayers;
             var layerName = named?.LayerName(name) ?? name;
             var layerType = named?.LayerType(name);
+            bool channelsLast = named?.LayerLayout(name) == "NHWC";
             hooks.AddForwardHook(leaf, (m, _, output) =>
             {
                 // A module used twice (a shared ReLU) is listed where the input first reaches it.
                 if (seen.Add(layerName))
                     layers.Add(new LayerInfo(
-                        layers.Count, layerName, layerType ?? m.GetType().Name, output.shape.ToArray()));
+                        layers.Count, layerName, layerType ?? m.GetType().Name, output.shape.ToArray())
+                    {
+                        ChannelsLast = channelsLast
+                    });
                 return output;
             });
         }

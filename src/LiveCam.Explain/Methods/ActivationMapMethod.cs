@@ -42,8 +42,10 @@ public abstract class ActivationMapMethod : ExplanationMethod
             using (RecordsGraph ? enable_grad() : no_grad())
                 output = run.Model.call(run.Input);
         }
-        var a = capture.Activation
+        var captured = capture.Activation
             ?? throw new ArgumentException($"layer '{layer.Name}' was not reached by the forward pass");
+        // A layer laid out [N, H, W, C] is read as [N, C, H, W]: the same values, so every rule applies unchanged.
+        var a = layer.ChannelsLast && captured.ndim == 4 ? captured.permute(0, 3, 1, 2) : captured;
         if (a.ndim != 4)
             throw new ArgumentException($"{Name} needs a layer with a [N, C, H, W] output; "
                 + $"'{layer.Name}' gives [{string.Join(", ", a.shape)}]");
@@ -55,7 +57,10 @@ public abstract class ActivationMapMethod : ExplanationMethod
             var score = targets[t].ScoreOf(output);
             Tensor? grads = null;
             if (UsesGradients)
-                grads = autograd.grad([score.sum()], [a], retain_graph: true)[0];
+            {
+                grads = autograd.grad([score.sum()], [captured], retain_graph: true)[0];
+                if (!ReferenceEquals(a, captured)) grads = grads.permute(0, 3, 1, 2);
+            }
             using var map = Map(a, grads, new MapContext(run, output, score, targets[t], state));
             for (int n = 0; n < map.shape[0]; n++)
                 items.Add(new Explanation(

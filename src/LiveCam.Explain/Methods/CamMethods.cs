@@ -187,7 +187,8 @@ public sealed class AblationCam(int batchSize = 16) : ActivationMapMethod
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context)
     {
         var run = context.Run;
-        var layer = ModuleTree.Find(run.Model, run.RequireLayer(Name).Name);
+        var info = run.RequireLayer(Name);
+        var layer = ModuleTree.Find(run.Model, info.Name);
         long n = activations.shape[0], c = activations.shape[1];
         var maps = new List<Tensor>();
         using var _ = no_grad();
@@ -206,7 +207,8 @@ public sealed class AblationCam(int batchSize = 16) : ActivationMapMethod
                     zeros(1, device: activations.device, dtype: activations.dtype),
                     arange(count, device: activations.device),
                     arange(start, start + count, device: activations.device));
-                zeroed = keep;
+                // A layer laid out [N, H, W, C] has its channels last.
+                zeroed = info.ChannelsLast ? keep.permute(0, 2, 3, 1) : keep;
                 return sample.expand(count, -1, -1, -1);
             }, output => context.Target.ScoreOf(output));
             var weights = ((y - ablated) / torch.where(y.ne(0), y, ones_like(y))).unsqueeze(0);  // [1, C]

@@ -27,6 +27,7 @@ public static class MethodCatalog
         new(() => new FullGrad()),
         new(() => new Occlusion()),
         new(() => new Rise()),
+        new(() => new DRise(), "drise"),
     ];
 
     public static IReadOnlyList<string> Names { get; } = All.Select(e => e.Name).ToList();

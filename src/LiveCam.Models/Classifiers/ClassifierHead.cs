@@ -1,3 +1,4 @@
+using LiveCam.Core;
 using System.Globalization;
 using LiveCam.Drawing;
 using LiveCam.Explain.Targets;
@@ -45,7 +46,8 @@ public sealed class ClassifierHead(IReadOnlyList<string>? labels = null) : IPred
         Top(outputs, 5).Select(t => new PredictionBar(t.Label, t.Probability,
             string.Create(CultureInfo.InvariantCulture, $"{t.Probability:P0}"))).ToList();
 
-    public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs) => new Dictionary<string, object?>
+    public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs, int? explained = null,
+        PixelRect? inputRegion = null) => new Dictionary<string, object?>
     {
         ["top"] = Top(outputs, 5).Select(t => new Dictionary<string, object?>
         {

@@ -1,3 +1,4 @@
+using LiveCam.Core;
 using System.Globalization;
 using LiveCam.Drawing;
 using LiveCam.Explain.Targets;
@@ -44,7 +45,8 @@ public sealed class FeaturesHead : IPredictionHead
             string.Create(CultureInfo.InvariantCulture, $"{t.Value:0.00}"))).ToList();
     }
 
-    public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs) => new Dictionary<string, object?>
+    public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs, int? explained = null,
+        PixelRect? inputRegion = null) => new Dictionary<string, object?>
     {
         ["features"] = outputs.Count,
         ["strongest"] = Strongest(outputs, 5)

@@ -18,7 +18,9 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     readonly Dictionary<string, Tensor> _constants = [];
     readonly Dictionary<string, nn.Module<Tensor, Tensor>> _taps = [];
     readonly Dictionary<string, string> _pathOfLayer = [], _layerOfPath = [], _typeOfPath = [];
-    readonly string _input, _output;
+    readonly string _input;
+    readonly string[] _outputs;
+    readonly Dictionary<string, string> _layoutOfPath = [];
     readonly Dictionary<int, ConvolutionFusion> _fusions;
     readonly Lock _packedGate = new();
     PackedConvolutions? _packed;
@@ -36,9 +38,11 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         "Identity", "Dropout", "Constant", "Shape", "Gather", "Cast", "ConstantOfShape",
     };
 
+    /// <param name="channelsLastInput">The graph takes [N, H, W, C] (converted from TensorFlow, TFLite, MediaPipe or
+    /// Barracuda): the network still takes LiveCam's [N, C, H, W] and lays it out as the graph wants.</param>
     /// <exception cref="OnnxFormatException">Operators it does not run (all named), or a graph it cannot take.
     /// </exception>
-    public OnnxNetwork(OnnxGraph graph) : base("OnnxNetwork")
+    public OnnxNetwork(OnnxGraph graph, bool channelsLastInput = false) : base("OnnxNetwork")
     {
         ArgumentNullException.ThrowIfNull(graph);
         graph = FoldBatchNorms(graph);
@@ -55,7 +59,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             throw new OnnxFormatException($"the graph has {graph.Inputs.Count} inputs; an image model has one");
         if (graph.Outputs.Count < 1) throw new OnnxFormatException("the graph has no output");
         _input = graph.Inputs[0].Name;
-        _output = graph.Outputs[0].Name;
+        _outputs = graph.Outputs.Select(o => o.Name).ToArray();
+        ChannelsLastInput = channelsLastInput;
         // Nodes run in the file's order: each must read only what the input, the weights or an earlier node makes
         // (which also refuses cycles).
         var made = new HashSet<string>(graph.Initializers.Keys) { _input };
@@ -66,7 +71,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                     $"which no earlier node makes (a cycle, or nodes out of order)");
             made.UnionWith(node.Outputs);
         }
-        if (!made.Contains(_output)) throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
+        if (_outputs.FirstOrDefault(o => !made.Contains(o)) is { } unmade)
+            throw new OnnxFormatException($"nothing makes the graph's output '{unmade}'");
         foreach (var node in graph.Nodes) CheckWindows(node, graph);
         var parameters = new ParameterDict();
         var parameterNames = new HashSet<string>();
@@ -101,6 +107,53 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         }
         foreach (var c in _constants.Values.Where(c => c is not Parameter)) c.DetachFromDisposeScope();
         _fusions = PlanFusions(graph);
+        foreach (var (tensorName, layout) in Layouts(graph, channelsLastInput))
+            if (_pathOfLayer.TryGetValue(tensorName, out var path)) _layoutOfPath[path] = layout;
+    }
+
+    /// <summary>Whether the graph takes [N, H, W, C].</summary>
+    public bool ChannelsLastInput { get; }
+
+    /// <summary>How many outputs the graph has: with more than one, the network gives them flattened per sample and
+    /// concatenated in the graph's order, [N, total] (a detector's scores and boxes); see <see cref="OutputShapes"/>.
+    /// </summary>
+    public int OutputCount => _outputs.Length;
+
+    /// <summary>Each graph output's shape for <paramref name="example"/>, in the graph's order (one pass).</summary>
+    public IReadOnlyList<long[]> OutputShapes(Tensor example)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        return RunGraph(example).Select(o => o.shape).ToList();
+    }
+
+    /// <summary>How each 4-D tensor's channels are laid out: from the input's, through the graph's transposes;
+    /// operators of images (convolutions, pooling) give NCHW, as ONNX defines them.</summary>
+    static Dictionary<string, string> Layouts(OnnxGraph graph, bool channelsLastInput)
+    {
+        var layouts = new Dictionary<string, string> { [graph.Inputs[0].Name] = channelsLastInput ? "NHWC" : "NCHW" };
+        foreach (var node in graph.Nodes)
+        {
+            var first = node.Inputs.Length > 0 ? layouts.GetValueOrDefault(node.Inputs[0]) : null;
+            string? layout = node.OpType switch
+            {
+                "Conv" or "ConvTranspose" or "MaxPool" or "AveragePool" or "GlobalAveragePool" or "GlobalMaxPool"
+                    or "BatchNormalization" or "Resize" => "NCHW",
+                "Transpose" when node.Attributes.TryGetValue("perm", out var p) && p.Ints is { } perm =>
+                    (first, string.Join(',', perm)) switch
+                    {
+                        ("NHWC", "0,3,1,2") => "NCHW",
+                        ("NCHW", "0,2,3,1") => "NHWC",
+                        _ => null,
+                    },
+                "Reshape" or "Flatten" or "Gemm" or "MatMul" or "Squeeze" or "Unsqueeze" or "Shape" or "Gather"
+                    or "ReduceMean" or "Split" or "Slice" or "Softmax" => null,
+                _ => first,
+            };
+            if (layout is not null) foreach (var o in node.Outputs) layouts[o] = layout;
+        }
+        return layouts;
     }
 
     // Larger strides, dilations, kernels or pads are no image network's; refused before any allocation they would size.
@@ -145,6 +198,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
 
     public string? LayerType(string modulePath) => _typeOfPath.GetValueOrDefault(modulePath);
 
+    public string? LayerLayout(string modulePath) => _layoutOfPath.GetValueOrDefault(modulePath);
+
     /// <summary>The feature map the network pools into its prediction (the input of its first global pooling, mean or
     /// flatten), where CAM methods look by default; else the last convolution's output.</summary>
     public string DefaultLayer()
@@ -175,9 +230,20 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
 
     public override Tensor forward(Tensor input)
     {
+        var outputs = RunGraph(input);
+        if (outputs.Length == 1) return outputs[0];
+        long n = outputs[0].shape[0];
+        return cat(outputs.Select(o => o.reshape(n, -1)).ToList(), 1);
+    }
+
+    /// <summary>The graph's outputs for an input [N, C, H, W].</summary>
+    Tensor[] RunGraph(Tensor input)
+    {
+        // A graph converted from TensorFlow takes [N, H, W, C]: the same values, laid out as it wants.
+        if (ChannelsLastInput && input.dim() == 4) input = input.permute(0, 2, 3, 1).contiguous();
         // Channels-last (NHWC strides, the same NCHW shape): libtorch's CPU convolutions run ~1.2x faster so here,
         // and every layer after keeps that layout. Values are unchanged; only their order in memory differs.
-        if (input.dim() == 4) input = ChannelsLast(input);
+        else if (input.dim() == 4) input = ChannelsLast(input);
         // Where no gradient is taken, convolutions run packed and fused (see PackedConvolutions).
         var packed = input.dim() == 4 && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU
             && !is_grad_enabled() ? Packed() : null;
@@ -224,9 +290,9 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                 values[node.Outputs[i]] = _taps[node.Outputs[i]].call(results[i]);
             }
         }
-        return values.TryGetValue(_output, out var output)
+        return _outputs.Select(name => values.TryGetValue(name, out var output)
             ? output
-            : throw new OnnxFormatException($"nothing makes the graph's output '{_output}'");
+            : throw new OnnxFormatException($"nothing makes the graph's output '{name}'")).ToArray();
     }
 
     PackedConvolutions? Packed()

@@ -1,3 +1,4 @@
+using LiveCam.Core;
 using LiveCam.Drawing;
 using LiveCam.Explain.Targets;
 
@@ -42,7 +43,8 @@ public sealed class RobotHead : IPredictionHead
             .ToList()
         : [];
 
-    public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs)
+    public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs, int? explained = null,
+        PixelRect? inputRegion = null)
     {
         var p = Read(outputs) ?? throw new ArgumentException(
             $"the robot model has {LongRangePerceptionNet.Outputs} outputs, not {outputs.Count}", nameof(outputs));

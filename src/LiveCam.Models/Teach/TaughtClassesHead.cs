@@ -1,3 +1,4 @@
+using LiveCam.Core;
 using LiveCam.Drawing;
 using LiveCam.Explain.Targets;
 using LiveCam.Models.Classifiers;
@@ -49,7 +50,8 @@ public sealed class TaughtClassesHead(Func<TaughtHead?> current) : IPredictionHe
 
     public IReadOnlyList<PredictionBar> Bars(IReadOnlyList<float> outputs) => Classifier(outputs)?.Bars(outputs) ?? [];
 
-    public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs)
+    public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs, int? explained = null,
+        PixelRect? inputRegion = null)
     {
         if (Classifier(outputs) is { } classifier)
         {

@@ -371,7 +371,7 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
             ? c with { Target = next }
             : null);
 
-    public void ResetTarget() => Change(c => c with { Target = Target.Parse(_model.DefaultTarget) });
+    public void ResetTarget() => Change(c => c with { Target = _model.Head.ParseTarget(_model.DefaultTarget) });
 
     public void SetMethod(string name) => Change(c => c with { Method = MethodCatalog.Create(name) });
 

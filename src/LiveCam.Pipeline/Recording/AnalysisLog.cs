@@ -7,10 +7,10 @@ using LiveCam.Core;
 namespace LiveCam.Pipeline.Recording;
 
 /// <summary>What every log line says about the run besides its analysis.</summary>
-/// <param name="Predictions">The model's outputs as plain values (its prediction head's JSON); null without a
-/// model.</param>
+/// <param name="Predictions">The model's outputs as plain values (its prediction head's JSON, given the explained output
+/// and the part of the frame the model saw, so boxes are in the frame's pixels); null without a model.</param>
 public sealed record RecordingContext(string Source, string? Model, string? Weights,
-    Func<IReadOnlyList<float>, IReadOnlyDictionary<string, object?>>? Predictions);
+    Func<IReadOnlyList<float>, int?, PixelRect?, IReadOnlyDictionary<string, object?>>? Predictions);
 
 /// <summary>
 /// <c>log.jsonl</c>: one JSON object per analysed frame, each line written and handed to the operating system as it
@@ -74,9 +74,10 @@ public sealed class AnalysisLog : IDisposable
             ["layer"] = analysis.Choice?.Layer,
             ["target"] = analysis.Choice?.Target,
             ["predictions"] = finite && analysis.Outputs is { } outputs && _context.Predictions is { } read
-                ? Predictions(read, outputs)
+                ? Predictions(read, outputs, analysis)
                 : null,
-            ["outputs"] = finite ? analysis.Outputs : null,
+            // A detector's or segmenter's raw outputs (thousands of values a frame) are left to its predictions.
+            ["outputs"] = finite && analysis.Outputs is { Count: <= MaxRawOutputs } ? analysis.Outputs : null,
             ["problem"] = analysis.Problem ?? (finite ? null : "analysis gave NaN or infinity"),
             ["analysis_ms"] = Math.Round((analysis.CompletedAt - analysis.StartedAt).TotalMilliseconds, 2),
             ["latency_ms"] = Math.Round(analysis.Latency.TotalMilliseconds, 2),
@@ -84,11 +85,15 @@ public sealed class AnalysisLog : IDisposable
         return JsonSerializer.Serialize(line, s_json);
     }
 
+    /// <summary>The most raw outputs a line carries (ImageNet's 1000 logits fit).</summary>
+    public const int MaxRawOutputs = 4096;
+
     static IReadOnlyDictionary<string, object?>? Predictions(
-        Func<IReadOnlyList<float>, IReadOnlyDictionary<string, object?>> read, IReadOnlyList<float> outputs)
+        Func<IReadOnlyList<float>, int?, PixelRect?, IReadOnlyDictionary<string, object?>> read,
+        IReadOnlyList<float> outputs, Analysis analysis)
     {
         // Outputs the head does not read (a class count it does not know) are logged raw only.
-        try { return read(outputs); }
+        try { return read(outputs, analysis.ExplainedOutput, analysis.HeatmapRegion); }
         catch (ArgumentException) { return null; }
     }
 

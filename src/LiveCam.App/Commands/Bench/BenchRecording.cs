@@ -27,7 +27,7 @@ internal static class BenchRecording
         try
         {
             var analyser = new ExplanationAnalyser(vision, MethodCatalog.Create("gradcam"),
-                LayerSelector.Parse(vision.DefaultLayer), LiveCam.Explain.Targets.Target.Parse(vision.DefaultTarget));
+                LayerSelector.Parse(vision.DefaultLayer), vision.Head.ParseTarget(vision.DefaultTarget));
             var metrics = new PipelineMetrics();
             using var renderer = new CpuPictureRenderer();
             var painter = new FramePainter(renderer, new PictureComposer(metrics, () => analyser.Name, vision.Head));

@@ -171,7 +171,7 @@ internal static class CompareCommand
                                         options.CreateMethod(parsed, request.Methods?[x] ?? model.DefaultMethod);
                                     var layer = LayerSelector.Parse(
                                         request.Layers is { } ls ? Combination(ls[l]) : model.DefaultLayer);
-                                    var target = Target.Parse(
+                                    var target = ParseTarget(model,
                                         request.Targets is { } ts ? TargetText(ts[t]) : model.DefaultTarget);
                                     var canvas = new Mat(
                                         request.Cell.Height, request.Cell.Width, MatType.CV_8UC3, Scalar.Black);
@@ -309,7 +309,13 @@ internal static class CompareCommand
         if (t.StartsWith("topk:", StringComparison.Ordinal) && t != "topk:1")
             throw new UsageException($"--targets {text}: a cell shows one explanation; "
                 + "name the outputs (top, N, ...) as entries of their own");
-        Target.Parse(TargetText(t));
+    }
+
+    /// <summary>A target as the model's head reads it (a detector's boxes, a segmenter's classes).</summary>
+    static Target ParseTarget(VisionModel model, string text)
+    {
+        try { return model.Head.ParseTarget(text); }
+        catch (FormatException e) { throw new UsageException($"--targets: {e.Message}", e); }
     }
 
     /// <summary>A target entry as --target takes it: indices:i+j for indices:i,j (a comma separates entries

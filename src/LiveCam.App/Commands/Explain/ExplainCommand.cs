@@ -23,6 +23,10 @@ internal static class ExplainCommand
         var image = SharedOptions.Image("the image to explain", required: true);
         var outPng = SharedOptions.Out("the PNG to write: the image with the explanation over it", required: true);
         var json = SharedOptions.Json("also write the raw heatmap, layer, target and model outputs as JSON");
+        var maskOut = new Option<string?>("--mask-out")
+        {
+            Description = "a segmenter's mask as a PNG of the image's size: each pixel's class number (0 = background)"
+        };
         var renderer = RendererChoice.Option("how the PNG is drawn: auto (the live view's OpenGL renderer, headless; "
             + "OpenCV when there is no OpenGL), gl, cpu");
         var command = new Command("explain", "Explain a model's prediction on one image: the heatmap over the image "
@@ -31,24 +35,26 @@ internal static class ExplainCommand
         command.Add(image);
         command.Add(outPng);
         command.Add(json);
+        command.Add(maskOut);
         command.Add(renderer);
         model.AddTo(command);
         command.SetAction(parsed =>
         {
             return Run(parsed, model, parsed.GetValue(image)!, parsed.GetValue(outPng)!, parsed.GetValue(json),
-                parsed.GetValue(renderer) ?? "auto", output);
+                parsed.GetValue(maskOut), parsed.GetValue(renderer) ?? "auto", output);
         });
         return command;
     }
 
     static int Run(ParseResult parsed, ModelOptions options, string imagePath, string outPath, string? jsonPath,
-        string renderer, TextWriter output)
+        string? maskPath, string renderer, TextWriter output)
     {
         if (!File.Exists(imagePath)) throw new UsageException($"cannot read '{imagePath}': no such file");
         using var image = Cv2.ImRead(imagePath, ImreadModes.Color);
         if (image.Empty()) throw new UsageException($"cannot read '{imagePath}': not an image OpenCV can decode");
         Cli.RequireImageFile(outPath);
         if (jsonPath is not null) Cli.RequireFolderOf(jsonPath);
+        if (maskPath is not null) Cli.RequireImageFile(maskPath);
 
         using var model = options.LoadModel(parsed);
         using var scope = NewDisposeScope();
@@ -88,8 +94,13 @@ internal static class ExplainCommand
         if (jsonPath is not null)
         {
             File.WriteAllText(jsonPath,
-                FiniteJson.Serialize(Report(model, set), $"the explanation for {jsonPath}", s_json));
+                FiniteJson.Serialize(Report(model, set, image), $"the explanation for {jsonPath}", s_json));
             output.WriteLine($"wrote {Path.GetFullPath(jsonPath)}");
+        }
+        if (maskPath is not null)
+        {
+            WriteMask(model, set, image, maskPath);
+            output.WriteLine($"wrote {Path.GetFullPath(maskPath)}");
         }
         foreach (var e in set.Items)
             output.WriteLine(Cli.Format($"{e.Method} target {e.Target}: {e.Map.Height}x{e.Map.Width} map, ")
@@ -118,13 +129,37 @@ internal static class ExplainCommand
         };
         var outputs = analysis.Outputs;
         if (model.Head.Line(outputs, e.ClassIndex) is { } p) hud.Add(p);
-        return PictureComposer.Still(image, analysis, new ViewOptions(), hud, model.Head.Inset(outputs, e.ClassIndex));
+        return PictureComposer.Still(image, analysis, new ViewOptions(), hud, model.Head.Inset(outputs, e.ClassIndex))
+            with { Marks = model.Head.Marks(outputs, e.ClassIndex) };
     }
 
     static readonly JsonSerializerOptions s_json = new() { WriteIndented = false };
 
-    static Dictionary<string, object?> Report(VisionModel model, ExplanationSet set)
+    /// <summary>The segmenter's classes as a PNG of the image's size: the mask laid over the part of the image the
+    /// model saw (nearest pixel), the rest 0.</summary>
+    static void WriteMask(VisionModel model, ExplanationSet set, Mat image, string path)
     {
+        var mask = model.Head.PixelClasses(set.OutputsOf(0).ToArray())
+            ?? throw new UsageException($"--mask-out: {model.Name} gives no mask (it is not a segmenter)");
+        using var small = new Mat(mask.Height, mask.Width, MatType.CV_8UC1);
+        Marshal.Copy(mask.Classes, 0, small.Data, mask.Classes.Length);
+        var region = model.InputRegion(image.Width, image.Height);
+        using var scaled = new Mat();
+        Cv2.Resize(small, scaled, new OpenCvSharp.Size(region.Width, region.Height), interpolation: InterpolationFlags.Nearest);
+        using var full = new Mat(image.Height, image.Width, MatType.CV_8UC1, Scalar.All(0));
+        // The region may reach past the image (padded) or lie inside it (cropped): copy where they meet.
+        var inImage = region & new Rect(0, 0, image.Width, image.Height);
+        using (var from = new Mat(scaled, new Rect(inImage.X - region.X, inImage.Y - region.Y, inImage.Width,
+                   inImage.Height)))
+        using (var to = new Mat(full, inImage))
+            from.CopyTo(to);
+        if (!Cv2.ImWrite(path, full)) throw new UsageException($"cannot write '{path}'");
+    }
+
+    static Dictionary<string, object?> Report(VisionModel model, ExplanationSet set, Mat image)
+    {
+        var r = model.InputRegion(image.Width, image.Height);
+        var inputRegion = new PixelRect(r.X, r.Y, r.Width, r.Height);
         static Dictionary<string, object?> One(Explanation e) => new()
         {
             ["method"] = e.Method,
@@ -143,7 +178,11 @@ internal static class ExplainCommand
         first["model"] = model.Name;
         first["weights"] = model.Weights;
         first["outputs"] = set.Outputs;
-        first["predictions"] = model.Head.Json(set.Outputs);
+        var predictions = model.Head.Json(set.Outputs, set.Items[0].ClassIndex, inputRegion);
+        first["predictions"] = predictions;
+        // What the head finds (a detector's "detections", a segmenter's "segmentation") also stands at the top; where
+        // it says more of the target (the explained box), its word replaces the target's name.
+        foreach (var (key, value) in predictions) first[key] = value;
         first["output_shape"] = set.OutputShape;
         if (set.Items.Count > 1) first["explanations"] = set.Items.Select(One).ToList();
         return first;

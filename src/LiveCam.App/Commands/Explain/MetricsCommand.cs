@@ -153,7 +153,7 @@ internal static class MetricsCommand
         LayerSelector layer;
         try
         {
-            target = Target.Parse(parsed.GetValue(options.Target) ?? model.DefaultTarget);
+            target = model.Head.ParseTarget(parsed.GetValue(options.Target) ?? model.DefaultTarget);
             layer = LayerSelector.Parse(parsed.GetValue(options.Layer) ?? model.DefaultLayer);
         }
         catch (FormatException e) { throw new UsageException(e.Message, e); }

@@ -77,6 +77,16 @@ internal sealed class ModelOptions(string defaultModel)
     {
         Description = "an ONNX model's per-channel standard deviation, r,g,b (default ImageNet's 0.229,0.224,0.225)"
     };
+    public Option<string?> Task { get; } = new("--task")
+    {
+        Description = "what an ONNX model's outputs are: classify (default), detect (boxes) or segment (a class per "
+            + "pixel); over its sidecar MODEL.onnx.json"
+    };
+    public Option<string?> Decoder { get; } = new("--decoder")
+    {
+        Description = "how a detector's or segmenter's outputs are decoded: yolov5, yolov8, ssd; argmax, threshold "
+            + "(default: from the outputs' shapes)"
+    };
     public Option<bool> Bgr { get; } = new("--bgr")
     {
         Description = "an ONNX model that takes blue, green, red (mean and std then in that order too)"
@@ -108,6 +118,8 @@ internal sealed class ModelOptions(string defaultModel)
         command.Add(Mean);
         command.Add(Std);
         command.Add(Bgr);
+        command.Add(Task);
+        command.Add(Decoder);
     }
 
     public bool WantsModel(ParseResult parsed) =>
@@ -154,7 +166,7 @@ internal sealed class ModelOptions(string defaultModel)
         }
     }
 
-    Models.Onnx.OnnxInputOptions OnnxInput(ParseResult parsed)
+    Models.Onnx.OnnxModelOptions OnnxInput(ParseResult parsed)
     {
         int? width = null, height = null;
         if (parsed.GetValue(InputSize) is { } size)
@@ -167,8 +179,12 @@ internal sealed class ModelOptions(string defaultModel)
                 throw new UsageException($"--input-size '{size}': expected WIDTHxHEIGHT, each 8 to 4096");
             (width, height) = (w, h);
         }
+        var task = parsed.GetValue(Task);
+        if (task is not null && !ModelTasks.All.Any(t => string.Equals(t.Name, task.Trim(), StringComparison.OrdinalIgnoreCase)))
+            throw new UsageException(
+                $"--task '{task}': expected {string.Join(", ", ModelTasks.All.Select(t => t.Name))}");
         return new(width, height, Triple(parsed.GetValue(Mean), "--mean"), Triple(parsed.GetValue(Std), "--std"),
-            parsed.GetValue(Bgr) ? true : null);
+            parsed.GetValue(Bgr) ? true : null, Task: task, Decoder: parsed.GetValue(Decoder));
     }
 
     static float[]? Triple(string? text, string option)
@@ -194,10 +210,11 @@ internal sealed class ModelOptions(string defaultModel)
         if (!File.Exists(path)) throw new UsageException($"cannot read labels '{path}': no such file");
         var labels = ReadLabels(path).Select(l => Core.Printable.Escape(l.Trim())).ToList();
         while (labels.Count > 0 && labels[^1].Length == 0) labels.RemoveAt(labels.Count - 1);
-        long outputs = model.CountOutputs();
+        long outputs = model.Head.LabelCount(model.CountOutputs());
         if (labels.Count != outputs)
             throw new UsageException(
-                $"labels '{path}' has {labels.Count} lines but {model.Name} has {outputs} outputs");
+                $"labels '{path}' has {labels.Count} lines but {model.Name} has {outputs} "
+                + (outputs == model.CountOutputs() ? "outputs" : "classes"));
         model.UseLabels(labels);
     }
 
@@ -239,7 +256,7 @@ internal sealed class ModelOptions(string defaultModel)
         {
             var method = CreateMethod(parsed, parsed.GetValue(Method) ?? model.DefaultMethod);
             var layer = LayerSelector.Parse(parsed.GetValue(Layer) ?? model.DefaultLayer);
-            var target = LiveCam.Explain.Targets.Target.Parse(parsed.GetValue(Target) ?? model.DefaultTarget);
+            var target = model.Head.ParseTarget(parsed.GetValue(Target) ?? model.DefaultTarget);
             return (method, layer, target);
         }
         catch (Exception e) when (e is ArgumentException or FormatException)
