@@ -23,6 +23,10 @@ public interface IModelTask
     /// <summary>The explanation method used unless told otherwise.</summary>
     string DefaultMethod { get; }
 
+    /// <summary>Whether CAM methods look, unless told otherwise, at the features its prediction layers read (a
+    /// detector's) rather than at those pooled into its prediction (a classifier's).</summary>
+    bool ExplainsHeadInputs => false;
+
     /// <exception cref="ModelLoadException">The outputs do not fit the task or the decoder.</exception>
     IPredictionHead CreateHead(TaskContext context);
 }

@@ -16,6 +16,7 @@ public sealed class DetectTask : IModelTask
     public IReadOnlyList<string> Decoders => s_decoders.Select(d => d.Name).ToList();
     /// <summary>Eigen-CAM takes no gradient and no target: what detectors' explanations usually start from.</summary>
     public string DefaultMethod => "eigencam";
+    public bool ExplainsHeadInputs => true;
 
     static long[] Single(TaskContext c, string decoder) => c.OutputShapes.Count == 1
         ? c.OutputShapes[0]

@@ -149,7 +149,8 @@ public static class OnnxModel
             }
             catch (ModelLoadException e) { throw new ModelLoadException($"cannot load '{path}': {e.Message}", e); }
             return new VisionModel(name ?? Path.GetFileName(path), network, device, input, head,
-                options.Layer ?? network.DefaultLayer(), weights ?? Path.GetFileName(path))
+                options.Layer ?? (task.ExplainsHeadInputs ? network.HeadInputLayer() : network.DefaultLayer()),
+                weights ?? Path.GetFileName(path))
             {
                 DefaultMethod = task.DefaultMethod,
             };

@@ -210,6 +210,19 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         return _graph.Nodes.LastOrDefault(n => n.OpType == "Conv")?.Outputs[0] ?? "last-conv";
     }
 
+    /// <summary>The feature map a detector's last prediction layer reads (the input of the last convolution that reads
+    /// a feature map, not the box decoding's reshaped bins): where CAM methods look in a detector by default.</summary>
+    public string HeadInputLayer()
+    {
+        var producers = new Dictionary<string, string>();
+        foreach (var node in _graph.Nodes)
+            foreach (var o in node.Outputs) producers[o] = node.OpType;
+        var conv = _graph.Nodes.LastOrDefault(n => n.OpType == "Conv" && n.Inputs.Length > 0
+            && _taps.ContainsKey(n.Inputs[0])
+            && producers.GetValueOrDefault(n.Inputs[0]) is not (null or "Softmax" or "Transpose" or "Reshape"));
+        return conv?.Inputs[0] ?? DefaultLayer();
+    }
+
     public IEnumerable<(string ModulePath, Tensor Bias)> ConvolutionBiases()
     {
         foreach (var node in _graph.Nodes)

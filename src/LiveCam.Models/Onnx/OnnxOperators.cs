@@ -122,6 +122,10 @@ internal static class OnnxOperators
                 // 0 copies the input's dimension (unless allowzero says it means 0).
                 if (Int("allowzero", 0) == 0)
                     for (int i = 0; i < shape.Length; i++) if (shape[i] == 0) shape[i] = input.shape[i];
+                // A shape fixed for a batch of 1 (graphs converted from TensorFlow) keeps a batch of N whole.
+                if (shape is [1, ..] && input.dim() > 0 && input.shape[0] > 1 && !shape.Contains(-1)
+                    && input.numel() == input.shape[0] * shape.Aggregate(1L, (a, b) => a * b))
+                    shape[0] = input.shape[0];
                 return [input.reshape(shape)];
             }
             case "Transpose":
@@ -133,7 +137,13 @@ internal static class OnnxOperators
             case "Concat":
             {
                 var parts = x.Where(t => t is not null).Select(t => t!).ToArray();
-                return [cat(parts, Int("axis", 0))];
+                long axis = Int("axis", 0);
+                // Graphs converted from TensorFlow build constants for a batch of 1 (BlazeFace's channel padding): in a
+                // batch of N, such a part stands for each sample alike.
+                long batch = parts.Max(p => p.dim() > 0 ? p.shape[0] : 1);
+                if (batch > 1 && axis is not 0 && parts.All(p => p.dim() > 1))
+                    parts = parts.Select(p => p.shape[0] == 1 ? p.expand([batch, .. p.shape[1..]]) : p).ToArray();
+                return [cat(parts, axis)];
             }
             case "Split":
             {

@@ -6,6 +6,7 @@ public sealed class SegmentTask : IModelTask
     public string Name => "segment";
     public IReadOnlyList<string> Decoders => ["argmax", "threshold"];
     public string DefaultMethod => "gradcam";
+    public bool ExplainsHeadInputs => true;
 
     public IPredictionHead CreateHead(TaskContext context)
     {

@@ -36,6 +36,25 @@ internal static class ModelsCommand
             output.WriteLine("    ./livecam run --model model.onnx --method gradcam");
             output.WriteLine(
                 $"  Operators: {string.Join(", ", Models.Onnx.OnnxNetwork.Supported.Order(StringComparer.Ordinal))}.");
+            output.WriteLine();
+            output.WriteLine("A sidecar MODEL.onnx.json says what the file does not (every key optional; --task, "
+                + "--decoder, --input-size,");
+            output.WriteLine("--mean, --std and --bgr override it): input_size, mean, std, bgr, layout (nchw or nhwc), "
+                + "layer, and its task:");
+            foreach (var task in ModelTasks.All)
+                output.WriteLine($"  {task.Name,-9} decoders: "
+                    + (task.Decoders.Count == 0 ? "none" : string.Join(", ", task.Decoders))
+                    + $"; explained by {task.DefaultMethod} unless --method says otherwise");
+            output.WriteLine("  with labels, score_threshold and iou_threshold. A YOLO export from Ultralytics:");
+            output.WriteLine("    yolo export model=yolov8n.pt format=onnx opset=13   "
+                + "# then yolov8n.onnx.json:");
+            output.WriteLine("    {\"task\": \"detect\", \"decoder\": \"yolov8\", \"labels\": [\"person\", ...], "
+                + "\"mean\": [0, 0, 0], \"std\": [1, 1, 1]}");
+            output.WriteLine("    ./livecam run --model yolov8n.onnx --fit pad --target box:1 --method gradcam");
+            output.WriteLine("  A segmenter from TorchVision (its forward returning out[\"out\"], [1, C, H, W] logits):");
+            output.WriteLine("    {\"task\": \"segment\", \"labels\": [\"background\", \"person\", ...]}");
+            output.WriteLine("    ./livecam explain --model seg.onnx --image shot.png --target class:person "
+                + "--out seg.png --mask-out mask.png");
             return Cli.Ok;
         });
         return command;
