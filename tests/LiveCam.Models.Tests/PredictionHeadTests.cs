@@ -73,6 +73,6 @@ public sealed class PredictionHeadTests
         Assert.Equal(ModelCatalog.Names.Count, ModelCatalog.Names.Distinct().Count());
         Assert.All(ModelCatalog.All, d => Assert.False(string.IsNullOrWhiteSpace(d.Summary)));
         var e = Assert.Throws<ModelLoadException>(() => ModelCatalog.Load("nosuch", null, TorchSharp.torch.CPU));
-        Assert.Contains("robot, resnet18-imagenet, alexnet", e.Message, StringComparison.Ordinal);
+        Assert.Contains("robot, resnet18-imagenet, blazeface, alexnet", e.Message, StringComparison.Ordinal);
     }
 }

@@ -6,7 +6,8 @@ namespace LiveCam.Explain.Methods;
 
 /// <summary>Petsiuk et al. 2021, "Black-box Explanation of Object Detectors via Saliency Maps" (D-RISE): RISE's random
 /// masks, each weighted by how well the masked image's best detection matches the explained box (IoU x cosine of the
-/// class scores x objectness). Needs a box target (a detector's); seeded, so a still image gives the same map.
+/// class scores x objectness). Seeded, so a still image gives the same map. A target that is not a detector's box
+/// weighs each mask by its own score, as RISE does, on D-RISE's finer grid.
 /// </summary>
 public sealed class DRise(int masks = 1000, int grid = 16, double keep = 0.5, int seed = 0, int batchSize = 16)
     : InputMapMethod
@@ -19,8 +20,7 @@ public sealed class DRise(int masks = 1000, int grid = 16, double keep = 0.5, in
     protected override Tensor Maps(ExplainRun run, Target target, Tensor output)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var similarity = (target as IBoxTarget)?.Similarity
-            ?? throw new ArgumentException($"d-rise explains a detector's box; target '{target.Description}' is not one");
+        var similarity = (target as IBoxTarget)?.Similarity ?? target;
         long height = run.Input.shape[2], width = run.Input.shape[3];
         var m = new Rise(masks, grid, keep, seed).Masks(height, width, run.Input.device).to_type(run.Input.dtype);
         var maps = new List<Tensor>();

@@ -137,17 +137,24 @@ public static class OnnxModel
                 DefaultFit = task is ClassifyTask ? imageNet.DefaultFit : FrameFit.Stretch,
             };
             network.to(device);
-            IReadOnlyList<long[]> outputShapes;
-            using (var scope = NewDisposeScope())
-                outputShapes = network.OutputShapes(zeros(1, 3, height, width, device: device))
-                    .Select(s => s[1..]).ToList();
             IPredictionHead head;
             try
             {
+                // A classifier's head needs no shapes; other tasks' are read from one pass of a blank input.
+                IReadOnlyList<long[]> outputShapes = [];
+                if (task is not ClassifyTask)
+                {
+                    using var scope = NewDisposeScope();
+                    outputShapes = network.OutputShapes(zeros(1, 3, height, width, device: device))
+                        .Select(s => s[1..]).ToList();
+                }
                 head = task.CreateHead(new TaskContext(outputShapes, width, height, options.Decoder, options.Labels,
                     options.ScoreThreshold, options.IouThreshold));
             }
-            catch (ModelLoadException e) { throw new ModelLoadException($"cannot load '{path}': {e.Message}", e); }
+            catch (Exception e) when (e is ModelLoadException or OnnxFormatException)
+            {
+                throw new ModelLoadException($"cannot load '{path}': {e.Message}", e);
+            }
             return new VisionModel(name ?? Path.GetFileName(path), network, device, input, head,
                 options.Layer ?? (task.ExplainsHeadInputs ? network.HeadInputLayer() : network.DefaultLayer()),
                 weights ?? Path.GetFileName(path))
