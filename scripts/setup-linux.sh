@@ -36,14 +36,17 @@ install_streams() {
 
 install_oracle() {
   [ $want_oracle = 1 ] || return 0
-  /usr/bin/python3 -c "import torch, torchvision, onnx" >/dev/null 2>&1 && return 0
+  # PyTorch judges the numbers; scikit-image's photographs (a face: astronaut.png) are real test data.
+  local pkgs="python3-torch python3-torchvision python3-onnx python3-skimage"
+  /usr/bin/python3 -c "import torch, torchvision, onnx" >/dev/null 2>&1 \
+    && [ -f /usr/lib/python3/dist-packages/skimage/data/astronaut.png ] && return 0
   if [ "$(id -u)" = 0 ]; then
-    echo "livecam setup: installing python3-torch python3-torchvision python3-onnx (the PyTorch oracle for tests)" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision python3-onnx >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision python3-onnx >/dev/null 2>&1; } \
-      || echo "livecam setup: could not install PyTorch; the tests that compare with it will be skipped" >&2
+    echo "livecam setup: installing $pkgs (the PyTorch oracle and test photographs)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1; } \
+      || echo "livecam setup: could not install $pkgs; the tests that need them will be skipped" >&2
   else
-    echo "livecam setup: the tests that compare with PyTorch will be skipped; to run them: sudo apt-get install -y python3-torch python3-torchvision python3-onnx" >&2
+    echo "livecam setup: the tests that compare with PyTorch or read test photographs will be skipped; to run them: sudo apt-get install -y $pkgs" >&2
   fi
   return 0
 }
