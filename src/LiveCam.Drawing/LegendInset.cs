@@ -11,14 +11,15 @@ public sealed record LegendInset(IReadOnlyList<LegendRow> Rows, string? Explaine
     static float RowHeight(GlyphAtlas font, float scale) => font.LineHeight(scale) + Pad(scale) / 2;
 
     static string RowText(LegendRow row) =>
-        string.Create(CultureInfo.InvariantCulture, $"{row.Share,4:P0}  {row.Label}");
+        string.Create(CultureInfo.InvariantCulture, $"{row.Share,4:0%}  {row.Label}");
 
     public (float Width, float Height) Size(GlyphAtlas font, float scale, int targetWidth, int targetHeight)
     {
         ArgumentNullException.ThrowIfNull(font);
         float swatch = font.LineHeight(scale);
         float text = Rows.Count == 0 ? 0 : Rows.Max(r => font.TextWidth(RowText(r), scale));
-        return (Math.Min(swatch + text + 3 * Pad(scale), targetWidth * 0.45f),
+        // A pixel more than the text needs: the row's text is then never shortened by rounding.
+        return (Math.Min(swatch + text + 3 * Pad(scale) + 1, targetWidth * 0.45f),
             Rows.Count * RowHeight(font, scale) + 1.5f * Pad(scale));
     }
 

@@ -200,7 +200,8 @@ public static class PictureLayout
             if (box.Text.Length == 0) continue;
             // The label sits on the box's top edge, inside the panel.
             float w = font.TextWidth(box.Text, textScale) + 2 * pad, h = font.LineHeight(textScale) + pad;
-            float lx = Math.Clamp(x0, left, Math.Max(left, right - w)), ly = Math.Clamp(y0 - h, top, Math.Max(top, bottom - h));
+            float lx = Math.Clamp(x0, left, Math.Max(left, right - w));
+            float ly = Math.Clamp(y0 - h, top, Math.Max(top, bottom - h));
             if (lx + w > right || ly + h > bottom) continue;
             quads.Rectangle(lx, ly, w, h, BoxLabelBand);
             quads.Text(box.Text, lx + pad, ly + pad / 2, textScale, colour with { A = 1 });

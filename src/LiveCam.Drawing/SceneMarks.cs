@@ -1,8 +1,8 @@
 namespace LiveCam.Drawing;
 
-/// <summary>What a model found in the picture, drawn on it where it lies: a detector's boxes and keypoints, a segmenter's
-/// class mask. Coordinates are fractions (0 to 1) of the part of the frame the model sees; the composer places them.
-/// </summary>
+/// <summary>What a model found in the picture, drawn on it where it lies: a detector's boxes and keypoints, a
+/// segmenter's class mask. Coordinates are fractions (0 to 1) of the part of the frame the model sees; the composer
+/// places them.</summary>
 public sealed record SceneMarks(IReadOnlyList<BoxMark> Boxes, ClassMask? Mask = null);
 
 /// <summary>One detected box with its text ("face 0.98"), colour and keypoints (x, y pairs), all as fractions of the

@@ -29,7 +29,7 @@ public sealed class DRise(int masks = 1000, int grid = 16, double keep = 0.5, in
             var x = run.Input[i].unsqueeze(0);
             var weights = Scores(run, similarity, masks, batchSize, (start, n) => x * m.narrow(0, start, n));
             var saliency = (weights.reshape(-1, 1, 1, 1) * m).sum([0, 1]) / masks;
-            // As RISE's: the mean weight every pixel carries says nothing about where, so the map starts at its minimum.
+            // As RISE's: the mean weight every pixel carries says nothing about where; the map starts at its minimum.
             maps.Add(saliency - saliency.min());
         }
         return stack(maps);

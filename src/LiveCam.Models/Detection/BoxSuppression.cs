@@ -39,8 +39,8 @@ public static class BoxSuppression
         return kept;
     }
 
-    /// <summary>MediaPipe's weighted suppression: the best remaining candidate and every one overlapping it by more than
-    /// the threshold merge into one detection, box and keypoints their score-weighted mean, score the best one's.
+    /// <summary>MediaPipe's weighted suppression: the best remaining candidate and every one overlapping it by more
+    /// than the threshold merge into one detection, box and keypoints their score-weighted mean, score the best one's.
     /// </summary>
     static List<Detection> Weighted(List<Detection> sorted, float iouThreshold)
     {

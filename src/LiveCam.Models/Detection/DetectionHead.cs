@@ -78,7 +78,8 @@ public sealed class DetectionHead : IPredictionHead
     /// <summary>The detections of sample 0 of decoded candidates (values only).</summary>
     internal List<Detection> Suppress(Candidates c)
     {
-        static float[] Floats(Tensor t) => t.detach().to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        static float[] Floats(Tensor t) =>
+            t.detach().to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
         return BoxSuppression.Run(Floats(c.Boxes[0]), Floats(c.Scores[0]),
             c.Classes[0].cpu().contiguous().data<long>().ToArray(),
             c.Keypoints is null ? [] : Floats(c.Keypoints[0]), ScoreThreshold, IouThreshold, Decoder.Suppression);
@@ -159,7 +160,8 @@ public sealed class DetectionHead : IPredictionHead
     /// shows.</summary>
     Dictionary<string, object?> BoxJson(Detection d, PixelRect? region)
     {
-        double sx = region is { } r ? r.Width / (double)InputWidth : 1, sy = region is { } q ? q.Height / (double)InputHeight : 1;
+        double sx = region is { } r ? r.Width / (double)InputWidth : 1;
+        double sy = region is { } q ? q.Height / (double)InputHeight : 1;
         double ox = region?.X ?? 0, oy = region?.Y ?? 0;
         float X(float v) => (float)(ox + v * sx);
         float Y(float v) => (float)(oy + v * sy);
@@ -212,6 +214,7 @@ public sealed class DetectionHead : IPredictionHead
 
     /// <summary>Names the classes; no labels (asked before a file is read) changes nothing.</summary>
     public IPredictionHead WithLabels(IReadOnlyList<string> labels) =>
-        (labels ?? throw new ArgumentNullException(nameof(labels))).Count == 0 ? this : new DetectionHead(Decoder, InputWidth, InputHeight, ScoreThreshold, IouThreshold,
+        (labels ?? throw new ArgumentNullException(nameof(labels))).Count == 0 ? this
+            : new DetectionHead(Decoder, InputWidth, InputHeight, ScoreThreshold, IouThreshold,
             labels);
 }

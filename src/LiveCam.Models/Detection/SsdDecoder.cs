@@ -40,7 +40,8 @@ public sealed record SsdAnchorOptions
                 }
             }
             int stride = Strides[layer];
-            int rows = (int)Math.Ceiling(inputHeight / (double)stride), columns = (int)Math.Ceiling(inputWidth / (double)stride);
+            int rows = (int)Math.Ceiling(inputHeight / (double)stride);
+            int columns = (int)Math.Ceiling(inputWidth / (double)stride);
             for (int y = 0; y < rows; y++)
                 for (int x = 0; x < columns; x++)
                     foreach (var (w, h) in sizes)

@@ -15,7 +15,8 @@ public sealed class SegmentTask : IModelTask
             throw new ModelLoadException("a segmenter gives one output [1, C, H, W]; this model gives "
                 + string.Join(", ", context.OutputShapes.Select(s => $"[1, {string.Join(", ", s)}]")));
         var decoder = context.Decoder?.Trim().ToLowerInvariant() ?? (shape[0] == 1 ? "threshold" : "argmax");
-        if (decoder == "argmax" && shape[0] < 2 || decoder == "threshold" && shape[0] != 1 || !Decoders.Contains(decoder))
+        if (decoder == "argmax" && shape[0] < 2 || decoder == "threshold" && shape[0] != 1
+            || !Decoders.Contains(decoder))
             throw new ModelLoadException($"decoder '{decoder}' does not fit [1, {string.Join(", ", shape)}]: argmax "
                 + "takes [1, C, H, W] logits of C >= 2 classes, threshold [1, 1, H, W] probabilities");
         try

@@ -116,7 +116,8 @@ public sealed class SegmentationHead : IPredictionHead
         var found = Found(outputs);
         return found.Count == 0 ? null : new HudLine(found.Take(5).Select((t, i) => new HudSegment(
             string.Create(CultureInfo.InvariantCulture,
-                $"{(i > 0 ? HudLine.Separator : "")}{(t.Class == explained ? "*" : "")}{ClassName(t.Class)} {t.Share:P0}"),
+                $"{(i > 0 ? HudLine.Separator : "")}{(t.Class == explained ? "*" : "")}{ClassName(t.Class)} "
+                + $"{t.Share:0%}"),
             i)).ToList());
     }
 
@@ -154,7 +155,7 @@ public sealed class SegmentationHead : IPredictionHead
 
     public IReadOnlyList<PredictionBar> Bars(IReadOnlyList<float> outputs) =>
         Found(outputs).Take(5).Select(t => new PredictionBar(ClassName(t.Class), t.Share,
-            string.Create(CultureInfo.InvariantCulture, $"{t.Share:P0}"))).ToList();
+            string.Create(CultureInfo.InvariantCulture, $"{t.Share:0%}"))).ToList();
 
     public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs, int? explained = null,
         PixelRect? inputRegion = null)
@@ -181,7 +182,8 @@ public sealed class SegmentationHead : IPredictionHead
         ArgumentNullException.ThrowIfNull(text);
         var t = text.Trim().ToLowerInvariant();
         if (t == "largest") return new SegmentationClassTarget(this, null, null);
-        if (t.StartsWith("class:", StringComparison.Ordinal)) return new SegmentationClassTarget(this, Class(t[6..], text), null);
+        if (t.StartsWith("class:", StringComparison.Ordinal))
+            return new SegmentationClassTarget(this, Class(t[6..], text), null);
         if (t.StartsWith("region:", StringComparison.Ordinal))
         {
             var parts = t[7..].Split(':');
@@ -192,7 +194,8 @@ public sealed class SegmentationHead : IPredictionHead
                 throw new FormatException($"target '{text}': region:X,Y,W,H[:CLASS] inside the model's "
                     + $"{Width}x{Height} output");
             int? k = parts.Length == 2 ? Class(parts[1], text) : null;
-            return new SegmentationClassTarget(this, k, new SegmentationRegion(numbers[0], numbers[1], numbers[2], numbers[3]));
+            return new SegmentationClassTarget(this, k,
+                new SegmentationRegion(numbers[0], numbers[1], numbers[2], numbers[3]));
         }
         throw new FormatException($"target '{text}': a segmenter's targets are largest, class:K or region:X,Y,W,H[:K]");
     }

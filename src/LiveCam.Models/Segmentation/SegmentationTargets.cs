@@ -27,7 +27,9 @@ public sealed class SegmentationClassTarget : Target
 
     public override string Description =>
         (_class is { } k ? _head.Label(k) ?? $"class {k}" : _region is null ? "largest class" : "class")
-        + (_region is { } r ? string.Create(CultureInfo.InvariantCulture, $" in {r.X},{r.Y},{r.Width}x{r.Height}") : "");
+        + (_region is { } r
+            ? string.Create(CultureInfo.InvariantCulture, $" in {r.X},{r.Y},{r.Width}x{r.Height}")
+            : "");
 
     public override int? ClassIndex => _class;
 

@@ -7,8 +7,8 @@ using LiveCam.Core;
 namespace LiveCam.Pipeline.Recording;
 
 /// <summary>What every log line says about the run besides its analysis.</summary>
-/// <param name="Predictions">The model's outputs as plain values (its prediction head's JSON, given the explained output
-/// and the part of the frame the model saw, so boxes are in the frame's pixels); null without a model.</param>
+/// <param name="Predictions">The model's outputs as plain values (its prediction head's JSON, given the explained
+/// output and the part of the frame the model saw, so boxes are in the frame's pixels); null without a model.</param>
 public sealed record RecordingContext(string Source, string? Model, string? Weights,
     Func<IReadOnlyList<float>, int?, PixelRect?, IReadOnlyDictionary<string, object?>>? Predictions);
 

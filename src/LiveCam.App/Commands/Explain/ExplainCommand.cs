@@ -145,7 +145,8 @@ internal static class ExplainCommand
         Marshal.Copy(mask.Classes, 0, small.Data, mask.Classes.Length);
         var region = model.InputRegion(image.Width, image.Height);
         using var scaled = new Mat();
-        Cv2.Resize(small, scaled, new OpenCvSharp.Size(region.Width, region.Height), interpolation: InterpolationFlags.Nearest);
+        Cv2.Resize(small, scaled, new OpenCvSharp.Size(region.Width, region.Height),
+            interpolation: InterpolationFlags.Nearest);
         using var full = new Mat(image.Height, image.Width, MatType.CV_8UC1, Scalar.All(0));
         // The region may reach past the image (padded) or lie inside it (cropped): copy where they meet.
         var inImage = region & new Rect(0, 0, image.Width, image.Height);

@@ -21,8 +21,8 @@ internal static class LayersCommand
             output.WriteLine(Cli.Format($"{vision.Name} ({vision.Weights}), ")
                 + Cli.Format($"input 1x3x{vision.InputHeight}x{vision.InputWidth}; ")
                 + Cli.Format($"CAM methods explain {vision.DefaultLayer} unless --layer says otherwise"));
-            // The layout column says how a layer's channels lie: NHWC in graphs converted from TensorFlow, which the CAM
-            // methods read as NCHW.
+            // The layout column says how a layer's channels lie: NHWC in graphs converted from TensorFlow, which the
+            // CAM methods read as NCHW.
             output.WriteLine($"{"#",3}  {"name",-28} {"type",-20} {"output",-18} layout");
             foreach (var layer in layers) output.WriteLine(layer.ToString());
             return Cli.Ok;

@@ -51,7 +51,8 @@ internal static class ModelsCommand
             output.WriteLine("    {\"task\": \"detect\", \"decoder\": \"yolov8\", \"labels\": [\"person\", ...], "
                 + "\"mean\": [0, 0, 0], \"std\": [1, 1, 1]}");
             output.WriteLine("    ./livecam run --model yolov8n.onnx --fit pad --target box:1 --method gradcam");
-            output.WriteLine("  A segmenter from TorchVision (its forward returning out[\"out\"], [1, C, H, W] logits):");
+            output.WriteLine(
+                "  A segmenter from TorchVision (its forward returning out[\"out\"], [1, C, H, W] logits):");
             output.WriteLine("    {\"task\": \"segment\", \"labels\": [\"background\", \"person\", ...]}");
             output.WriteLine("    ./livecam explain --model seg.onnx --image shot.png --target class:person "
                 + "--out seg.png --mask-out mask.png");

@@ -180,7 +180,8 @@ internal sealed class ModelOptions(string defaultModel)
             (width, height) = (w, h);
         }
         var task = parsed.GetValue(Task);
-        if (task is not null && !ModelTasks.All.Any(t => string.Equals(t.Name, task.Trim(), StringComparison.OrdinalIgnoreCase)))
+        if (task is not null
+            && !ModelTasks.All.Any(t => string.Equals(t.Name, task.Trim(), StringComparison.OrdinalIgnoreCase)))
             throw new UsageException(
                 $"--task '{task}': expected {string.Join(", ", ModelTasks.All.Select(t => t.Name))}");
         return new(width, height, Triple(parsed.GetValue(Mean), "--mean"), Triple(parsed.GetValue(Std), "--std"),
