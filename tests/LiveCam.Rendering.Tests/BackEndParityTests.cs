@@ -315,7 +315,8 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
                 }
             output.WriteLine($"marks (heatmap {heatmap}): {off} of {pixels} pixels outside text differ by more "
                 + $"than 4/255, worst over text {worstText} ({context.Renderer})");
-            Assert.True(off <= pixels / 2000, $"marks: {off} of {pixels} pixels outside text differ by more than 4/255");
+            Assert.True(off <= pixels / 2000,
+                $"marks: {off} of {pixels} pixels outside text differ by more than 4/255");
             Assert.True(worstText <= 4, $"marks: text differs by {worstText}/255");
 
             // The marks are there: the explained box's left edge (below the HUD) is yellow in both, and the picture
