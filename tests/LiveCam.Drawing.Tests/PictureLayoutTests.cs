@@ -124,4 +124,67 @@ public sealed class PictureLayoutTests
             Assert.Empty(quads.Items);  // the whole frame (stretched or padded): nothing to outline
         }
     }
+
+    /// <summary>A box is given in fractions of the model's view; the view of a padded fit reaches past the frame (here
+    /// 80 px above and below a 640x480 frame), and the window letterboxes the frame.</summary>
+    [Theory]
+    [InlineData(640, 480, 0f, 1f)]
+    [InlineData(800, 480, 80f, 1f)]
+    [InlineData(1280, 960, 0f, 2f)]
+    public void A_box_lands_on_the_pixels_of_its_fractions_of_a_padded_view(
+        int width, int height, float offsetX, float zoom)
+    {
+        using var video = new Mat(480, 640, MatType.CV_8UC3);
+        var quads = new QuadList(Font);
+        var box = new BoxMark(0.25f, 0.25f, 0.75f, 0.5f, "", new Rgba(0, 1, 0), false, [0.5f, 0.375f]);
+        PictureLayout.Build(new Picture
+        {
+            Video = video,
+            HeatmapRegion = new LiveCam.Core.PixelRect(0, -80, 640, 640),
+            Marks = new SceneMarks([box]),
+        }, width, height, quads);
+        // Four edges and a keypoint's dot; nothing else (the padded view covers the whole frame: no outline).
+        Assert.Equal(5, quads.Items.Count);
+        var edges = quads.Items.Take(4).ToList();
+        // x: 0.25 and 0.75 of 640; y: -80 + 0.25 * 640 = 80 and -80 + 0.5 * 640 = 240.
+        Assert.Equal(offsetX + 160 * zoom, edges.Min(q => q.X0), 2);
+        Assert.Equal(offsetX + 480 * zoom, edges.Max(q => q.X1), 2);
+        Assert.Equal(80 * zoom, edges.Min(q => q.Y0), 2);
+        Assert.Equal(240 * zoom, edges.Max(q => q.Y1), 2);
+        var dot = quads.Items[4];
+        Assert.Equal(offsetX + 320 * zoom, (dot.X0 + dot.X1) / 2, 2);
+        Assert.Equal(160 * zoom, (dot.Y0 + dot.Y1) / 2, 2);
+
+        // A box reaching past the frame is clipped to it: no quad outside the frame's pixels.
+        quads.Clear();
+        PictureLayout.Build(new Picture
+        {
+            Video = video,
+            HeatmapRegion = new LiveCam.Core.PixelRect(0, -80, 640, 640),
+            Marks = new SceneMarks([box with { X1 = 1.3f, Y0 = -0.2f, Text = "face 0.9" }]),
+        }, width, height, quads);
+        Assert.NotEmpty(quads.Items);
+        foreach (var q in quads.Items)
+            Assert.True(q.X0 >= offsetX - 0.01f && q.X1 <= offsetX + 640 * zoom + 0.01f
+                && q.Y0 >= -0.01f && q.Y1 <= 480 * zoom + 0.01f, $"a quad outside the frame: {q}");
+    }
+
+    /// <summary>A mask is drawn as one quad per run of a class along a row, translucent, and the background
+    /// (transparent in the palette) not at all.</summary>
+    [Fact]
+    public void A_run_of_mask_cells_of_one_class_becomes_one_quad()
+    {
+        using var video = new Mat(480, 640, MatType.CV_8UC3);
+        var quads = new QuadList(Font);
+        var red = new Rgba(1, 0, 0);
+        var blue = new Rgba(0, 0, 1);
+        var mask = new ClassMask(2, 4, [0, 1, 1, 1, 2, 2, 0, 1], [new Rgba(0, 0, 0, 0), red, blue]);
+        PictureLayout.Build(new Picture { Video = video, Marks = new SceneMarks([], mask) }, 640, 480, quads);
+        Assert.Equal(
+        [
+            (160f, 0f, 640f, 240f, red with { A = PictureLayout.MaskOpacity }),
+            (0f, 240f, 320f, 480f, blue with { A = PictureLayout.MaskOpacity }),
+            (480f, 240f, 640f, 480f, red with { A = PictureLayout.MaskOpacity }),
+        ], quads.Items.Select(q => (q.X0, q.Y0, q.X1, q.Y1, q.Colour)));
+    }
 }

@@ -260,6 +260,81 @@ public sealed class BackEndParityTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.Equal(0, Cv2.Norm(outside, videoOutside, NormTypes.INF));
     }
 
+    /// <summary>A detector's and a segmenter's marks: boxes (the explained one thick and yellow, with keypoints; one
+    /// reaching past the frame), a class mask over the model's view and its legend.</summary>
+    internal static SceneMarks Marks()
+    {
+        var classes = new byte[20 * 30];
+        for (int row = 0; row < 20; row++)
+            for (int col = 0; col < 30; col++)
+                classes[row * 30 + col] = (byte)(row < 6 ? 0 : col < 12 ? 1 : (col + row) % 7 == 0 ? 0 : 2);
+        return new SceneMarks(
+        [
+            new BoxMark(0.10f, 0.15f, 0.40f, 0.55f, "face 0.98", ClassColours.Of(0), true,
+                [0.20f, 0.30f, 0.30f, 0.30f, 0.25f, 0.42f]),
+            new BoxMark(0.55f, 0.20f, 0.80f, 0.50f, "face 0.71", ClassColours.Of(1), false, []),
+            new BoxMark(0.85f, 0.70f, 1.20f, 1.10f, "face 0.52", ClassColours.Of(2), false, [0.95f, 0.80f]),
+        ], new ClassMask(20, 30, classes, [new Rgba(0, 0, 0, 0), ClassColours.Of(3), ClassColours.Of(4)]));
+    }
+
+    [SkippableFact]
+    public void Boxes_keypoints_a_class_mask_and_its_legend_are_drawn_alike()
+    {
+        using var context = HeadlessGl.Context();
+        using var gl = new GlPictureRenderer(context);
+        using var cpu = new CpuPictureRenderer();
+        using var video = Scene(320, 240);
+        var legend = new LegendInset(
+            [new LegendRow(ClassColours.Of(3), "person", 0.31f), new LegendRow(ClassColours.Of(4), "sofa", 0.22f)],
+            "person");
+        foreach (var heatmap in new[] { true, false })
+        {
+            var picture = Sample(video, new OverlayOptions { Opacity = 0.5f }, inset: legend) with
+            {
+                Marks = Marks(), Heatmap = heatmap ? Sample(video, new OverlayOptions()).Heatmap : null,
+            };
+            using var a = new Mat();
+            using var b = new Mat();
+            gl.Render(picture, a);
+            cpu.Render(picture, b);
+            var mask = TextMask(picture, 320, 240);
+            var (x, y) = (Bytes(a), Bytes(b));
+            int off = 0, pixels = 0, worstText = 0;
+            for (int row = 0; row < 240; row++)
+                for (int col = 0; col < 320; col++)
+                {
+                    int o = (row * 320 + col) * 3;
+                    int worst = Enumerable.Range(0, 3).Max(c => Math.Abs(x[o + c] - y[o + c]));
+                    if (mask[row, col])
+                    {
+                        worstText = Math.Max(worstText, worst);
+                        continue;
+                    }
+                    pixels++;
+                    if (worst > 4) off++;
+                }
+            output.WriteLine($"marks (heatmap {heatmap}): {off} of {pixels} pixels outside text differ by more "
+                + $"than 4/255, worst over text {worstText} ({context.Renderer})");
+            Assert.True(off <= pixels / 2000,
+                $"marks: {off} of {pixels} pixels outside text differ by more than 4/255");
+            Assert.True(worstText <= 4, $"marks: text differs by {worstText}/255");
+
+            // The marks are there: the explained box's left edge (below the HUD) is yellow in both, and the picture
+            // differs from the same one without marks.
+            using var bare = new Mat();
+            cpu.Render(picture with { Marks = null }, bare);
+            Assert.True(PixelsApart(b, bare, 8) > 2000, "the marks are not drawn");
+            var region = picture.HeatmapRegion!.Value;
+            int edgeX = (int)(region.X + 0.10f * region.Width), edgeY = (int)(region.Y + 0.35f * region.Height);
+            foreach (var drawn in new[] { a, b })
+            {
+                var pixel = drawn.At<Vec3b>(edgeY, edgeX);
+                Assert.True(pixel.Item2 > 200 && pixel.Item1 > 180 && pixel.Item0 < 80,
+                    $"the explained box's edge at ({edgeX}, {edgeY}) is {pixel}, not yellow");
+            }
+        }
+    }
+
     [SkippableFact]
     public void A_returned_picture_is_the_callers_a_later_render_or_disposing_the_renderer_does_not_touch_it()
     {

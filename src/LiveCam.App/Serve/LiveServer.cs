@@ -88,7 +88,9 @@ internal sealed class LiveServer : IDisposable
             ["target"] = analysis?.Choice?.Target,
             ["description"] = analysis?.Description,
             ["frame"] = analysis?.FrameSequence,
-            ["predictions"] = outputs is not null && _model is not null ? SafeJson(_model.Head, outputs) : null,
+            ["predictions"] = outputs is not null && _model is not null
+                ? SafeJson(_model.Head, outputs, analysis!)
+                : null,
             ["bars"] = outputs is not null && _model is not null
                 ? _model.Head.Bars(outputs)
                     .Select(b => new Dictionary<string, object?>
@@ -111,9 +113,12 @@ internal sealed class LiveServer : IDisposable
         };
     }
 
-    static IReadOnlyDictionary<string, object?>? SafeJson(IPredictionHead head, IReadOnlyList<float> outputs)
+    /// <summary>The predictions as the log has them: the explained one marked, a detector's boxes in the frame's
+    /// pixels.</summary>
+    static IReadOnlyDictionary<string, object?>? SafeJson(
+        IPredictionHead head, IReadOnlyList<float> outputs, Analysis analysis)
     {
-        try { return head.Json(outputs); }
+        try { return head.Json(outputs, analysis.ExplainedOutput, analysis.HeatmapRegion); }
         catch (ArgumentException) { return null; }
     }
 

@@ -202,12 +202,22 @@ public sealed class DetectionHead : IPredictionHead
         throw new FormatException($"target '{text}': a detector's targets are box:N (from 1), best, boxes or class:K");
     }
 
+    /// <summary>The next box among those shown last, found by where the box explained now lies (numbers swap between
+    /// frames when scores are close), and followed from there.</summary>
     public Target? StepTarget(Target current, int by, int outputCount, int? lastExplained)
     {
-        int count = LastCount;
+        IReadOnlyList<Detection> shown;
+        lock (_gate) shown = _lastDetections;
+        int count = shown.Count;
         if (count == 0) return null;
         int from = lastExplained ?? (current as TrackedBoxTarget)?.Rank ?? 0;
-        return new TrackedBoxTarget(this, ((from + by) % count + count) % count, follow: true);
+        if ((current as TrackedBoxTarget)?.Last is { } explained)
+        {
+            int nearest = Enumerable.Range(0, count).MaxBy(i => shown[i].Iou(explained));
+            if (shown[nearest].Iou(explained) >= TrackedBoxTarget.FollowIou) from = nearest;
+        }
+        int next = ((from + by) % count + count) % count;
+        return new TrackedBoxTarget(this, next, follow: true, start: shown[next]);
     }
 
     public long LabelCount(long outputCount) => Decoder.ClassCount;

@@ -18,15 +18,21 @@ public sealed class TrackedBoxTarget : Target
     readonly bool _follow;
     Detection? _last;   // the analysis thread's: the box explained last
 
-    internal TrackedBoxTarget(DetectionHead head, int rank, bool follow)
+    /// <param name="start">The box to follow from the first frame on (the one a key chose among those shown), instead
+    /// of whichever box ranks <paramref name="rank"/> then: close scores swap ranks from frame to frame.</param>
+    internal TrackedBoxTarget(DetectionHead head, int rank, bool follow, Detection? start = null)
     {
         _head = head;
         Rank = rank;
         _follow = follow;
+        _last = follow ? start : null;
     }
 
     /// <summary>The box's number at first, from 0 by descending score.</summary>
     public int Rank { get; }
+
+    /// <summary>The box explained last (read by the thread that steps the target).</summary>
+    internal Detection? Last => Volatile.Read(ref _last);
 
     public override string Description => _follow
         ? string.Create(CultureInfo.InvariantCulture, $"box {Rank + 1}")
@@ -42,7 +48,7 @@ public sealed class TrackedBoxTarget : Target
             throw new ArgumentException("a box target explains one image at a time");
         var found = _head.Detect(output.reshape(1, -1), 0);
         int index = -1;
-        if (_follow && _last is { } last && found.Count > 0)
+        if (_follow && Last is { } last && found.Count > 0)
         {
             int best = Enumerable.Range(0, found.Count).MaxBy(i => found[i].Iou(last));
             if (found[best].Iou(last) >= FollowIou) index = best;
@@ -50,10 +56,10 @@ public sealed class TrackedBoxTarget : Target
         if (index < 0 && Rank < found.Count) index = Rank;
         if (index < 0)
         {
-            _last = null;
+            Volatile.Write(ref _last, null);
             return [new MatchedBoxTarget(_head, null, -1, Description)];
         }
-        _last = found[index];
+        Volatile.Write(ref _last, found[index]);
         return [new MatchedBoxTarget(_head, found[index], index,
             string.Create(CultureInfo.InvariantCulture, $"box {index + 1}"))];
     }
