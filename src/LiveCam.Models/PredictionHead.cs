@@ -23,6 +23,10 @@ public interface IPredictionHead : IPredictionDrawing
     /// </summary>
     bool OutputsAreClassLogits { get; }
 
+    /// <summary>Reads the outputs once where the analysis runs (a detector's boxes, a segmenter's mask), so the display
+    /// thread that draws them finds them read and runs no network code of its own.</summary>
+    void Decode(IReadOnlyList<float> outputs) { }
+
     /// <summary>The predictions as plain values for JSON.</summary>
     /// <param name="explained">The output the explanation is of, as the analysis names it.</param>
     /// <param name="inputRegion">The part of the image the model saw, in the image's pixels: where a prediction has a

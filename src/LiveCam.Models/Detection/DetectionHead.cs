@@ -15,8 +15,10 @@ public sealed class DetectionHead : IPredictionHead
 {
     readonly IReadOnlyList<string>? _labels;
     readonly Lock _gate = new();
-    IReadOnlyList<float>? _lastOutputs;
     IReadOnlyList<Detection> _lastDetections = [];
+    // The last few outputs read: the picture shown may still be of an analysis before the newest.
+    readonly List<(IReadOnlyList<float> Outputs, IReadOnlyList<Detection> Found)> _recent = [];
+    const int Remembered = 4;
 
     /// <param name="inputWidth">The model input's size: detections are in its pixels.</param>
     public DetectionHead(IDetectionDecoder decoder, int inputWidth, int inputHeight, float scoreThreshold,
@@ -45,22 +47,26 @@ public sealed class DetectionHead : IPredictionHead
     public string DefaultTarget => "box:1";
     public bool OutputsAreClassLogits => false;
 
-    /// <summary>The detections in one sample's outputs, by descending score (the last outputs' are kept: the window,
-    /// the HUD and the log all ask of the same frame).</summary>
+    public void Decode(IReadOnlyList<float> outputs) => Detect(outputs);
+
+    /// <summary>The detections in one sample's outputs, by descending score (the last few outputs' are kept: the
+    /// window, the HUD and the log all ask of the same frame, read once by the analysis).</summary>
     public IReadOnlyList<Detection> Detect(IReadOnlyList<float> outputs)
     {
         ArgumentNullException.ThrowIfNull(outputs);
         lock (_gate)
         {
-            if (ReferenceEquals(outputs, _lastOutputs)) return _lastDetections;
+            foreach (var (o, found) in _recent)
+                if (ReferenceEquals(o, outputs)) return found;
         }
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var detections = Detect(tensor(outputs as float[] ?? [.. outputs]).unsqueeze(0), 0);
         lock (_gate)
         {
-            _lastOutputs = outputs;
             _lastDetections = detections;
+            _recent.Insert(0, (outputs, detections));
+            if (_recent.Count > Remembered) _recent.RemoveAt(Remembered);
         }
         return detections;
     }

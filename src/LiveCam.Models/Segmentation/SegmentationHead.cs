@@ -64,6 +64,8 @@ public sealed class SegmentationHead : IPredictionHead
     public string DefaultTarget => "largest";
     public bool OutputsAreClassLogits => false;
 
+    public void Decode(IReadOnlyList<float> outputs) => Segment(outputs);
+
     /// <summary>The mask of one sample's outputs (the last outputs' are kept: the picture and the log ask of the same
     /// frame).</summary>
     public SegmentationMask Segment(IReadOnlyList<float> outputs)

@@ -185,6 +185,7 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
                         Description = Volatile.Read(ref _description)
                     };
                 _outputCount = set.Outputs.Length;
+                _model.Head.Decode(set.Outputs);
                 if (first.ClassIndex is { } explained) _lastExplained = explained;
                 var side = choice.Side == SideBySide.Off
                     ? null
@@ -338,7 +339,9 @@ public sealed class ExplanationAnalyser : IAnalyser, IExplanationControls
     {
         using var state = ModelStateGuard.ForInference(_model.Network);
         using var _ = no_grad();
-        return _model.Network.call(input).flatten().cpu().data<float>().ToArray();
+        var outputs = _model.Network.call(input).flatten().cpu().data<float>().ToArray();
+        _model.Head.Decode(outputs);
+        return outputs;
     }
 
     void Change(Func<Choice, Choice?> change)
