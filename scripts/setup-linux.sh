@@ -2,7 +2,7 @@
 # Checks the Linux system libraries LiveCam needs and installs the missing ones.
 # As root it runs apt-get; otherwise it prints the exact command and exits 1.
 # Usage: scripts/setup-linux.sh [--with-window-tests] [--with-torch-oracle] [--with-stream-tests]
-#   --with-torch-oracle: also real PyTorch (Debian's python3-torch, python3-torchvision, python3-onnx), the judge some tests ask;
+#   --with-torch-oracle: also real PyTorch (Debian's python3-torch, python3-torchvision, python3-onnx, python3-skimage), the judge some tests ask;
 #   --with-stream-tests: also ffmpeg (network streams: RTSP, RTMP, MPEG-TS, HLS), GStreamer's RTSP server (a loopback
 #   camera for the tests) and chromium (the browser view's test); both best effort: where they cannot be installed
 #   those tests skip, saying why.
@@ -36,14 +36,14 @@ install_streams() {
 
 install_oracle() {
   [ $want_oracle = 1 ] || return 0
-  /usr/bin/python3 -c "import torch, torchvision, onnx" >/dev/null 2>&1 && return 0
+  /usr/bin/python3 -c "import torch, torchvision, onnx, skimage" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ]; then
-    echo "livecam setup: installing python3-torch python3-torchvision python3-onnx (the PyTorch oracle for tests)" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision python3-onnx >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision python3-onnx >/dev/null 2>&1; } \
+    echo "livecam setup: installing python3-torch python3-torchvision python3-onnx python3-skimage (the PyTorch oracle for tests)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision python3-onnx python3-skimage >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision python3-onnx python3-skimage >/dev/null 2>&1; } \
       || echo "livecam setup: could not install PyTorch; the tests that compare with it will be skipped" >&2
   else
-    echo "livecam setup: the tests that compare with PyTorch will be skipped; to run them: sudo apt-get install -y python3-torch python3-torchvision python3-onnx" >&2
+    echo "livecam setup: the tests that compare with PyTorch will be skipped; to run them: sudo apt-get install -y python3-torch python3-torchvision python3-onnx python3-skimage" >&2
   fi
   return 0
 }
