@@ -14,7 +14,8 @@ namespace LiveCam.Models.Tests;
 /// (pytorch-grad-cam's SemanticSegmentationTarget) against the same formula computed in float64.</summary>
 // Numbers that depend on the kernels: run again by test.sh under other oneDNN settings.
 [Trait("Category", "Numeric")]
-public sealed class SegmenterOracleTests(SegmenterOracleTests.Oracle oracle) : IClassFixture<SegmenterOracleTests.Oracle>
+public sealed class SegmenterOracleTests(SegmenterOracleTests.Oracle oracle)
+    : IClassFixture<SegmenterOracleTests.Oracle>
 {
     /// <summary>LiveCam's maps come from float32 activations and gradients, the oracle's from float64: measured within
     /// 4.3e-6 of the map's largest value; this leaves room for other kernels' rounding.</summary>
