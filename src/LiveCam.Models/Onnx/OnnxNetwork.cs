@@ -31,7 +31,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     {
         "Conv", "ConvTranspose", "BatchNormalization",
         "Relu", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish",
-        "Tanh", "Softmax", "Add", "Sub", "Mul", "Div",
+        "Tanh", "Softmax", "Add", "Sub", "Mul", "Div", "Pow",
         "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean",
         "Gemm", "MatMul", "Flatten", "Reshape", "Transpose",
         "Concat", "Split", "Slice", "Squeeze", "Unsqueeze", "Pad", "Resize",

@@ -72,6 +72,8 @@ internal static class OnnxOperators
             case "Add": return [In(0) + In(1)];
             case "Sub": return [In(0) - In(1)];
             case "Mul": return [In(0) * In(1)];
+            // The output keeps the base's type (an integer base to a float exponent stays integer).
+            case "Pow": return [In(0).pow(In(1)).to_type(In(0).dtype)];
             case "Div":
                 return [In(0).is_floating_point() || In(1).is_floating_point()
                     ? In(0) / In(1)
