@@ -17,10 +17,18 @@ public static class BlazeFace
     /// <summary>The shipped file's SHA-256: a different file is refused at load.</summary>
     public const string Sha256 = "d388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51";
 
+    /// <summary>The layer CAM methods explain unless told otherwise: the face scores of the 16x16 anchors, where
+    /// Eigen-CAM (the default) shows where the faces are. Grad-CAM of one face among several is sharper a layer
+    /// before, <see cref="FeaturesLayer"/>, which the prediction layers read.</summary>
+    public const string ScoresLayer = "StatefulPartitionedCall/functional_1/conv2d_17/BiasAdd:0";
+
+    /// <summary>The 16x16 features both prediction layers of that scale read.</summary>
+    public const string FeaturesLayer = "StatefulPartitionedCall/functional_1/re_lu_10/Relu:0";
+
     /// <summary>MediaPipe's options for the short-range model: scores above 0.5, boxes merged above IoU 0.3.</summary>
     public static OnnxModelOptions Options { get; } = new(Mean: [0.5f, 0.5f, 0.5f], Std: [0.5f, 0.5f, 0.5f],
         Bgr: false, Layout: "nhwc", Task: "detect", Decoder: "ssd", Labels: ["face"], ScoreThreshold: 0.5f,
-        IouThreshold: 0.3f);
+        IouThreshold: 0.3f, Layer: ScoresLayer);
 
     public static ModelDescriptor Descriptor { get; } = new("blazeface",
         "MediaPipe BlazeFace short-range face detector, 128x128, boxes and 6 keypoints (Apache-2.0)",
