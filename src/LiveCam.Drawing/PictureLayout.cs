@@ -71,10 +71,14 @@ public static class PictureLayout
         ArgumentNullException.ThrowIfNull(quads);
         float scale = TextScale(picture, width, height), margin = Margin(scale);
         var panels = Panels(picture, width, height);
+        // Where the HUD will be, so a box's label is not hidden under it.
+        var hudArea = picture.Hud is { Count: > 0 } shownHud
+            ? HudBandEdges(shownHud, width, height, scale, margin, quads.Font)
+            : (Right: 0f, Bottom: 0f);
         foreach (var panel in panels)
         {
             AddModelRegion(picture, panel, scale, quads);
-            if (picture.Marks is { } marks) AddMarks(marks, picture, panel, scale, quads);
+            if (picture.Marks is { } marks) AddMarks(marks, picture, panel, scale, hudArea, quads);
         }
         float captionTop = picture.Caption is { Length: > 0 } caption
             ? AddCaption(caption, width, height, scale, quads)
@@ -147,7 +151,10 @@ public static class PictureLayout
     /// <summary>A detector's boxes (label and score above each, keypoints as dots, the explained one thicker and
     /// yellow) and a segmenter's mask (a quad per run of one class along a row), over the part of the frame the model
     /// sees, clipped to the panel.</summary>
-    static void AddMarks(SceneMarks marks, Picture picture, Panel panel, float scale, QuadList quads)
+    /// <param name="hudArea">The HUD band's right and bottom edges (from the top-left): a label that would lie under
+    /// it goes below its box instead.</param>
+    static void AddMarks(SceneMarks marks, Picture picture, Panel panel, float scale,
+        (float Right, float Bottom) hudArea, QuadList quads)
     {
         int fw = picture.Video.Width, fh = picture.Video.Height;
         var r = picture.HeatmapRegion ?? new Core.PixelRect(0, 0, fw, fh);
@@ -202,6 +209,7 @@ public static class PictureLayout
             float w = font.TextWidth(box.Text, textScale) + 2 * pad, h = font.LineHeight(textScale) + pad;
             float lx = Math.Clamp(x0, left, Math.Max(left, right - w));
             float ly = Math.Clamp(y0 - h, top, Math.Max(top, bottom - h));
+            if (lx < hudArea.Right && ly < hudArea.Bottom) ly = Math.Max(ly, Math.Min(y1, bottom - h));
             if (lx + w > right || ly + h > bottom) continue;
             quads.Rectangle(lx, ly, w, h, BoxLabelBand);
             quads.Text(box.Text, lx + pad, ly + pad / 2, textScale, colour with { A = 1 });
@@ -232,6 +240,17 @@ public static class PictureLayout
     }
 
     static float HudPad(float scale) => MathF.Round(Math.Max(2, 4 * scale));
+
+    /// <summary>The right and bottom edges of the band <see cref="AddHud"/> draws for these lines.</summary>
+    static (float Right, float Bottom) HudBandEdges(
+        IReadOnlyList<HudLine> lines, int width, int height, float scale, float margin, GlyphAtlas font)
+    {
+        var text = FitHud(lines, width, height, scale, margin, font);
+        if (text.Count == 0) return (0, 0);
+        float pad = HudPad(scale);
+        return (margin + text.Max(t => font.TextWidth(t, scale)) + 2 * pad,
+            margin + text.Count * font.LineHeight(scale) + 2 * pad);
+    }
 
     /// <returns>The right and bottom edges of the HUD's band.</returns>
     static (float Right, float Bottom) AddHud(

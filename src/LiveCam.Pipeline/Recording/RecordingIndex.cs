@@ -8,9 +8,15 @@ namespace LiveCam.Pipeline.Recording;
 public sealed record RecordedSegment(string Path, double Fps, long[] Frames, long[] AnalysedFrames);
 
 /// <summary>One line of <c>log.jsonl</c>, as replay needs it.</summary>
+/// <param name="Outputs">The raw outputs, where the log holds them (not a detector's or segmenter's thousands).
+/// </param>
 public sealed record LoggedAnalysis(
     long Frame, DateTime? CaptureUtc, string? Model, string? Weights, string? Method, string? Layer,
-    string? Target, float[]? Outputs, double AnalysisMs, double LatencyMs);
+    string? Target, float[]? Outputs, double AnalysisMs, double LatencyMs)
+{
+    /// <summary>The head's predictions as logged (boxes, class areas), as JSON text; null when none.</summary>
+    public string? Predictions { get; init; }
+}
 
 /// <summary>
 /// What a <c>--record</c> folder holds, read back: the finished segments in order and the analysis log. A line cut
@@ -70,7 +76,12 @@ public sealed class RecordingIndex
                 log.Add(new LoggedAnalysis(
                     line.GetProperty("frame").GetInt64(), utc, Text(line, "model"), Text(line, "weights"),
                     Text(line, "method"), Text(line, "layer"), Text(line, "target"), outputs,
-                    Number(line, "analysis_ms"), Number(line, "latency_ms")));
+                    Number(line, "analysis_ms"), Number(line, "latency_ms"))
+                {
+                    Predictions = line.TryGetProperty("predictions", out var p) && p.ValueKind == JsonValueKind.Object
+                        ? p.GetRawText()
+                        : null,
+                });
             }
         }
         log.Sort((a, b) => a.Frame.CompareTo(b.Frame));

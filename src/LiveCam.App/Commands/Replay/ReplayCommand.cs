@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using LiveCam.Core;
 using LiveCam.Drawing;
 using LiveCam.Models;
@@ -133,6 +134,38 @@ internal static class ReplayCommand
         }
     }
 
+    /// <summary>Logged predictions without their raw outputs (a detector's boxes, a segmenter's areas), one line per
+    /// list or table of numbers in them: its name, how many, and the first few labels with their scores or values.
+    /// </summary>
+    static List<HudLine> PredictionLines(string json)
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        using var doc = JsonDocument.Parse(json);
+        var lines = new List<HudLine>();
+        void Add(string name, JsonElement value)
+        {
+            if (value.ValueKind == JsonValueKind.Array
+                && value.EnumerateArray().All(i => i.ValueKind == JsonValueKind.Object))
+            {
+                var items = value.EnumerateArray().ToList();
+                var named = items.Take(5).Select(i =>
+                    i.TryGetProperty("label", out var l) && i.TryGetProperty("score", out var s)
+                    && s.ValueKind == JsonValueKind.Number
+                        ? string.Create(c, $" {l} {s.GetDouble():0.00}")
+                        : "");
+                lines.Add(new HudLine(Printable.Escape($"{name}: {items.Count}{string.Concat(named)}")));
+            }
+            else if (value.ValueKind == JsonValueKind.Object && value.EnumerateObject().Any()
+                && value.EnumerateObject().All(p => p.Value.ValueKind == JsonValueKind.Number))
+                lines.Add(new HudLine(Printable.Escape($"{name}:" + string.Concat(value.EnumerateObject().Take(5)
+                    .Select(p => string.Create(c, $" {p.Name} {p.Value.GetDouble():0.##}"))))));
+            else if (value.ValueKind == JsonValueKind.Object && name != "target")
+                foreach (var p in value.EnumerateObject()) Add(p.Name, p.Value);
+        }
+        foreach (var p in doc.RootElement.EnumerateObject()) Add(p.Name, p.Value);
+        return lines;
+    }
+
     /// <summary>The recorded frame (as it was shown), and beside it a panel drawn from the log: when, what was
     /// explained, the predictions through the model's own head.</summary>
     sealed class ReplayPainter(IPictureRenderer renderer, RecordingIndex index, IPredictionHead? head, string name)
@@ -173,6 +206,8 @@ internal static class ReplayCommand
                 }
                 else if (logged.Outputs is { } raw)
                     lines.Add(new HudLine($"{raw.Length} outputs, largest {raw.Max():G4}"));
+                else if (logged.Predictions is { } predictions)
+                    lines.AddRange(PredictionLines(predictions));
                 lines.Add(new HudLine(
                     Cli.Format($"analysis {logged.AnalysisMs:0.#} ms  latency {logged.LatencyMs:0.#} ms"), 4));
             }
