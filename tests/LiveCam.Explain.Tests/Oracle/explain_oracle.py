@@ -19,7 +19,8 @@ from oracle_nets import RobotNet, randomise_batch_norms
 arch, out = sys.argv[1], sys.argv[2]
 slow = len(sys.argv) > 3 and sys.argv[3] == "slow"
 # Methods of hundreds of passes on the big networks run only in the slow run (ReferenceParityTests.Heavy says the same).
-heavy = {"vgg16": {"scorecam", "ablationcam", "occlusion", "rise"}, "resnet18": {"rise"}}.get(arch, set())
+heavy = {"vgg16": {"scorecam", "ablationcam", "occlusion", "rise", "d-rise"},
+         "resnet18": {"rise", "d-rise"}}.get(arch, set())
 
 
 def wanted(method):
@@ -297,9 +298,10 @@ if wanted("occlusion"):
 
 
 @torch.no_grad()
-def rise(n=1000, grid=7, p=0.5):
-    # Petsiuk et al. 2018: 1000 masks, a 7x7 grid kept with p = 1/2, upsampled bilinearly to (grid + 1) cells and
-    # shifted by a random part of a cell; drawn from a generator seeded 0 as LiveCam draws them; float32 passes.
+def weighted_masks(n, grid, p):
+    # Petsiuk et al. 2018: n masks, a grid x grid of cells kept with p, upsampled bilinearly to (grid + 1) cells and
+    # shifted by a random part of a cell; drawn from a generator seeded 0 as LiveCam draws them; float32 passes. The sum
+    # of the masks weighted by the target's score on each masked input.
     generator = torch.Generator().manual_seed(0)
     cell_h, cell_w = -(-h // grid), -(-w // grid)
     cells = (torch.rand((n, 1, grid, grid), generator=generator) < p).float()
@@ -311,12 +313,25 @@ def rise(n=1000, grid=7, p=0.5):
     for start in range(0, n, 50):
         batch = masks[start:start + 50]
         total += (score(fast_net(fast_x * batch.to(fast_x.dtype))).double()[:, None, None, None] * batch.double()).sum((0, 1))
-    total = total / (n * p)
+    return total
+
+
+def rise(n=1000, grid=7, p=0.5):
+    total = weighted_masks(n, grid, p) / (n * p)
     return total - total.min()  # shown from its minimum, as the authors show it
+
+
+def d_rise(n=1000, grid=16, p=0.5):
+    # Petsiuk et al. 2021 for a target that is not a detector's box: each mask weighs by the target's own score, as in
+    # RISE, on D-RISE's 16x16 grid; the mean, from its minimum.
+    total = weighted_masks(n, grid, p) / n
+    return total - total.min()
 
 
 if wanted("rise"):
     maps["rise"] = rise()
+if wanted("d-rise"):
+    maps["d-rise"] = d_rise()
 
 # Several layers: each one's Grad-CAM cut at zero and scaled by its maximum, resized bilinearly to the finest layer's
 # resolution, averaged.
