@@ -188,7 +188,9 @@ public sealed class TeachCliTests : IDisposable
             Assert.True(shown.Wait(TimeSpan.FromSeconds(90)), $"no window: {stdout}");
             string window = Xdotool(xvfb.Display!, "search --sync --name LiveCam").Split('\n')[0];
             // Each press is learnt and said on the terminal; a press before the first frame is on screen teaches
-            // nothing, so a key is pressed again until its example is learnt.
+            // nothing, so a key is pressed again until its example is learnt. On a busy machine a press can be learnt
+            // after the next one was sent: a late line of the class before is one more example of it, not an error.
+            string? previous = null;
             foreach (var (key, name) in new[]
             {
                 ("1", "near"), ("1", "near"), ("2", "far"), ("2", "far"), ("2", "far")
@@ -198,10 +200,14 @@ public sealed class TeachCliTests : IDisposable
                 for (int attempt = 0; attempt < 10 && line is null; attempt++)
                 {
                     Xdotool(xvfb.Display!, $"key --window {window} {key}");
-                    learnt.TryTake(out line, TimeSpan.FromSeconds(6));
+                    while (line is null && learnt.TryTake(out var said, TimeSpan.FromSeconds(6)))
+                    {
+                        if (said.StartsWith($"teach: learnt {name} from frame ", StringComparison.Ordinal)) line = said;
+                        else Assert.StartsWith($"teach: learnt {previous} from frame ", said, StringComparison.Ordinal);
+                    }
                 }
                 Assert.True(line is not null, $"key {key} taught nothing: {stdout}");
-                Assert.StartsWith($"teach: learnt {name} from frame ", line, StringComparison.Ordinal);
+                previous = name;
             }
             Xdotool(xvfb.Display!, $"key --window {window} q");
             Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "teach did not stop on q");
