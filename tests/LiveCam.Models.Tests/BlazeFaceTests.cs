@@ -1,3 +1,4 @@
+using LiveCam.Models.Onnx;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using LiveCam.Core;
@@ -63,6 +64,8 @@ public sealed class BlazeFaceTests : IDisposable
         var (model, input, _) = Astronaut128();
         using var disposeModel = model;
         using var disposeInput = input;
+        // LiveCam's own import is judged here, not ONNX Runtime against itself.
+        ((OnnxNetwork)model.Network).UsesOnnxRuntime = false;
         var actual = Run(model, input);
         // ONNX Runtime takes the graph's own layout, [1, 128, 128, 3].
         using var nhwc = input.permute(0, 2, 3, 1).contiguous();

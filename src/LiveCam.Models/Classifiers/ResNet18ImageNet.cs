@@ -47,6 +47,7 @@ public static class ResNet18ImageNet
         try
         {
             net.to(device);
+            if (device.type == DeviceType.CPU) OnnxModel.OfferOnnxRuntime(net, network, Size, Size);
             var input = new ModelInput(Size, Size, (image, d) => ToTensor(image, mean, d), FrameFit.Crop)
             {
                 Range = Explain.Visualisations.InputRange.PerPixel([.. mean.Select(m => -m)],

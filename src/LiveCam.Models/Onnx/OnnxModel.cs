@@ -137,6 +137,7 @@ public static class OnnxModel
                 DefaultFit = task is ClassifyTask ? imageNet.DefaultFit : FrameFit.Stretch,
             };
             network.to(device);
+            if (device.type == DeviceType.CPU) OfferOnnxRuntime(network, path, height, width);
             IPredictionHead head;
             try
             {
@@ -167,6 +168,22 @@ public static class OnnxModel
             network.Dispose();
             throw;
         }
+    }
+
+    /// <summary>What needs no gradient (predictions, the part before a CAM's layer, Eigen-CAM, the many passes of
+    /// Score-CAM, RISE and occlusion) runs in ONNX Runtime where that measures faster here and agrees.</summary>
+    internal static void OfferOnnxRuntime(OnnxNetwork network, string path, int height, int width)
+    {
+        if (Environment.GetEnvironmentVariable("LIVECAM_ONNX_RUNTIME") == "0")
+        {
+            network.UsesOnnxRuntime = false;
+            return;
+        }
+        using var scope = NewDisposeScope();
+        // A fixed pseudo-random image: the choice does not depend on a seed elsewhere.
+        var example = (arange(3L * height * width, ScalarType.Float32).mul(12.9898f).sin().mul(43758.547f)).frac()
+            .reshape(1, 3, height, width);
+        network.OfferOnnxRuntime(File.ReadAllBytes(path), example);
     }
 
     static OnnxGraph Read(string path)

@@ -3,6 +3,7 @@ using LiveCam.Explain.Layers;
 using LiveCam.Explain.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
+using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;
 
 namespace LiveCam.Models.Onnx;
@@ -25,6 +26,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     readonly Lock _packedGate = new();
     PackedConvolutions? _packed;
     bool _packedTried;
+    OnnxRuntimePart? _onnxRuntime;
 
     /// <summary>The operators this runs (ONNX's default domain).</summary>
     public static readonly IReadOnlySet<string> Supported = new HashSet<string>
@@ -257,11 +259,14 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         // Channels-last (NHWC strides, the same NCHW shape): libtorch's CPU convolutions run ~1.2x faster so here,
         // and every layer after keeps that layout. Values are unchanged; only their order in memory differs.
         else if (input.dim() == 4) input = ChannelsLast(input);
-        // Where no gradient is taken, convolutions run packed and fused (see PackedConvolutions).
+        // Convolutions whose input needs no gradient run packed and fused (see PackedConvolutions): every pass without
+        // gradients, and with them the part before the first value that requires one (a CAM's explained layer,
+        // where autograd starts; parameters never require one), so only the rest records a graph.
         var packed = input.dim() == 4 && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU
-            && !is_grad_enabled() ? Packed() : null;
+            ? Packed() : null;
         var skipped = new bool[_graph.Nodes.Count];
         var values = new Dictionary<string, Tensor>(_constants) { [_input] = input };
+        if (_onnxRuntime is { } part && OnOnnxRuntime(input)) RunOnOnnxRuntime(part, input, values, skipped);
         for (int k = 0; k < _graph.Nodes.Count; k++)
         {
             var node = _graph.Nodes[k];
@@ -308,6 +313,111 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             : throw new OnnxFormatException($"nothing makes the graph's output '{name}'")).ToArray();
     }
 
+    /// <summary>Which runtime runs what needs no gradient: "ONNX Runtime" where it was faster at load and agreed,
+    /// else "libtorch"; with the measurement behind the choice.</summary>
+    public string GradientFreeRuntime { get; private set; } = "libtorch (ONNX Runtime not tried)";
+
+    /// <summary>Whether ONNX Runtime runs what needs no gradient. Off by default: <see cref="OfferOnnxRuntime"/>
+    /// turns it on where it measures faster; tests turn it off to compare.</summary>
+    public bool UsesOnnxRuntime { get; set; }
+
+    long _onnxRuntimePasses;
+
+    /// <summary>How many passes ONNX Runtime has run for this network (not the start-up measurement's).</summary>
+    internal long OnnxRuntimePasses => Interlocked.Read(ref _onnxRuntimePasses);
+
+    /// <summary>Loads ONNX Runtime on the same file and keeps it for what needs no gradient if, on
+    /// <paramref name="example"/>, its outputs agree with libtorch's and it is faster (medians of a few passes each).
+    /// </summary>
+    public void OfferOnnxRuntime(byte[] file, Tensor example)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(example);
+        if (example.device_type != DeviceType.CPU) return;
+        _onnxRuntime?.Dispose();
+        _onnxRuntime = OnnxRuntimePart.Create(file, _graph);
+        if (_onnxRuntime is null)
+        {
+            GradientFreeRuntime = "libtorch (ONNX Runtime cannot load the file)";
+            return;
+        }
+        try { Measure(example); }
+        catch (Exception e) when (e is OnnxFormatException or OnnxRuntimeException or ArgumentException
+            or InvalidOperationException or System.Runtime.InteropServices.ExternalException)
+        {
+            // The first real pass says what is wrong, as it would without ONNX Runtime.
+            UsesOnnxRuntime = false;
+            GradientFreeRuntime = $"libtorch (the start-up comparison failed: {e.Message})";
+        }
+    }
+
+    void Measure(Tensor example)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        UsesOnnxRuntime = false;
+        var torchOutputs = RunGraph(example);
+        double torchMs = OnnxRuntimePart.Time(() => { using (NewDisposeScope()) RunGraph(example); }, 3);
+        UsesOnnxRuntime = true;
+        var ortOutputs = RunGraph(example);
+        double ortMs = OnnxRuntimePart.Time(() => { using (NewDisposeScope()) RunGraph(example); }, 3);
+        Interlocked.Exchange(ref _onnxRuntimePasses, 0);
+        double worst = 0;
+        for (int i = 0; i < torchOutputs.Length; i++)
+        {
+            double scale = Math.Max(1, torchOutputs[i].abs().max().item<float>());
+            worst = Math.Max(worst, (torchOutputs[i] - ortOutputs[i]).abs().max().item<float>() / scale);
+        }
+        // Both compute the same float32 graph; more than rounding apart, one of them is wrong here: libtorch's
+        // kernels are the ones proven against a reference at start-up (see PackedConvolutions).
+        UsesOnnxRuntime = worst <= 1e-4 && ortMs < torchMs;
+        GradientFreeRuntime = (UsesOnnxRuntime ? "ONNX Runtime" : "libtorch")
+            + $" (forward {ortMs:0.0} ms in ONNX Runtime, {torchMs:0.0} ms in libtorch"
+            + (worst <= 1e-4 ? $"; outputs agree within {worst:G2})" : $"; outputs differ by {worst:G2})");
+    }
+
+    bool OnOnnxRuntime(Tensor input)
+    {
+        if (!UsesOnnxRuntime || input.requires_grad || input.dtype != ScalarType.Float32
+            || input.device_type != DeviceType.CPU) return false;
+        // A shape the graph does not declare stays with libtorch (ONNX Runtime would refuse it).
+        var declared = _graph.Inputs[0].Dims;
+        var shape = input.shape;
+        return declared is null || declared.Length == shape.Length
+            && declared.Zip(shape).All(d => d.First <= 0 || d.First == d.Second);
+    }
+
+    /// <summary>ONNX Runtime computes every value that needs no gradient and that the rest reads: all of the graph
+    /// when nothing hooks a layer; else the hooked layers (their hooks then see them, and may require their gradient or
+    /// replace them) and what the nodes after them read from before. Those nodes are left to the caller's loop.
+    /// </summary>
+    void RunOnOnnxRuntime(OnnxRuntimePart part, Tensor input, Dictionary<string, Tensor> values, bool[] skipped)
+    {
+        var nodes = _graph.Nodes;
+        var watched = _taps.Where(t => ModuleHooks.Watched(t.Value)).Select(t => t.Key).ToHashSet();
+        var downstream = new HashSet<string>(watched);
+        var after = new bool[nodes.Count];
+        for (int k = 0; k < nodes.Count; k++)
+            if (nodes[k].Inputs.Any(downstream.Contains))
+            {
+                after[k] = true;
+                downstream.UnionWith(nodes[k].Outputs);
+            }
+        var before = new HashSet<string>();
+        for (int k = 0; k < nodes.Count; k++)
+            if (!after[k]) before.UnionWith(nodes[k].Outputs.Where(o => o.Length > 0));
+        var needed = new HashSet<string>(watched.Where(before.Contains));
+        for (int k = 0; k < nodes.Count; k++)
+            if (after[k]) needed.UnionWith(nodes[k].Inputs.Where(before.Contains));
+        needed.UnionWith(_outputs.Where(before.Contains));
+        if (needed.Count == 0 || !needed.All(part.Has)) return;
+        var computed = part.Run(input, needed.ToList());
+        Interlocked.Increment(ref _onnxRuntimePasses);
+        for (int k = 0; k < nodes.Count; k++) skipped[k] |= !after[k];
+        foreach (var (name, value) in computed)
+            values[name] = watched.Contains(name) ? _taps[name].call(value) : value;
+    }
+
     PackedConvolutions? Packed()
     {
         lock (_packedGate)
@@ -326,6 +436,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         var node = _graph.Nodes[k];
         // Weights computed at run time would be packed anew on every call.
         if (inputs[0] is not { } x || node.Inputs.Length < 2 || !_constants.ContainsKey(node.Inputs[1])) return false;
+        // The packed kernels have no backward: a value on the way to a gradient takes libtorch's own convolution.
+        if (x.requires_grad) return false;
         if (node.Inputs.Length > 2 && node.Inputs[2].Length > 0 && !_constants.ContainsKey(node.Inputs[2]))
             return false;
         var weight = inputs[1]!;
@@ -338,7 +450,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             Tensor? residual = null;
             var (inputShape, output) = Shapes(padded, weight, c);
             if (fusion.Residual is null || values.TryGetValue(fusion.Residual, out residual)
-                && residual.dtype == ScalarType.Float32 && residual.shape.SequenceEqual(output))
+                && residual.dtype == ScalarType.Float32 && !residual.requires_grad
+                && residual.shape.SequenceEqual(output))
             {
                 var epilogue = residual is null ? ConvolutionEpilogue.Relu
                     : fusion.ResidualWritable && !Watched(fusion.Residual!) && IsChannelsLast(residual)
@@ -491,6 +604,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         {
             foreach (var c in _constants.Values.Where(c => c is not Parameter)) c.Dispose();
             _packed?.Dispose();
+            _onnxRuntime?.Dispose();
         }
         base.Dispose(disposing);
     }

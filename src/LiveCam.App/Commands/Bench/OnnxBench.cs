@@ -1,4 +1,9 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using LiveCam.Core;
+using LiveCam.Explain.Layers;
+using LiveCam.Explain.Methods;
 using LiveCam.Models;
 using LiveCam.Models.Classifiers;
 using LiveCam.Models.Onnx;
@@ -19,11 +24,14 @@ internal static class OnnxBench
         var file = SharedOptions.Model(
             "an ONNX file with a 1x3xHxW input; default: resnet18-imagenet's", shortAlias: false);
         var threads = SharedOptions.Threads("threads for both runtimes (0: each its default)", defaultValue: 0);
+        var json = SharedOptions.Json("also write the medians and the ratios (forward_vs_ort, gradcam_vs_ort, "
+            + "eigencam_vs_ort) as JSON");
         var command = new Command("onnx", "An ONNX model's forward pass in LiveCam's import (TorchSharp) against "
             + "ONNX Runtime, same file, same input.");
         command.Add(runs);
         command.Add(file);
         command.Add(threads);
+        command.Add(json);
         command.SetAction(parsed =>
         {
             try
@@ -35,7 +43,12 @@ internal static class OnnxBench
                     ?? throw new UsageException("no ONNX file: give --model FILE.onnx");
                 int t = parsed.GetValue(threads);
                 if (t < 0) throw new UsageException("--threads must be 0 or more");
-                Bench(path, n, t, output);
+                var ratios = Bench(path, n, t, output);
+                if (parsed.GetValue(json) is { } j)
+                {
+                    File.WriteAllText(j, FiniteJson.Serialize(ratios, $"the timings for {j}", JsonOptions));
+                    output.WriteLine($"wrote {Path.GetFullPath(j)}");
+                }
                 return Cli.Ok;
             }
             catch (OnnxRuntimeException e)
@@ -46,7 +59,25 @@ internal static class OnnxBench
         return command;
     }
 
-    static void Bench(string path, int n, int threads, TextWriter output)
+    static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    };
+
+    /// <summary>Medians in milliseconds, and each as a ratio to ONNX Runtime's forward pass of the same run.</summary>
+    internal sealed record OnnxBenchResult(string Model, int Runs, double OrtMs, double ForwardMs, double PlainMs,
+        double GradcamMs, double EigencamMs, double LibtorchMs, string Layer, bool PackedConvolutions,
+        string GradientFreeRuntime, double OutputsDiffer)
+    {
+        public double LibtorchVsOrt => LibtorchMs / OrtMs;
+        public double ForwardVsOrt => ForwardMs / OrtMs;
+        public double PlainVsOrt => PlainMs / OrtMs;
+        public double GradcamVsOrt => GradcamMs / OrtMs;
+        public double EigencamVsOrt => EigencamMs / OrtMs;
+    }
+
+    static OnnxBenchResult Bench(string path, int n, int threads, TextWriter output)
     {
         if (threads > 0) set_num_threads(threads);
         using var model = ModelCatalog.Load(path, null, CPU);
@@ -67,41 +98,61 @@ internal static class OnnxBench
         }
         model.Network.eval();
         using var x = tensor(input, [1, 3, h, w]);
+        var onnx = model.Network as OnnxNetwork;
+        bool chosen = onnx?.UsesOnnxRuntime ?? false;
         float[] Torch()
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             return model.Network.call(x).flatten().data<float>().ToArray();
         }
-        // The same pass with gradients enabled (nothing requires one, so no graph is kept) takes the plain path that
-        // explanations take: libtorch's convolution, weights reordered on every call, ReLU and sums separate.
+        // The same without ONNX Runtime: libtorch's packed kernels.
+        float[] Libtorch()
+        {
+            if (onnx is not null) onnx.UsesOnnxRuntime = false;
+            try { return Torch(); }
+            finally { if (onnx is not null) onnx.UsesOnnxRuntime = chosen; }
+        }
+        // The same pass with the input requiring a gradient (as saliency's) takes the plain path all the way: libtorch's
+        // convolution, weights reordered on every call, ReLU and sums separate.
         float[] Plain()
         {
             using var scope = NewDisposeScope();
             using var _ = enable_grad();
-            return model.Network.call(x).flatten().data<float>().ToArray();
+            using var leaf = x.detach().requires_grad_(true);
+            return model.Network.call(leaf).flatten().data<float>().ToArray();
         }
+        // Whole explanations as the live view asks for them, at the model's own layer and target: the map on the CPU.
+        var explainer = model.CreateExplainer();
+        var layer = LayerSelector.Parse(model.DefaultLayer);
+        var target = model.Head.ParseTarget(model.DefaultTarget);
+        var gradCam = MethodCatalog.Create("gradcam");
+        var eigenCam = MethodCatalog.Create("eigencam");
+        void Explain(ExplanationMethod method) => explainer.Explain(x, method, target, layer);
+
         var a = Torch();
         var b = Ort();
         double worst = a.Zip(b, (p, q) => Math.Abs(p - q)).Max() / Math.Max(1, b.Max(Math.Abs));
-        for (int i = 0; i < 3; i++) { Torch(); Ort(); Plain(); }
-        var torchTimes = new List<double>();
-        var ortTimes = new List<double>();
-        var plainTimes = new List<double>();
+        Action[] work =
+        [
+            () => Ort(), () => Torch(), () => Plain(), () => Explain(gradCam), () => Explain(eigenCam), () => Libtorch(),
+        ];
+        for (int i = 0; i < 3; i++)
+            foreach (var step in work) step();
+        // Alternately, so that drift in the machine's speed falls on all alike.
+        var times = work.Select(_ => new List<double>()).ToArray();
         for (int i = 0; i < n; i++)
-        {
-            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            Torch();
-            var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
-            Ort();
-            var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
-            Plain();
-            var t3 = System.Diagnostics.Stopwatch.GetTimestamp();
-            torchTimes.Add((t1 - t0) * 1000.0 / System.Diagnostics.Stopwatch.Frequency);
-            ortTimes.Add((t2 - t1) * 1000.0 / System.Diagnostics.Stopwatch.Frequency);
-            plainTimes.Add((t3 - t2) * 1000.0 / System.Diagnostics.Stopwatch.Frequency);
-        }
+            for (int k = 0; k < work.Length; k++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                work[k]();
+                times[k].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
         static double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
+        var result = new OnnxBenchResult(Path.GetFileName(path), n, Median(times[0]), Median(times[1]),
+            Median(times[2]), Median(times[3]), Median(times[4]), Median(times[5]), model.DefaultLayer,
+            OnnxNetwork.PackedConvolutionsAvailable, onnx?.GradientFreeRuntime ?? "libtorch", worst);
+
         // For scale: TorchSharp's own ResNet-18 (the same convolutions, plus its classifier) on the same input.
         double tvMs = 0;
         if (h == 224 && w == 224)
@@ -111,27 +162,35 @@ internal static class OnnxBench
             var tvTimes = new List<double>();
             for (int i = 0; i < n; i++)
             {
-                var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                long t0 = Stopwatch.GetTimestamp();
                 using (NewDisposeScope()) using (no_grad()) tv.Network.call(x);
-                tvTimes.Add((System.Diagnostics.Stopwatch.GetTimestamp() - t0) * 1000.0
-                    / System.Diagnostics.Stopwatch.Frequency);
+                tvTimes.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             }
             tvMs = Median(tvTimes);
         }
-        double torchMs = Median(torchTimes), ortMs = Median(ortTimes), plainMs = Median(plainTimes);
-        output.WriteLine(Cli.Format($"LiveCam bench onnx: {Path.GetFileName(path)}, 1x3x{h}x{w}, ")
+        output.WriteLine(Cli.Format($"LiveCam bench onnx: {result.Model}, 1x3x{h}x{w}, ")
             + Cli.Format($"{Environment.ProcessorCount} cores, torch threads {get_num_threads()}; ")
             + Cli.Format($"medians of {n}, timed alternately"));
-        output.WriteLine(Cli.Format($"  ONNX Runtime {ortMs,8:0.00} ms"));
-        var packed = OnnxNetwork.PackedConvolutionsAvailable
-            ? "packed, fused convolutions"
-            : "packed convolutions not available here";
-        output.WriteLine(Cli.Format($"  LiveCam      {torchMs,8:0.00} ms   {torchMs / ortMs:0.00}x ONNX Runtime ")
-            + Cli.Format($"(outputs agree within {worst:G2} of their scale; {packed})"));
-        output.WriteLine(Cli.Format($"  LiveCam, plain convolutions, as when explaining with gradients ")
-            + Cli.Format($"{plainMs,8:0.00} ms   {plainMs / ortMs:0.00}x ONNX Runtime"));
+        output.WriteLine(Cli.Format($"  {"ONNX Runtime, forward",-52} {result.OrtMs,8:0.00} ms"));
+        output.WriteLine(Cli.Format($"  without gradients LiveCam runs: {result.GradientFreeRuntime}"));
+        Row("LiveCam, forward", result.ForwardMs, result.ForwardVsOrt);
+        output.WriteLine(Cli.Format($"    outputs agree with ONNX Runtime's within {worst:G2} of their scale"));
+        var packed = result.PackedConvolutions ? "packed, fused convolutions" : "packed convolutions not available here";
+        Row($"LiveCam, forward in libtorch ({packed})", result.LibtorchMs, result.LibtorchVsOrt);
+        Row("LiveCam, forward on the plain path (input gradients)", result.PlainMs, result.PlainVsOrt);
+        Row($"LiveCam, Grad-CAM at {Short(result.Layer)}", result.GradcamMs, result.GradcamVsOrt);
+        Row($"LiveCam, Eigen-CAM at {Short(result.Layer)}", result.EigencamMs, result.EigencamVsOrt);
         if (tvMs > 0)
             output.WriteLine(Cli.Format($"  for scale: TorchSharp's own resnet18 (with its classifier) ")
-                + Cli.Format($"{tvMs:0.00} ms, {tvMs / ortMs:0.00}x ONNX Runtime"));
+                + Cli.Format($"{tvMs:0.00} ms, {tvMs / result.OrtMs:0.00}x ONNX Runtime"));
+        output.WriteLine(Cli.Format($"forward_vs_ort {result.ForwardVsOrt:0.00}  ")
+            + Cli.Format($"gradcam_vs_ort {result.GradcamVsOrt:0.00}  eigencam_vs_ort {result.EigencamVsOrt:0.00}"));
+        return result;
+
+        void Row(string what, double ms, double ratio) =>
+            output.WriteLine(Cli.Format($"  {what,-52} {ms,8:0.00} ms   {ratio:0.00}x ONNX Runtime"));
     }
+
+    /// <summary>A layer's ONNX tensor name, shortened for a table.</summary>
+    static string Short(string layer) => layer.Length <= 24 ? layer : "..." + layer[^21..];
 }

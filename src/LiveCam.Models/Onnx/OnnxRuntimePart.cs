@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
+
+namespace LiveCam.Models.Onnx;
+
+/// <summary>
+/// The part of an ONNX graph that needs no gradient, run by ONNX Runtime on the same file: its kernels are faster than
+/// libtorch's on many processors, and where nothing is differentiated they give the same values. The graph's own
+/// tensors are asked for by name (made outputs of a copy of the file), so a CAM's layer and whatever the rest of the
+/// network reads come back, and TorchSharp runs only what follows them, with gradients.
+/// </summary>
+internal sealed class OnnxRuntimePart : IDisposable
+{
+    readonly byte[] _model;
+    readonly string _input;
+    readonly HashSet<string> _names, _outputs;
+    readonly int _threads;
+    // One session per set of tensors asked for (a method's layer, the graph's outputs): few in one run.
+    readonly Dictionary<string, InferenceSession> _sessions = [];
+    readonly Lock _gate = new();
+
+    OnnxRuntimePart(byte[] model, OnnxGraph graph, int threads)
+    {
+        _model = model;
+        _input = graph.Inputs[0].Name;
+        _names = graph.Nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0).ToHashSet();
+        _outputs = graph.Outputs.Select(o => o.Name).ToHashSet();
+        _threads = threads;
+    }
+
+    /// <summary>ONNX Runtime on <paramref name="model"/> (the file's bytes), or null where it cannot load it.</summary>
+    public static OnnxRuntimePart? Create(byte[] model, OnnxGraph graph)
+    {
+        var part = new OnnxRuntimePart(model, graph, get_num_threads());
+        try
+        {
+            part.Session(graph.Outputs.Select(o => o.Name).ToArray());
+            return part;
+        }
+        catch (OnnxRuntimeException)
+        {
+            part.Dispose();
+            return null;
+        }
+    }
+
+    /// <summary>Whether the file itself names <paramref name="tensor"/> (LiveCam's own graph renames nothing it runs,
+    /// but a folded batch norm's convolution keeps no output of its own).</summary>
+    public bool Has(string tensor) => _names.Contains(tensor);
+
+    /// <summary>The tensors named, for <paramref name="input"/> (float32, in the graph's own layout, on the CPU),
+    /// as tensors of the caller's dispose scope.</summary>
+    public Dictionary<string, Tensor> Run(Tensor input, IReadOnlyList<string> names)
+    {
+        var session = Session(names);
+        using var contiguous = input.contiguous();
+        var shape = contiguous.shape;
+        var data = contiguous.data<float>().ToArray();
+        var feed = new DenseTensor<float>(data, shape.Select(d => (int)d).ToArray());
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(_input, feed)], names);
+        var values = new Dictionary<string, Tensor>();
+        foreach (var result in results)
+        {
+            var t = result.AsTensor<float>();
+            var dims = t.Dimensions.ToArray().Select(d => (long)d).ToArray();
+            values[result.Name] = tensor(t.ToArray(), dims);
+        }
+        return values;
+    }
+
+    InferenceSession Session(IReadOnlyList<string> names)
+    {
+        var key = string.Join('\n', names.Order(StringComparer.Ordinal));
+        lock (_gate)
+        {
+            if (_sessions.TryGetValue(key, out var found)) return found;
+            var options = new SessionOptions { IntraOpNumThreads = _threads, InterOpNumThreads = 1 };
+            // Its workers would otherwise spin after each run, taking the cores from the display and libtorch.
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            try
+            {
+                var session = new InferenceSession(
+                    OnnxOutputs.Add(_model, names.Where(n => !_outputs.Contains(n)).ToList()), options);
+                _sessions[key] = session;
+                return session;
+            }
+            finally { options.Dispose(); }
+        }
+    }
+
+    /// <summary>Median milliseconds of <paramref name="pass"/> over <paramref name="runs"/> calls after one warm-up.
+    /// </summary>
+    public static double Time(Action pass, int runs)
+    {
+        pass();
+        var times = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            pass();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[runs / 2];
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var s in _sessions.Values) s.Dispose();
+            _sessions.Clear();
+        }
+    }
+}
+
+/// <summary>A copy of an ONNX file whose graph also gives the named tensors as outputs: the file's bytes with
+/// ValueInfoProto entries appended to its GraphProto (field 7 of ModelProto, outputs are field 12). ONNX Runtime infers
+/// their types.</summary>
+internal static class OnnxOutputs
+{
+    public static byte[] Add(byte[] model, IReadOnlyList<string> names)
+    {
+        using var result = new MemoryStream(model.Length + 64 * names.Count);
+        int at = 0;
+        bool graphSeen = false;
+        while (at < model.Length)
+        {
+            int start = at;
+            ulong tag = Varint(model, ref at);
+            int field = (int)(tag >> 3), wire = (int)(tag & 7);
+            int bodyStart = at;
+            switch (wire)
+            {
+                case 0: Varint(model, ref at); break;
+                case 1: at += 8; break;
+                case 5: at += 4; break;
+                case 2:
+                    ulong length = Varint(model, ref at);
+                    if (length > (ulong)(model.Length - at)) throw new OnnxFormatException("truncated model");
+                    bodyStart = at;
+                    at += (int)length;
+                    break;
+                default: throw new OnnxFormatException($"wire type {wire} in the model");
+            }
+            if (at > model.Length) throw new OnnxFormatException("truncated model");
+            if (field == 7 && wire == 2 && !graphSeen)
+            {
+                graphSeen = true;
+                using var graph = new MemoryStream();
+                graph.Write(model, bodyStart, at - bodyStart);
+                foreach (var name in names)
+                {
+                    var utf8 = System.Text.Encoding.UTF8.GetBytes(name);
+                    using var info = new MemoryStream();
+                    info.WriteByte(1 << 3 | 2);  // ValueInfoProto.name
+                    WriteVarint(info, (ulong)utf8.Length);
+                    info.Write(utf8);
+                    graph.WriteByte(12 << 3 | 2);  // GraphProto.output
+                    WriteVarint(graph, (ulong)info.Length);
+                    info.WriteTo(graph);
+                }
+                result.WriteByte(7 << 3 | 2);
+                WriteVarint(result, (ulong)graph.Length);
+                graph.WriteTo(result);
+            }
+            else result.Write(model, start, at - start);
+        }
+        if (!graphSeen) throw new OnnxFormatException("not an ONNX model: it has no graph");
+        return result.ToArray();
+    }
+
+    static ulong Varint(byte[] bytes, ref int at)
+    {
+        ulong value = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            if (at >= bytes.Length) throw new OnnxFormatException("truncated model");
+            byte b = bytes[at++];
+            value |= (ulong)(b & 0x7f) << shift;
+            if ((b & 0x80) == 0) return value;
+        }
+        throw new OnnxFormatException("a varint longer than 10 bytes");
+    }
+
+    static void WriteVarint(Stream to, ulong value)
+    {
+        while (value >= 0x80)
+        {
+            to.WriteByte((byte)(value | 0x80));
+            value >>= 7;
+        }
+        to.WriteByte((byte)value);
+    }
+}
