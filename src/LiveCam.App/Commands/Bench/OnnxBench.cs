@@ -113,8 +113,8 @@ internal static class OnnxBench
             try { return Torch(); }
             finally { if (onnx is not null) onnx.UsesOnnxRuntime = chosen; }
         }
-        // The same pass with the input requiring a gradient (as saliency's) takes the plain path all the way: libtorch's
-        // convolution, weights reordered on every call, ReLU and sums separate.
+        // The same pass with the input requiring a gradient (as saliency's) takes the plain path all the way:
+        // libtorch's convolution, weights reordered on every call, ReLU and sums separate.
         float[] Plain()
         {
             using var scope = NewDisposeScope();
@@ -135,7 +135,8 @@ internal static class OnnxBench
         double worst = a.Zip(b, (p, q) => Math.Abs(p - q)).Max() / Math.Max(1, b.Max(Math.Abs));
         Action[] work =
         [
-            () => Ort(), () => Torch(), () => Plain(), () => Explain(gradCam), () => Explain(eigenCam), () => Libtorch(),
+            () => Ort(), () => Torch(), () => Plain(), () => Explain(gradCam), () => Explain(eigenCam),
+            () => Libtorch(),
         ];
         for (int i = 0; i < 3; i++)
             foreach (var step in work) step();
@@ -175,7 +176,9 @@ internal static class OnnxBench
         output.WriteLine(Cli.Format($"  without gradients LiveCam runs: {result.GradientFreeRuntime}"));
         Row("LiveCam, forward", result.ForwardMs, result.ForwardVsOrt);
         output.WriteLine(Cli.Format($"    outputs agree with ONNX Runtime's within {worst:G2} of their scale"));
-        var packed = result.PackedConvolutions ? "packed, fused convolutions" : "packed convolutions not available here";
+        var packed = result.PackedConvolutions
+            ? "packed, fused convolutions"
+            : "packed convolutions not available here";
         Row($"LiveCam, forward in libtorch ({packed})", result.LibtorchMs, result.LibtorchVsOrt);
         Row("LiveCam, forward on the plain path (input gradients)", result.PlainMs, result.PlainVsOrt);
         Row($"LiveCam, Grad-CAM at {Short(result.Layer)}", result.GradcamMs, result.GradcamVsOrt);
