@@ -17,7 +17,8 @@ public sealed class PipelineMetrics : IHudNumbersSource
     public long DisplayDropped => Interlocked.Read(ref _displayDropped);
     /// <summary>Frames the analysis path skipped (it was busy); normal in live mode.</summary>
     public long AnalysisSkipped => Interlocked.Read(ref _analysisSkipped);
-    /// <summary>Frames the display left unshown so the analysis keeps its floor (<see cref="AnalysisFloor"/>).</summary>
+    /// <summary>Frames the display left unshown so the analysis keeps its floor
+    /// (<see cref="AnalysisFloor"/>).</summary>
     public long GivenWay => Interlocked.Read(ref _givenWay);
     public long LastShownSequence => Interlocked.Read(ref _lastShownSequence);
 
