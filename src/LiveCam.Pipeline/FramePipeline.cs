@@ -31,10 +31,12 @@ public static class FramePipeline
     /// <param name="maxAnalysisFps">At most this many analyses a second (0: as many as the analyser keeps up with):
     /// frames sooner after the last analysed one (in a file's own time, else capture time) are not analysed, and show
     /// the last analysis.</param>
+    /// <param name="minAnalysisFps">Live, the floor under the analysis rate (0: none): while fewer analyses a second
+    /// finish, the display shows fewer frames (<see cref="AnalysisFloor"/>).</param>
     public static async Task RunAsync(IObservable<Frame> frames, IAnalyser analyser, Func<IFrameSink> createSink,
         PipelineSchedulers schedulers, TimingMode mode, PipelineMetrics metrics, CancellationToken cancel,
         Action<Analysis>? analysed = null,
-        double maxAnalysisFps = 0)
+        double maxAnalysisFps = 0, double minAnalysisFps = 0)
     {
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentNullException.ThrowIfNull(analyser);
@@ -43,13 +45,15 @@ public static class FramePipeline
         ArgumentNullException.ThrowIfNull(metrics);
 
         ArgumentOutOfRangeException.ThrowIfNegative(maxAnalysisFps);
+        ArgumentOutOfRangeException.ThrowIfNegative(minAnalysisFps);
         var due = new AnalysisDue(maxAnalysisFps);
         // The sink lives on the display thread from creation to disposal (windows need that).
         var sink = await OnScheduler(schedulers.Display, createSink).ConfigureAwait(false);
         try
         {
             var run = mode == TimingMode.Live
-                ? RunLive(frames, analyser, sink, schedulers, metrics, analysed, due)
+                ? RunLive(frames, analyser, sink, schedulers, metrics, analysed, due,
+                    AnalysisFloor.Under(minAnalysisFps, maxAnalysisFps))
                 : RunExact(frames, analyser, sink, schedulers, metrics, analysed, due);
             await WaitOrCancel(run, cancel).ConfigureAwait(false);
         }
@@ -93,7 +97,7 @@ public static class FramePipeline
 
     static Running RunLive(IObservable<Frame> frames, IAnalyser analyser, IFrameSink sink,
         PipelineSchedulers schedulers, PipelineMetrics metrics,
-        Action<Analysis>? analysed, AnalysisDue due)
+        Action<Analysis>? analysed, AnalysisDue due, AnalysisFloor floor)
     {
         var hub = frames.Publish();
         Analysis? latest = null;
@@ -119,6 +123,7 @@ public static class FramePipeline
                 var analysis = analyser.Analyse(frame);
                 Volatile.Write(ref latest, analysis);
                 metrics.OnAnalysed(analysis);
+                floor.OnAnalysed(analysis.CompletedAt);
                 analysed?.Invoke(analysis);
                 (sink as IAnalysisListener)?.OnAnalysis(analysis);
             });
@@ -126,6 +131,11 @@ public static class FramePipeline
             .ObserveLatestFrameOn(schedulers.Display, _ => metrics.OnDisplayDropped())
             .Do(frame =>
             {
+                if (!floor.Shows(MonotonicClock.Now))
+                {
+                    metrics.OnGivenWay();
+                    return;
+                }
                 sink.Show(frame, Volatile.Read(ref latest));
                 metrics.OnShown(frame, MonotonicClock.Now);
             });

@@ -8,7 +8,7 @@ namespace LiveCam.Pipeline;
 /// <summary>What the pipeline did, counted as it runs; safe to read from any thread (the HUD does).</summary>
 public sealed class PipelineMetrics : IHudNumbersSource
 {
-    long _shown, _analysed, _displayDropped, _analysisSkipped,
+    long _shown, _analysed, _displayDropped, _analysisSkipped, _givenWay,
         _lastShownSequence = -1, _firstShownTicks = -1, _lastShownTicks = -1;
 
     public long Shown => Interlocked.Read(ref _shown);
@@ -17,6 +17,9 @@ public sealed class PipelineMetrics : IHudNumbersSource
     public long DisplayDropped => Interlocked.Read(ref _displayDropped);
     /// <summary>Frames the analysis path skipped (it was busy); normal in live mode.</summary>
     public long AnalysisSkipped => Interlocked.Read(ref _analysisSkipped);
+    /// <summary>Frames the display left unshown so the analysis keeps its floor
+    /// (<see cref="AnalysisFloor"/>).</summary>
+    public long GivenWay => Interlocked.Read(ref _givenWay);
     public long LastShownSequence => Interlocked.Read(ref _lastShownSequence);
 
     /// <summary>Capture -> written to the sink.</summary>
@@ -56,6 +59,7 @@ public sealed class PipelineMetrics : IHudNumbersSource
 
     internal void OnDisplayDropped() => Interlocked.Increment(ref _displayDropped);
     internal void OnAnalysisSkipped() => Interlocked.Increment(ref _analysisSkipped);
+    internal void OnGivenWay() => Interlocked.Increment(ref _givenWay);
 
     /// <summary>Seconds from the first frame shown to the last.</summary>
     public double ShowingSeconds
@@ -78,6 +82,7 @@ public sealed class PipelineMetrics : IHudNumbersSource
         var c = CultureInfo.InvariantCulture;
         s.Append(c, $"frames: {captured} captured, {Shown} shown, {Analysed} analysed, {DisplayDropped} dropped");
         if (AnalysisSkipped > 0) s.Append(c, $" ({AnalysisSkipped} not analysed)");
+        if (GivenWay > 0) s.Append(c, $", {GivenWay} not shown to give the analysis the CPU");
         if (corrupt > 0) s.Append(c, $", {corrupt} unreadable skipped");
         if (reconnects > 0) s.Append(c, $", {reconnects} reconnects");
         s.AppendLine();

@@ -84,6 +84,8 @@ public sealed class CliTests : IDisposable
         { ["run", "--source", "synthetic", "--headless", "--record", "REC", "--segment-seconds", "NaN"],
             "--segment-seconds" },
         { ["run", "--source", "synthetic", "--headless", "--analysis-fps", "NaN"], "--analysis-fps" },
+        { ["run", "--source", "synthetic", "--headless", "--min-analysis-fps", "-1"], "--min-analysis-fps must be" },
+        { ["run", "--source", "synthetic", "--headless", "--min-analysis-fps", "NaN"], "--min-analysis-fps must be" },
         { ["run", "--source", "synthetic", "--headless", "--threads", "100000"], "--threads" },
         { ["run", "--source", "synthetic:99999999999x480", "--headless"], "size must be" },
         { ["bench", "explain", "--methods", "gradcam,nosuch"], "unknown method 'nosuch'" },
@@ -132,8 +134,11 @@ public sealed class CliTests : IDisposable
         foreach (var word in new[] { "run", "probe", "bench" }) Assert.Contains(word, stdout, StringComparison.Ordinal);
         var run = Invoke("run", "--help");
         Assert.Equal(0, run.Code);
-        foreach (var option in new[] { "--source", "--frames", "--out", "--headless", "--fps", "--timing", "--loop" })
+        foreach (var option in new[]
+            { "--source", "--frames", "--out", "--headless", "--fps", "--timing", "--loop", "--min-analysis-fps" })
             Assert.Contains(option, run.Out, StringComparison.Ordinal);
+        // render analyses every frame: no floor to keep.
+        Assert.DoesNotContain("--min-analysis-fps", Invoke("render", "--help").Out, StringComparison.Ordinal);
     }
 
     [Fact]

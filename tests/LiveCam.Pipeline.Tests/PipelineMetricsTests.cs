@@ -43,4 +43,17 @@ public sealed class PipelineMetricsTests
         Assert.Equal(40, numbers.ShownAfterCaptureMs, 3);
         Assert.Equal(1, numbers.DisplayDropped);
     }
+
+    [Fact]
+    public void The_summary_counts_the_frames_the_display_gave_the_analysis_apart_from_its_drops()
+    {
+        var metrics = new PipelineMetrics();
+        Assert.DoesNotContain("give the analysis", metrics.Summary(10, 0, 0, TimeSpan.FromSeconds(1)),
+            StringComparison.Ordinal);
+        metrics.OnDisplayDropped();
+        for (int i = 0; i < 3; i++) metrics.OnGivenWay();
+        Assert.Equal(3, metrics.GivenWay);
+        Assert.Contains("1 dropped, 3 not shown to give the analysis the CPU",
+            metrics.Summary(10, 0, 0, TimeSpan.FromSeconds(1)), StringComparison.Ordinal);
+    }
 }

@@ -19,9 +19,10 @@ internal static class BenchRecording
     /// <param name="shielded">The analysis at a lower priority and the encoding on its own thread, as <c>run</c>
     /// does.</param>
     /// <param name="threads">Torch's threads on the analysis thread.</param>
+    /// <param name="minAnalysisFps">The floor under the analysis rate (<c>--min-analysis-fps</c>); 0 for none.</param>
     public static (PipelineMetrics Metrics, long Captured, double Seconds) Run(
         VisionModel vision, int width, int height, double fps, int seed,
-        int frames, bool shielded, int threads, double maxAnalysisFps = 0)
+        int frames, bool shielded, int threads, double maxAnalysisFps = 0, double minAnalysisFps = 0)
     {
         var file = Path.Combine(Path.GetTempPath(), $"livecam-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.mp4");
         try
@@ -47,7 +48,7 @@ internal static class BenchRecording
             FramePipeline.RunAsync(source.Frames(NewThreadScheduler.Default), analyser,
                 () => new VideoFileSink(file, width, height, fps, painter, shielded ? encoder : null),
                 new PipelineSchedulers(display, analysis), TimingMode.Live, metrics, CancellationToken.None,
-                maxAnalysisFps: maxAnalysisFps).GetAwaiter().GetResult();
+                maxAnalysisFps: maxAnalysisFps, minAnalysisFps: minAnalysisFps).GetAwaiter().GetResult();
             return (metrics, source.Stats.Captured, (Core.MonotonicClock.Now - started).TotalSeconds);
         }
         finally

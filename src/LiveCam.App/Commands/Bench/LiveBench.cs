@@ -11,11 +11,14 @@ namespace LiveCam.App.Commands.Bench;
 /// <c>livecam bench live</c>: a live headless recording of the synthetic scene with a model explaining it, run twice
 /// in one process: as LiveCam used to arrange it (the analysis on every core at normal priority, encoding on the
 /// display thread) and as <c>run</c> arranges it now (the analysis on one core fewer at a lower priority, encoding on
-/// its own thread). Prints the share of frames shown and the overlay rate of each, and their ratios.
+/// its own thread). Prints the share of frames shown and the overlay rate of each, and their ratios. Then, with
+/// another program keeping one core busy, the arrangement of now without and with the floor under the analysis rate
+/// (<c>--min-analysis-fps</c>): how many frames the display gives up, and what the overlay gains.
 /// </summary>
 internal static class LiveBench
 {
-    sealed record Arrangement(string Name, bool Before);
+    /// <param name="MinAnalysisFps">The floor under the analysis rate; 0 for none.</param>
+    sealed record Arrangement(string Name, bool Before, double MinAnalysisFps = 0);
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -23,15 +26,24 @@ internal static class LiveBench
         var source = SharedOptions.Source(
             "a synthetic source, synthetic:WIDTHxHEIGHT@FPS", "synthetic:1280x720@30", shortAlias: false);
         var model = SharedOptions.Model("the model explained", "resnet18", shortAlias: false);
+        var floor = new Option<double>("--min-analysis-fps")
+        {
+            Description = "the floor under the analysis rate in the runs with a busy core", DefaultValueFactory = _ => 5
+        };
         var command = new Command("live", "A live headless recording with the model explaining it, before and after "
-            + "the display was shielded from the analysis: frames shown and overlay rate.");
+            + "the display was shielded from the analysis, then with a busy core without and with the floor under the "
+            + "analysis rate: frames shown and overlay rate.");
         command.Add(frames);
         command.Add(source);
         command.Add(model);
+        command.Add(floor);
         command.SetAction(parsed =>
         {
             int n = parsed.GetValue(frames);
             if (n < 30) throw new UsageException("--frames must be at least 30");
+            double minFps = parsed.GetValue(floor);
+            if (!(minFps is > 0 and <= 1000))
+                throw new UsageException("--min-analysis-fps must be more than 0 to 1000");
             var spec = SourceSpec.Parse(parsed.GetValue(source)!);
             if (spec.Kind != SourceKind.Synthetic)
                 throw new UsageException("--source must be synthetic:WIDTHxHEIGHT@FPS");
@@ -53,9 +65,32 @@ internal static class LiveBench
             }
             output.WriteLine(Cli.Format($"after / before: frames shown {results[1].Shown / results[0].Shown:0.00}x, ")
                 + Cli.Format($"overlay rate {results[1].Overlay / results[0].Overlay:0.00}x"));
+            Loaded(output, vision, spec, n, minFps);
             return Cli.Ok;
         });
         return command;
+    }
+
+    /// <summary>The arrangement of now with another program keeping one core busy, without and with the
+    /// floor.</summary>
+    static void Loaded(TextWriter output, VisionModel vision, SourceSpec spec, int n, double minFps)
+    {
+        using var busy = new BusyCore();
+        output.WriteLine($"with {busy.Description} on one core (the after arrangement):");
+        var results = new List<(double Shown, double Overlay)>();
+        foreach (var arrangement in new[]
+        {
+            new Arrangement("no floor (--min-analysis-fps 0)", false),
+            new Arrangement(Cli.Format($"--min-analysis-fps {minFps:0.##}"), false, minFps),
+        })
+        {
+            var (shown, overlay) = Run(arrangement, vision, spec, n);
+            results.Add((shown, overlay));
+            output.WriteLine(
+                Cli.Format($"  {arrangement.Name + ":",-33} {shown:P1} of frames shown, overlay {overlay:0.0} Hz"));
+        }
+        output.WriteLine(Cli.Format($"floor / no floor: frames shown {results[1].Shown / results[0].Shown:0.00}x, ")
+            + Cli.Format($"overlay rate {results[1].Overlay / results[0].Overlay:0.00}x"));
     }
 
     static (double Shown, double OverlayHz) Run(Arrangement arrangement, VisionModel vision, SourceSpec spec, int n)
@@ -64,7 +99,7 @@ internal static class LiveBench
             ? Environment.ProcessorCount
             : LiveSession.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
         var (metrics, captured, seconds) = BenchRecording.Run(vision, spec.Width, spec.Height, spec.Fps, seed: 6, n,
-            shielded: !arrangement.Before, threads);
+            shielded: !arrangement.Before, threads, minAnalysisFps: arrangement.MinAnalysisFps);
         return (metrics.Shown / (double)captured, metrics.Analysed / seconds);
     }
 }

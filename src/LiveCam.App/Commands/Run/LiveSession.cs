@@ -256,7 +256,8 @@ internal sealed class LiveSession : IDisposable
         var display = Own(NamedThread("display"));
         // Live, the display (capture, drawing, encoding) must never wait for the analysis: the analysis runs at a lower
         // priority and with one core fewer than the machine has. Exact mode runs the stages one after the other, so
-        // there the analysis takes every core at the usual priority.
+        // there the analysis takes every core at the usual priority. A user who is not root cannot raise the priority
+        // again, so when other programs starve the analysis the display gives way instead (--min-analysis-fps).
         var analysis = Own(NamedThread("analysis", lowerPriority: _settings.Timing == TimingMode.Live));
         // Set on the analysis thread itself: with OpenMP the thread count is each thread's own setting.
         if (model.Vision is not null)
@@ -274,7 +275,7 @@ internal sealed class LiveSession : IDisposable
         {
             FramePipeline.RunAsync(frames, model.Analyser, () => CreateSinks(sinks),
                     new PipelineSchedulers(display, analysis), _settings.Timing, _metrics,
-                    _stop.Token, OnAnalysed, _settings.MaxAnalysisFps)
+                    _stop.Token, OnAnalysed, _settings.MaxAnalysisFps, _settings.MinAnalysisFps)
                 .GetAwaiter().GetResult();
             return _stop.Requested;
         }

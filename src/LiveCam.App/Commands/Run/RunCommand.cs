@@ -97,7 +97,7 @@ internal static class RunCommand
         var command = new Command("render", "Render a source offline: every frame analysed and drawn into a video "
             + "(or --record), with a progress bar.");
         command.Add(source);
-        options.AddTo(command, withSourceOption: false);
+        options.AddTo(command, withSourceOption: false, live: false);
         command.Add(outFile);
         command.SetAction(parsed =>
         {

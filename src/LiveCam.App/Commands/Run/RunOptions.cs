@@ -25,6 +25,12 @@ internal sealed class RunOptions(string? defaultModel = null)
         Description = "analyse at most this many frames a second (0: as many as the CPU allows), "
             + "for a robot's shared CPU"
     };
+    public Option<double> MinAnalysisFps { get; } = new("--min-analysis-fps")
+    {
+        Description = "live: when fewer analyses than this finish a second (other programs want the CPU), show fewer "
+            + "frames, down to one in four, so the overlay keeps up (0: never)",
+        DefaultValueFactory = _ => 5,
+    };
     public Option<int> Threads { get; } = SharedOptions.Threads(
         "CPU threads for the model (0: all cores for render and --timing exact, one fewer live)");
     // The robot model with its shipped weights is the default when they are there; "none" plays the video alone.
@@ -33,7 +39,8 @@ internal sealed class RunOptions(string? defaultModel = null)
     public Option<string> Renderer { get; } = RendererChoice.Option(
         "how the window and recordings are drawn: auto (OpenGL, else OpenCV on the CPU), gl, cpu");
 
-    public void AddTo(Command command, bool withSourceOption, bool withHead = true)
+    /// <param name="live">Adds the options of a live run (<c>render</c> is not one).</param>
+    public void AddTo(Command command, bool withSourceOption, bool withHead = true, bool live = true)
     {
         if (withSourceOption) Source.AddTo(command);
         else Source.AddTo(command, except: Source.Source);
@@ -42,6 +49,7 @@ internal sealed class RunOptions(string? defaultModel = null)
         command.Add(Record);
         command.Add(SegmentSeconds);
         command.Add(AnalysisFps);
+        if (live) command.Add(MinAnalysisFps);
         command.Add(Threads);
         command.Add(Renderer);
     }
@@ -55,6 +63,9 @@ internal sealed class RunOptions(string? defaultModel = null)
             throw new UsageException("--segment-seconds must be more than 0 and under a day");
         if (!(parsed.GetValue(AnalysisFps) is >= 0 and <= 1000))
             throw new UsageException("--analysis-fps must be 0 (no limit) to 1000");
+        double minAnalysisFps = render ? 0 : parsed.GetValue(MinAnalysisFps);
+        if (!(minAnalysisFps is >= 0 and <= 1000))
+            throw new UsageException("--min-analysis-fps must be 0 (no floor) to 1000");
         if (parsed.GetValue(Threads) is < 0 or > 1024 || parsed.GetValue(Threads) > Environment.ProcessorCount)
             throw new UsageException(
                 $"--threads must be 0 (automatic) to {Environment.ProcessorCount}, the cores this machine has");
@@ -63,7 +74,7 @@ internal sealed class RunOptions(string? defaultModel = null)
             : null;
         return new RunSettings(parsed.GetValue(Frames), outPath, recording, headless, timing,
             parsed.GetValue(Renderer) ?? "auto", parsed.GetValue(AnalysisFps), parsed.GetValue(Threads), render,
-            sourceText);
+            sourceText) { MinAnalysisFps = minAnalysisFps };
     }
 }
 
@@ -75,6 +86,8 @@ internal sealed record RunSettings(long MaxFrames, string? OutPath, RecordingReq
     TimingMode Timing, string Renderer, double MaxAnalysisFps, int Threads, bool Render, string? SourceText)
 {
     public Serve.ServeOptions? Serve { get; init; }
+    /// <summary>Live, the floor under the analysis rate the display gives way to keep; 0 for none.</summary>
+    public double MinAnalysisFps { get; init; }
     /// <summary>A mode that changes the model and adds keys and HUD lines (teach); null for none.</summary>
     public ILiveMode? Mode { get; init; }
     /// <summary>A demo booth (fullscreen, big text, the colours' legend, the attract loop after this idle time); null
