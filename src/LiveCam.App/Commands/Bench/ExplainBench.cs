@@ -20,16 +20,47 @@ internal static class ExplainBench
             "timed runs per measurement (methods of many passes on ResNet-18 get a tenth)", 20);
         var device = SharedOptions.Device("auto, cpu, cuda");
         var methods = SharedOptions.Methods("only these methods, comma-separated (default: all)");
+        var latency = new Option<bool>("--latency")
+        {
+            Description = "instead, a latency table as torch-cam's README has (mean and std over --iterations after "
+                + "--warmups, forward excluded and included, ResNet-18 and MobileNetV3-large), theirs beside it",
+        };
+        var iterations = new Option<int>("--iterations")
+        {
+            Description = "with --latency: timed iterations per method", DefaultValueFactory = _ => 100,
+        };
+        var warmups = new Option<int>("--warmups")
+        {
+            Description = "with --latency: untimed iterations first", DefaultValueFactory = _ => 10,
+        };
         var command = new Command("explain", "Forward pass, each explanation method, and the ratio to forward, "
             + "for the robot model (64x80) and ResNet-18 (224x224).");
         command.Add(runs);
         command.Add(device);
         command.Add(methods);
+        command.Add(latency);
+        command.Add(iterations);
+        command.Add(warmups);
         command.SetAction(parsed =>
         {
             int n = parsed.GetValue(runs);
             if (n < 3) throw new UsageException("--runs must be at least 3");
             var dev = ComputeDevice.Select(parsed.GetValue(device) ?? "auto");
+            if (parsed.GetValue(latency))
+            {
+                int iters = parsed.GetValue(iterations), warm = parsed.GetValue(warmups);
+                if (iters < 3) throw new UsageException("--iterations must be at least 3");
+                if (warm < 0) throw new UsageException("--warmups must be 0 or more");
+                var only = parsed.GetValue(methods)?.Split(',',
+                    StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                try
+                {
+                    foreach (var m in only ?? []) MethodCatalog.Create(m);
+                }
+                catch (ArgumentException e) { throw new UsageException(e.Message, e); }
+                LatencyTable.Print(dev, iters, warm, only, output);
+                return Cli.Ok;
+            }
             output.WriteLine(Cli.Format($"LiveCam bench explain: {dev.type.ToString().ToLowerInvariant()}, ")
                 + Cli.Format($"{Environment.ProcessorCount} cores, torch threads {get_num_threads()}; ")
                 + Cli.Format($"medians of {n} runs ")
