@@ -21,11 +21,13 @@ public sealed record KernelReport(
     /// <summary>Whether libtorch may use oneDNN for the rest of this process.</summary>
     public bool OneDnn => Fallback is null;
 
-    /// <summary>The one line to show a user, or null when nothing needed doing.</summary>
+    /// <summary>The one line to show a user, or null when nothing changes for them. Caches repaired and then proven
+    /// right are not: every later start would print the line again, and a bad input's one clear line become two
+    /// (<c>livecam doctor</c> shows the repair).</summary>
     public string? Notice => !Right
         ? $"this processor's convolutions give wrong results ({Families.First(f => !f.Passed)}); "
             + "its numbers cannot be trusted (see livecam doctor)"
-        : Fallback ?? CacheRepair;
+        : Fallback;
 
     public IEnumerable<string> Lines()
     {
