@@ -78,6 +78,28 @@ public sealed class OnnxImportTests : IDisposable
         Assert.Contains(layers, l => l.Type == "Conv");
     }
 
+    /// <summary>ReciproCAM takes no gradient, so the imported graph runs it on its packed, fused convolutions: the
+    /// masked copies of layer4 replace the Relu node's output there as they replace the module's on the PyTorch
+    /// network.</summary>
+    [SkippableFact]
+    public void ReciproCAM_on_the_imported_graph_equals_ReciproCAM_on_the_PyTorch_network()
+    {
+        var path = Export("resnet18");
+        using var onnx = ModelCatalog.Load(path, null, CPU);
+        using var torchVision = ModelCatalog.Load("resnet18", Path.Combine(_dir, "weights.pt"), CPU);
+        using var scope = NewDisposeScope();
+        var input = tensor(Input(), [1, 3, 224, 224]);
+        var fromOnnx = new Explainer(onnx.Network)
+            .Explain(input, new ReciproCam(), Target.Top(), LayerSelector.Parse(onnx.DefaultLayer)).Items[0];
+        var fromTorch = new Explainer(torchVision.Network)
+            .Explain(input, new ReciproCam(), Target.Top(), LayerSelector.Parse("layer4")).Items[0];
+        Assert.Equal(fromTorch.ClassIndex, fromOnnx.ClassIndex);
+        Assert.Equal((7, 7), (fromOnnx.Map.Height, fromOnnx.Map.Width));
+        Assert.True(fromTorch.Map.Max > 0, "the map is all zero: the comparison would prove nothing");
+        double worst = fromTorch.Map.Normalised.Zip(fromOnnx.Map.Normalised, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst <= 1e-4, $"normalised maps differ by {worst:G3}");
+    }
+
     /// <summary>Guided backprop is guided at every ReLU of the imported graph (Relu nodes are ReLU modules), as at
     /// every ReLU of TorchVision's ResNet (module or function; the parity suite checks that one against PyTorch);
     /// FullGrad finds the graph's biases (each batch norm folded into its bias-free convolution: the same bias

@@ -17,6 +17,7 @@ public static class MethodCatalog
         new(() => new KpcaCam(), "kpca-cam"),
         new(() => new ScoreCam()),
         new(() => new AblationCam(), "ablation-cam"),
+        new(() => new ReciproCam(), "recipro-cam"),
         new(() => new Cam()),
         new(() => new Saliency()),
         new(() => new GuidedBackprop(), "guided"),

@@ -19,7 +19,7 @@ from oracle_nets import RobotNet, randomise_batch_norms
 arch, out = sys.argv[1], sys.argv[2]
 slow = len(sys.argv) > 3 and sys.argv[3] == "slow"
 # Methods of hundreds of passes on the big networks run only in the slow run (ReferenceParityTests.Heavy says the same).
-heavy = {"vgg16": {"scorecam", "ablationcam", "occlusion", "rise", "d-rise"},
+heavy = {"vgg16": {"scorecam", "ablationcam", "reciprocam", "occlusion", "rise", "d-rise"},
          "resnet18": {"rise", "d-rise"}}.get(arch, set())
 
 
@@ -200,6 +200,43 @@ def ablation_cam():
 
 if wanted("ablationcam"):
     maps["ablationcam"] = ablation_cam()
+
+@torch.no_grad()
+def recipro_cam():
+    # Byun & Lee 2022 with their Gaussian mask: copy (i, j) of the layer's features is weighted by the 3x3 kernel
+    # [1 2 1; 2 4 2; 1 2 1] / 16 centred on cell (i, j), cut at the borders, and zero elsewhere; the rest of the network
+    # gives the confidence (softmax probability of the class) of each copy (float32 passes); the map is those, less
+    # their minimum (the paper's min-max normalisation, whose scaling the comparison does).
+    kernel = torch.tensor([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=torch.float64) / 16
+    layer32 = dict(fast_net.named_modules())[layer_name]
+    saved = {}
+    hd = layer32.register_forward_hook(lambda m, i, o: saved.__setitem__("a", o))
+    try:
+        fast_net(fast_x)
+    finally:
+        hd.remove()
+    features = saved["a"]  # [1, C, hh, ww], in the passes' precision
+    cells = [(i, j) for i in range(hh) for j in range(ww)]
+    scores = torch.zeros(hh * ww, dtype=torch.float64)
+    for start in range(0, len(cells), 32):
+        batch = cells[start:start + 32]
+        masks = torch.zeros(len(batch), 1, hh, ww, dtype=features.dtype)
+        for b, (i, j) in enumerate(batch):
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    if 0 <= i + dy < hh and 0 <= j + dx < ww:
+                        masks[b, 0, i + dy, j + dx] = kernel[dy + 1, dx + 1]
+        hd = layer32.register_forward_hook(lambda m, i, o: features * masks)  # replaces the layer's output
+        try:
+            scores[start:start + len(batch)] = confidence(fast_net(fast_x.expand(len(batch), -1, -1, -1))).double()
+        finally:
+            hd.remove()
+    scores = scores.reshape(hh, ww)
+    return scores - scores.min()
+
+
+if wanted("reciprocam"):
+    maps["reciprocam"] = recipro_cam()
 
 if arch == "resnet18":
     # Zhou et al. 2016: the classifier's row of the class over the globally pooled layer.
