@@ -248,11 +248,17 @@ public sealed class ReciproCam(int batchSize = 16) : ActivationMapMethod
         Tensor? masked = null;
         using var hooks = new HookSet();
         hooks.AddForwardHook(layer, (_, _, output) => masked ?? output);
+        // As the paper: the network up to the layer runs once a batch and only the rest sees the masked copies (the
+        // hook hands the batch on; what the rest reads from before the layer broadcasts). Where the network cannot
+        // take that (it concatenates such a value with the layer's), the input is repeated instead.
+        bool once = true;
+        long copiesInBatch = 0;
         for (long i = 0; i < n; i++)
         {
             var sample = run.Input[i].unsqueeze(0);
             var features = activations[i].unsqueeze(0);
-            var scores = BatchedPasses.Scores(run.Model, h * w, batchSize, (start, count) =>
+            Tensor Scores() => BatchedPasses.Scores(run.Model, h * w, once ? 4 * batchSize : batchSize,
+                (start, count) =>
             {
                 // Copy b of the batch keeps the features around position start + b, weighted by the Gaussian.
                 var cells = zeros(count, h * w, device: activations.device, dtype: activations.dtype);
@@ -264,8 +270,18 @@ public sealed class ReciproCam(int batchSize = 16) : ActivationMapMethod
                 var copies = features * spread;
                 // A layer laid out [N, H, W, C] has its channels last.
                 masked = info.ChannelsLast ? copies.permute(0, 2, 3, 1) : copies;
-                return sample.expand(count, -1, -1, -1);
-            }, output => run.Confidence(context.Target, output));
+                copiesInBatch = count;
+                return once ? sample : sample.expand(count, -1, -1, -1);
+            }, output => output.shape[0] == copiesInBatch
+                ? run.Confidence(context.Target, output)
+                : throw new ArgumentException("the network did not hand the layer's batch on"));
+            Tensor scores;
+            try { scores = Scores(); }
+            catch (Exception e) when (once && e is not OutOfMemoryException)
+            {
+                once = false;
+                scores = Scores();
+            }
             maps.Add((scores - scores.min()).reshape(h, w));
         }
         return stack(maps);

@@ -263,7 +263,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         // gradients, and with them the part before the first value that requires one (a CAM's explained layer,
         // where autograd starts; parameters never require one), so only the rest records a graph.
         var packed = input.dim() == 4 && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU
-            ? Packed() : null;
+            && (FastBeforeTheLayer || !is_grad_enabled()) ? Packed() : null;
         var skipped = new bool[_graph.Nodes.Count];
         var values = new Dictionary<string, Tensor>(_constants) { [_input] = input };
         if (_onnxRuntime is { } part && OnOnnxRuntime(input)) RunOnOnnxRuntime(part, input, values, skipped);
@@ -320,6 +320,11 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     /// <summary>Whether ONNX Runtime runs what needs no gradient. Off by default: <see cref="OfferOnnxRuntime"/>
     /// turns it on where it measures faster; tests turn it off to compare.</summary>
     public bool UsesOnnxRuntime { get; set; }
+
+    /// <summary>Whether, with gradients on, the part before the first value that requires one takes the fast paths
+    /// (packed convolutions; ONNX Runtime where <see cref="UsesOnnxRuntime"/>). Off only to measure how it was
+    /// (<c>bench live</c>): every pass with gradients then runs on libtorch's plain path.</summary>
+    public bool FastBeforeTheLayer { get; set; } = true;
 
     long _onnxRuntimePasses;
 
@@ -378,7 +383,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
 
     bool OnOnnxRuntime(Tensor input)
     {
-        if (!UsesOnnxRuntime || input.requires_grad || input.dtype != ScalarType.Float32
+        if (!UsesOnnxRuntime || input.requires_grad || !FastBeforeTheLayer && is_grad_enabled()
+            || input.dtype != ScalarType.Float32
             || input.device_type != DeviceType.CPU) return false;
         // A shape the graph does not declare stays with libtorch (ONNX Runtime would refuse it).
         var declared = _graph.Inputs[0].Dims;
