@@ -417,7 +417,10 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             if (after[k]) needed.UnionWith(nodes[k].Inputs.Where(before.Contains));
         needed.UnionWith(_outputs.Where(before.Contains));
         if (needed.Count == 0 || !needed.All(part.Has)) return;
-        var computed = part.Run(input, needed.ToList());
+        Dictionary<string, Tensor> computed;
+        // A value ONNX Runtime cannot hand over (a type LiveCam does not take): libtorch runs the whole pass.
+        try { computed = part.Run(input, needed.ToList()); }
+        catch (Exception e) when (e is OnnxFormatException or OnnxRuntimeException) { return; }
         Interlocked.Increment(ref _onnxRuntimePasses);
         for (int k = 0; k < nodes.Count; k++) skipped[k] |= !after[k];
         foreach (var (name, value) in computed)

@@ -64,12 +64,20 @@ internal sealed class OnnxRuntimePart : IDisposable
         var values = new Dictionary<string, Tensor>();
         foreach (var result in results)
         {
-            var t = result.AsTensor<float>();
-            var dims = t.Dimensions.ToArray().Select(d => (long)d).ToArray();
-            values[result.Name] = tensor(t.ToArray(), dims);
+            // Besides features, the rest may read shapes and indices (int64) the part before it computed.
+            values[result.Name] = result.Value switch
+            {
+                DenseTensor<float> t => tensor(t.Buffer.ToArray(), Dims(t)),
+                DenseTensor<long> t => tensor(t.Buffer.ToArray(), Dims(t)),
+                DenseTensor<int> t => tensor(t.Buffer.ToArray(), Dims(t)).to_type(ScalarType.Int64),
+                _ => throw new OnnxFormatException(
+                    $"ONNX Runtime gave '{result.Name}' as {result.ElementType}, which LiveCam does not take here"),
+            };
         }
         return values;
     }
+
+    static long[] Dims<T>(DenseTensor<T> t) => t.Dimensions.ToArray().Select(d => (long)d).ToArray();
 
     InferenceSession Session(IReadOnlyList<string> names)
     {

@@ -87,7 +87,9 @@ internal static class OnnxBench
         using var options = new SessionOptions();
         // Its workers would otherwise spin after each run and take the cores from the TorchSharp pass timed next.
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        if (threads > 0) options.IntraOpNumThreads = threads;
+        // As LiveCam's own session is set up (Onnx/OnnxRuntimePart.cs): as many threads as libtorch's, a fair baseline.
+        options.IntraOpNumThreads = threads > 0 ? threads : get_num_threads();
+        options.InterOpNumThreads = 1;
         using var session = new InferenceSession(path, options);
         var inputName = session.InputMetadata.Keys.First();
         var ortInput = new DenseTensor<float>(input, [1, 3, h, w]);
