@@ -94,7 +94,8 @@ internal static class LiveBench
                 onnx.UsesOnnxRuntime = fast && usesOnnxRuntime;
                 var (shown, overlay) = Run(new Arrangement(name, false), vision, spec, n);
                 results.Add((shown, overlay));
-                output.WriteLine(Cli.Format($"  {name + ":",-40} {shown:P1} of frames shown, overlay {overlay:0.0} Hz"));
+                output.WriteLine(
+                    Cli.Format($"  {name + ":",-40} {shown:P1} of frames shown, overlay {overlay:0.0} Hz"));
             }
         }
         finally
