@@ -55,23 +55,33 @@ public sealed class OnnxImportTests : IDisposable
         Assert.True(worst <= 1e-4, $"{net}: outputs differ from PyTorch's by {worst:G3} of their scale");
     }
 
-    [SkippableFact]
-    public void GradCAM_on_the_imported_graph_equals_GradCAM_on_the_PyTorch_network_at_the_same_tensor()
+    /// <summary>The method's map at layer4, from the imported graph and from TorchVision's network with the same
+    /// weights, compared after normalising.</summary>
+    (Explanation FromOnnx, Explanation FromTorch) AtLayer4(ExplanationMethod method, out VisionModel onnx)
     {
         var path = Export("resnet18");
-        using var onnx = ModelCatalog.Load(path, null, CPU);
+        onnx = ModelCatalog.Load(path, null, CPU);
         using var torchVision = ModelCatalog.Load("resnet18", Path.Combine(_dir, "weights.pt"), CPU);
         using var scope = NewDisposeScope();
         var input = tensor(Input(), [1, 3, 224, 224]);
         // The imported graph's default layer is the feature map it pools: ResNet's layer4.
         var fromOnnx = new Explainer(onnx.Network)
-            .Explain(input, new GradCam(), Target.Top(), LayerSelector.Parse(onnx.DefaultLayer)).Items[0];
+            .Explain(input, method, Target.Top(), LayerSelector.Parse(onnx.DefaultLayer)).Items[0];
         var fromTorch = new Explainer(torchVision.Network)
-            .Explain(input, new GradCam(), Target.Top(), LayerSelector.Parse("layer4")).Items[0];
+            .Explain(input, method, Target.Top(), LayerSelector.Parse("layer4")).Items[0];
         Assert.Equal(fromTorch.ClassIndex, fromOnnx.ClassIndex);
         Assert.Equal((7, 7), (fromOnnx.Map.Height, fromOnnx.Map.Width));
+        Assert.True(fromTorch.Map.Max > 0, "the map is all zero: the comparison would prove nothing");
         double worst = fromTorch.Map.Normalised.Zip(fromOnnx.Map.Normalised, (a, b) => Math.Abs(a - b)).Max();
         Assert.True(worst <= 1e-4, $"normalised maps differ by {worst:G3}");
+        return (fromOnnx, fromTorch);
+    }
+
+    [SkippableFact]
+    public void GradCAM_on_the_imported_graph_equals_GradCAM_on_the_PyTorch_network_at_the_same_tensor()
+    {
+        AtLayer4(new GradCam(), out var onnx);
+        using var _ = onnx;
         // Every node output is a layer, by its ONNX name.
         var layers = new Explainer(onnx.Network).Layers(onnx.ExampleInput());
         Assert.Contains(layers, l => l.Name == onnx.DefaultLayer && l.Type == "Relu");
@@ -84,20 +94,8 @@ public sealed class OnnxImportTests : IDisposable
     [SkippableFact]
     public void ReciproCAM_on_the_imported_graph_equals_ReciproCAM_on_the_PyTorch_network()
     {
-        var path = Export("resnet18");
-        using var onnx = ModelCatalog.Load(path, null, CPU);
-        using var torchVision = ModelCatalog.Load("resnet18", Path.Combine(_dir, "weights.pt"), CPU);
-        using var scope = NewDisposeScope();
-        var input = tensor(Input(), [1, 3, 224, 224]);
-        var fromOnnx = new Explainer(onnx.Network)
-            .Explain(input, new ReciproCam(), Target.Top(), LayerSelector.Parse(onnx.DefaultLayer)).Items[0];
-        var fromTorch = new Explainer(torchVision.Network)
-            .Explain(input, new ReciproCam(), Target.Top(), LayerSelector.Parse("layer4")).Items[0];
-        Assert.Equal(fromTorch.ClassIndex, fromOnnx.ClassIndex);
-        Assert.Equal((7, 7), (fromOnnx.Map.Height, fromOnnx.Map.Width));
-        Assert.True(fromTorch.Map.Max > 0, "the map is all zero: the comparison would prove nothing");
-        double worst = fromTorch.Map.Normalised.Zip(fromOnnx.Map.Normalised, (a, b) => Math.Abs(a - b)).Max();
-        Assert.True(worst <= 1e-4, $"normalised maps differ by {worst:G3}");
+        AtLayer4(new ReciproCam(), out var onnx);
+        onnx.Dispose();
     }
 
     /// <summary>Guided backprop is guided at every ReLU of the imported graph (Relu nodes are ReLU modules), as at
