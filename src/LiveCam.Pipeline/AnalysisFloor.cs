@@ -2,10 +2,10 @@ namespace LiveCam.Pipeline;
 
 /// <summary>
 /// A floor under the live analysis rate. The analysis runs at a lower priority than the display, so when something
-/// else wants the CPU it is the analysis that stops. While fewer than <see cref="MinFps"/> analyses a second finish,
-/// the display gives way: it shows one frame in two, then three, then four, and the CPU it does not spend drawing and
-/// encoding goes to the analysis. Once the analysis runs clear of the floor, the display takes its frames back, one
-/// step a window.
+/// else wants the CPU it is the analysis that stops. While fewer than <see cref="MinFps"/> analyses a second finish
+/// (two windows in a row: one slow analysis is not starvation), the display gives way: it shows one frame in two,
+/// then three, then four, and the CPU it does not spend drawing and encoding goes to the analysis.
+/// Once the analysis runs clear of the floor, the display takes its frames back, one step a window.
 /// </summary>
 /// <remarks>
 /// A lowered thread cannot be raised again by a user who is not root (a lower nice value needs CAP_SYS_NICE), so the
@@ -28,6 +28,9 @@ public sealed class AnalysisFloor
     const double Margin = 1.3;
     // A step towards fewer frames has helped when the rate rose by this much (or reached the floor).
     const double Helped = 1.2;
+    // Windows in a row under the floor before the display first gives way: one slow analysis (a pause for garbage
+    // collection, a burst of another program's work) is not starvation, and on a 2-core machine it comes often.
+    const int Patience = 2;
 
     readonly object _gate = new();
     // What each step is judged by: the analyses finished since the last step. Null until the first analysis: a
@@ -37,6 +40,7 @@ public sealed class AnalysisFloor
     TimeSpan _first, _last;
     TimeSpan _holdUntil = TimeSpan.MinValue;
     int _framesPerShown = 1;
+    int _windowsUnder;
     long _frames;
     // The rate before the last step towards fewer frames; NaN when no step is waiting to be judged.
     double _rateBefore = double.NaN;
@@ -103,13 +107,16 @@ public sealed class AnalysisFloor
     {
         double before = _rateBefore;
         _rateBefore = double.NaN;
+        _windowsUnder = rate < MinFps ? _windowsUnder + 1 : 0;
         if (!double.IsNaN(before) && rate < MinFps && rate <= before * Helped)
         {
             // Showing fewer frames did not feed the analysis: the CPU is not what it lacks.
             _framesPerShown--;
             _holdUntil = now + HoldOff;
         }
-        else if (rate < MinFps && _framesPerShown < MostFramesPerShown && now >= _holdUntil)
+        // A step that helped is followed at once by the next; the first waits for the rate to stay under.
+        else if (rate < MinFps && _framesPerShown < MostFramesPerShown && now >= _holdUntil
+            && (_windowsUnder >= Patience || !double.IsNaN(before)))
         {
             _rateBefore = rate;
             _framesPerShown++;
