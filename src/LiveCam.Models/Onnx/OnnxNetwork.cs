@@ -256,9 +256,11 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     {
         // A graph converted from TensorFlow takes [N, H, W, C]: the same values, laid out as it wants.
         if (ChannelsLastInput && input.dim() == 4) input = input.permute(0, 2, 3, 1).contiguous();
+        var onOnnxRuntime = _onnxRuntime is not null && OnOnnxRuntime(input);
         // Channels-last (NHWC strides, the same NCHW shape): libtorch's CPU convolutions run ~1.2x faster so here,
-        // and every layer after keeps that layout. Values are unchanged; only their order in memory differs.
-        else if (input.dim() == 4) input = ChannelsLast(input);
+        // and every layer after keeps that layout. Values are unchanged; only their order in memory differs. (ONNX
+        // Runtime reads the input as the graph lays it out: no copy for it.)
+        if (!ChannelsLastInput && input.dim() == 4 && !onOnnxRuntime) input = ChannelsLast(input);
         // Convolutions whose input needs no gradient run packed and fused (see PackedConvolutions): every pass without
         // gradients, and with them the part before the first value that requires one (a CAM's explained layer,
         // where autograd starts; parameters never require one), so only the rest records a graph.
@@ -266,7 +268,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             && (FastBeforeTheLayer || !is_grad_enabled()) ? Packed() : null;
         var skipped = new bool[_graph.Nodes.Count];
         var values = new Dictionary<string, Tensor>(_constants) { [_input] = input };
-        if (_onnxRuntime is { } part && OnOnnxRuntime(input)) RunOnOnnxRuntime(part, input, values, skipped);
+        if (onOnnxRuntime) RunOnOnnxRuntime(_onnxRuntime!, input, values, skipped);
         for (int k = 0; k < _graph.Nodes.Count; k++)
         {
             var node = _graph.Nodes[k];

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using static TorchSharp.torch;
@@ -53,31 +54,41 @@ internal sealed class OnnxRuntimePart : IDisposable
 
     /// <summary>The tensors named, for <paramref name="input"/> (float32, in the graph's own layout, on the CPU),
     /// as tensors of the caller's dispose scope.</summary>
+    /// <remarks>One copy each way: the input into an array ONNX Runtime reads in place, each result from ONNX
+    /// Runtime's memory into a new tensor.</remarks>
     public Dictionary<string, Tensor> Run(Tensor input, IReadOnlyList<string> names)
     {
         var session = Session(names);
         using var contiguous = input.contiguous();
-        var shape = contiguous.shape;
-        var data = contiguous.data<float>().ToArray();
-        var feed = new DenseTensor<float>(data, shape.Select(d => (int)d).ToArray());
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor(_input, feed)], names);
+        var data = new float[contiguous.numel()];
+        MemoryMarshal.Cast<byte, float>(contiguous.bytes).CopyTo(data);
+        using var feed = OrtValue.CreateTensorValueFromMemory(data, contiguous.shape);
+        using var options = new RunOptions();
+        using var results = session.Run(options, [_input], [feed], names);
         var values = new Dictionary<string, Tensor>();
-        foreach (var result in results)
+        for (int i = 0; i < names.Count; i++)
         {
+            var result = results[i];
+            var info = result.GetTensorTypeAndShape();
             // Besides features, the rest may read shapes and indices (int64) the part before it computed.
-            values[result.Name] = result.Value switch
+            values[names[i]] = info.ElementDataType switch
             {
-                DenseTensor<float> t => tensor(t.Buffer.ToArray(), Dims(t)),
-                DenseTensor<long> t => tensor(t.Buffer.ToArray(), Dims(t)),
-                DenseTensor<int> t => tensor(t.Buffer.ToArray(), Dims(t)).to_type(ScalarType.Int64),
-                _ => throw new OnnxFormatException(
-                    $"ONNX Runtime gave '{result.Name}' as {result.ElementType}, which LiveCam does not take here"),
+                TensorElementType.Float => Copy<float>(result, info.Shape, ScalarType.Float32),
+                TensorElementType.Int64 => Copy<long>(result, info.Shape, ScalarType.Int64),
+                TensorElementType.Int32 => Copy<int>(result, info.Shape, ScalarType.Int32).to_type(ScalarType.Int64),
+                var other => throw new OnnxFormatException(
+                    $"ONNX Runtime gave '{names[i]}' as {other}, which LiveCam does not take here"),
             };
         }
         return values;
     }
 
-    static long[] Dims<T>(DenseTensor<T> t) => t.Dimensions.ToArray().Select(d => (long)d).ToArray();
+    static Tensor Copy<T>(OrtValue value, long[] shape, ScalarType type) where T : unmanaged
+    {
+        var copy = empty(shape, type);
+        MemoryMarshal.AsBytes(value.GetTensorDataAsSpan<T>()).CopyTo(copy.bytes);
+        return copy;
+    }
 
     InferenceSession Session(IReadOnlyList<string> names)
     {
