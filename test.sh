@@ -7,6 +7,9 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# The test hosts load libtorch as the app does (which sets this itself): its OpenMP workers then sleep between
+# parallel regions instead of spinning, which on 2 cores starved the other test hosts. No number depends on it.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 filter="Category!=Slow"
 [ "${1:-}" = "--slow" ] && filter=""

@@ -4,6 +4,8 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        // Before libtorch loads (its OpenMP runtime reads the environment once).
+        OpenMpWorkers.SleepBetweenRegions();
         // OpenCV logs its own warnings to stderr (a camera index it cannot open, codec probing); LiveCam reports
         // what failed in one line of its own, so OpenCV stays quiet unless debugging.
         if (Environment.GetEnvironmentVariable("LIVECAM_DEBUG") != "1")

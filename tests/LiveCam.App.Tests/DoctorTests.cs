@@ -55,6 +55,43 @@ public sealed class DoctorTests : IDisposable
         Assert.Matches("(?m)^verdict: the kernels compute right", output);
     }
 
+    /// <summary>libtorch's OpenMP runtime (its own libgomp) itself reports the policy it read at load: LiveCam's
+    /// default makes its workers sleep between parallel regions instead of spinning (which took the cores from the
+    /// display and ONNX Runtime), and a policy the user set is kept.</summary>
+    [SkippableFact]
+    public void LibTorchs_OpenMP_workers_sleep_between_regions_unless_the_user_chose_otherwise()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "GNU libgomp's environment report");
+        static string Reported(string? policy)
+        {
+            var info = new ProcessStartInfo("dotnet")
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false
+            };
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "livecam.dll"));
+            info.ArgumentList.Add("doctor");
+            info.Environment["OMP_DISPLAY_ENV"] = "TRUE";
+            if (policy is null) info.Environment.Remove("OMP_WAIT_POLICY");
+            else info.Environment["OMP_WAIT_POLICY"] = policy;
+            using var process = Process.Start(info)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "livecam did not finish");
+            Assert.True(process.ExitCode == 0, stdout.Result + stderr.Result);
+            // libgomp prints its settings to stderr when it loads, one per line: "  OMP_WAIT_POLICY = 'PASSIVE'".
+            var line = Assert.Single(stderr.Result.Split('\n'), l => l.Contains("OMP_WAIT_POLICY =",
+                StringComparison.Ordinal));
+            return line.Trim() + "\n" + stdout.Result;
+        }
+
+        var byDefault = Reported(null);
+        Assert.StartsWith("OMP_WAIT_POLICY = 'PASSIVE'", byDefault, StringComparison.Ordinal);
+        Assert.Matches("(?m)^OpenMP workers \\(libtorch's\\): sleep between parallel regions", byDefault);
+        var chosen = Reported("ACTIVE");
+        Assert.StartsWith("OMP_WAIT_POLICY = 'ACTIVE'", chosen, StringComparison.Ordinal);
+        Assert.Matches("(?m)^OpenMP workers \\(libtorch's\\): OMP_WAIT_POLICY=ACTIVE, as set$", chosen);
+    }
+
     /// <summary>Issue 21, point 9: where NNPACK cannot start, libtorch 2.10 logs so at every convolution oneDNN does
     /// not take. The repro first (the line at least once a frame), then the same run with NNPACK off says
     /// nothing.</summary>

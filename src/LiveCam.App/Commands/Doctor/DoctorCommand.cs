@@ -23,6 +23,7 @@ internal static class DoctorCommand
             var report = CpuKernels.Report();
             output.WriteLine($"packed convolutions (ONNX import, no gradients): {(packed ? "used" : "not used")}");
             foreach (var line in report.Lines()) output.WriteLine(line);
+            output.WriteLine($"OpenMP workers (libtorch's): {OpenMpWorkers.Description}");
             return report.Right ? Cli.Ok : Cli.Failure;
         });
         return command;
