@@ -347,7 +347,7 @@ internal sealed class LiveSession : IDisposable
         finally { model.Dispose(); }  // spent when the mode took it; released when it failed
     }
 
-    static ExplanationAnalyser CreateAnalyser(ParseResult parsed, ModelOptions options, VisionModel vision)
+    internal static ExplanationAnalyser CreateAnalyser(ParseResult parsed, ModelOptions options, VisionModel vision)
     {
         var (method, layer, target) = options.Explanation(parsed, vision);
         try { return new ExplanationAnalyser(vision, method, layer, target); }
