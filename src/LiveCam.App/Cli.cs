@@ -61,6 +61,7 @@ public static class Cli
             MetricsCommand.Create(output, error),
             BenchCommand.Create(output, error),
             ReplayCommand.Create(output, error),
+            SummaryCommand.Create(output, error),
             TeachCommand.Create(output, error),
             DoctorCommand.Create(output, error),
         };
