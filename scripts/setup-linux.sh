@@ -7,7 +7,8 @@
 #   camera for the tests) and chromium (the browser view's test); both best effort: where they cannot be installed
 #   those tests skip, saying why.
 #   --with-cluster-tests: also Slurm (slurm-wlm: slurmctld, slurmd, sbatch) and munge, for the test that runs a one-node
-#   cluster on localhost, and yamllint for the Kubernetes manifest; best effort, as root only: the tests skip otherwise.
+#   cluster on localhost, and yamllint and python3-yaml for the Kubernetes manifest; best effort, as root only: the tests
+#   skip otherwise.
 set -euo pipefail
 
 [ "$(uname -s)" = Linux ] || exit 0
@@ -39,8 +40,8 @@ install_streams() {
 
 install_cluster() {
   [ $want_cluster = 1 ] || return 0
-  local pkgs="slurm-wlm munge yamllint"
-  [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ] && command -v yamllint >/dev/null \
+  local pkgs="slurm-wlm munge yamllint python3-yaml"
+  [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ] && [ -x /usr/bin/yamllint ] \
     && return 0
   if [ "$(id -u)" = 0 ]; then
     echo "livecam setup: installing $pkgs (a one-node Slurm cluster for the batch worker's test)" >&2

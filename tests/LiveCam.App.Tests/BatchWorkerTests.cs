@@ -52,13 +52,15 @@ public sealed class BatchWorkerTests : IDisposable
             Assert.True(code == 0, error);
             Assert.Contains("frames analysed", output, StringComparison.Ordinal);
         }
-        string[] expected = ["clip.mp4/all", "rec/segment-00000", "rec/segment-00001", "rec/segment-00002", "shots/all"];
+        string[] expected =
+            ["clip.mp4/all", "rec/segment-00000", "rec/segment-00001", "rec/segment-00002", "shots/all"];
         Assert.Equal(expected.SelectMany(e => new[] { e + ".jsonl", e + ".timings.csv" }).Order(),
             Directory.GetFiles(outDir, "*", SearchOption.AllDirectories)
                 .Select(f => Path.GetRelativePath(outDir, f).Replace('\\', '/')).Order());
         var second = Lines(Path.Combine(outDir, "rec", "segment-00001.jsonl"));
         Assert.Equal(10, second.Count);
-        Assert.Equal(Enumerable.Range(10, 10).Select(f => (long)f), second.Select(l => l.GetProperty("frame").GetInt64()));
+        Assert.Equal(Enumerable.Range(10, 10).Select(f => (long)f),
+            second.Select(l => l.GetProperty("frame").GetInt64()));
         Assert.Equal(1.0, second[0].GetProperty("time_s").GetDouble());
         Assert.Equal(5, second[0].GetProperty("readings").GetArrayLength());
         Assert.Equal(5, Lines(Path.Combine(outDir, "rec", "segment-00002.jsonl")).Count);
@@ -154,7 +156,8 @@ public sealed class BatchWorkerTests : IDisposable
     public void Input_a_retry_cannot_fix_ends_in_one_line_and_exit_code_3(string what, string message)
     {
         var manifest = Manifest();
-        File.WriteAllBytes(Path.Combine(_dir, "corrupt.mp4"), [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7))]);
+        File.WriteAllBytes(Path.Combine(_dir, "corrupt.mp4"),
+            [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7))]);
         File.AppendAllLines(manifest, [what == "corrupt file" ? "corrupt.mp4" : "missing.mp4"]);
         var outDir = Path.Combine(_dir, "out");
         if (what == "other weights in the out-dir") Assert.Equal(0, Work(manifest, 0, outDir).Code);
@@ -172,7 +175,9 @@ public sealed class BatchWorkerTests : IDisposable
         Assert.Single(error.Trim().Split('\n'));
         Assert.DoesNotContain(" at ", error, StringComparison.Ordinal);
         if (what != "other weights in the out-dir")
-            Assert.Empty(Directory.Exists(outDir) ? Directory.GetFiles(outDir, "*.jsonl", SearchOption.AllDirectories) : []);
+            Assert.Empty(Directory.Exists(outDir)
+                ? Directory.GetFiles(outDir, "*.jsonl", SearchOption.AllDirectories)
+                : []);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

@@ -17,8 +17,8 @@ public sealed class SummaryCliTests : IDisposable
         Assert.True(code == 0, error);
         for (int i = 0; i < int.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture); i++)
         {
-            (code, _, error) = CliRunner.Invoke(
-                ["render", "--manifest", manifest, "--index", $"{i}", "--out-dir", outDir, "--threads", "1", .. options]);
+            (code, _, error) = CliRunner.Invoke(["render", "--manifest", manifest, "--index", $"{i}", "--out-dir",
+                outDir, "--threads", "1", .. options]);
             Assert.True(code == 0, error);
         }
         return outDir;

@@ -106,7 +106,7 @@ internal static class RunReport
     {
         text.AppendLine(interval > 0 ? "Time per value (the five longest):" : "Frames per value (the five most):")
             .AppendLine();
-        text.AppendLine(interval > 0 ? "| quantity | value | seconds | share |" : "| quantity | value | frames | share |");
+        text.AppendLine(F($"| quantity | value | {(interval > 0 ? "seconds" : "frames")} | share |"));
         text.AppendLine("|---|---|---|---|");
         foreach (var q in quantities)
         {

@@ -47,7 +47,8 @@ internal static class RenderWorker
         if (given is { } i) index = i;
         else
         {
-            var variable = IndexVariables.FirstOrDefault(v => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(v)))
+            var variable = IndexVariables
+                .FirstOrDefault(v => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(v)))
                 ?? throw new PermanentInputException(
                     $"render --manifest: which item? give --index I or set {string.Join(", ", IndexVariables)}");
             var text = Environment.GetEnvironmentVariable(variable)!;
