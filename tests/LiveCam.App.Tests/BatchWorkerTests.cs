@@ -14,8 +14,8 @@ public sealed class BatchWorkerTests : IDisposable
     string Manifest()
     {
         var (code, _, error) = CliRunner.Invoke("run", "--source", "synthetic:64x48@10", "--headless", "--timing",
-            "exact", "--record", Path.Combine(_dir, "rec"), "--segment-seconds", "1", "--frames", "25",
-            "--model", "none");
+            "exact", "--record", Path.Combine(_dir, "rec"), "--record-plain", "--segment-seconds", "1", "--frames",
+            "25");
         Assert.True(code == 0, error);
         (code, _, error) = CliRunner.Invoke("render", "synthetic:64x48@10", "--seed", "3", "--frames", "12",
             "--out", Path.Combine(_dir, "clip.mp4"), "--model", "none");
@@ -178,6 +178,38 @@ public sealed class BatchWorkerTests : IDisposable
             Assert.Empty(Directory.Exists(outDir)
                 ? Directory.GetFiles(outDir, "*.jsonl", SearchOption.AllDirectories)
                 : []);
+    }
+
+    [Fact]
+    public void A_plain_recording_holds_the_sources_frames_and_a_shown_one_the_overlay()
+    {
+        foreach (var (folder, plain) in new[] { ("plain", true), ("shown", false) })
+        {
+            string[] args = ["run", "--source", "synthetic:64x48@10", "--headless", "--timing", "exact", "--record",
+                Path.Combine(_dir, folder), "--frames", "5", "--renderer", "cpu"];
+            var (code, _, error) = CliRunner.Invoke(plain ? [.. args, "--record-plain"] : args);
+            Assert.True(code == 0, error);
+        }
+        using var reader = Capture.SourceFactory.CreateReader(Capture.SourceSpec.Parse("synthetic:64x48@10"));
+        reader.Open();
+        Assert.Equal(Capture.ReadStatus.Frame, reader.Read(out var source));
+        using var original = source!;
+        double Difference(string folder)
+        {
+            using var capture = new VideoCapture(Path.Combine(_dir, folder, "segment-00000.mp4"));
+            using var recorded = new Mat();
+            Assert.True(capture.Read(recorded));
+            using var difference = new Mat();
+            Cv2.Absdiff(recorded, original, difference);
+            return Cv2.Mean(difference).Val0;
+        }
+        // The video codec moves a few levels; the HUD and heatmap move far more.
+        Assert.True(Difference("plain") < 4, $"plain: {Difference("plain")}");
+        Assert.True(Difference("shown") > 3 * Difference("plain") + 4, $"shown: {Difference("shown")}");
+        var (bad, _, badError) = CliRunner.Invoke("run", "--source", "synthetic:64x48@10", "--headless",
+            "--record-plain", "--frames", "1");
+        Assert.Equal(2, bad);
+        Assert.Contains("--record-plain is for --record DIR", badError, StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
