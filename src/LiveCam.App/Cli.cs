@@ -45,7 +45,9 @@ public static class Cli
     /// alike.</summary>
     internal static RootCommand CreateRoot(TextWriter output, TextWriter error)
     {
-        return new RootCommand("LiveCam: see what a convolutional network sees, live.")
+        return new RootCommand("LiveCam: see what a convolutional network sees, live. Exit codes: 0 done; 1 an "
+            + "unexpected failure, or a batch worker's output could not be written; 2 bad input; 3 (render --manifest "
+            + "only) bad input that a retry cannot fix.")
         {
             RunCommand.Create(output, error),
             RunCommand.CreateRender(output, error),
