@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LiveCam.Models.Tests;
+using OpenCvSharp;
 
 namespace LiveCam.App.Tests;
 
@@ -93,6 +94,35 @@ public sealed class SummaryCliTests : IDisposable
         (code, output, error) = CliRunner.Invoke("summary", paper, "--against", paper);
         Assert.True(code == 0, error);
         Assert.Contains("| rec | 25 | 0 (0 %) | 0 |", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("resnet18", "top-1", "class ")]
+    [InlineData("blazeface", "boxes", "")]
+    public void A_classifier_is_followed_by_its_top_class_and_a_detector_by_its_boxes(string model, string quantity,
+        string valuePrefix)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "shots"));
+        for (int i = 0; i < 3; i++)
+        {
+            // A light disc moving right over a coloured ground.
+            using var image = new Mat(96, 128, MatType.CV_8UC3, new Scalar(60 * i, 120, 90));
+            Cv2.Circle(image, new Point(40 + 20 * i, 48), 20, new Scalar(200, 180, 160), -1);
+            Cv2.ImWrite(Path.Combine(_dir, "shots", $"shot-{i}.png"), image);
+        }
+        var manifest = Path.Combine(_dir, "manifest.txt");
+        File.WriteAllLines(manifest, ["shots"]);
+        var run = Analyse(manifest, "run", "--model", model);
+        var (code, output, error) = CliRunner.Invoke("summary", run);
+        Assert.True(code == 0, error);
+        Assert.Contains($"| time (s) | frames | {quantity} |", output, StringComparison.Ordinal);
+        var values = Readings(run).Values.Select(r => r[quantity].GetProperty("value").GetString()!).ToList();
+        Assert.Equal(3, values.Count);
+        Assert.All(values, v => Assert.StartsWith(valuePrefix, v, StringComparison.Ordinal));
+        // Time per value: each value's share of the three frames.
+        foreach (var group in values.GroupBy(v => v))
+            Assert.Contains($"| {quantity} | {group.Key} | {group.Count() * 0.1:0.#} |", output,
+                StringComparison.Ordinal);
     }
 
     [SkippableFact]
