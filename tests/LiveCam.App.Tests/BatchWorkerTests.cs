@@ -153,6 +153,7 @@ public sealed class BatchWorkerTests : IDisposable
     [InlineData("no manifest", "cannot read the manifest")]
     [InlineData("other weights in the out-dir", "give another --out-dir")]
     [InlineData("a source besides the manifest", "no SOURCE, --out or --record")]
+    [InlineData("no model", "needs a model (--model), not none")]
     public void Input_a_retry_cannot_fix_ends_in_one_line_and_exit_code_3(string what, string message)
     {
         var manifest = Manifest();
@@ -168,6 +169,7 @@ public sealed class BatchWorkerTests : IDisposable
             "no index" => CliRunner.Invoke("render", "--manifest", manifest, "--out-dir", outDir),
             "no manifest" => Work(Path.Combine(_dir, "none.txt"), 0, outDir),
             "other weights in the out-dir" => Work(manifest, 0, outDir, "--weights", "synthetic"),
+            "no model" => Work(manifest, 0, outDir, "--model", "none"),
             _ => CliRunner.Invoke("render", "clip.mp4", "--manifest", manifest, "--index", "0", "--out-dir", outDir),
         };
         Assert.Equal(3, code);

@@ -67,12 +67,15 @@ internal static class RenderWorker
         TextWriter error)
     {
         var settings = options.Settings(parsed, null, headless: true, Pipeline.TimingMode.Exact, render: true, null);
+        if (!options.Model.WantsModel(parsed))
+            throw new UsageException("render --manifest needs a model (--model), not none");
+        if (settings.MaxAnalysisFps > 0)
+            throw new UsageException("render --manifest analyses every frame: no --analysis-fps");
         var logPath = ItemLog.PathOf(outDir, item);
         // The source first: a missing or corrupt file fails before the model is loaded.
         using var reader = OpenReader(parsed, options, item);
         var info = reader.Open();
-        using var vision = options.Model.LoadModel(parsed)
-            ?? throw new UsageException("render --manifest needs a model (--model)");
+        using var vision = options.Model.LoadModel(parsed);
         var analyser = LiveSession.CreateAnalyser(parsed, options.Model, vision);
         if (File.Exists(logPath))
         {
