@@ -32,7 +32,11 @@ public static class Cli
         };
         try
         {
-            return parsed.Invoke(config);
+            int code = parsed.Invoke(config);
+            // A batch worker's command line that does not parse fails the same way on every retry.
+            bool worker = parsed.CommandResult.Command.Name == "render"
+                && args.Any(a => a == "--manifest" || a.StartsWith("--manifest=", StringComparison.Ordinal));
+            return parsed.Errors.Count > 0 && worker ? PermanentInput : code;
         }
         catch (Exception e)
         {

@@ -214,5 +214,15 @@ public sealed class BatchWorkerTests : IDisposable
         Assert.Contains("--record-plain is for --record DIR", badError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_worker_command_line_that_does_not_parse_is_not_retried_either()
+    {
+        var (code, _, error) = CliRunner.Invoke("render", "--manifest", Path.Combine(_dir, "m.txt"), "--index", "abc");
+        Assert.Equal(3, code);
+        Assert.Contains("'abc'", error, StringComparison.Ordinal);
+        // Elsewhere a parse error keeps its usual code.
+        Assert.Equal(1, CliRunner.Invoke("render", "clip.mp4", "--out", "x.mp4", "--threads", "abc").Code);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
