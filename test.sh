@@ -19,7 +19,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-if ! scripts/setup-linux.sh --with-window-tests --with-torch-oracle --with-stream-tests; then
+if ! scripts/setup-linux.sh --with-window-tests --with-torch-oracle --with-stream-tests --with-cluster-tests; then
   echo "0 passed, 1 failed"
   exit 1
 fi

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Checks the Linux system libraries LiveCam needs and installs the missing ones.
 # As root it runs apt-get; otherwise it prints the exact command and exits 1.
-# Usage: scripts/setup-linux.sh [--with-window-tests] [--with-torch-oracle] [--with-stream-tests]
+# Usage: scripts/setup-linux.sh [--with-window-tests] [--with-torch-oracle] [--with-stream-tests] [--with-cluster-tests]
 #   --with-torch-oracle: also real PyTorch (Debian's python3-torch, python3-torchvision, python3-onnx), the judge some tests ask;
 #   --with-stream-tests: also ffmpeg (network streams: RTSP, RTMP, MPEG-TS, HLS), GStreamer's RTSP server (a loopback
 #   camera for the tests) and chromium (the browser view's test); both best effort: where they cannot be installed
 #   those tests skip, saying why.
+#   --with-cluster-tests: also Slurm (slurm-wlm: slurmctld, slurmd, sbatch) and munge, for the test that runs a one-node
+#   cluster on localhost, and yamllint and python3-yaml for the Kubernetes manifest; best effort, as root only: the tests
+#   skip otherwise.
 set -euo pipefail
 
 [ "$(uname -s)" = Linux ] || exit 0
 
-want_xvfb=0 want_oracle=0 want_streams=0
+want_xvfb=0 want_oracle=0 want_streams=0 want_cluster=0
 for arg in "$@"; do
   case "$arg" in
     --with-window-tests) want_xvfb=1 ;;
     --with-torch-oracle) want_oracle=1 ;;
     --with-stream-tests) want_streams=1 ;;
+    --with-cluster-tests) want_cluster=1 ;;
   esac
 done
 
@@ -30,6 +34,22 @@ install_streams() {
       || echo "livecam setup: could not install them; the stream tests will be skipped" >&2
   else
     echo "livecam setup: the stream tests will be skipped; to run them: sudo apt-get install -y $pkgs" >&2
+  fi
+  return 0
+}
+
+install_cluster() {
+  [ $want_cluster = 1 ] || return 0
+  local pkgs="slurm-wlm munge yamllint python3-yaml"
+  [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ] && [ -x /usr/bin/yamllint ] \
+    && return 0
+  if [ "$(id -u)" = 0 ]; then
+    echo "livecam setup: installing $pkgs (a one-node Slurm cluster for the batch worker's test)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1; } \
+      || echo "livecam setup: could not install $pkgs; the Slurm test will be skipped" >&2
+  else
+    echo "livecam setup: the Slurm test will be skipped (it needs root); to run it: sudo apt-get install -y $pkgs" >&2
   fi
   return 0
 }
@@ -82,6 +102,7 @@ fi
 if [ ${#missing[@]} -eq 0 ]; then
   install_oracle
   install_streams
+  install_cluster
   exit 0
 fi
 
@@ -116,3 +137,4 @@ else
 fi
 install_oracle
 install_streams
+install_cluster

@@ -15,7 +15,9 @@ namespace LiveCam.App;
 /// <summary>The command line: parsing, and turning failures into one line on stderr and an exit code.</summary>
 public static class Cli
 {
-    public const int Ok = 0, Failure = 1, BadInput = 2;
+    /// <summary>Exit codes. <see cref="PermanentInput"/> is <c>render --manifest</c>'s alone: its item's input (or the
+    /// manifest, or the options) is bad and a retry cannot help, so a cluster engine should not retry it.</summary>
+    public const int Ok = 0, Failure = 1, BadInput = 2, PermanentInput = 3;
 
     public static int Invoke(string[] args, TextWriter output, TextWriter error)
     {
@@ -30,7 +32,11 @@ public static class Cli
         };
         try
         {
-            return parsed.Invoke(config);
+            int code = parsed.Invoke(config);
+            // A batch worker's command line that does not parse fails the same way on every retry.
+            bool worker = parsed.CommandResult.Command.Name == "render"
+                && args.Any(a => a == "--manifest" || a.StartsWith("--manifest=", StringComparison.Ordinal));
+            return parsed.Errors.Count > 0 && worker ? PermanentInput : code;
         }
         catch (Exception e)
         {
@@ -43,7 +49,9 @@ public static class Cli
     /// alike.</summary>
     internal static RootCommand CreateRoot(TextWriter output, TextWriter error)
     {
-        return new RootCommand("LiveCam: see what a convolutional network sees, live.")
+        return new RootCommand("LiveCam: see what a convolutional network sees, live. Exit codes: 0 done; 1 an "
+            + "unexpected failure, or a batch worker's output could not be written; 2 bad input; 3 (render --manifest "
+            + "only) bad input that a retry cannot fix.")
         {
             RunCommand.Create(output, error),
             RunCommand.CreateRender(output, error),
@@ -59,6 +67,7 @@ public static class Cli
             MetricsCommand.Create(output, error),
             BenchCommand.Create(output, error),
             ReplayCommand.Create(output, error),
+            SummaryCommand.Create(output, error),
             TeachCommand.Create(output, error),
             DoctorCommand.Create(output, error),
         };
@@ -72,29 +81,40 @@ public static class Cli
         while (e is AggregateException { InnerExceptions.Count: 1 } a) e = a.InnerException!;
         bool debug = Environment.GetEnvironmentVariable("LIVECAM_DEBUG") == "1";
         int code;
-        switch (e)
+        if (e is Commands.Run.PermanentInputException)
         {
-            // A model file that loads but fails in a pass (Models.Onnx.OnnxFormatException) is bad input too.
-            case SourceOpenException or SinkException or FormatException or UsageException or Models.ModelLoadException
-                or Models.Onnx.OnnxFormatException
-                or Pipeline.Analysers.ExplanationUnavailableException or Core.NotFiniteException:
-                error.WriteLine($"livecam: {e.Message}");
-                code = BadInput;
-                break;
-            // A file that cannot be read or written (a folder, /proc, no permission, a full disk): its message
-            // names it.
-            case IOException or UnauthorizedAccessException:
-                error.WriteLine($"livecam: {e.Message}");
-                code = BadInput;
-                break;
-            default:
-                error.WriteLine($"livecam: unexpected error: {e.GetType().Name}: {e.Message}");
-                code = Failure;
-                break;
+            error.WriteLine($"livecam: {e.Message}");
+            code = PermanentInput;
+        }
+        else if (IsBadInput(e))
+        {
+            error.WriteLine($"livecam: {e.Message}");
+            code = BadInput;
+        }
+        else if (e is Pipeline.Batch.ItemOutputException)
+        {
+            // The output could not be written (a full disk, a lost mount): another try may succeed.
+            error.WriteLine($"livecam: {e.Message}");
+            code = Failure;
+        }
+        else
+        {
+            error.WriteLine($"livecam: unexpected error: {e.GetType().Name}: {e.Message}");
+            code = Failure;
         }
         if (debug) error.WriteLine(e);
         return code;
     }
+
+    /// <summary>Whether <paramref name="e"/> says the input or the options are bad (exit code 2; 3 in worker mode).
+    /// </summary>
+    internal static bool IsBadInput(Exception e) => e is SourceOpenException or SinkException or FormatException
+        or UsageException or Models.ModelLoadException
+        // A model file that loads but fails in a pass is bad input too.
+        or Models.Onnx.OnnxFormatException
+        or Pipeline.Analysers.ExplanationUnavailableException or Core.NotFiniteException
+        // A file that cannot be read or written (a folder, /proc, no permission, a full disk): its message names it.
+        or IOException or UnauthorizedAccessException;
 
     internal static string Format(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 

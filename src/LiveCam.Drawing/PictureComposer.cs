@@ -90,6 +90,18 @@ public interface IFramePainter
     void Paint(Frame frame, Analysis? analysis, Mat into);
 }
 
+/// <summary>The frame as the source gave it, nothing drawn over it: a recording that can be analysed again (by other
+/// weights, <c>render --manifest</c>) without the network seeing the overlay of the first analysis.</summary>
+public sealed class PlainFramePainter : IFramePainter
+{
+    public void Paint(Frame frame, Analysis? analysis, Mat into)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentNullException.ThrowIfNull(into);
+        frame.Pixels.CopyTo(into);
+    }
+}
+
 /// <summary>The live view's picture through a back end: the composer's description, the view options of the
 /// moment.</summary>
 /// <param name="renderer">Borrowed: its owner disposes it.</param>

@@ -52,7 +52,31 @@ public interface IPredictionHead : IPredictionDrawing
     /// <param name="lastExplained">The output the last explanation was of, when it was of one.</param>
     Target? StepTarget(Target current, int by, int outputCount, int? lastExplained);
 
+    /// <summary>What a summary of many frames follows over time and a comparison of two runs checks, frame by frame
+    /// (the robot: each sensor's free distance; a classifier: its top class; a detector: its number of boxes); none
+    /// when the outputs are not read that way.</summary>
+    IReadOnlyList<PredictionReading> Readings(IReadOnlyList<float> outputs) => [];
+
     /// <summary>This head with names for its outputs (<c>--labels</c>).</summary>
     /// <exception cref="ArgumentException">The outputs are not classes.</exception>
     IPredictionHead WithLabels(IReadOnlyList<string> labels);
+}
+
+/// <summary>One quantity a head reads from a frame's outputs, as <c>summary</c> follows it and compares two runs'.
+/// </summary>
+/// <param name="Quantity">What is read: a sensor ("left"), "top-1", "boxes".</param>
+/// <param name="Value">The value as text: "12 cm", "free", "tabby cat", "3".</param>
+/// <param name="Number">The value as a number where it is one (cm, a count); null otherwise ("free", a class).</param>
+/// <param name="Tolerance">How far two numbers may be apart and still agree.</param>
+public sealed record PredictionReading(string Quantity, string Value, double? Number = null, double Tolerance = 0)
+{
+    /// <summary>Two numbers agree within the larger tolerance; anything else only when the texts are equal (free and
+    /// 12 cm never agree).</summary>
+    public bool AgreesWith(PredictionReading other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Number is { } a && other.Number is { } b
+            ? Math.Abs(a - b) <= Math.Max(Tolerance, other.Tolerance)
+            : Number is null && other.Number is null && string.Equals(Value, other.Value, StringComparison.Ordinal);
+    }
 }

@@ -38,6 +38,7 @@ public sealed class CommandsTests : IDisposable
             ["bench cpu"] = ["--frames", "1"],
             ["bench teach"] = ["--objects", Missing("objects"), "--backgrounds", Missing("backgrounds")],
             ["replay"] = [Missing("recording")],
+            ["summary"] = [Missing("run")],
             ["teach"] = ["--from", Missing("classes"), "--out", Here("head.json")],
             ["doctor"] = null,
         };

@@ -55,6 +55,10 @@ public sealed class ClassifierHead(IReadOnlyList<string>? labels = null) : IPred
         }).ToList(),
     };
 
+    /// <summary>The most probable class, by its label.</summary>
+    public IReadOnlyList<PredictionReading> Readings(IReadOnlyList<float> outputs) =>
+        Top(outputs, 1).Select(t => new PredictionReading("top-1", t.Label)).ToList();
+
     public Target? StepTarget(Target current, int by, int outputCount, int? lastExplained)
     {
         ArgumentNullException.ThrowIfNull(current);

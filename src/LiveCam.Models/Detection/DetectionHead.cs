@@ -145,6 +145,13 @@ public sealed class DetectionHead : IPredictionHead
             string.Create(CultureInfo.InvariantCulture, $"{i + 1} {ClassName(d.Class)}"), d.Score,
             string.Create(CultureInfo.InvariantCulture, $"{d.Score:0.00}"))).ToList();
 
+    /// <summary>How many boxes the frame has; counts agree only when equal.</summary>
+    public IReadOnlyList<PredictionReading> Readings(IReadOnlyList<float> outputs)
+    {
+        int count = Detect(outputs).Count;
+        return [new PredictionReading("boxes", count.ToString(CultureInfo.InvariantCulture), count)];
+    }
+
     public IReadOnlyDictionary<string, object?> Json(IReadOnlyList<float> outputs, int? explained = null,
         PixelRect? inputRegion = null)
     {

@@ -58,6 +58,17 @@ public sealed class RobotHead : IPredictionHead
         };
     }
 
+    /// <summary>Two free distances this close agree: the paper's distance cells are 1 cm apart and neighbouring cells
+    /// cross the 0.5 threshold a frame apart as an obstacle nears.</summary>
+    public const double DistanceToleranceCm = 2;
+
+    /// <summary>Each sensor's free distance in cm, or "free".</summary>
+    public IReadOnlyList<PredictionReading> Readings(IReadOnlyList<float> outputs) => Read(outputs) is { } p
+        ? RobotPrediction.SensorNames.Zip(p.FreeDistances()).Select(t => new PredictionReading(t.First,
+            t.Second is { } cm ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{cm} cm") : "free",
+            t.Second, DistanceToleranceCm)).ToList()
+        : [];
+
     public Target? StepTarget(Target current, int by, int outputCount, int? lastExplained)
     {
         int i = Math.Max(0, _targets.ToList().IndexOf(current));

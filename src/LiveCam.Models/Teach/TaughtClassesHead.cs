@@ -28,6 +28,9 @@ public sealed class TaughtClassesHead(Func<TaughtHead?> current) : IPredictionHe
         return labelled.Classifier;
     }
 
+    public IReadOnlyList<PredictionReading> Readings(IReadOnlyList<float> outputs) =>
+        Classifier(outputs) is { } classifier ? classifier.Readings(outputs) : [];
+
     public string DefaultTarget => "top";
 
     public bool OutputsAreClassLogits => _current() is { IsTrained: true };

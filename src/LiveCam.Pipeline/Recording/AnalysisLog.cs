@@ -18,6 +18,10 @@ public sealed record RecordingContext(string Source, string? Model, string? Weig
 /// </summary>
 public sealed class AnalysisLog : IDisposable
 {
+    /// <summary>How log lines are serialised (floats to 5 significant digits, never NaN); the batch worker's item
+    /// logs are written the same way.</summary>
+    internal static JsonSerializerOptions LineJson => s_json;
+
     static readonly JsonSerializerOptions s_json = new()
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,

@@ -36,22 +36,7 @@ public sealed class RecordingIndex
     {
         ArgumentNullException.ThrowIfNull(folder);
         var dir = System.IO.Path.GetFullPath(folder);
-        var index = System.IO.Path.Combine(dir, "segments.jsonl");
-        if (!File.Exists(index))
-            throw new IOException($"'{folder}' is not a recording: it has no segments.jsonl (made by run --record)");
-        var segments = new List<RecordedSegment>();
-        foreach (var entry in WholeLines(index, "file"))
-        {
-            var file = System.IO.Path.Combine(
-                dir, System.IO.Path.GetFileName(entry.GetProperty("file").GetString() ?? ""));
-            if (!File.Exists(file)) continue;
-            var frames = entry.GetProperty("frames").EnumerateArray().Select(f => f.GetInt64()).ToArray();
-            var analysed = entry.TryGetProperty("analysed_frames", out var a)
-                ? a.EnumerateArray().Select(f => f.GetInt64()).ToArray()
-                : frames;
-            segments.Add(new RecordedSegment(file, entry.GetProperty("fps").GetDouble(), frames,
-                analysed.Length == frames.Length ? analysed : frames));
-        }
+        var segments = ReadSegments(folder);
         if (segments.Count == 0) throw new IOException($"'{folder}' holds no finished segment");
         var log = new List<LoggedAnalysis>();
         var logPath = System.IO.Path.Combine(dir, "log.jsonl");
@@ -86,6 +71,33 @@ public sealed class RecordingIndex
         }
         log.Sort((a, b) => a.Frame.CompareTo(b.Frame));
         return new RecordingIndex(dir, segments, log);
+    }
+
+    /// <summary>The finished segments alone, in order, without reading the log (hours of it are large).</summary>
+    /// <param name="keepMissing">Keeps segments listed whose file is gone, so a list of work numbered from it stays
+    /// the same whatever was lost since.</param>
+    /// <exception cref="IOException">Not a recording folder: the message is one line for the user.</exception>
+    public static List<RecordedSegment> ReadSegments(string folder, bool keepMissing = false)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var dir = System.IO.Path.GetFullPath(folder);
+        var index = System.IO.Path.Combine(dir, "segments.jsonl");
+        if (!File.Exists(index))
+            throw new IOException($"'{folder}' is not a recording: it has no segments.jsonl (made by run --record)");
+        var segments = new List<RecordedSegment>();
+        foreach (var entry in WholeLines(index, "file"))
+        {
+            var file = System.IO.Path.Combine(
+                dir, System.IO.Path.GetFileName(entry.GetProperty("file").GetString() ?? ""));
+            if (!keepMissing && !File.Exists(file)) continue;
+            var frames = entry.GetProperty("frames").EnumerateArray().Select(f => f.GetInt64()).ToArray();
+            var analysed = entry.TryGetProperty("analysed_frames", out var a)
+                ? a.EnumerateArray().Select(f => f.GetInt64()).ToArray()
+                : frames;
+            segments.Add(new RecordedSegment(file, entry.GetProperty("fps").GetDouble(), frames,
+                analysed.Length == frames.Length ? analysed : frames));
+        }
+        return segments;
     }
 
     /// <summary>The file's lines that are whole JSON objects with <paramref name="required"/>.</summary>

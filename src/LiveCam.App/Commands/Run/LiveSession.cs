@@ -232,8 +232,11 @@ internal sealed class LiveSession : IDisposable
         var vision = parts.Model.Vision;
         var context = new RecordingContext(
             parts.Info.Name, vision?.Name, vision?.Weights, vision is null ? null : vision.Head.Json);
+        IFramePainter painter = record.Plain
+            ? new PlainFramePainter()
+            : new FramePainter(parts.RecordingRenderer!, parts.Composer);
         return new SegmentedRecording(record.Folder, parts.Info.Width, parts.Info.Height, parts.Outputs.Fps,
-            record.SegmentSeconds, new FramePainter(parts.RecordingRenderer!, parts.Composer), context,
+            record.SegmentSeconds, painter, context,
             line => _error.WriteLine($"livecam: {line}"), parts.Encoder);
     }
 
@@ -347,7 +350,7 @@ internal sealed class LiveSession : IDisposable
         finally { model.Dispose(); }  // spent when the mode took it; released when it failed
     }
 
-    static ExplanationAnalyser CreateAnalyser(ParseResult parsed, ModelOptions options, VisionModel vision)
+    internal static ExplanationAnalyser CreateAnalyser(ParseResult parsed, ModelOptions options, VisionModel vision)
     {
         var (method, layer, target) = options.Explanation(parsed, vision);
         try { return new ExplanationAnalyser(vision, method, layer, target); }

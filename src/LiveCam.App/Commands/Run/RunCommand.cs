@@ -84,27 +84,66 @@ internal static class RunCommand
     }
 
     /// <summary><c>livecam render SOURCE --out FILE</c>: every frame analysed and drawn, as fast as the machine goes,
-    /// with a progress bar; Ctrl+C leaves a valid, shorter output.</summary>
+    /// with a progress bar; Ctrl+C leaves a valid, shorter output. <c>render --manifest FILE</c> is the batch worker
+    /// (<see cref="RenderWorker"/>).</summary>
     public static Command CreateRender(TextWriter output, TextWriter error)
     {
         var options = new RunOptions();
-        var source = new Argument<string>("SOURCE")
+        var source = new Argument<string?>("SOURCE")
         {
-            Description = "a video file, a folder or glob of images, a stream URL, synthetic[:WxH][@FPS]"
+            Description = "a video file, a folder or glob of images, a stream URL, synthetic[:WxH][@FPS]",
+            Arity = ArgumentArity.ZeroOrOne,
         };
         var outFile = SharedOptions.Out(
             "the rendered video (.mp4, .avi, .mkv) or a folder of PNGs (a path ending in /)");
+        var manifest = new Option<string?>("--manifest")
+        {
+            Description = "batch worker: a file listing one video, image folder or --record folder per line (each "
+                + "segment of a recording is an item); analyses one item into --out-dir. Exit codes: 0 done or "
+                + "skipped (already done), 3 the input is bad for good (missing or corrupt file, bad manifest, "
+                + "index or options: do not retry), anything else may be retried"
+        };
+        var index = new Option<int?>("--index")
+        {
+            Description = "with --manifest: the item to analyse, from 0 (default: "
+                + string.Join(", ", RenderWorker.IndexVariables) + ", the first one set)"
+        };
+        var list = new Option<bool>("--list") { Description = "with --manifest: print how many items it has" };
+        var outDir = new Option<string?>("--out-dir")
+        {
+            Description = "with --manifest: where each item's log goes, as RECORDING/ITEM.jsonl (written under a "
+                + ".partial name and renamed once complete; a complete one is skipped on a rerun)"
+        };
         var command = new Command("render", "Render a source offline: every frame analysed and drawn into a video "
-            + "(or --record), with a progress bar.");
+            + "(or --record), with a progress bar; or, with --manifest, analyse one item of many as a cluster's "
+            + "worker.");
         command.Add(source);
         options.AddTo(command, withSourceOption: false, live: false);
         command.Add(outFile);
+        command.Add(manifest);
+        command.Add(index);
+        command.Add(list);
+        command.Add(outDir);
         command.SetAction(parsed =>
         {
+            if (parsed.GetValue(manifest) is { } manifestPath)
+            {
+                if (parsed.GetValue(source) is not null || parsed.GetValue(outFile) is not null
+                    || parsed.GetValue(options.Record) is not null)
+                    throw new PermanentInputException(
+                        "render --manifest takes its sources from the manifest and writes to --out-dir: "
+                        + "no SOURCE, --out or --record");
+                return RenderWorker.Run(parsed, options, new RenderWorker.Request(manifestPath,
+                    parsed.GetValue(index), parsed.GetValue(list), parsed.GetValue(outDir)), output, error);
+            }
+            if (parsed.GetValue(index) is not null || parsed.GetValue(list) || parsed.GetValue(outDir) is not null)
+                throw new UsageException("--index, --list and --out-dir are for render --manifest");
+            if (parsed.GetValue(source) is not { } sourceText)
+                throw new UsageException("render needs a SOURCE (or --manifest FILE)");
             if (parsed.GetValue(outFile) is null && parsed.GetValue(options.Record) is null)
                 throw new UsageException("render needs --out FILE or --record DIR");
             var settings = options.Settings(parsed, parsed.GetValue(outFile), headless: true, TimingMode.Exact,
-                render: true, parsed.GetValue(source));
+                render: true, sourceText);
             return LiveSession.Run(parsed, options.Source, options.Model, settings, output, error);
         });
         return command;

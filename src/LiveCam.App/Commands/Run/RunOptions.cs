@@ -16,6 +16,11 @@ internal sealed class RunOptions(string? defaultModel = null)
         Description = "record to this folder: the shown video in segments that stay playable whatever happens after "
             + "(kill, power cut), and log.jsonl, one line per analysed frame"
     };
+    public Option<bool> RecordPlain { get; } = new("--record-plain")
+    {
+        Description = "with --record: the source's own frames, nothing drawn over them (the log still has every "
+            + "analysis), so the recording can be analysed again by other weights (render --manifest)"
+    };
     public Option<double> SegmentSeconds { get; } = new("--segment-seconds")
     {
         Description = "video seconds per recorded segment", DefaultValueFactory = _ => 10
@@ -47,6 +52,7 @@ internal sealed class RunOptions(string? defaultModel = null)
         Model.AddTo(command, withHead: withHead);
         command.Add(Frames);
         command.Add(Record);
+        command.Add(RecordPlain);
         command.Add(SegmentSeconds);
         command.Add(AnalysisFps);
         if (live) command.Add(MinAnalysisFps);
@@ -69,8 +75,10 @@ internal sealed class RunOptions(string? defaultModel = null)
         if (parsed.GetValue(Threads) is < 0 or > 1024 || parsed.GetValue(Threads) > Environment.ProcessorCount)
             throw new UsageException(
                 $"--threads must be 0 (automatic) to {Environment.ProcessorCount}, the cores this machine has");
+        if (parsed.GetValue(RecordPlain) && parsed.GetValue(Record) is null)
+            throw new UsageException("--record-plain is for --record DIR");
         var recording = parsed.GetValue(Record) is { } dir
-            ? new RecordingRequest(dir, parsed.GetValue(SegmentSeconds))
+            ? new RecordingRequest(dir, parsed.GetValue(SegmentSeconds), parsed.GetValue(RecordPlain))
             : null;
         return new RunSettings(parsed.GetValue(Frames), outPath, recording, headless, timing,
             parsed.GetValue(Renderer) ?? "auto", parsed.GetValue(AnalysisFps), parsed.GetValue(Threads), render,
@@ -78,8 +86,9 @@ internal sealed class RunOptions(string? defaultModel = null)
     }
 }
 
-/// <summary><c>--record</c>: the folder, and the video seconds of each of its segments.</summary>
-internal sealed record RecordingRequest(string Folder, double SegmentSeconds);
+/// <summary><c>--record</c>: the folder, the video seconds of each of its segments, and whether the frames are kept
+/// as the source gave them (<c>--record-plain</c>) rather than as shown.</summary>
+internal sealed record RecordingRequest(string Folder, double SegmentSeconds, bool Plain = false);
 
 /// <summary>How a run goes. <paramref name="Render"/>: unpaced, every frame, a progress bar.</summary>
 internal sealed record RunSettings(long MaxFrames, string? OutPath, RecordingRequest? Record, bool ForceHeadless,
