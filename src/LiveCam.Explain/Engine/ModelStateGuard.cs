@@ -4,7 +4,7 @@ namespace LiveCam.Explain.Engine;
 
 /// <summary>
 /// Puts a model in the state an explanation needs (eval mode, parameters frozen) and puts back exactly
-/// what it found, module by module and parameter by parameter, when disposed.
+/// what it found, module by module and parameter by parameter, when disposed. What is already so is not touched.
 /// </summary>
 public sealed class ModelStateGuard : IDisposable
 {
@@ -32,8 +32,11 @@ public sealed class ModelStateGuard : IDisposable
         var guard = new ModelStateGuard(model);
         try
         {
-            model.eval();
-            foreach (var (p, _) in guard._parameters) p.requires_grad = false;
+            // Only what differs is changed (and so put back): a model already in that state, as the live view's is
+            // frame after frame, costs no recursive eval() and no parameter writes.
+            if (guard._modes.Any(m => m.Training)) model.eval();
+            foreach (var (p, requiresGrad) in guard._parameters)
+                if (requiresGrad) p.requires_grad = false;
             return guard;
         }
         catch
@@ -47,7 +50,10 @@ public sealed class ModelStateGuard : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var (module, training) in _modes) module.train(training);
-        foreach (var (p, requiresGrad) in _parameters) p.requires_grad = requiresGrad;
+        // train(bool) is recursive: in the order found (each module before its children), each is set as it was.
+        if (_modes.Any(m => m.Training))
+            foreach (var (module, training) in _modes) module.train(training);
+        foreach (var (p, requiresGrad) in _parameters)
+            if (requiresGrad) p.requires_grad = true;
     }
 }
