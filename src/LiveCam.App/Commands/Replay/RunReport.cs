@@ -79,11 +79,13 @@ internal static class RunReport
         double step = every > 0 ? every : Math.Max(1, Math.Ceiling(duration / 40));
         text.AppendLine(F($"Over time (each row {step:0.##} {(timed ? "s" : "frames")}: the value read most often, ")
             + "the median of distances and counts):").AppendLine();
-        text.AppendLine(F($"| {(timed ? "time (s)" : "position")} | frames | {string.Join(" | ", quantities)} |"));
+        var header = string.Join(" | ", quantities.Select(Cell));
+        text.AppendLine(F($"| {(timed ? "time (s)" : "position")} | frames | {header} |"));
         text.AppendLine(F($"|---|---|{string.Concat(quantities.Select(_ => "---|"))}"));
         foreach (var bin in frames.GroupBy(f => Math.Floor((timed ? f.Seconds!.Value : f.Position) / step)))
         {
-            var cells = quantities.Select(q => Typical(bin.SelectMany(f => f.Readings).Where(r => r.Quantity == q)));
+            var cells = quantities.Select(q =>
+                Cell(Typical(bin.SelectMany(f => f.Readings).Where(r => r.Quantity == q))));
             text.AppendLine(F($"| {bin.Key * step:0.##} | {bin.Count()} | {string.Join(" | ", cells)} |"));
         }
         text.AppendLine();
@@ -115,7 +117,8 @@ internal static class RunReport
                 .ThenBy(g => g.Key, StringComparer.Ordinal).Take(5))
             {
                 var amount = interval > 0 ? F($"{g.Count() * interval:0.##}") : F($"{g.Count()}");
-                text.AppendLine(F($"| {q} | {g.Key} | {amount} | {g.Count() / (double)readings.Count:P0} |"));
+                var share = g.Count() / (double)readings.Count;
+                text.AppendLine(F($"| {Cell(q)} | {Cell(g.Key)} | {amount} | {share:P0} |"));
             }
         }
         text.AppendLine();
@@ -192,12 +195,12 @@ internal static class RunReport
             return text.AppendLine("No recording is in both runs.").ToString();
         var quantities = comparisons.SelectMany(c => c.ByQuantity.Keys).Distinct().ToList();
         text.AppendLine(F($"| recording | frames compared | frames that disagree | only in one run | ")
-            + string.Concat(quantities.Select(q => F($"{q} | "))).TrimEnd());
+            + string.Concat(quantities.Select(q => F($"{Cell(q)} | "))).TrimEnd());
         text.AppendLine(F($"|---|---|---|---|{string.Concat(quantities.Select(_ => "---|"))}"));
         foreach (var c in comparisons)
         {
             var share = c.Compared > 0 ? F($" ({c.FramesDisagreeing / (double)c.Compared:P0})") : "";
-            text.AppendLine(F($"| {c.Recording} | {c.Compared} | {c.FramesDisagreeing}{share} | {c.OneSided} | ")
+            text.AppendLine(F($"| {Cell(c.Recording)} | {c.Compared} | {c.FramesDisagreeing}{share} | {c.OneSided} | ")
                 + string.Concat(quantities.Select(q => F($"{c.ByQuantity.GetValueOrDefault(q)} | "))).TrimEnd());
         }
         var all = comparisons.SelectMany(c => c.Disagreements).ToList();
@@ -207,10 +210,14 @@ internal static class RunReport
         text.AppendLine("| recording | time (s) | frame | quantity | this run | against |");
         text.AppendLine("|---|---|---|---|---|---|");
         foreach (var d in all.Take(rows))
-            text.AppendLine(F($"| {d.Recording} | {Time(d.Seconds)} | {d.Frame} | {d.Quantity} | {d.Value} | ")
-                + F($"{d.AgainstValue} |"));
+            text.AppendLine(F($"| {Cell(d.Recording)} | {Time(d.Seconds)} | {d.Frame} | {Cell(d.Quantity)} | ")
+                + F($"{Cell(d.Value)} | {Cell(d.AgainstValue)} |"));
         return text.ToString();
     }
+
+    /// <summary>Text from a model (a class label may hold '|' or a line break) as one Markdown table cell.</summary>
+    internal static string Cell(string text) => text.Replace("\\", "\\\\", StringComparison.Ordinal)
+        .Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
 
     static string Time(double? seconds) => seconds is { } s ? s.ToString("0.###", CultureInfo.InvariantCulture) : "";
 
