@@ -23,19 +23,25 @@ for arg in "$@"; do
   esac
 done
 
+# Installs optional test packages as root, best effort: tests that need what could not be installed skip, saying why.
+optional_install() { # packages, what they are for, what is skipped without them
+  local pkgs=$1 purpose=$2 skipped=$3 not_root=${4:-}
+  if [ "$(id -u)" = 0 ]; then
+    echo "livecam setup: installing $pkgs ($purpose)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1; } \
+      || echo "livecam setup: could not install $pkgs; $skipped will be skipped" >&2
+  else
+    echo "livecam setup: $skipped will be skipped$not_root; to run them: sudo apt-get install -y $pkgs" >&2
+  fi
+  return 0
+}
+
 install_streams() {
   [ $want_streams = 1 ] || return 0
   local pkgs="ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-base chromium"
   command -v ffmpeg >/dev/null && [ -x /usr/bin/chromium ] && /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 && return 0
-  if [ "$(id -u)" = 0 ]; then
-    echo "livecam setup: installing $pkgs (network streams; a loopback RTSP camera and a browser for tests)" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1; } \
-      || echo "livecam setup: could not install them; the stream tests will be skipped" >&2
-  else
-    echo "livecam setup: the stream tests will be skipped; to run them: sudo apt-get install -y $pkgs" >&2
-  fi
-  return 0
+  optional_install "$pkgs" "network streams; a loopback RTSP camera and a browser for tests" "the stream tests"
 }
 
 install_cluster() {
@@ -43,15 +49,7 @@ install_cluster() {
   local pkgs="slurm-wlm munge yamllint python3-yaml"
   [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ] && [ -x /usr/bin/yamllint ] \
     && return 0
-  if [ "$(id -u)" = 0 ]; then
-    echo "livecam setup: installing $pkgs (a one-node Slurm cluster for the batch worker's test)" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1; } \
-      || echo "livecam setup: could not install $pkgs; the Slurm test will be skipped" >&2
-  else
-    echo "livecam setup: the Slurm test will be skipped (it needs root); to run it: sudo apt-get install -y $pkgs" >&2
-  fi
-  return 0
+  optional_install "$pkgs" "a one-node Slurm cluster for the batch worker's test" "the Slurm test" " (it needs root)"
 }
 
 install_oracle() {
@@ -60,15 +58,8 @@ install_oracle() {
   local pkgs="python3-torch python3-torchvision python3-onnx python3-skimage"
   /usr/bin/python3 -c "import torch, torchvision, onnx" >/dev/null 2>&1 \
     && [ -f /usr/lib/python3/dist-packages/skimage/data/astronaut.png ] && return 0
-  if [ "$(id -u)" = 0 ]; then
-    echo "livecam setup: installing $pkgs (the PyTorch oracle and test photographs)" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1; } \
-      || echo "livecam setup: could not install $pkgs; the tests that need them will be skipped" >&2
-  else
-    echo "livecam setup: the tests that compare with PyTorch or read test photographs will be skipped; to run them: sudo apt-get install -y $pkgs" >&2
-  fi
-  return 0
+  optional_install "$pkgs" "the PyTorch oracle and test photographs" \
+    "the tests that compare with PyTorch or read test photographs"
 }
 
 # "what must be loadable" -> "Debian/Ubuntu package(s) that provide it" (t64 names on newer releases).
