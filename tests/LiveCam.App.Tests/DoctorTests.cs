@@ -21,7 +21,13 @@ public sealed class DoctorTests : IDisposable
         LivecamLogging(simulation, logLevel: null, args);
 
     /// <summary>As <see cref="Livecam(string, string[])"/>, with TORCH_CPP_LOG_LEVEL set (or unset: null).</summary>
-    static (int Code, string Out, string Err) LivecamLogging(string simulation, string? logLevel, params string[] args)
+    static (int Code, string Out, string Err) LivecamLogging(string simulation, string? logLevel,
+        params string[] args) =>
+        LivecamWith(new() { [CpuKernels.SimulationVariable] = simulation, ["TORCH_CPP_LOG_LEVEL"] = logLevel }, args);
+
+    /// <summary>The app with these environment variables set (null: unset).</summary>
+    static (int Code, string Out, string Err) LivecamWith(Dictionary<string, string?> environment,
+        params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -29,9 +35,11 @@ public sealed class DoctorTests : IDisposable
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "livecam.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment[CpuKernels.SimulationVariable] = simulation;
-        if (logLevel is null) info.Environment.Remove("TORCH_CPP_LOG_LEVEL");
-        else info.Environment["TORCH_CPP_LOG_LEVEL"] = logLevel;
+        foreach (var (name, value) in environment)
+        {
+            if (value is null) info.Environment.Remove(name);
+            else info.Environment[name] = value;
+        }
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -64,24 +72,13 @@ public sealed class DoctorTests : IDisposable
         Skip.IfNot(OperatingSystem.IsLinux(), "GNU libgomp's environment report");
         static string Reported(string? policy)
         {
-            var info = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false
-            };
-            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "livecam.dll"));
-            info.ArgumentList.Add("doctor");
-            info.Environment["OMP_DISPLAY_ENV"] = "TRUE";
-            if (policy is null) info.Environment.Remove("OMP_WAIT_POLICY");
-            else info.Environment["OMP_WAIT_POLICY"] = policy;
-            using var process = Process.Start(info)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "livecam did not finish");
-            Assert.True(process.ExitCode == 0, stdout.Result + stderr.Result);
+            var (code, output, error) = LivecamWith(
+                new() { ["OMP_DISPLAY_ENV"] = "TRUE", ["OMP_WAIT_POLICY"] = policy }, "doctor");
+            Assert.True(code == 0, output + error);
             // libgomp prints its settings to stderr when it loads, one per line: "  OMP_WAIT_POLICY = 'PASSIVE'".
-            var line = Assert.Single(stderr.Result.Split('\n'), l => l.Contains("OMP_WAIT_POLICY =",
+            var line = Assert.Single(error.Split('\n'), l => l.Contains("OMP_WAIT_POLICY =",
                 StringComparison.Ordinal));
-            return line.Trim() + "\n" + stdout.Result;
+            return line.Trim() + "\n" + output;
         }
 
         var byDefault = Reported(null);
