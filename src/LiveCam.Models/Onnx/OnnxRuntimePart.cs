@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using TorchSharp;
 using static TorchSharp.torch;
 using Tensor = TorchSharp.torch.Tensor;
 
@@ -54,15 +55,20 @@ internal sealed class OnnxRuntimePart : IDisposable
 
     /// <summary>The tensors named, for <paramref name="input"/> (float32, in the graph's own layout, on the CPU),
     /// as tensors of the caller's dispose scope.</summary>
-    /// <remarks>One copy each way: the input into an array ONNX Runtime reads in place, each result from ONNX
-    /// Runtime's memory into a new tensor.</remarks>
+    /// <remarks>ONNX Runtime reads the input where libtorch keeps it; each result is copied once, from ONNX Runtime's
+    /// memory into a new tensor. (A fresh array per call for the input cost more than the copy: on a VM each of its
+    /// new pages faults on first touch, 3 ms for a 224x224 image, a fifth of ResNet-18's pass.)</remarks>
     public Dictionary<string, Tensor> Run(Tensor input, IReadOnlyList<string> names)
     {
+        if (input.dtype != ScalarType.Float32 || input.device_type != DeviceType.CPU)
+            throw new ArgumentException($"ONNX Runtime's part takes float32 on the CPU, not {input.dtype} on "
+                + input.device_type);
         var session = Session(names);
         using var contiguous = input.contiguous();
-        var data = new float[contiguous.numel()];
-        MemoryMarshal.Cast<byte, float>(contiguous.bytes).CopyTo(data);
-        using var feed = OrtValue.CreateTensorValueFromMemory(data, contiguous.shape);
+        var bytes = contiguous.bytes;
+        // `contiguous` outlives the run: ONNX Runtime only reads this memory while Run is under way.
+        using var feed = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float,
+            contiguous.shape, AddressOf(bytes), bytes.Length);
         using var options = new RunOptions();
         using var results = session.Run(options, [_input], [feed], names);
         var values = new Dictionary<string, Tensor>();
@@ -81,6 +87,11 @@ internal sealed class OnnxRuntimePart : IDisposable
             };
         }
         return values;
+    }
+
+    static unsafe IntPtr AddressOf(Span<byte> bytes)
+    {
+        fixed (byte* start = bytes) return (IntPtr)start;
     }
 
     static Tensor Copy<T>(OrtValue value, long[] shape, ScalarType type) where T : unmanaged
