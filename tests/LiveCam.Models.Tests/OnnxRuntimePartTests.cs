@@ -73,6 +73,57 @@ public sealed class OnnxRuntimePartTests
         Assert.Equal(before + 1, network.OnnxRuntimePasses);
     }
 
+    /// <summary>A hook that only looks at the layer (Eigen-CAM's capture) lets ONNX Runtime run the pass to the end:
+    /// at once where only a pooling and the classifier follow the layer, else from the pass after a looking one. A
+    /// hook that changes the layer must make libtorch run the rest from its values, even right after looking.</summary>
+    [Theory]
+    [InlineData("last")]
+    [InlineData("middle")]
+    public void A_hook_that_only_looks_lets_ONNX_Runtime_run_to_the_end_and_a_changing_hook_still_counts(
+        string where)
+    {
+        using var model = ModelCatalog.Load("resnet18-imagenet", null, CPU);
+        var network = (OnnxNetwork)model.Network;
+        var layers = model.CreateExplainer().Layers(model.ExampleInput()).Where(l => l.Type == "Relu").ToList();
+        var layer = where == "last" ? model.DefaultLayer : layers[layers.Count / 2].Name;
+        // A ReLU's output: its tap returns a new tensor of the same values.
+        var tap = network.named_modules().Single(m => m.name == network.ModulePath(layer)).module;
+        Assert.IsType<TorchSharp.Modules.ReLU>(tap);
+        manual_seed(6);
+        using var input = randn(1, 3, 224, 224) * 50;
+        using var _ = no_grad();
+        float scale = 2;
+        var hook = ((nn.Module<Tensor, Tensor>)tap).register_forward_hook((_, _, output) => output * scale);
+        try
+        {
+            Tensor Run(bool onnxRuntime, float by)
+            {
+                network.UsesOnnxRuntime = onnxRuntime;
+                scale = by;
+                return network.call(input);
+            }
+            using var looked = Run(onnxRuntime: false, by: 1);
+            using var doubled = Run(onnxRuntime: false, by: 2);
+            Assert.True((looked - doubled).abs().max().item<float>() > 1, "doubling the layer must change the outputs");
+            void Agrees(Tensor expected, Tensor actual, string when)
+            {
+                double worst = (expected - actual).abs().max().item<float>() / expected.abs().max().item<float>();
+                Assert.True(worst <= 1e-4, $"{when}: differs by {worst:G3} of the outputs' scale");
+            }
+            long whole = network.OnnxRuntimeWholePasses;
+            using (var first = Run(onnxRuntime: true, by: 1)) Agrees(looked, first, "the first looking pass");
+            // After the last layer only a pooling and the classifier: whole at once; after the middle, once learnt.
+            if (where == "middle") Assert.Equal(whole, network.OnnxRuntimeWholePasses);
+            else Assert.Equal(++whole, network.OnnxRuntimeWholePasses);
+            using (var second = Run(onnxRuntime: true, by: 1)) Agrees(looked, second, "the second looking pass");
+            Assert.Equal(whole + 1, network.OnnxRuntimeWholePasses);
+            using (var changed = Run(onnxRuntime: true, by: 2)) Agrees(doubled, changed, "a changing pass after looking");
+            using (var again = Run(onnxRuntime: true, by: 2)) Agrees(doubled, again, "the next changing pass");
+            Assert.Equal(whole + 1, network.OnnxRuntimeWholePasses);
+        }
+        finally { hook.remove(); }
+    }
+
     [Fact]
     public void The_file_given_to_ONNX_Runtime_also_outputs_the_tensors_asked_for()
     {

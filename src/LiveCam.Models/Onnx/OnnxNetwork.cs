@@ -330,6 +330,11 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
 
     long _onnxRuntimePasses;
 
+    long _onnxRuntimeWholePasses;
+
+    /// <summary>How many passes with a hooked layer ONNX Runtime ran to the end (the hooks only looked).</summary>
+    internal long OnnxRuntimeWholePasses => Interlocked.Read(ref _onnxRuntimeWholePasses);
+
     /// <summary>How many passes ONNX Runtime has run for this network (not the start-up measurement's).</summary>
     internal long OnnxRuntimePasses => Interlocked.Read(ref _onnxRuntimePasses);
 
@@ -397,36 +402,83 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
 
     /// <summary>ONNX Runtime computes every value that needs no gradient and that the rest reads: all of the graph
     /// when nothing hooks a layer; else the hooked layers (their hooks then see them, and may require their gradient or
-    /// replace them) and what the nodes after them read from before. Those nodes are left to the caller's loop.
-    /// </summary>
+    /// replace them) and what the nodes after them read from before. Those nodes are left to the caller's loop, unless
+    /// the hooks only looked (Eigen-CAM's capture): then ONNX Runtime's outputs are the pass's too.</summary>
     void RunOnOnnxRuntime(OnnxRuntimePart part, Tensor input, Dictionary<string, Tensor> values, bool[] skipped)
     {
-        var nodes = _graph.Nodes;
-        var watched = _taps.Where(t => ModuleHooks.Watched(t.Value)).Select(t => t.Key).ToHashSet();
-        var downstream = new HashSet<string>(watched);
-        var after = new bool[nodes.Count];
-        for (int k = 0; k < nodes.Count; k++)
-            if (nodes[k].Inputs.Any(downstream.Contains))
-            {
-                after[k] = true;
-                downstream.UnionWith(nodes[k].Outputs);
-            }
-        var before = new HashSet<string>();
-        for (int k = 0; k < nodes.Count; k++)
-            if (!after[k]) before.UnionWith(nodes[k].Outputs.Where(o => o.Length > 0));
-        var needed = new HashSet<string>(watched.Where(before.Contains));
-        for (int k = 0; k < nodes.Count; k++)
-            if (after[k]) needed.UnionWith(nodes[k].Inputs.Where(before.Contains));
-        needed.UnionWith(_outputs.Where(before.Contains));
-        if (needed.Count == 0 || !needed.All(part.Has)) return;
+        var watched = _taps.Where(t => ModuleHooks.Watched(t.Value)).Select(t => t.Key).ToList();
+        var plan = _plans.GetOrAdd(string.Join('\n', watched), _ => new OnnxRuntimePlan(_graph, watched, _outputs));
+        if (plan.Needed.Length == 0 || !plan.Needed.All(part.Has)) return;
+        // Where the hooks only looked last time, or the rest is too cheap to matter (a pooling and a classifier), the
+        // outputs come too: if the hooks only look, the rest is then not run again.
+        bool whole = (plan.HooksOnlyLooked || plan.RestIsCheap) && plan.WholeAvailable && plan.Whole.All(part.Has);
         Dictionary<string, Tensor> computed;
         // A value ONNX Runtime cannot hand over (a type LiveCam does not take): libtorch runs the whole pass.
-        try { computed = part.Run(input, needed.ToList()); }
+        try { computed = part.Run(input, whole ? plan.Whole : plan.Needed); }
         catch (Exception e) when (e is OnnxFormatException or OnnxRuntimeException) { return; }
         Interlocked.Increment(ref _onnxRuntimePasses);
-        for (int k = 0; k < nodes.Count; k++) skipped[k] |= !after[k];
+        bool looked = true;
         foreach (var (name, value) in computed)
-            values[name] = watched.Contains(name) ? _taps[name].call(value) : value;
+        {
+            if (!plan.Watched.Contains(name))
+            {
+                values[name] = value;
+                continue;
+            }
+            var seen = _taps[name].call(value);
+            // A ReLU tap returns a new tensor of the same (non-negative) values: only a changed value, or one that now
+            // needs a gradient, makes the rest depend on the hook.
+            looked &= ReferenceEquals(seen, value) || !seen.requires_grad && seen.dtype == value.dtype
+                && seen.shape.SequenceEqual(value.shape) && seen.Equals(value);
+            values[name] = seen;
+        }
+        plan.HooksOnlyLooked = looked;
+        if (whole && looked) Interlocked.Increment(ref _onnxRuntimeWholePasses);
+        for (int k = 0; k < skipped.Length; k++) skipped[k] |= whole && looked || !plan.After[k];
+    }
+
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, OnnxRuntimePlan> _plans = new();
+
+    /// <summary>What ONNX Runtime computes for one set of hooked layers: the nodes after them, which the rest runs,
+    /// and the values it reads from before.</summary>
+    sealed class OnnxRuntimePlan
+    {
+        public OnnxRuntimePlan(OnnxGraph graph, IReadOnlyList<string> watched, IReadOnlyList<string> outputs)
+        {
+            var nodes = graph.Nodes;
+            Watched = watched.ToHashSet();
+            var downstream = new HashSet<string>(watched);
+            After = new bool[nodes.Count];
+            for (int k = 0; k < nodes.Count; k++)
+                if (nodes[k].Inputs.Any(downstream.Contains))
+                {
+                    After[k] = true;
+                    downstream.UnionWith(nodes[k].Outputs);
+                }
+            var before = new HashSet<string>();
+            for (int k = 0; k < nodes.Count; k++)
+                if (!After[k]) before.UnionWith(nodes[k].Outputs.Where(o => o.Length > 0));
+            var needed = new HashSet<string>(watched.Where(before.Contains));
+            for (int k = 0; k < nodes.Count; k++)
+                if (After[k]) needed.UnionWith(nodes[k].Inputs.Where(before.Contains));
+            needed.UnionWith(outputs.Where(before.Contains));
+            Needed = [.. needed];
+            Whole = [.. needed.Union(outputs)];
+            // A hooked layer after another is computed from what that one's hook returns: never taken from ONNX
+            // Runtime whole.
+            WholeAvailable = watched.All(before.Contains);
+            RestIsCheap = !nodes.Where((_, k) => After[k]).Any(n => n.OpType is "Conv" or "ConvTranspose");
+        }
+
+        public HashSet<string> Watched { get; }
+        public bool[] After { get; }
+        public string[] Needed { get; }
+        public string[] Whole { get; }
+        public bool WholeAvailable { get; }
+        /// <summary>Whether no convolution follows the hooked layers.</summary>
+        public bool RestIsCheap { get; }
+        /// <summary>Whether, the last time, every hook returned its layer's values unchanged.</summary>
+        public volatile bool HooksOnlyLooked;
     }
 
     PackedConvolutions? Packed()
