@@ -1,6 +1,7 @@
 using System.Buffers;
-using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
 
 namespace LiveCam.Explain.Methods;
@@ -119,27 +120,36 @@ internal static class PrincipalComponent
     }
 
     /// <summary>The upper triangle of <paramref name="g"/> [n x n] += x xᵀ.</summary>
-    static void AddOuter(Span<double> g, ReadOnlySpan<double> x)
+    internal static void AddOuter(Span<double> g, ReadOnlySpan<double> x)
     {
         int n = x.Length;
+        if (g.Length < n * n) throw new ArgumentException("the matrix is smaller than the vector's square");
+        ref double matrix = ref MemoryMarshal.GetReference(g);
+        ref double vector = ref MemoryMarshal.GetReference(x);
         for (int i = 0; i < n; i++)
         {
-            double xi = x[i];
+            double xi = Unsafe.Add(ref vector, i);
             if (xi == 0) continue;
-            var row = g.Slice(i * n + i, n - i);
-            var tail = x[i..];
-            int k = 0;
-            // Element-wise multiply, then add (never fused): the same rounding at any vector width.
-            if (Vector.IsHardwareAccelerated)
+            // row i from column i on += xi * x[i..]: element-wise multiply, then add (never fused), so the same
+            // rounding at every vector width.
+            ref double row = ref Unsafe.Add(ref matrix, i * n + i);
+            ref double tail = ref Unsafe.Add(ref vector, i);
+            nuint length = (nuint)(n - i), k = 0;
+            if (Vector512.IsHardwareAccelerated)
             {
-                var scale = new Vector<double>(xi);
-                for (; k <= tail.Length - Vector<double>.Count; k += Vector<double>.Count)
-                {
-                    var sum = new Vector<double>(row[k..]) + new Vector<double>(tail[k..]) * scale;
-                    sum.CopyTo(row[k..]);
-                }
+                var scale = Vector512.Create(xi);
+                for (; k + 8 <= length; k += 8)
+                    (Vector512.LoadUnsafe(ref row, k) + Vector512.LoadUnsafe(ref tail, k) * scale)
+                        .StoreUnsafe(ref row, k);
             }
-            for (; k < tail.Length; k++) row[k] += tail[k] * xi;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var scale = Vector256.Create(xi);
+                for (; k + 4 <= length; k += 4)
+                    (Vector256.LoadUnsafe(ref row, k) + Vector256.LoadUnsafe(ref tail, k) * scale)
+                        .StoreUnsafe(ref row, k);
+            }
+            for (; k < length; k++) Unsafe.Add(ref row, k) += Unsafe.Add(ref tail, k) * xi;
         }
     }
 
