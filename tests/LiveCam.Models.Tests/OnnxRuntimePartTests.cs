@@ -117,7 +117,8 @@ public sealed class OnnxRuntimePartTests
             else Assert.Equal(++whole, network.OnnxRuntimeWholePasses);
             using (var second = Run(onnxRuntime: true, by: 1)) Agrees(looked, second, "the second looking pass");
             Assert.Equal(whole + 1, network.OnnxRuntimeWholePasses);
-            using (var changed = Run(onnxRuntime: true, by: 2)) Agrees(doubled, changed, "a changing pass after looking");
+            using (var changed = Run(onnxRuntime: true, by: 2))
+                Agrees(doubled, changed, "a changing pass after looking");
             using (var again = Run(onnxRuntime: true, by: 2)) Agrees(doubled, again, "the next changing pass");
             Assert.Equal(whole + 1, network.OnnxRuntimeWholePasses);
         }
