@@ -139,4 +139,15 @@ public class PrincipalComponentTests
             Assert.Equal(expected, actual);
         }
     }
+
+    [Fact]
+    public void Half_precision_activations_are_read_as_float32_and_the_map_keeps_their_type()
+    {
+        using var scope = NewDisposeScope();
+        var a = rand(2, 16, 3, 4, generator: manual_seed(8)).to_type(ScalarType.Float16);
+        var actual = PrincipalComponent.Projections(a);
+        Assert.Equal(ScalarType.Float16, actual.dtype);
+        var expected = PrincipalComponent.Projections(a.to_type(ScalarType.Float32)).to_type(ScalarType.Float16);
+        Assert.True(actual.Equals(expected));
+    }
 }

@@ -24,13 +24,28 @@ internal static class PrincipalComponent
         long n = activations.shape[0], c = activations.shape[1], h = activations.shape[2], w = activations.shape[3];
         if (c * h * w > int.MaxValue) throw new ArgumentException("a layer too large for a principal component");
         var maps = new double[n * h * w];
-        using (var cpu = activations.detach().to_type(ScalarType.Float64).cpu().contiguous())
+        int size = (int)(c * h * w), positions = (int)(h * w);
+        // Read where the layer's values lie (no copy for float32 or float64 on the CPU) into a reused buffer: a new
+        // tensor or array of a layer's size per call costs more in page faults than all the arithmetic.
+        var sample = ArrayPool<double>.Shared.Rent(size);
+        try
         {
-            var all = MemoryMarshal.Cast<byte, double>(cpu.bytes);
-            int size = (int)(c * h * w), positions = (int)(h * w);
+            using var cpu = activations.detach().cpu().contiguous();
+            using var readable = cpu.dtype is ScalarType.Float32 or ScalarType.Float64
+                ? cpu.alias() : cpu.to_type(ScalarType.Float32);
             for (int i = 0; i < n; i++)
-                Project(all.Slice(i * size, size), (int)c, positions, maps.AsSpan(i * positions, positions));
+            {
+                if (readable.dtype == ScalarType.Float64)
+                    MemoryMarshal.Cast<byte, double>(readable.bytes).Slice(i * size, size).CopyTo(sample);
+                else
+                {
+                    var values = MemoryMarshal.Cast<byte, float>(readable.bytes).Slice(i * size, size);
+                    for (int k = 0; k < size; k++) sample[k] = values[k];
+                }
+                Project(sample.AsSpan(0, size), (int)c, positions, maps.AsSpan(i * positions, positions));
+            }
         }
+        finally { ArrayPool<double>.Shared.Return(sample); }
         using var result = tensor(maps, [n, h, w]);
         return result.to(activations.dtype, activations.device);
     }
@@ -195,7 +210,13 @@ internal static class PrincipalComponent
             double squareTrace = 0;
             for (int i = 0; i < n; i++) squareTrace += square[i * n + i];
             if (!(squareTrace > 0)) break;
-            for (int k = 0; k < n * n; k++) b[k] = square[k] / squareTrace;
+            for (int k = 0; k < n * n; k++)
+            {
+                // What squaring leaves of the small eigenvalues sinks toward subnormal numbers, which processors
+                // compute many times slower; at 1e-150 of the trace it is nothing anyway.
+                double scaled = square[k] / squareTrace;
+                b[k] = Math.Abs(scaled) < 1e-150 ? 0 : scaled;
+            }
             // trace(b²) = Σ μ² for eigenvalues μ summing to 1: 1 once b is rank one.
             if (squareTrace >= 1 - 1e-13) break;
         }
