@@ -77,10 +77,35 @@ public sealed class EigenCam : ActivationMapMethod
 
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
         PrincipalComponent.Projections(activations);
+}
 
-    /// <summary>Runs <paramref name="project"/> on each sample's [hw, C] matrix and its column-centred copy; an
-    /// all-constant sample gives zeros; the result is oriented with the mean over channels.</summary>
-    internal static Tensor PerSample(Tensor activations, Func<Tensor, Tensor, Tensor> project)
+/// <summary>Karmani et al. 2024, "KPCA-CAM": Eigen-CAM with kernel PCA. The first component of the centred sigmoid
+/// kernel tanh(x·y / C + 1) over positions (the kernel and gamma pytorch-grad-cam uses), each position's score on
+/// it.</summary>
+public sealed class KpcaCam : ActivationMapMethod
+{
+    public override string Name => "kpcacam";
+    public override string Paper =>
+        "Karmani et al. 2024, KPCA-CAM: Visual Explainability of Deep Computer Vision Models using Kernel PCA";
+    protected override bool UsesGradients => false;
+
+    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
+        PerSample(activations, centred =>
+        {
+            long count = centred.shape[0];
+            var kernel = (centred.matmul(centred.T) / centred.shape[1] + 1).tanh();  // [hw, hw]
+            // Centred in feature space: K - 1K - K1 + 1K1.
+            var rowMean = kernel.mean([0], keepdim: true);
+            var colMean = kernel.mean([1], keepdim: true);
+            var centredKernel = kernel - rowMean - colMean + kernel.mean();
+            var (values, vectors) = linalg.eigh(centredKernel.to_type(ScalarType.Float64));
+            var top = vectors[.., count - 1] * values[count - 1].clamp_min(0).sqrt();
+            return top.to_type(centred.dtype);
+        });
+
+    /// <summary>Runs <paramref name="project"/> on each sample's column-centred [hw, C] matrix; an all-constant sample
+    /// gives zeros; the result is oriented with the mean over channels.</summary>
+    static Tensor PerSample(Tensor activations, Func<Tensor, Tensor> project)
     {
         long n = activations.shape[0], c = activations.shape[1], h = activations.shape[2], w = activations.shape[3];
         var maps = new List<Tensor>();
@@ -93,7 +118,7 @@ public sealed class EigenCam : ActivationMapMethod
                 maps.Add(zeros(h, w, device: activations.device, dtype: activations.dtype));
                 continue;
             }
-            var projection = project(m, centred);  // [hw]
+            var projection = project(centred);  // [hw]
             var mean = m.mean([1]);
             if ((projection * (mean - mean.mean())).sum().to_type(ScalarType.Float64).item<double>() < 0)
                 projection = -projection;
@@ -137,31 +162,6 @@ public sealed class EigenGradCam : ActivationMapMethod
 
     protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
         PrincipalComponent.Projections(gradients! * activations);
-}
-
-/// <summary>Karmani et al. 2024, "KPCA-CAM": Eigen-CAM with kernel PCA. The first component of the centred sigmoid
-/// kernel tanh(x·y / C + 1) over positions (the kernel and gamma pytorch-grad-cam uses), each position's score on
-/// it.</summary>
-public sealed class KpcaCam : ActivationMapMethod
-{
-    public override string Name => "kpcacam";
-    public override string Paper =>
-        "Karmani et al. 2024, KPCA-CAM: Visual Explainability of Deep Computer Vision Models using Kernel PCA";
-    protected override bool UsesGradients => false;
-
-    protected override Tensor Map(Tensor activations, Tensor? gradients, MapContext context) =>
-        EigenCam.PerSample(activations, (_, centred) =>
-        {
-            long count = centred.shape[0];
-            var kernel = (centred.matmul(centred.T) / centred.shape[1] + 1).tanh();  // [hw, hw]
-            // Centred in feature space: K - 1K - K1 + 1K1.
-            var rowMean = kernel.mean([0], keepdim: true);
-            var colMean = kernel.mean([1], keepdim: true);
-            var centredKernel = kernel - rowMean - colMean + kernel.mean();
-            var (values, vectors) = linalg.eigh(centredKernel.to_type(ScalarType.Float64));
-            var top = vectors[.., count - 1] * values[count - 1].clamp_min(0).sqrt();
-            return top.to_type(centred.dtype);
-        });
 }
 
 /// <summary>Desai &amp; Ramaswamy 2020, "Ablation-CAM": a channel's weight is the share of the score lost when that

@@ -117,12 +117,12 @@ internal static class PrincipalComponent
         finally { ArrayPool<double>.Shared.Return(gram); }
 
         // Oriented with each position's mean over channels, about its own mean.
+        var positionMeans = new double[positions];
         double overall = 0;
-        for (int p = 0; p < positions; p++) overall += PositionMean(m, channels, positions, p);
+        for (int p = 0; p < positions; p++) overall += positionMeans[p] = PositionMean(m, channels, positions, p);
         overall /= positions;
         double agreement = 0;
-        for (int p = 0; p < positions; p++)
-            agreement += projection[p] * (PositionMean(m, channels, positions, p) - overall);
+        for (int p = 0; p < positions; p++) agreement += projection[p] * (positionMeans[p] - overall);
         if (agreement < 0)
             for (int p = 0; p < positions; p++) projection[p] = -projection[p];
     }

@@ -348,6 +348,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         if (example.device_type != DeviceType.CPU) return;
         _onnxRuntime?.Dispose();
         _onnxRuntime = OnnxRuntimePart.Create(file, _graph);
+        _plans.Clear();  // what they found available was the old part's
         if (_onnxRuntime is null)
         {
             GradientFreeRuntime = "libtorch (ONNX Runtime cannot load the file)";
@@ -407,11 +408,12 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     void RunOnOnnxRuntime(OnnxRuntimePart part, Tensor input, Dictionary<string, Tensor> values, bool[] skipped)
     {
         var watched = _taps.Where(t => ModuleHooks.Watched(t.Value)).Select(t => t.Key).ToList();
-        var plan = _plans.GetOrAdd(string.Join('\n', watched), _ => new OnnxRuntimePlan(_graph, watched, _outputs));
-        if (plan.Needed.Length == 0 || !plan.Needed.All(part.Has)) return;
+        var plan = _plans.GetOrAdd(
+            string.Join('\n', watched), _ => new OnnxRuntimePlan(_graph, watched, _outputs, part.Has));
+        if (!plan.Runnable) return;
         // Where the hooks only looked last time, or the rest is too cheap to matter (a pooling and a classifier), the
         // outputs come too: if the hooks only look, the rest is then not run again.
-        bool whole = (plan.HooksOnlyLooked || plan.RestIsCheap) && plan.WholeAvailable && plan.Whole.All(part.Has);
+        bool whole = (plan.HooksOnlyLooked || plan.RestIsCheap) && plan.WholeAvailable;
         Dictionary<string, Tensor> computed;
         // A value ONNX Runtime cannot hand over (a type LiveCam does not take): libtorch runs the whole pass.
         try { computed = part.Run(input, whole ? plan.Whole : plan.Needed); }
@@ -443,7 +445,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     /// and the values it reads from before.</summary>
     sealed class OnnxRuntimePlan
     {
-        public OnnxRuntimePlan(OnnxGraph graph, IReadOnlyList<string> watched, IReadOnlyList<string> outputs)
+        public OnnxRuntimePlan(OnnxGraph graph, IReadOnlyList<string> watched, IReadOnlyList<string> outputs,
+            Func<string, bool> named)
         {
             var nodes = graph.Nodes;
             Watched = watched.ToHashSet();
@@ -464,9 +467,11 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             needed.UnionWith(outputs.Where(before.Contains));
             Needed = [.. needed];
             Whole = [.. needed.Union(outputs)];
+            // ONNX Runtime hands over only what the file names.
+            Runnable = Needed.Length > 0 && Needed.All(named);
             // A hooked layer after another is computed from what that one's hook returns: never taken from ONNX
             // Runtime whole.
-            WholeAvailable = watched.All(before.Contains);
+            WholeAvailable = watched.All(before.Contains) && Whole.All(named);
             RestIsCheap = !nodes.Where((_, k) => After[k]).Any(n => n.OpType is "Conv" or "ConvTranspose");
         }
 
@@ -474,6 +479,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         public bool[] After { get; }
         public string[] Needed { get; }
         public string[] Whole { get; }
+        /// <summary>Whether ONNX Runtime can give every value the rest needs.</summary>
+        public bool Runnable { get; }
         public bool WholeAvailable { get; }
         /// <summary>Whether no convolution follows the hooked layers.</summary>
         public bool RestIsCheap { get; }
