@@ -82,7 +82,7 @@ public class PrincipalComponentTests
         var g = q.matmul(diag(values)).matmul(q.T);
         g = (g + g.T) / 2;
         var vector = new double[size];
-        double value = PrincipalComponent.TopEigenvector(g.data<double>().ToArray(), size, vector);
+        double value = PrincipalComponent.TopEigenvector(g.data<double>().ToArray(), size, size, vector);
         var (eigenvalues, eigenvectors) = linalg.eigh(g);
         Assert.Equal(eigenvalues[-1].item<double>(), value, 1e-12);
         if (ratio < 1)
@@ -105,9 +105,9 @@ public class PrincipalComponentTests
     public void A_matrix_that_is_zero_or_not_finite_is_refused()
     {
         var vector = new double[2];
-        Assert.Throws<ArgumentException>(() => PrincipalComponent.TopEigenvector(new double[4], 2, vector));
+        Assert.Throws<ArgumentException>(() => PrincipalComponent.TopEigenvector(new double[4], 2, 2, vector));
         Assert.Throws<ArgumentException>(
-            () => PrincipalComponent.TopEigenvector(new[] { double.NaN, 0, 0, 1 }, 2, vector));
+            () => PrincipalComponent.TopEigenvector(new[] { double.NaN, 0, 0, 1 }, 2, 2, vector));
     }
 
     [Fact]
@@ -119,24 +119,42 @@ public class PrincipalComponentTests
         Assert.True(PrincipalComponent.Projections(a).isnan().all().item<bool>());
     }
 
-    /// <summary>The vectorised rank-one update equals the plain loop bit for bit at every length (so at every vector
-    /// width the processor has: 8, 4 or none), and touches only the upper triangle.</summary>
+    /// <summary>The vectorised, blocked Gram update equals the plain loop of rank-one updates bit for bit on and above
+    /// the diagonal, at every width (so at every vector width the processor has: 8, 4 or none) and every number of
+    /// rows (four at a time and the rest), and leaves the padding at zero.</summary>
     [Fact]
-    public void The_rank_one_update_equals_the_plain_loop_bit_for_bit()
+    public void The_gram_update_equals_the_plain_loop_bit_for_bit()
     {
         var random = new Random(12);
-        for (int n = 1; n <= 70; n++)
+        for (int width = 1; width <= 70; width++)
         {
-            var x = Enumerable.Range(0, n).Select(_ => random.NextDouble() - 0.5).ToArray();
-            x[random.Next(n)] = 0;
-            var start = Enumerable.Range(0, n * n).Select(_ => random.NextDouble()).ToArray();
-            var actual = (double[])start.Clone();
-            PrincipalComponent.AddOuter(actual, x);
-            var expected = (double[])start.Clone();
-            for (int i = 0; i < n; i++)
-                for (int j = i; j < n; j++)
-                    if (x[i] != 0) expected[i * n + j] += x[j] * x[i];
-            Assert.Equal(expected, actual);
+            int stride = PrincipalComponent.Padded(width);
+            Assert.True(stride >= width && stride % 8 == 0 && stride < width + 8);
+            foreach (int count in new[] { 1, 3, 4, 5, 9 })
+            {
+                var rows = new double[count * stride];
+                for (int k = 0; k < count; k++)
+                    for (int j = 0; j < width; j++) rows[k * stride + j] = random.NextDouble() - 0.5;
+                rows[random.Next(count) * stride + random.Next(width)] = 0;
+                var start = new double[width * stride];
+                for (int i = 0; i < width; i++)
+                    for (int j = 0; j < width; j++) start[i * stride + j] = random.NextDouble();
+                var actual = (double[])start.Clone();
+                PrincipalComponent.AddGram(actual, rows, count, width, stride);
+                var expected = (double[])start.Clone();
+                for (int k = 0; k < count; k++)
+                    for (int i = 0; i < width; i++)
+                        for (int j = i; j < width; j++)
+                            expected[i * stride + j] += rows[k * stride + j] * rows[k * stride + i];
+                for (int i = 0; i < width; i++)
+                {
+                    for (int j = i; j < width; j++)
+                        Assert.True(expected[i * stride + j] == actual[i * stride + j],
+                            $"width {width}, {count} rows: [{i}, {j}] {actual[i * stride + j]:R} not "
+                            + $"{expected[i * stride + j]:R}");
+                    for (int j = width; j < stride; j++) Assert.Equal(0, actual[i * stride + j]);
+                }
+            }
         }
     }
 
