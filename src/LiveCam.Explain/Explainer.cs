@@ -96,6 +96,10 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
         using var state = ModelStateGuard.ForInference(Model);
         using (var scope = NewDisposeScope())
         {
+            if (Model is ILayerValues layerValues)
+                using (no_grad())
+                    if (layerValues.ForwardWithLayer(input.to(state.Device), name) is { } given)
+                        return given.Layer.MoveToOuterDisposeScope();
             using (var hooks = new HookSet())
             {
                 var capture = new ActivationCapture(hooks, ModuleTree.Find(Model, name), scope, forGradients: false);

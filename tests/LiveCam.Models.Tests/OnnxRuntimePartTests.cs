@@ -125,6 +125,56 @@ public sealed class OnnxRuntimePartTests
         finally { hook.remove(); }
     }
 
+    /// <summary>A layer handed over with the output (Eigen-CAM's way, no hook) is the value a hook sees, on libtorch
+    /// and on ONNX Runtime, at a convolution (which libtorch would otherwise fuse with its ReLU), a block's sum, a
+    /// block's output that the next block reads twice (which a fused sum may otherwise overwrite) and the last
+    /// layer; with ONNX Runtime the pass runs there to the end.</summary>
+    [Fact]
+    public void A_layer_handed_over_with_the_output_is_the_value_a_hook_sees()
+    {
+        using var model = ModelCatalog.Load("resnet18-imagenet", null, CPU);
+        var network = (OnnxNetwork)model.Network;
+        var layers = model.CreateExplainer().Layers(model.ExampleInput());
+        var relus = layers.Where(l => l.Type == "Relu").ToList();
+        string[] chosen =
+        [
+            layers.First(l => l.Type == "Conv").Name, layers.First(l => l.Type == "Add").Name,
+            relus[relus.Count / 2].Name, model.DefaultLayer,
+        ];
+        manual_seed(7);
+        using var input = randn(1, 3, 224, 224) * 50;
+        using var _ = no_grad();
+        foreach (var onnxRuntime in new[] { false, true })
+            foreach (var layer in chosen)
+            {
+                using var scope = NewDisposeScope();
+                network.UsesOnnxRuntime = onnxRuntime;
+                var tap = (nn.Module<Tensor, Tensor>)network.named_modules()
+                    .Single(m => m.name == network.ModulePath(layer)).module;
+                Tensor? seen = null;
+                Tensor expectedOutput;
+                var hook = tap.register_forward_hook((_, _, output) =>
+                {
+                    seen = output.clone();
+                    return output;
+                });
+                try { expectedOutput = network.call(input); }
+                finally { hook.remove(); }
+                long whole = network.OnnxRuntimeWholePasses;
+                var (output, value) = network.ForwardWithLayer(input, layer)
+                    ?? throw new InvalidOperationException($"{layer} was not handed over");
+                Assert.True(seen is not null && seen.Equals(value), $"{layer}, ONNX Runtime {onnxRuntime}: the value "
+                    + "handed over is not the one the hook saw");
+                double worst = (output - expectedOutput).abs().max().item<float>()
+                    / expectedOutput.abs().max().item<float>();
+                Assert.True(worst <= 1e-4, $"{layer}: the output differs by {worst:G3} of its scale");
+                Assert.Equal(onnxRuntime ? whole + 1 : whole, network.OnnxRuntimeWholePasses);
+            }
+        // With gradients on, a hook captures the layer.
+        using (enable_grad()) Assert.Null(network.ForwardWithLayer(input, model.DefaultLayer));
+        Assert.Null(network.ForwardWithLayer(input, "no such layer"));
+    }
+
     [Fact]
     public void The_file_given_to_ONNX_Runtime_also_outputs_the_tensors_asked_for()
     {

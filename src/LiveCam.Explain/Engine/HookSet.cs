@@ -27,6 +27,9 @@ public sealed class HookSet : IDisposable
         });
     }
 
+    /// <summary>How many hooks this set has added and not yet removed.</summary>
+    public int Count => _removers.Count;
+
     public void Dispose()
     {
         for (int i = _removers.Count - 1; i >= 0; i--) _removers[i]();

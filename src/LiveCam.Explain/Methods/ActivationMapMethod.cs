@@ -33,17 +33,26 @@ public abstract class ActivationMapMethod : ExplanationMethod
         ArgumentNullException.ThrowIfNull(run);
         var layer = run.RequireLayer(Name);
         Tensor output;
-        ActivationCapture capture;
+        Tensor? captured = null;
         object? state;
         using (var hooks = new HookSet())
         {
-            capture = new ActivationCapture(hooks, ModuleTree.Find(run.Model, layer.Name), run.Scope, UsesGradients);
             state = AddCaptures(hooks, run);
-            using (RecordsGraph ? enable_grad() : no_grad())
-                output = run.Model.call(run.Input);
+            // Without gradients or other captures, a network that keeps its layers' values hands the layer over.
+            (Tensor Output, Tensor Layer)? direct = null;
+            if (!RecordsGraph && hooks.Count == 0 && run.Model is ILayerValues layerValues)
+                using (no_grad()) direct = layerValues.ForwardWithLayer(run.Input, layer.Name);
+            if (direct is { } given) (output, captured) = given;
+            else
+            {
+                var capture = new ActivationCapture(
+                    hooks, ModuleTree.Find(run.Model, layer.Name), run.Scope, UsesGradients);
+                using (RecordsGraph ? enable_grad() : no_grad())
+                    output = run.Model.call(run.Input);
+                captured = capture.Activation;
+            }
         }
-        var captured = capture.Activation
-            ?? throw new ArgumentException($"layer '{layer.Name}' was not reached by the forward pass");
+        if (captured is null) throw new ArgumentException($"layer '{layer.Name}' was not reached by the forward pass");
         // A layer laid out [N, H, W, C] is read as [N, C, H, W]: the same values, so every rule applies unchanged.
         var a = layer.ChannelsLast && captured.ndim == 4 ? captured.permute(0, 3, 1, 2) : captured;
         if (a.ndim != 4)

@@ -13,7 +13,7 @@ namespace LiveCam.Models.Onnx;
 /// are the network's parameters; every node output passes through a module of its own named after the tensor
 /// (a ReLU module for Relu nodes, so guided backprop finds them), so each is a layer the explainer can hook.
 /// </summary>
-public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBiasedLayers
+public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBiasedLayers, ILayerValues
 {
     readonly OnnxGraph _graph;
     readonly Dictionary<string, Tensor> _constants = [];
@@ -243,16 +243,32 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         return unique;
     }
 
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => Combined(RunGraph(input, null, out _));
+
+    static Tensor Combined(Tensor[] outputs)
     {
-        var outputs = RunGraph(input);
         if (outputs.Length == 1) return outputs[0];
         long n = outputs[0].shape[0];
         return cat(outputs.Select(o => o.reshape(n, -1)).ToList(), 1);
     }
 
-    /// <summary>The graph's outputs for an input [N, C, H, W].</summary>
-    Tensor[] RunGraph(Tensor input)
+    /// <summary>The layer's value is the graph's own (no tap is called for it that is not hooked, and nothing fused
+    /// writes over it), so on ONNX Runtime it is read where it was handed over.</summary>
+    public (Tensor Output, Tensor Layer)? ForwardWithLayer(Tensor input, string layerName)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(layerName);
+        var name = _taps.ContainsKey(layerName) ? layerName : _layerOfPath.GetValueOrDefault(layerName);
+        if (name is null || is_grad_enabled()) return null;
+        var outputs = RunGraph(input, name, out var layer);
+        return layer is null ? null : (Combined(outputs), layer);
+    }
+
+    Tensor[] RunGraph(Tensor input) => RunGraph(input, null, out _);
+
+    /// <summary>The graph's outputs for an input [N, C, H, W], and the value called <paramref name="kept"/>, which
+    /// counts as hooked for what may be fused or run elsewhere.</summary>
+    Tensor[] RunGraph(Tensor input, string? kept, out Tensor? keptValue)
     {
         // A graph converted from TensorFlow takes [N, H, W, C]: the same values, laid out as it wants.
         if (ChannelsLastInput && input.dim() == 4) input = input.permute(0, 2, 3, 1).contiguous();
@@ -268,7 +284,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             && (FastBeforeTheLayer || !is_grad_enabled()) ? Packed() : null;
         var skipped = new bool[_graph.Nodes.Count];
         var values = new Dictionary<string, Tensor>(_constants) { [_input] = input };
-        if (onOnnxRuntime) RunOnOnnxRuntime(_onnxRuntime!, input, values, skipped);
+        if (onOnnxRuntime) RunOnOnnxRuntime(_onnxRuntime!, input, values, skipped, kept);
         for (int k = 0; k < _graph.Nodes.Count; k++)
         {
             var node = _graph.Nodes[k];
@@ -288,7 +304,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             {
                 try
                 {
-                    if (TryPackedConvolution(packed, k, inputs, values, skipped)) continue;
+                    if (TryPackedConvolution(packed, k, inputs, values, skipped, kept)) continue;
                 }
                 catch (Exception e) when (e is not OnnxFormatException && (e is ArgumentException
                     or InvalidOperationException or System.Runtime.InteropServices.ExternalException))
@@ -310,6 +326,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
                 values[node.Outputs[i]] = _taps[node.Outputs[i]].call(results[i]);
             }
         }
+        keptValue = kept is null ? null : values.GetValueOrDefault(kept);
         return _outputs.Select(name => values.TryGetValue(name, out var output)
             ? output
             : throw new OnnxFormatException($"nothing makes the graph's output '{name}'")).ToArray();
@@ -405,15 +422,17 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     /// when nothing hooks a layer; else the hooked layers (their hooks then see them, and may require their gradient or
     /// replace them) and what the nodes after them read from before. Those nodes are left to the caller's loop, unless
     /// the hooks only looked (Eigen-CAM's capture): then ONNX Runtime's outputs are the pass's too.</summary>
-    void RunOnOnnxRuntime(OnnxRuntimePart part, Tensor input, Dictionary<string, Tensor> values, bool[] skipped)
+    void RunOnOnnxRuntime(OnnxRuntimePart part, Tensor input, Dictionary<string, Tensor> values, bool[] skipped,
+        string? kept)
     {
-        var watched = _taps.Where(t => ModuleHooks.Watched(t.Value)).Select(t => t.Key).ToList();
+        var hooked = _taps.Where(t => ModuleHooks.Watched(t.Value)).Select(t => t.Key).ToList();
+        var watched = kept is null || hooked.Contains(kept) ? hooked : [.. hooked, kept];
         var plan = _plans.GetOrAdd(
             string.Join('\n', watched), _ => new OnnxRuntimePlan(_graph, watched, _outputs, part.Has));
         if (!plan.Runnable) return;
         // Where the hooks only looked last time, or the rest is too cheap to matter (a pooling and a classifier), the
         // outputs come too: if the hooks only look, the rest is then not run again.
-        bool whole = (plan.HooksOnlyLooked || plan.RestIsCheap) && plan.WholeAvailable;
+        bool whole = (hooked.Count == 0 || plan.HooksOnlyLooked || plan.RestIsCheap) && plan.WholeAvailable;
         Dictionary<string, Tensor> computed;
         // A value ONNX Runtime cannot hand over (a type LiveCam does not take): libtorch runs the whole pass.
         try { computed = part.Run(input, whole ? plan.Whole : plan.Needed); }
@@ -422,7 +441,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         bool looked = true;
         foreach (var (name, value) in computed)
         {
-            if (!plan.Watched.Contains(name))
+            // A value only kept is the graph's own: a ReLU's tap would give the same values again.
+            if (!plan.Watched.Contains(name) || !hooked.Contains(name))
             {
                 values[name] = value;
                 continue;
@@ -501,8 +521,9 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     /// <summary>A convolution of the file's weights, packed; with the ReLU (or sum and ReLU) after it in the same pass
     /// when nothing hooks the values that fusing skips. False where it takes another path.</summary>
     bool TryPackedConvolution(PackedConvolutions packed, int k, Tensor?[] inputs, Dictionary<string, Tensor> values,
-        bool[] skipped)
+        bool[] skipped, string? kept)
     {
+        bool Watched(string output) => output == kept || this.Watched(output);
         var node = _graph.Nodes[k];
         // Weights computed at run time would be packed anew on every call.
         if (inputs[0] is not { } x || node.Inputs.Length < 2 || !_constants.ContainsKey(node.Inputs[1])) return false;
