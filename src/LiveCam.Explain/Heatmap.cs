@@ -32,13 +32,19 @@ public sealed class Heatmap
 
     public float this[int y, int x] => Values[y * Width + x];
 
-    /// <summary>From a [H, W] tensor: NaN and negative values become 0.</summary>
+    /// <summary>From a [H, W] tensor: NaN, infinite and negative values become 0.</summary>
     public static Heatmap FromTensor(Tensor map)
     {
         ArgumentNullException.ThrowIfNull(map);
         if (map.ndim != 2) throw new ArgumentException($"a heatmap is [H, W], not [{string.Join(", ", map.shape)}]");
-        using var clean = map.detach().nan_to_num(0, 0, 0).clamp_min(0).to_type(ScalarType.Float32).cpu().contiguous();
-        return new Heatmap((int)map.shape[0], (int)map.shape[1], clean.data<float>().ToArray());
+        using var cpu = map.detach().cpu();
+        using var float32 = cpu.to_type(ScalarType.Float32);  // no copy when it already is
+        using var readable = float32.contiguous();
+        var values = readable.data<float>().ToArray();
+        // Cleaned here, not by libtorch kernels: a map is small, and each kernel costs more than this loop.
+        for (int i = 0; i < values.Length; i++)
+            if (!(float.IsFinite(values[i]) && values[i] > 0)) values[i] = 0;
+        return new Heatmap((int)map.shape[0], (int)map.shape[1], values);
     }
 
     /// <summary>Where the map is largest (the first such cell).</summary>
