@@ -107,9 +107,28 @@ public abstract class Target
                 throw new ArgumentException(
                     "top/top-k targets explain one sample at a time; give a class index for batches");
             if (k > flat.shape[1]) throw new ArgumentException($"top {k}: the model has only {flat.shape[1]} outputs");
-            using var top = flat[0].detach().topk(k).indexes.cpu();
-            return top.data<long>().ToArray().Select(i => (Target)new ClassTarget((int)i)).ToList();
+            // Chosen here rather than by libtorch's topk: right after a pass, topk took 0.12 ms for a thousand scores.
+            using var scores = flat[0].detach().to_type(ScalarType.Float32).cpu().contiguous();
+            return Largest(scores.data<float>().ToArray(), k).Select(i => (Target)new ClassTarget(i)).ToList();
         }
+
+        /// <summary>The indices of the k largest values, largest first, as topk orders them: NaN above every number,
+        /// and of equal values the first.</summary>
+        internal static List<int> Largest(float[] values, int k)
+        {
+            var best = new List<int>(k + 1);
+            for (int i = 0; i < values.Length; i++)
+            {
+                int at = best.Count;
+                while (at > 0 && Above(values[i], values[best[at - 1]])) at--;
+                if (at >= k) continue;
+                best.Insert(at, i);
+                if (best.Count > k) best.RemoveAt(k);
+            }
+            return best;
+        }
+
+        static bool Above(float a, float b) => float.IsNaN(a) ? !float.IsNaN(b) : a > b;
     }
 
     sealed class FixedTargets(IReadOnlyList<Target> targets) : Target
