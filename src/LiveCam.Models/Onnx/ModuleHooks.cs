@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Collections.Concurrent;
+using System.Linq.Expressions;
 using System.Reflection;
 using static TorchSharp.torch;
 
@@ -11,25 +12,36 @@ namespace LiveCam.Models.Onnx;
 internal static class ModuleHooks
 {
     static readonly string[] Names = ["pre_hooks", "post_hooks", "module_pre_hooks", "module_post_hooks"];
-    static readonly ConcurrentDictionary<Type, FieldInfo[]?> s_fields = new();
+    static readonly ConcurrentDictionary<Type, Func<nn.Module, bool>?> s_checks = new();
 
-    public static bool Watched(nn.Module module)
-    {
-        var fields = s_fields.GetOrAdd(module.GetType(), Find);
-        if (fields is null) return true;
-        foreach (var field in fields)
-            if (field.GetValue(module) is not ICollection hooks || hooks.Count > 0) return true;
-        return false;
-    }
+    public static bool Watched(nn.Module module) =>
+        s_checks.GetOrAdd(module.GetType(), Compile) is not { } check || check(module);
 
-    static FieldInfo[]? Find(Type type)
+    /// <summary>module => any of its hook dictionaries is not empty, compiled once per type: a pass asks it of every
+    /// node's module, and reading the fields by reflection took 0.02 ms of each pass.</summary>
+    static Func<nn.Module, bool>? Compile(Type type)
     {
         for (var t = type; t is not null; t = t.BaseType)
         {
             if (!t.IsGenericType || t.GetGenericTypeDefinition() != typeof(nn.HookableModule<,>)) continue;
             var fields = Names.Select(n => t.GetField(n, BindingFlags.Instance | BindingFlags.NonPublic))
                 .OfType<FieldInfo>().ToArray();
-            return fields.Length == Names.Length ? fields : null;
+            if (fields.Length != Names.Length || fields.Any(f => !typeof(ICollection).IsAssignableFrom(f.FieldType)))
+                return null;
+            var module = Expression.Parameter(typeof(nn.Module), "module");
+            var typed = Expression.Convert(module, t);
+            Expression any = Expression.Constant(false);
+            foreach (var field in fields)
+            {
+                var hooks = Expression.Field(typed, field);
+                // A dictionary that is not there (null) counts as watched: nothing hooks could see is skipped.
+                var watched = Expression.OrElse(Expression.Equal(hooks, Expression.Constant(null, field.FieldType)),
+                    Expression.GreaterThan(
+                        Expression.Property(Expression.Convert(hooks, typeof(ICollection)), nameof(ICollection.Count)),
+                        Expression.Constant(0)));
+                any = Expression.OrElse(any, watched);
+            }
+            return Expression.Lambda<Func<nn.Module, bool>>(any, module).Compile();
         }
         return null;
     }
