@@ -54,17 +54,25 @@ public sealed class Explainer(nn.Module<Tensor, Tensor> model, ModelTraits? trai
             var finest = parts.MaxBy(p => p.OutputShape.Count == 4 ? p.OutputShape[2] * p.OutputShape[3] : 0)!;
             return new LayerInfo(-1, string.Join(',', parts.Select(p => p.Name)), "layers", finest.OutputShape);
         }
+        // Resolved once per input shape, as the trace is: a live view asks for the same layer every frame.
+        var shape = string.Join('x', input.shape);
+        lock (_resolved)
+            if (_resolved.TryGetValue((shape, selector), out var resolved)) return resolved;
         var trace = Layers(input);
         var name = selector.Resolve(Model, trace);
-        if (trace.FirstOrDefault(l => l.Name == name) is { } leaf) return leaf;
-        // A container's shape costs a forward pass to learn: once per input shape.
-        var key = string.Join('x', input.shape) + "/" + name;
-        lock (_containers)
+        LayerInfo? info = trace.FirstOrDefault(l => l.Name == name);
+        if (info is null)
         {
-            if (!_containers.TryGetValue(key, out var info)) _containers[key] = info = TraceContainer(input, name);
-            return info;
+            // A container's shape costs a forward pass to learn: once per input shape.
+            var key = shape + "/" + name;
+            lock (_containers)
+                if (!_containers.TryGetValue(key, out info)) _containers[key] = info = TraceContainer(input, name);
         }
+        lock (_resolved) _resolved[(shape, selector)] = info;
+        return info;
     }
+
+    readonly Dictionary<(string Shape, LayerSelector Selector), LayerInfo> _resolved = [];
 
     LayerInfo TraceContainer(Tensor input, string name)
     {

@@ -29,6 +29,25 @@ public class TracingTests
         Assert.Equal(Enumerable.Range(0, 8), trace.Select(l => l.Index));
     }
 
+    /// <summary>A layer is resolved once per input shape and then remembered: each shape keeps its own, and a name
+    /// that is not there is refused every time, never remembered.</summary>
+    [Fact]
+    public void A_resolved_layer_is_the_one_of_that_input_shape_and_a_wrong_name_is_refused_every_time()
+    {
+        using var scope = NewDisposeScope();
+        var explainer = new Explainer(new NestedNet());
+        var selector = LayerSelector.Parse("block.inner.a");
+        var small = rand(1, 3, 10, 12);
+        var large = rand(1, 3, 20, 14);
+        Assert.Equal(new long[] { 1, 6, 10, 12 }, explainer.ResolveLayer(small, selector).OutputShape);
+        Assert.Equal(new long[] { 1, 6, 20, 14 }, explainer.ResolveLayer(large, selector).OutputShape);
+        Assert.Same(explainer.ResolveLayer(small, selector),
+            explainer.ResolveLayer(small, LayerSelector.Parse("block.inner.a")));
+        for (int i = 0; i < 2; i++)
+            Assert.Throws<ArgumentException>(() => explainer.ResolveLayer(small, LayerSelector.Parse("block.nothing")));
+        Assert.Equal(new long[] { 1, 6, 10, 12 }, explainer.ResolveLayer(small, LayerSelector.Parse("2")).OutputShape);
+    }
+
     [Fact]
     public void A_torchvision_resnet_is_traced_and_explained_despite_its_own_dispose_scope()
     {
