@@ -175,6 +175,40 @@ public sealed class OnnxRuntimePartTests
         Assert.Null(network.ForwardWithLayer(input, "no such layer"));
     }
 
+    /// <summary>A live analysis leaves a core to the display (and <c>--threads</c> asks for a number): ONNX Runtime
+    /// must run with the thread count libtorch has on the analysing thread, not the one the model was loaded
+    /// with.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void ONNX_Runtime_runs_with_the_calling_threads_thread_count(int threads)
+    {
+        using var model = ModelCatalog.Load("resnet18-imagenet", null, CPU);
+        var network = (OnnxNetwork)model.Network;
+        network.UsesOnnxRuntime = true;
+        manual_seed(6);
+        using var input = randn(1, 3, 224, 224);
+        Exception? failed = null;
+        var worker = new Thread(() =>
+        {
+            try
+            {
+                set_num_threads(threads);
+                using var scope = NewDisposeScope();
+                using (no_grad()) network.forward(input);
+                model.CreateExplainer().Explain(input, MethodCatalog.Create("gradcam"), Target.Sum(),
+                    LayerSelector.Parse(model.DefaultLayer));
+            }
+            catch (Exception e) { failed = e; }
+        });
+        long before = network.OnnxRuntimePasses;
+        worker.Start();
+        worker.Join();
+        if (failed is not null) throw new InvalidOperationException("the analysing thread failed", failed);
+        Assert.True(network.OnnxRuntimePasses >= before + 2, "ONNX Runtime did not run both passes");
+        Assert.Contains(threads, network.OnnxRuntimeThreadCounts);
+    }
+
     [Fact]
     public void The_file_given_to_ONNX_Runtime_also_outputs_the_tensors_asked_for()
     {

@@ -352,6 +352,9 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     /// <summary>How many passes with a hooked layer ONNX Runtime ran to the end (the hooks only looked).</summary>
     internal long OnnxRuntimeWholePasses => Interlocked.Read(ref _onnxRuntimeWholePasses);
 
+    /// <summary>The thread counts ONNX Runtime has run this network with (the start-up measurement's too).</summary>
+    internal IReadOnlyList<int> OnnxRuntimeThreadCounts => _onnxRuntime?.ThreadCounts ?? [];
+
     /// <summary>How many passes ONNX Runtime has run for this network (not the start-up measurement's).</summary>
     internal long OnnxRuntimePasses => Interlocked.Read(ref _onnxRuntimePasses);
 

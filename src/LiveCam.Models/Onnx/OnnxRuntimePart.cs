@@ -19,24 +19,23 @@ internal sealed class OnnxRuntimePart : IDisposable
     readonly byte[] _model;
     readonly string _input;
     readonly HashSet<string> _names, _outputs;
-    readonly int _threads;
-    // One session per set of tensors asked for (a method's layer, the graph's outputs): few in one run.
-    readonly Dictionary<string, InferenceSession> _sessions = [];
+    // One session per thread count and set of tensors asked for (a method's layer, the graph's outputs): few in one
+    // run (a live run measures at load with every core, then analyses with one fewer).
+    readonly Dictionary<(int Threads, string Names), InferenceSession> _sessions = [];
     readonly Lock _gate = new();
 
-    OnnxRuntimePart(byte[] model, OnnxGraph graph, int threads)
+    OnnxRuntimePart(byte[] model, OnnxGraph graph)
     {
         _model = model;
         _input = graph.Inputs[0].Name;
         _names = graph.Nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0).ToHashSet();
         _outputs = graph.Outputs.Select(o => o.Name).ToHashSet();
-        _threads = threads;
     }
 
     /// <summary>ONNX Runtime on <paramref name="model"/> (the file's bytes), or null where it cannot load it.</summary>
     public static OnnxRuntimePart? Create(byte[] model, OnnxGraph graph)
     {
-        var part = new OnnxRuntimePart(model, graph, get_num_threads());
+        var part = new OnnxRuntimePart(model, graph);
         try
         {
             part.Session(graph.Outputs.Select(o => o.Name).ToArray());
@@ -54,7 +53,8 @@ internal sealed class OnnxRuntimePart : IDisposable
     public bool Has(string tensor) => _names.Contains(tensor);
 
     /// <summary>The tensors named, for <paramref name="input"/> (float32, in the graph's own layout, on the CPU),
-    /// as tensors of the caller's dispose scope.</summary>
+    /// as tensors of the caller's dispose scope. ONNX Runtime runs with as many threads as libtorch would on the
+    /// calling thread (<c>--threads</c>; a live analysis leaves a core to the display).</summary>
     /// <remarks>ONNX Runtime reads the input where libtorch keeps it; each result is copied once, from ONNX Runtime's
     /// memory into a new tensor. (A fresh array per call for the input cost more than the copy: on a VM each of its
     /// new pages faults on first touch, 3 ms for a 224x224 image, a fifth of ResNet-18's pass.)</remarks>
@@ -101,13 +101,21 @@ internal sealed class OnnxRuntimePart : IDisposable
         return copy;
     }
 
+    /// <summary>The thread counts ONNX Runtime has run with so far.</summary>
+    public IReadOnlyList<int> ThreadCounts
+    {
+        get { lock (_gate) return _sessions.Keys.Select(k => k.Threads).Distinct().Order().ToList(); }
+    }
+
     InferenceSession Session(IReadOnlyList<string> names)
     {
-        var key = string.Join('\n', names.Order(StringComparer.Ordinal));
+        // libtorch's thread count is the calling thread's own setting (OpenMP). A session's workers are made with it,
+        // by the thread that first asks, so they also share that thread's lowered priority.
+        var key = (get_num_threads(), string.Join('\n', names.Order(StringComparer.Ordinal)));
         lock (_gate)
         {
             if (_sessions.TryGetValue(key, out var found)) return found;
-            var options = new SessionOptions { IntraOpNumThreads = _threads, InterOpNumThreads = 1 };
+            var options = new SessionOptions { IntraOpNumThreads = key.Item1, InterOpNumThreads = 1 };
             // Its workers would otherwise spin after each run, taking the cores from the display and libtorch.
             options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             try
