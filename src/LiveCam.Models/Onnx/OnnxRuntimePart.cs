@@ -111,11 +111,11 @@ internal sealed class OnnxRuntimePart : IDisposable
     {
         // libtorch's thread count is the calling thread's own setting (OpenMP). A session's workers are made with it,
         // by the thread that first asks, so they also share that thread's lowered priority.
-        var key = (get_num_threads(), string.Join('\n', names.Order(StringComparer.Ordinal)));
+        var key = (Threads: get_num_threads(), Names: string.Join('\n', names.Order(StringComparer.Ordinal)));
         lock (_gate)
         {
             if (_sessions.TryGetValue(key, out var found)) return found;
-            var options = new SessionOptions { IntraOpNumThreads = key.Item1, InterOpNumThreads = 1 };
+            var options = new SessionOptions { IntraOpNumThreads = key.Threads, InterOpNumThreads = 1 };
             // Its workers would otherwise spin after each run, taking the cores from the display and libtorch.
             options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             try

@@ -109,7 +109,7 @@ internal static class LiveBench
 
     /// <summary>The arrangement of now with another program keeping one core busy, without and with the floor, in
     /// the order without, with, with, without: how the load falls on the cores changes from run to run (the overlay
-    /// rate moved from 5 to 9 Hz between runs of the same arrangement here), so each is run twice and neither is always
+    /// rate moved from 4 to 10 Hz between runs of the same arrangement here), so each is run twice and neither is always
     /// the later one.</summary>
     static void Loaded(TextWriter output, VisionModel vision, SourceSpec spec, int n, double minFps)
     {
