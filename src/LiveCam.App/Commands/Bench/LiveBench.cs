@@ -109,8 +109,8 @@ internal static class LiveBench
 
     /// <summary>The arrangement of now with another program keeping one core busy, without and with the floor, in
     /// the order without, with, with, without: how the load falls on the cores changes from run to run (the overlay
-    /// rate moved from 4 to 10 Hz between runs of the same arrangement here), so each is run twice and neither is always
-    /// the later one.</summary>
+    /// rate moved from 4 to 10 Hz between runs of the same arrangement here), so each is run twice and neither is
+    /// always the later one.</summary>
     static void Loaded(TextWriter output, VisionModel vision, SourceSpec spec, int n, double minFps)
     {
         using var busy = new BusyCore();
