@@ -78,6 +78,11 @@ public sealed class VisionModel : IDisposable
     public string DefaultMethod { get; init; } = "gradcam";
     public string Weights { get; }
 
+    /// <summary>What runs the passes and parts of passes that need no gradient where the loader chose between
+    /// runtimes (an ONNX file: ONNX Runtime or libtorch, with the start-up measurement behind it); null: libtorch.
+    /// </summary>
+    public string? GradientFreeRuntime { get; init; }
+
     /// <summary>Module paths whose output leaves through a ReLU applied as a function (see <see cref="ModelTraits"/>).
     /// </summary>
     public IReadOnlyList<string> FunctionalReluOutputs { get; init; } = [];
@@ -154,6 +159,7 @@ public sealed class VisionModel : IDisposable
         return new VisionModel(Name, network, Device, _input, head, DefaultLayer, weights)
         {
             DefaultMethod = defaultMethod,
+            GradientFreeRuntime = GradientFreeRuntime,
             FunctionalReluOutputs = FunctionalReluOutputs.Select(modulePathInside).ToList(),
             Fit = Fit,
         };

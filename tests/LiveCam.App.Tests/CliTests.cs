@@ -1,3 +1,4 @@
+using LiveCam.Models;
 using OpenCvSharp;
 
 namespace LiveCam.App.Tests;
@@ -43,6 +44,27 @@ public sealed class CliTests : IDisposable
         Assert.Contains("frames: 40 captured, 40 shown, 40 analysed, 0 dropped", stdout, StringComparison.Ordinal);
         Assert.Contains("latency capture->sink: median", stdout, StringComparison.Ordinal);
         Assert.Contains($"saved {output}", stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>The start-up choice between ONNX Runtime and libtorch is measured at the thread count the analysis then
+    /// runs with: live, one core fewer than the machine has (or --threads), not the loader's count.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_ONNX_models_runtime_is_chosen_at_the_analysiss_thread_count(bool threadsGiven)
+    {
+        int cores = Environment.ProcessorCount;
+        int threads = threadsGiven ? cores : Math.Max(1, cores - 1);
+        string[] args = ["run", "--model", "resnet18-imagenet", "--method", "gradcam", "--source", "synthetic:96x72@30",
+            "--frames", "2", "--headless", "--out", Path.Combine(_dir, $"threads-{threadsGiven}.mp4")];
+        // The calling thread at a count neither of those: a loader that measures at its own count shows it.
+        var (code, stdout, stderr) = TorchThreads.With(cores + 3,
+            () => Invoke(threadsGiven ? [.. args, "--threads", $"{threads}"] : args));
+        Assert.True(code == 0, stderr);
+        var plural = threads == 1 ? "" : "s";
+        Assert.Contains($"({threads} thread{plural}), weights", stdout, StringComparison.Ordinal);
+        var line = stdout.Split('\n').Single(l => l.StartsWith("without gradients: ", StringComparison.Ordinal));
+        Assert.Contains($" libtorch at {threads} thread{plural}", line, StringComparison.Ordinal);
     }
 
     [Fact]

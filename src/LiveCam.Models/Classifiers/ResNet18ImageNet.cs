@@ -58,6 +58,7 @@ public static class ResNet18ImageNet
                 "ImageNet (ML.NET ResNet18 featurizer)")
             {
                 DefaultMethod = "eigencam",
+                GradientFreeRuntime = net.GradientFreeRuntime,
             };
         }
         catch

@@ -161,6 +161,7 @@ public static class OnnxModel
                 weights ?? Path.GetFileName(path))
             {
                 DefaultMethod = task.DefaultMethod,
+                GradientFreeRuntime = network.GradientFreeRuntime,
             };
         }
         catch

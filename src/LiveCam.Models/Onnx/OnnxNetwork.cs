@@ -404,8 +404,11 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         // Both compute the same float32 graph; more than rounding apart, one of them is wrong here: libtorch's
         // kernels are the ones proven against a reference at start-up (see PackedConvolutions).
         UsesOnnxRuntime = worst <= 1e-4 && ortMs < torchMs;
+        // Measured at this thread's count: the caller loads at the count the work will run with (TorchThreads.With).
+        int threads = get_num_threads();
         GradientFreeRuntime = (UsesOnnxRuntime ? "ONNX Runtime" : "libtorch")
             + $" (forward {ortMs:0.0} ms in ONNX Runtime, {torchMs:0.0} ms in libtorch"
+            + $" at {threads} thread{(threads == 1 ? "" : "s")}"
             + (worst <= 1e-4 ? $"; outputs agree within {worst:G2})" : $"; outputs differ by {worst:G2})");
     }
 

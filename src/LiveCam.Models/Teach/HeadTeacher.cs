@@ -157,11 +157,8 @@ public static class SoftmaxRegression
             throw new ArgumentException("one label per feature vector, at least one");
         int n = features.Count, f = features[0].Length;
         // Hundreds of tiny steps: one thread. More only wait for each other at every operation (ten times slower on a
-        // busy 2-core machine). The setting is this thread's own (OpenMP), put back after.
-        int threads = get_num_threads();
-        set_num_threads(1);
-        try { return Fit(features, labels, classes, n, f); }
-        finally { set_num_threads(threads); }
+        // busy 2-core machine).
+        return TorchThreads.With(1, () => Fit(features, labels, classes, n, f));
     }
 
     static (float[] Weight, float[] Bias) Fit(IReadOnlyList<float[]> features, IReadOnlyList<int> labels, int classes,

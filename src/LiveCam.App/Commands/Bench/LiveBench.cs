@@ -48,7 +48,10 @@ internal static class LiveBench
             var spec = SourceSpec.Parse(parsed.GetValue(source)!);
             if (spec.Kind != SourceKind.Synthetic)
                 throw new UsageException("--source must be synthetic:WIDTHxHEIGHT@FPS");
-            using var vision = ModelCatalog.Load(parsed.GetValue(model)!, null, ComputeDevice.Select());
+            // Loaded as `run` loads it live: at the live analysis's thread count (see LiveSession.OpenModel).
+            int liveThreads = LiveSession.AnalysisThreads(TimingMode.Live, Environment.ProcessorCount);
+            using var vision = TorchThreads.With(liveThreads,
+                () => ModelCatalog.Load(parsed.GetValue(model)!, null, ComputeDevice.Select()));
             output.WriteLine(Cli.Format($"LiveCam bench live: {spec.Width}x{spec.Height} @ {spec.Fps:0} fps, ")
                 + Cli.Format($"{vision.Name} gradcam, recorded headless (CPU drawing), {n} frames, ")
                 + Cli.Format($"{Environment.ProcessorCount} cores"));

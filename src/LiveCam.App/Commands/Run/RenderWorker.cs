@@ -75,6 +75,11 @@ internal static class RenderWorker
         // The source first: a missing or corrupt file fails before the model is loaded.
         using var reader = OpenReader(parsed, options, item);
         var info = reader.Open();
+        int threads = settings.Threads > 0
+            ? settings.Threads
+            : LiveSession.AnalysisThreads(Pipeline.TimingMode.Exact, Environment.ProcessorCount);
+        // Before the model: a loader that measures which runtime is faster measures at the count the frames get.
+        TorchSharp.torch.set_num_threads(threads);
         using var vision = options.Model.LoadModel(parsed);
         var analyser = LiveSession.CreateAnalyser(parsed, options.Model, vision);
         if (File.Exists(logPath))
@@ -83,10 +88,6 @@ internal static class RenderWorker
             output.WriteLine($"item {item.Index} ({item.Label}): skipped, already done: {logPath}");
             return Cli.Ok;
         }
-        int threads = settings.Threads > 0
-            ? settings.Threads
-            : LiveSession.AnalysisThreads(Pipeline.TimingMode.Exact, Environment.ProcessorCount);
-        TorchSharp.torch.set_num_threads(threads);
         output.WriteLine(Cli.Format($"item {item.Index} ({item.Label}): {info.Width}x{info.Height}, ")
             + Cli.Format($"{analyser.Name} ({threads} thread{(threads == 1 ? "" : "s")}), weights {vision.Weights}"));
         using var log = new ItemLog(outDir, item, vision.Name, vision.Weights, vision.Head);
