@@ -82,6 +82,19 @@ public abstract class ActivationMapMethod : ExplanationMethod
     /// <summary>Channel weights [N, C] applied to the activations: relu is left to the heatmap.</summary>
     protected static Tensor Weighted(Tensor activations, Tensor weights) =>
         (weights.unsqueeze(-1).unsqueeze(-1) * activations).sum(1);
+
+    /// <summary>A [count, width] tensor of <paramref name="other"/> whose row b holds <paramref name="value"/> at column
+    /// start + b: one batch of the one-channel-or-cell-at-a-time methods (Ablation-CAM, ReciproCAM).</summary>
+    protected static Tensor OneColumnPerRow(long count, long width, long start, double value, double other,
+        Tensor like)
+    {
+        var rows = full(count, width, other, device: like.device, dtype: like.dtype);
+        rows.index_put_(
+            full(1, value, device: like.device, dtype: like.dtype),
+            arange(count, device: like.device),
+            arange(start, start + count, device: like.device));
+        return rows;
+    }
 }
 
 /// <summary>What a map rule may look at besides A and its gradient.</summary>

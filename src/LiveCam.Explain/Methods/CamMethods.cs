@@ -194,11 +194,7 @@ public sealed class AblationCam(int batchSize = 16) : ActivationMapMethod
             var ablated = BatchedPasses.Scores(run.Model, c, batchSize, (start, count) =>
             {
                 // Copy b of the batch has channel start + b of the layer zeroed.
-                var keep = ones(count, c, 1, 1, device: activations.device, dtype: activations.dtype);
-                keep.index_put_(
-                    zeros(1, device: activations.device, dtype: activations.dtype),
-                    arange(count, device: activations.device),
-                    arange(start, start + count, device: activations.device));
+                var keep = OneColumnPerRow(count, c, start, 0, 1, activations).reshape(count, c, 1, 1);
                 // A layer laid out [N, H, W, C] has its channels last.
                 zeroed = info.ChannelsLast ? keep.permute(0, 2, 3, 1) : keep;
                 return sample.expand(count, -1, -1, -1);
@@ -253,11 +249,7 @@ public sealed class ReciproCam(int batchSize = 16) : ActivationMapMethod
                 (start, count) =>
             {
                 // Copy b of the batch keeps the features around position start + b, weighted by the Gaussian.
-                var cells = zeros(count, h * w, device: activations.device, dtype: activations.dtype);
-                cells.index_put_(
-                    ones(1, device: activations.device, dtype: activations.dtype),
-                    arange(count, device: activations.device),
-                    arange(start, start + count, device: activations.device));
+                var cells = OneColumnPerRow(count, h * w, start, 1, 0, activations);
                 var spread = nn.functional.conv2d(cells.reshape(count, 1, h, w), gaussian, padding: [1, 1]);
                 var copies = features * spread;
                 // A layer laid out [N, H, W, C] has its channels last.
