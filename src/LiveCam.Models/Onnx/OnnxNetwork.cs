@@ -352,7 +352,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     /// <summary>How many passes with a hooked layer ONNX Runtime ran to the end (the hooks only looked).</summary>
     internal long OnnxRuntimeWholePasses => Interlocked.Read(ref _onnxRuntimeWholePasses);
 
-    /// <summary>The thread counts ONNX Runtime has run this network with (the start-up measurement's too).</summary>
+    /// <summary>The thread counts of the ONNX Runtime sessions this network holds (none after the start-up
+    /// measurement).</summary>
     internal IReadOnlyList<int> OnnxRuntimeThreadCounts => _onnxRuntime?.ThreadCounts ?? [];
 
     /// <summary>How many passes ONNX Runtime has run for this network (not the start-up measurement's).</summary>
@@ -382,6 +383,8 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
             UsesOnnxRuntime = false;
             GradientFreeRuntime = $"libtorch (the start-up comparison failed: {e.Message})";
         }
+        // The measurement's sessions are rarely the analysis's and have the loading thread's priority.
+        finally { _onnxRuntime.ReleaseSessions(); }
     }
 
     void Measure(Tensor example)

@@ -20,7 +20,7 @@ internal sealed class OnnxRuntimePart : IDisposable
     readonly string _input;
     readonly HashSet<string> _names, _outputs;
     // One session per thread count and set of tensors asked for (a method's layer, the graph's outputs): few in one
-    // run (a live run measures at load with every core, then analyses with one fewer).
+    // run (the start-up measurement's are let go, see ReleaseSessions).
     readonly Dictionary<(int Threads, string Names), InferenceSession> _sessions = [];
     readonly Lock _gate = new();
 
@@ -145,7 +145,10 @@ internal sealed class OnnxRuntimePart : IDisposable
         return times[runs / 2];
     }
 
-    public void Dispose()
+    /// <summary>Lets every session go: the next run makes its own. The start-up measurement's ask for the graph's
+    /// outputs alone, which a method explaining a layer does not, and their workers were made by the loading thread at
+    /// its priority (seen as a nice-0 thread beside the nice-10 analysis), not the analysis's.</summary>
+    public void ReleaseSessions()
     {
         lock (_gate)
         {
@@ -153,6 +156,8 @@ internal sealed class OnnxRuntimePart : IDisposable
             _sessions.Clear();
         }
     }
+
+    public void Dispose() => ReleaseSessions();
 }
 
 /// <summary>A copy of an ONNX file whose graph also gives the named tensors as outputs: the file's bytes with
