@@ -83,8 +83,8 @@ public abstract class ActivationMapMethod : ExplanationMethod
     protected static Tensor Weighted(Tensor activations, Tensor weights) =>
         (weights.unsqueeze(-1).unsqueeze(-1) * activations).sum(1);
 
-    /// <summary>A [count, width] tensor of <paramref name="other"/> whose row b holds <paramref name="value"/> at column
-    /// start + b: one batch of the one-channel-or-cell-at-a-time methods (Ablation-CAM, ReciproCAM).</summary>
+    /// <summary>A [count, width] tensor of <paramref name="other"/> whose row b holds <paramref name="value"/> at
+    /// column start + b: one batch of the one-channel-or-cell-at-a-time methods (Ablation-CAM, ReciproCAM).</summary>
     protected static Tensor OneColumnPerRow(long count, long width, long start, double value, double other,
         Tensor like)
     {
