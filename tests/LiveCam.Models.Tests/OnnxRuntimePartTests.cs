@@ -211,6 +211,35 @@ public sealed class OnnxRuntimePartTests
         Assert.Equal([threads], network.OnnxRuntimeThreadCounts);
     }
 
+    /// <summary>Each layer asked for is a session with its own weights: a live user stepping through the layers must
+    /// not keep one per layer, and a layer asked for again after its session went gives the same value.</summary>
+    [Fact]
+    public void Sessions_are_kept_for_the_last_few_layers_only()
+    {
+        using var model = ModelCatalog.Load("resnet18-imagenet", null, CPU);
+        var network = (OnnxNetwork)model.Network;
+        network.UsesOnnxRuntime = true;
+        var relus = model.CreateExplainer().Layers(model.ExampleInput()).Where(l => l.Type == "Relu")
+            .Select(l => l.Name).Take(2 * OnnxRuntimePart.MaxSessions + 1).ToList();
+        Assert.True(relus.Count > 2 * OnnxRuntimePart.MaxSessions, "too few layers to prove anything");
+        manual_seed(8);
+        using var input = randn(1, 3, 224, 224) * 50;
+        float[] Layer(string name)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var (_, value) = network.ForwardWithLayer(input, name)
+                ?? throw new InvalidOperationException($"{name} was not handed over");
+            return value.contiguous().data<float>().ToArray();
+        }
+        var first = Layer(relus[0]);
+        long before = network.OnnxRuntimePasses;
+        foreach (var layer in relus) Layer(layer);
+        Assert.Equal(relus.Count, network.OnnxRuntimePasses - before);
+        Assert.InRange(network.OnnxRuntimeSessions, 1, OnnxRuntimePart.MaxSessions);
+        Assert.Equal(first, Layer(relus[0]));
+    }
+
     [Fact]
     public void The_file_given_to_ONNX_Runtime_also_outputs_the_tensors_asked_for()
     {

@@ -356,6 +356,10 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
     /// measurement).</summary>
     internal IReadOnlyList<int> OnnxRuntimeThreadCounts => _onnxRuntime?.ThreadCounts ?? [];
 
+    /// <summary>How many ONNX Runtime sessions this network holds (at most <see cref="OnnxRuntimePart.MaxSessions"/>
+    /// between runs).</summary>
+    internal int OnnxRuntimeSessions => _onnxRuntime?.SessionCount ?? 0;
+
     /// <summary>How many passes ONNX Runtime has run for this network (not the start-up measurement's).</summary>
     internal long OnnxRuntimePasses => Interlocked.Read(ref _onnxRuntimePasses);
 

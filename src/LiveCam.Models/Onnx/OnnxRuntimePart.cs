@@ -19,10 +19,22 @@ internal sealed class OnnxRuntimePart : IDisposable
     readonly byte[] _model;
     readonly string _input;
     readonly HashSet<string> _names, _outputs;
-    // One session per thread count and set of tensors asked for (a method's layer, the graph's outputs): few in one
-    // run (the start-up measurement's are let go, see ReleaseSessions).
-    readonly Dictionary<(int Threads, string Names), InferenceSession> _sessions = [];
+    // One session per thread count and set of tensors asked for (a method's layer, the graph's outputs), each with
+    // its own copy of the weights (45 MB for ResNet-18): a live user stepping through the layers asks for a new set
+    // at each. The least recently used beyond MaxSessions are let go once no run is using them.
+    readonly Dictionary<(int Threads, string Names), CachedSession> _sessions = [];
     readonly Lock _gate = new();
+    long _uses;
+
+    /// <summary>How many sessions are kept: side by side explains two layers, besides the predictions' own.</summary>
+    internal const int MaxSessions = 4;
+
+    sealed class CachedSession(InferenceSession session)
+    {
+        public InferenceSession Session { get; } = session;
+        public int Running;
+        public long LastUse;
+    }
 
     OnnxRuntimePart(byte[] model, OnnxGraph graph)
     {
@@ -38,7 +50,7 @@ internal sealed class OnnxRuntimePart : IDisposable
         var part = new OnnxRuntimePart(model, graph);
         try
         {
-            part.Session(graph.Outputs.Select(o => o.Name).ToArray());
+            part.Done(part.Session(graph.Outputs.Select(o => o.Name).ToArray()));
             return part;
         }
         catch (OnnxRuntimeException)
@@ -63,7 +75,13 @@ internal sealed class OnnxRuntimePart : IDisposable
         if (input.dtype != ScalarType.Float32 || input.device_type != DeviceType.CPU)
             throw new ArgumentException($"ONNX Runtime's part takes float32 on the CPU, not {input.dtype} on "
                 + input.device_type);
-        var session = Session(names);
+        var cached = Session(names);
+        try { return Run(cached.Session, input, names); }
+        finally { Done(cached); }
+    }
+
+    Dictionary<string, Tensor> Run(InferenceSession session, Tensor input, IReadOnlyList<string> names)
+    {
         using var contiguous = input.contiguous();
         var bytes = contiguous.bytes;
         // `contiguous` outlives the run: ONNX Runtime only reads this memory while Run is under way.
@@ -107,25 +125,54 @@ internal sealed class OnnxRuntimePart : IDisposable
         get { lock (_gate) return _sessions.Keys.Select(k => k.Threads).Distinct().Order().ToList(); }
     }
 
-    InferenceSession Session(IReadOnlyList<string> names)
+    /// <summary>How many sessions are kept now.</summary>
+    internal int SessionCount
+    {
+        get { lock (_gate) return _sessions.Count; }
+    }
+
+    /// <summary>The session for <paramref name="names"/> at the calling thread's count, marked running until
+    /// <see cref="Done"/>.</summary>
+    CachedSession Session(IReadOnlyList<string> names)
     {
         // libtorch's thread count is the calling thread's own setting (OpenMP). A session's workers are made with it,
         // by the thread that first asks, so they also share that thread's lowered priority.
         var key = (Threads: get_num_threads(), Names: string.Join('\n', names.Order(StringComparer.Ordinal)));
         lock (_gate)
         {
-            if (_sessions.TryGetValue(key, out var found)) return found;
-            var options = new SessionOptions { IntraOpNumThreads = key.Threads, InterOpNumThreads = 1 };
-            // Its workers would otherwise spin after each run, taking the cores from the display and libtorch.
-            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-            try
+            if (!_sessions.TryGetValue(key, out var cached))
             {
-                var session = new InferenceSession(
-                    OnnxOutputs.Add(_model, names.Where(n => !_outputs.Contains(n)).ToList()), options);
-                _sessions[key] = session;
-                return session;
+                var options = new SessionOptions { IntraOpNumThreads = key.Threads, InterOpNumThreads = 1 };
+                // Its workers would otherwise spin after each run, taking the cores from the display and libtorch.
+                options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+                try
+                {
+                    cached = new CachedSession(new InferenceSession(
+                        OnnxOutputs.Add(_model, names.Where(n => !_outputs.Contains(n)).ToList()), options));
+                }
+                finally { options.Dispose(); }
+                _sessions[key] = cached;
             }
-            finally { options.Dispose(); }
+            cached.Running++;
+            cached.LastUse = ++_uses;
+            return cached;
+        }
+    }
+
+    /// <summary>The run on <paramref name="cached"/> is over; the least recently used sessions beyond
+    /// <see cref="MaxSessions"/> that no run is using go.</summary>
+    void Done(CachedSession cached)
+    {
+        lock (_gate)
+        {
+            cached.Running--;
+            while (_sessions.Count > MaxSessions)
+            {
+                var idle = _sessions.Where(e => e.Value.Running == 0).OrderBy(e => e.Value.LastUse).ToList();
+                if (idle.Count == 0) break;
+                _sessions.Remove(idle[0].Key);
+                idle[0].Value.Session.Dispose();
+            }
         }
     }
 
@@ -145,19 +192,29 @@ internal sealed class OnnxRuntimePart : IDisposable
         return times[runs / 2];
     }
 
-    /// <summary>Lets every session go: the next run makes its own. The start-up measurement's ask for the graph's
-    /// outputs alone, which a method explaining a layer does not, and their workers were made by the loading thread at
-    /// its priority (seen as a nice-0 thread beside the nice-10 analysis), not the analysis's.</summary>
+    /// <summary>Lets every session not running go: the next run makes its own. The start-up measurement's ask for the
+    /// graph's outputs alone, which a method explaining a layer does not, and their workers were made by the loading
+    /// thread at its priority (seen as a nice-0 thread beside the nice-10 analysis), not the analysis's.</summary>
     public void ReleaseSessions()
     {
         lock (_gate)
         {
-            foreach (var s in _sessions.Values) s.Dispose();
-            _sessions.Clear();
+            foreach (var (key, cached) in _sessions.Where(e => e.Value.Running == 0).ToList())
+            {
+                _sessions.Remove(key);
+                cached.Session.Dispose();
+            }
         }
     }
 
-    public void Dispose() => ReleaseSessions();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var cached in _sessions.Values) cached.Session.Dispose();
+            _sessions.Clear();
+        }
+    }
 }
 
 /// <summary>A copy of an ONNX file whose graph also gives the named tensors as outputs: the file's bytes with
