@@ -397,10 +397,14 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>, INamedLayers, IBias
         using var _ = no_grad();
         UsesOnnxRuntime = false;
         var torchOutputs = RunGraph(example);
-        double torchMs = OnnxRuntimePart.Time(() => { using (NewDisposeScope()) RunGraph(example); }, 3);
         UsesOnnxRuntime = true;
         var ortOutputs = RunGraph(example);
-        double ortMs = OnnxRuntimePart.Time(() => { using (NewDisposeScope()) RunGraph(example); }, 3);
+        void On(bool onnxRuntime)
+        {
+            UsesOnnxRuntime = onnxRuntime;
+            using (NewDisposeScope()) RunGraph(example);
+        }
+        var (torchMs, ortMs) = OnnxRuntimePart.TimeAlternately(() => On(false), () => On(true), 5);
         Interlocked.Exchange(ref _onnxRuntimePasses, 0);
         double worst = 0;
         for (int i = 0; i < torchOutputs.Length; i++)
