@@ -119,7 +119,7 @@ internal sealed class OnnxRuntimePart : IDisposable
         return copy;
     }
 
-    /// <summary>The thread counts ONNX Runtime has run with so far.</summary>
+    /// <summary>The thread counts of the sessions kept now.</summary>
     public IReadOnlyList<int> ThreadCounts
     {
         get { lock (_gate) return _sessions.Keys.Select(k => k.Threads).Distinct().Order().ToList(); }
@@ -170,8 +170,7 @@ internal sealed class OnnxRuntimePart : IDisposable
             {
                 var idle = _sessions.Where(e => e.Value.Running == 0).OrderBy(e => e.Value.LastUse).ToList();
                 if (idle.Count == 0) break;
-                _sessions.Remove(idle[0].Key);
-                idle[0].Value.Session.Dispose();
+                Drop(idle[0].Key);
             }
         }
     }
@@ -221,12 +220,14 @@ internal sealed class OnnxRuntimePart : IDisposable
     {
         lock (_gate)
         {
-            foreach (var (key, cached) in _sessions.Where(e => e.Value.Running == 0).ToList())
-            {
-                _sessions.Remove(key);
-                cached.Session.Dispose();
-            }
+            foreach (var key in _sessions.Where(e => e.Value.Running == 0).Select(e => e.Key).ToList()) Drop(key);
         }
+    }
+
+    /// <summary>Under the gate: forgets the session and frees it.</summary>
+    void Drop((int Threads, string Names) key)
+    {
+        if (_sessions.Remove(key, out var cached)) cached.Session.Dispose();
     }
 
     public void Dispose()
